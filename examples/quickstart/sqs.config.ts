@@ -1,0 +1,16 @@
+import { defineConfig } from "sqsd";
+
+// With no SQS endpoint in the environment, the daemon starts its embedded local SQS server (on a free port,
+// printed at start-up), so the quick start needs no AWS account. Set AWS_ENDPOINT_URL_SQS to use another
+// server (ElasticMQ, LocalStack) instead.
+const externalEndpoint = process.env["AWS_ENDPOINT_URL_SQS"];
+
+export default defineConfig({
+  ...(externalEndpoint ? { endpoint: externalEndpoint } : { endpoint: "embedded", embedded: { port: 0 } }),
+  createQueues: true,
+  receivers: ["./receivers.ts"],
+  pool: { threads: 2, tasksPerThread: 4 },
+  defaults: { visibilityTimeoutSeconds: 30 },
+  drainTimeoutMs: 10_000,
+  log: { format: "pretty" },
+});

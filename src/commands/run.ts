@@ -1,0 +1,182 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { loadConfig } from "../config/load.js";
+import type { ResolvedConfig } from "../config/types.js";
+import { LOCAL_SQS_CREDENTIALS, startLocalSqs, type LocalSqsServer } from "../embedded.js";
+import { RegistrationError, UnknownQueueError, UsageError } from "../errors.js";
+import { createLogger, type Logger } from "../logging.js";
+import { forcedExitCode, onShutdownSignals } from "../process/signals.js";
+import { findReceiverModules, importReceiverModules } from "../receivers.js";
+import { getRegistry } from "../registry/registry.js";
+import type { RegisteredQueue } from "../registry/types.js";
+import { createSqsClient } from "../sqs/client.js";
+import { QueueUrls } from "../sqs/queue-urls.js";
+import { configureSqs, type SqsSettings } from "../sqs/settings.js";
+import { HandlerPool } from "../supervisor/pool.js";
+import type { PollTarget } from "../supervisor/poller.js";
+import { Supervisor } from "../supervisor/supervisor.js";
+import { setWarningSink } from "../warnings.js";
+
+/** Options of `sqsd run`, already parsed. */
+export interface RunOptions {
+  /** `--config`. @defaultValue the first `sqs.config.*` in the working directory */
+  readonly configPath?: string | undefined;
+  /** `--message-limit`: exit after a drain once this many messages were processed. @defaultValue no limit */
+  readonly messageLimit?: number | undefined;
+  /** `--suffix`: consume only these suffixed variants of each queue. @defaultValue the base queue and every declared suffix */
+  readonly suffixes?: readonly string[] | undefined;
+  /** `--embedded`: start the local SQS server. @defaultValue `false` */
+  readonly embedded?: boolean | undefined;
+  /** Registered queue names to consume. @defaultValue every queue with a handler */
+  readonly queues?: readonly string[] | undefined;
+  /** Called once every poller is running, with the embedded server's endpoint if one was started. */
+  readonly onReady?: ((info: { endpoint: string | undefined }) => void) | undefined;
+}
+
+/** Extra seconds over the long-poll wait before an unanswered request counts as dead. */
+const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
+
+/**
+ * `sqsd run`: loads the config and receivers, then consumes every selected queue until SIGTERM/SIGINT (or the
+ * message limit) and drains. Resolves with the exit status; throws typed errors for bad config or input.
+ */
+export async function runCommand(options: RunOptions): Promise<number> {
+  const config = await loadConfig({ configPath: options.configPath, embedded: options.embedded === true });
+  const logger = createLogger(config.log);
+  const restoreWarnings = setWarningSink((message, code) => logger.warn(message, { code }));
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    const server = config.embedded ? await startLocalSqs({ ...config.embedded, region: config.region }) : undefined;
+    if (server) {
+      cleanup.push(() => server.stop());
+      logger.info("embedded SQS server listening", { endpoint: server.endpoint });
+    }
+    const settings = sqsSettings(config, server);
+    configureSqs(settings);
+
+    const receiverModules = await findReceiverModules(config.receivers, config.configPath);
+    await importReceiverModules(receiverModules);
+    const selected = selectQueues(getRegistry().list(), options.queues ?? []);
+    const client = createSqsClient(settings, {
+      maxSockets: Math.max(64, config.pool.maxInFlight * 2),
+      requestTimeoutMs: (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000,
+    });
+    cleanup.push(async () => client.destroy());
+    const targets = await resolveTargets(selected, options.suffixes, config, client, settings);
+
+    const pool = new HandlerPool({
+      threads: config.pool.threads,
+      tasksPerThread: config.pool.tasksPerThread,
+      receiverModules,
+      sqs: settings,
+      logger,
+    });
+    cleanup.push(() => pool.close());
+    await pool.start();
+    const supervisor = new Supervisor({ config, targets, client, pool, logger, messageLimit: options.messageLimit });
+    void pool.whenBroken().then((error) => supervisor.fail(error));
+    return await consumeUntilStopped(supervisor, logger, () => {
+      logger.info("sqsd started", {
+        queues: targets.map((target) => target.fullName),
+        threads: config.pool.threads,
+        tasksPerThread: config.pool.tasksPerThread,
+        maxInFlight: config.pool.maxInFlight,
+      });
+      options.onReady?.({ endpoint: server?.endpoint });
+    });
+  } finally {
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn("cleanup step failed", { error: String(error) });
+      }
+    }
+    restoreWarnings();
+  }
+}
+
+/** Runs the supervisor; the first signal drains it, a second ends the wait at once. */
+async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onStarted: () => void): Promise<number> {
+  let forceExit!: (code: number) => void;
+  const forced = new Promise<number>((resolve) => (forceExit = resolve));
+  const removeHandlers = onShutdownSignals({
+    first(signal) {
+      void supervisor.drain(`${signal} received`);
+    },
+    second(signal) {
+      logger.warn(`second ${signal}: exiting now; running messages reappear after their visibility timeout`);
+      forceExit(forcedExitCode(signal));
+    },
+  });
+  try {
+    supervisor.start();
+    onStarted();
+    return await Promise.race([supervisor.stopped.then((report) => report.exitCode), forced]);
+  } finally {
+    removeHandlers();
+  }
+}
+
+function sqsSettings(config: ResolvedConfig, server: LocalSqsServer | undefined): SqsSettings {
+  return {
+    region: config.region,
+    endpoint: server?.endpoint ?? config.endpoint,
+    queuePrefix: config.queuePrefix,
+    createQueues: config.createQueues,
+    credentials: server ? LOCAL_SQS_CREDENTIALS : undefined,
+  };
+}
+
+/** The queues to consume: those named on the command line, or every queue with a handler. */
+export function selectQueues(registered: readonly RegisteredQueue[], names: readonly string[]): RegisteredQueue[] {
+  const known = registered.map((queue) => queue.name);
+  if (names.length === 0) {
+    const consumable = registered.filter((queue) => queue.handler !== undefined);
+    if (consumable.length === 0) {
+      throw new UsageError(
+        registered.length === 0
+          ? "the receiver modules registered no queues"
+          : `no registered queue has a handler (send-only: ${known.join(", ")})`,
+      );
+    }
+    return consumable;
+  }
+  return names.map((name) => {
+    const queue = registered.find((candidate) => candidate.name === name);
+    if (!queue) throw new UnknownQueueError(name, known);
+    if (!queue.handler) throw new UsageError(`queue "${name}" is send-only (registered without a handler)`);
+    return queue;
+  });
+}
+
+async function resolveTargets(
+  queues: readonly RegisteredQueue[],
+  suffixes: readonly string[] | undefined,
+  config: ResolvedConfig,
+  client: SQSClient,
+  settings: SqsSettings,
+): Promise<PollTarget[]> {
+  const urls = new QueueUrls(client, {
+    createQueues: config.createQueues,
+    endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
+  });
+  const wanted = queues.flatMap((queue) => {
+    const variants = suffixes && suffixes.length > 0 ? suffixes : [undefined, ...(queue.options.suffixes ?? [])];
+    return variants.map((suffix) => ({ queue, suffix }));
+  });
+  return Promise.all(
+    wanted.map(async ({ queue, suffix }) => {
+      let fullName: string;
+      try {
+        fullName = queue.fullNameFor(suffix);
+      } catch (error) {
+        if (error instanceof RegistrationError) throw new UsageError(error.message);
+        throw error;
+      }
+      const visibilityTimeoutSeconds =
+        queue.options.visibilityTimeoutSeconds ?? config.defaults.visibilityTimeoutSeconds;
+      const url = await urls.resolve(fullName, { visibilityTimeoutSeconds });
+      return { queue, suffix, fullName, url, visibilityTimeoutSeconds };
+    }),
+  );
+}

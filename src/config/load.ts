@@ -1,0 +1,86 @@
+import { access, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { extname, resolve } from "node:path";
+import { ConfigError, errorSummary, SqsdError } from "../errors.js";
+import { defaultExport, importUserModule } from "../loader.js";
+import { resolveConfig } from "./resolve.js";
+import type { ResolvedConfig } from "./types.js";
+
+/** File names tried, in order, when no `--config` is given. */
+export const CONFIG_FILE_NAMES = [
+  "sqs.config.ts",
+  "sqs.config.mts",
+  "sqs.config.js",
+  "sqs.config.mjs",
+  "sqs.config.json",
+] as const;
+
+const LOADABLE_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"]);
+
+/** Where to find the config and what else decides it. */
+export interface LoadConfigOptions {
+  /** `--config`; relative to `cwd`. Left out, the first of {@link CONFIG_FILE_NAMES} in `cwd` is used. */
+  readonly configPath?: string | undefined;
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** `--embedded`. */
+  readonly embedded?: boolean;
+  readonly isTTY?: boolean;
+}
+
+/** Finds, imports, validates and resolves the config file. Every failure is a {@link ConfigError} or a validation error. */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const configPath = await findConfigFile(options.configPath, cwd);
+  const raw = await readConfigFile(configPath);
+  return resolveConfig(raw, {
+    configPath,
+    env: options.env ?? process.env,
+    cores: availableParallelism(),
+    isTTY: options.isTTY ?? process.stdout.isTTY === true,
+    ...(options.embedded === undefined ? {} : { embedded: options.embedded }),
+  });
+}
+
+async function findConfigFile(explicit: string | undefined, cwd: string): Promise<string> {
+  if (explicit !== undefined) {
+    const path = resolve(cwd, explicit);
+    if (!(await exists(path))) throw new ConfigError(`config file not found: ${path}`, { file: path });
+    if (!LOADABLE_EXTENSIONS.has(extname(path))) {
+      throw new ConfigError(`config file ${path} must be .ts, .mts, .js, .mjs or .json`, { file: path });
+    }
+    return path;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const path = resolve(cwd, name);
+    if (await exists(path)) return path;
+  }
+  throw new ConfigError(`no config file found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(", ")}); pass --config`);
+}
+
+async function readConfigFile(path: string): Promise<unknown> {
+  try {
+    if (extname(path) === ".json") return JSON.parse(await readFile(path, "utf8")) as unknown;
+    return defaultExport(await importUserModule(path));
+  } catch (error) {
+    if (error instanceof SqsdError) throw error;
+    throw new ConfigError(`config file ${path} failed to load: ${firstLine(errorSummary(error))}`, {
+      file: path,
+      cause: error,
+    });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw new ConfigError(`config file ${path} cannot be read: ${errorSummary(error)}`, { file: path, cause: error });
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n").find((line) => line.trim() !== "") ?? text;
+}

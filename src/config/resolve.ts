@@ -1,0 +1,120 @@
+import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
+import { ValidationError, type FieldProblem } from "../errors.js";
+import { namePartProblem } from "../registry/names.js";
+import { configSchema, validate } from "./rules.js";
+import type { ResolvedBackoff, ResolvedConfig, SqsdConfig } from "./types.js";
+
+/** Every default of the config, in one object; {@link resolveConfig} fills the written config from it. */
+export const CONFIG_DEFAULTS = {
+  region: "us-east-1",
+  embedded: { host: "127.0.0.1", port: 4566 },
+  defaults: {
+    visibilityTimeoutSeconds: 60,
+    waitTimeSeconds: 20,
+    errorBackoff: { initialMs: 1_000, maxMs: 60_000 },
+    /** Bounds used when `idleBackoff` is enabled with some bounds left out. */
+    idleBackoff: { initialMs: 5_000, maxMs: 60_000 },
+  },
+  pool: { tasksPerThread: 1 },
+  drainTimeoutMs: 30_000,
+  log: { level: "info" },
+} as const;
+
+/** What besides the file itself decides the resolved config. */
+export interface ResolveContext {
+  /** Absolute path of the config file; receiver paths are relative to its folder. */
+  readonly configPath: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** CPU cores, the default thread count. */
+  readonly cores: number;
+  /** Whether stdout is a terminal, which makes `pretty` the default log format. */
+  readonly isTTY: boolean;
+  /** `--embedded` on the command line. */
+  readonly embedded?: boolean;
+}
+
+/** Validates a loaded config object and fills in every default. */
+export function resolveConfig(input: unknown, context: ResolveContext): ResolvedConfig {
+  // The schema's output equals SqsdConfig (test/types checks they cannot drift apart), except that zod spells
+  // optional fields `T | undefined`, which exactOptionalPropertyTypes keeps distinct.
+  const config = validate(configSchema, input, context.configPath) as SqsdConfig;
+  const { env } = context;
+  const problems: FieldProblem[] = [];
+
+  const threads = config.pool?.threads ?? Math.max(1, context.cores);
+  const tasksPerThread = config.pool?.tasksPerThread ?? CONFIG_DEFAULTS.pool.tasksPerThread;
+  const capacity = threads * tasksPerThread;
+  const maxInFlight = config.pool?.maxInFlight ?? capacity;
+  if (maxInFlight > capacity) {
+    // More would sit in a local buffer while their visibility timeout runs, which sqsd never does.
+    problems.push({
+      path: "pool.maxInFlight",
+      rule: `must be at most threads × tasksPerThread (${capacity})`,
+      received: maxInFlight,
+    });
+  }
+
+  const envPrefix = emptyToUndefined(env["SQS_QUEUE_PREFIX"]);
+  const envPrefixProblem = envPrefix === undefined ? undefined : namePartProblem(envPrefix);
+  if (config.queuePrefix === undefined && envPrefixProblem) {
+    problems.push({ path: "SQS_QUEUE_PREFIX", rule: envPrefixProblem, received: envPrefix });
+  }
+  const queuePrefix = config.queuePrefix ?? envPrefix;
+  if (queuePrefix === undefined && env["NODE_ENV"] === "development") {
+    problems.push({
+      path: "queuePrefix",
+      rule: "is required when NODE_ENV=development (or set SQS_QUEUE_PREFIX), so developers do not share queues",
+      received: undefined,
+    });
+  }
+  if (problems.length > 0) throw new ValidationError(context.configPath, problems);
+
+  const embedded = context.embedded === true || config.endpoint === "embedded";
+  const configDir = dirname(context.configPath);
+  const defaults = config.defaults ?? {};
+  return {
+    configPath: context.configPath,
+    region:
+      config.region ??
+      emptyToUndefined(env["AWS_REGION"]) ??
+      emptyToUndefined(env["AWS_DEFAULT_REGION"]) ??
+      CONFIG_DEFAULTS.region,
+    endpoint: embedded ? undefined : config.endpoint,
+    embedded: embedded
+      ? {
+          host: config.embedded?.host ?? CONFIG_DEFAULTS.embedded.host,
+          port: config.embedded?.port ?? CONFIG_DEFAULTS.embedded.port,
+        }
+      : undefined,
+    queuePrefix,
+    receivers: config.receivers.map((pattern) => (isAbsolute(pattern) ? pattern : resolvePath(configDir, pattern))),
+    defaults: {
+      visibilityTimeoutSeconds: defaults.visibilityTimeoutSeconds ?? CONFIG_DEFAULTS.defaults.visibilityTimeoutSeconds,
+      waitTimeSeconds: defaults.waitTimeSeconds ?? CONFIG_DEFAULTS.defaults.waitTimeSeconds,
+      errorBackoff: fillBackoff(defaults.errorBackoff, CONFIG_DEFAULTS.defaults.errorBackoff),
+      idleBackoff:
+        defaults.idleBackoff === undefined || defaults.idleBackoff === false
+          ? false
+          : fillBackoff(defaults.idleBackoff, CONFIG_DEFAULTS.defaults.idleBackoff),
+    },
+    pool: { threads, tasksPerThread, maxInFlight },
+    drainTimeoutMs: config.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs,
+    createQueues: config.createQueues ?? embedded,
+    log: {
+      level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
+      format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),
+    },
+  };
+}
+
+function fillBackoff(
+  written: { initialMs?: number; maxMs?: number } | undefined,
+  fallback: ResolvedBackoff,
+): ResolvedBackoff {
+  const initialMs = written?.initialMs ?? Math.min(fallback.initialMs, written?.maxMs ?? Infinity);
+  return { initialMs, maxMs: written?.maxMs ?? Math.max(fallback.maxMs, initialMs) };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

@@ -1,0 +1,157 @@
+/**
+ * The single place where sqsd's inputs are validated: the config file and receiver options. Each rule reads
+ * as the message a user sees (`must be an integer 1..256`), and every failure names the field path and the
+ * value received.
+ */
+import { z } from "zod";
+import { ValidationError, type FieldProblem } from "../errors.js";
+import { SQS_LIMITS } from "../limits.js";
+import { namePartProblem } from "../registry/names.js";
+import { isCodecName } from "../codecs/codec.js";
+
+function integer(min: number, max: number) {
+  const rule = `must be an integer ${min}..${max}`;
+  return z.number({ error: rule }).int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+}
+
+function nonEmptyString(rule = "must be a non-empty string") {
+  return z.string({ error: rule }).min(1, { error: rule });
+}
+
+const boolean = z.boolean({ error: "must be true or false" });
+
+const namePart = z.string({ error: "must be a string" }).superRefine((value, context) => {
+  const problem = namePartProblem(value);
+  if (problem) context.addIssue({ code: "custom", message: problem, input: value });
+});
+
+const func = z.custom<(...args: never[]) => unknown>((value) => typeof value === "function", {
+  error: "must be a function",
+});
+
+const backoff = z
+  .strictObject({
+    initialMs: integer(1, 3_600_000).optional(),
+    maxMs: integer(1, 3_600_000).optional(),
+  })
+  .refine((value) => value.initialMs === undefined || value.maxMs === undefined || value.initialMs <= value.maxMs, {
+    error: "must have initialMs <= maxMs",
+  });
+
+/** Schema of `sqs.config.ts` as users write it. */
+export const configSchema = z.strictObject(
+  {
+    region: nonEmptyString().optional(),
+    endpoint: nonEmptyString('must be "embedded" or an http(s) URL')
+      .refine((value) => value === "embedded" || /^https?:\/\/\S+$/.test(value), {
+        error: 'must be "embedded" or an http(s) URL',
+      })
+      .optional(),
+    embedded: z
+      .strictObject({
+        host: nonEmptyString().optional(),
+        port: integer(0, 65_535).optional(),
+      })
+      .optional(),
+    queuePrefix: namePart.optional(),
+    receivers: z
+      .array(nonEmptyString("must be a module path or glob"), { error: "must be a list of module paths or globs" })
+      .min(1, { error: "must list at least one module path or glob" }),
+    defaults: z
+      .strictObject({
+        visibilityTimeoutSeconds: integer(0, SQS_LIMITS.maxVisibilityTimeoutSeconds).optional(),
+        waitTimeSeconds: integer(0, SQS_LIMITS.maxWaitTimeSeconds).optional(),
+        errorBackoff: backoff.optional(),
+        idleBackoff: z
+          .union([z.literal(false), backoff], { error: "must be false or { initialMs, maxMs }" })
+          .optional(),
+      })
+      .optional(),
+    pool: z
+      .strictObject({
+        threads: integer(1, 256).optional(),
+        tasksPerThread: integer(1, 1_000).optional(),
+        maxInFlight: integer(1, 100_000).optional(),
+      })
+      .optional(),
+    drainTimeoutMs: integer(0, 3_600_000).optional(),
+    createQueues: boolean.optional(),
+    log: z
+      .strictObject({
+        level: z
+          .enum(["error", "warn", "info", "debug"], { error: 'must be "error", "warn", "info" or "debug"' })
+          .optional(),
+        format: z.enum(["json", "pretty"], { error: 'must be "json" or "pretty"' }).optional(),
+      })
+      .optional(),
+  },
+  { error: "must be an object (export default defineConfig({ ... }))" },
+);
+
+const codec = z.custom<unknown>(
+  (value) =>
+    isCodecName(value) ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as { encode?: unknown }).encode === "function" &&
+      typeof (value as { decode?: unknown }).decode === "function"),
+  { error: 'must be "json", "raw" or a codec object with encode() and decode()' },
+);
+
+/** Schema of the options passed to `receiver()` and `register()`. */
+export const receiverOptionsSchema = z.strictObject(
+  {
+    visibilityTimeoutSeconds: integer(0, SQS_LIMITS.maxVisibilityTimeoutSeconds).optional(),
+    deleteOnStart: boolean.optional(),
+    suffixes: z.array(namePart, { error: "must be a list of strings" }).optional(),
+    concurrency: integer(1, 100_000).optional(),
+    onError: z.enum(["retry", "delete"], { error: 'must be "retry" or "delete"' }).optional(),
+    codec: codec.optional(),
+    setup: func.optional(),
+    teardown: func.optional(),
+  },
+  { error: "must be an object" },
+);
+
+/**
+ * Validates `value` against `schema` and returns it typed, or throws a {@link ValidationError} that lists
+ * every problem as `path rule, got value`, prefixed by `subject` (a file or a queue).
+ */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, subject: string, rootPath = ""): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ValidationError(
+    subject,
+    result.error.issues.flatMap((issue) => toProblems(issue, value, rootPath)),
+  );
+}
+
+function toProblems(issue: z.core.$ZodIssue, root: unknown, rootPath: string): FieldProblem[] {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: joinPath(rootPath, [...issue.path, key]),
+      rule: "is not a known option",
+      received: valueAt(root, [...issue.path, key]),
+    }));
+  }
+  const received = "input" in issue ? issue.input : valueAt(root, issue.path);
+  return [{ path: joinPath(rootPath, issue.path) || "config", rule: issue.message, received }];
+}
+
+function joinPath(rootPath: string, path: readonly PropertyKey[]): string {
+  let text = rootPath;
+  for (const segment of path) {
+    if (typeof segment === "number") text += `[${segment}]`;
+    else text += text === "" ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}

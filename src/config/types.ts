@@ -1,0 +1,118 @@
+/** Log levels sqsd writes at, from most to least severe. */
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+/** Exponential backoff bounds. */
+export interface BackoffOptions {
+  /** First delay. @defaultValue depends on the backoff (see its owner) */
+  readonly initialMs?: number;
+  /** Ceiling the delay doubles up to. @defaultValue depends on the backoff (see its owner) */
+  readonly maxMs?: number;
+}
+
+/**
+ * `sqs.config.ts` as you write it. Every field is optional except `receivers`.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig } from "sqsd";
+ *
+ * export default defineConfig({
+ *   queuePrefix: "shop",
+ *   receivers: ["./receivers/*.ts"],
+ *   pool: { threads: 4, tasksPerThread: 8 },
+ * });
+ * ```
+ */
+export interface SqsdConfig {
+  /** AWS region. @defaultValue `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `"us-east-1"` */
+  readonly region?: string;
+  /**
+   * SQS endpoint URL for ElasticMQ, LocalStack or fauxqs, or `"embedded"` to start a local SQS server inside
+   * the daemon. Left out, the AWS SDK picks the endpoint (including `AWS_ENDPOINT_URL_SQS`).
+   * @defaultValue undefined
+   */
+  readonly endpoint?: string;
+  /** Where the embedded server listens when `endpoint` is `"embedded"` or `--embedded` is given. */
+  readonly embedded?: {
+    /** @defaultValue `"127.0.0.1"` */
+    readonly host?: string;
+    /** @defaultValue `4566` */
+    readonly port?: number;
+  };
+  /**
+   * Prepended to every queue name (`PREFIX__name`), to keep developers, staging and production apart.
+   * Required when `NODE_ENV` is `development`, as django-sqs required it under `DEBUG`.
+   * @defaultValue `SQS_QUEUE_PREFIX`, else none
+   */
+  readonly queuePrefix?: string;
+  /** Receiver module paths or globs, relative to the config file. sqsd imports them itself. */
+  readonly receivers: readonly string[];
+  /** Defaults for every queue; receiver options override the per-queue ones. */
+  readonly defaults?: {
+    /** Seconds a received message stays hidden from other consumers. @defaultValue `60` */
+    readonly visibilityTimeoutSeconds?: number;
+    /** Long-poll wait of each ReceiveMessage (0..20). @defaultValue `20` */
+    readonly waitTimeSeconds?: number;
+    /** Backoff after a failed receive. @defaultValue `{ initialMs: 1000, maxMs: 60000 }` */
+    readonly errorBackoff?: BackoffOptions;
+    /**
+     * Pause after an empty receive, growing while the queue stays empty (django-sqs's `SQS_POLL_PERIOD`).
+     * Saves requests on queues that are idle for long stretches, at the cost of pick-up latency.
+     * @defaultValue `false` (long polling alone)
+     */
+    readonly idleBackoff?: false | BackoffOptions;
+  };
+  /** The worker-thread pool. Its capacity, threads × tasksPerThread, is how many messages run at once. */
+  readonly pool?: {
+    /** Worker threads. @defaultValue the number of CPU cores */
+    readonly threads?: number;
+    /** Handlers one thread runs concurrently; raise it for handlers that mostly wait on I/O. @defaultValue `1` */
+    readonly tasksPerThread?: number;
+    /** Messages held at once (received and not yet done); at most threads × tasksPerThread. @defaultValue threads × tasksPerThread */
+    readonly maxInFlight?: number;
+  };
+  /** How long a drain waits for running handlers after SIGTERM or SIGINT. @defaultValue `30000` */
+  readonly drainTimeoutMs?: number;
+  /** Create missing queues at start-up. @defaultValue `false`, or `true` with the embedded server */
+  readonly createQueues?: boolean;
+  readonly log?: {
+    /** @defaultValue `"info"` */
+    readonly level?: LogLevel;
+    /** @defaultValue `"pretty"` on a TTY, else `"json"` */
+    readonly format?: "json" | "pretty";
+  };
+}
+
+/** Filled-in backoff bounds. */
+export interface ResolvedBackoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+/** The config with every default applied, as the daemon uses it. */
+export interface ResolvedConfig {
+  /** Absolute path of the config file. */
+  readonly configPath: string;
+  readonly region: string;
+  /** Endpoint URL, or undefined for the SDK's choice. Never `"embedded"`: that is resolved to `embedded`. */
+  readonly endpoint: string | undefined;
+  /** Set when the daemon must start the embedded server. */
+  readonly embedded: { readonly host: string; readonly port: number } | undefined;
+  readonly queuePrefix: string | undefined;
+  /** Absolute receiver module paths or globs. */
+  readonly receivers: readonly string[];
+  readonly defaults: {
+    readonly visibilityTimeoutSeconds: number;
+    readonly waitTimeSeconds: number;
+    readonly errorBackoff: ResolvedBackoff;
+    readonly idleBackoff: ResolvedBackoff | false;
+  };
+  readonly pool: {
+    readonly threads: number;
+    readonly tasksPerThread: number;
+    readonly maxInFlight: number;
+  };
+  readonly drainTimeoutMs: number;
+  readonly createQueues: boolean;
+  readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
+}

@@ -1,0 +1,55 @@
+/**
+ * The embedded local SQS server (fauxqs), for development, the quick start, the tests and the bench. Loaded
+ * lazily: a production daemon never imports fauxqs.
+ */
+
+/** Where and how to run the local server. */
+export interface LocalSqsOptions {
+  /** Interface to listen on; loopback unless you mean to share it. @defaultValue `"127.0.0.1"` */
+  readonly host?: string;
+  /** Port; 0 picks a free one. @defaultValue `0` */
+  readonly port?: number;
+  /** @defaultValue `"us-east-1"` */
+  readonly region?: string;
+}
+
+/** A running local SQS server. */
+export interface LocalSqsServer {
+  /** Endpoint URL other processes can use, e.g. `http://127.0.0.1:4566`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Requests served so far, by SQS action (`ReceiveMessage`, `DeleteMessageBatch`, ...). */
+  readonly requests: ReadonlyMap<string, number>;
+  /** Stops the server. Memoized. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts fauxqs in this process. fauxqs's own `startFauxqs` listens on every interface; sqsd builds the app
+ * itself so the server listens on loopback only, and counts requests per action, which the tests and the
+ * bench read to show what a workload costs in SQS requests.
+ */
+export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqsServer> {
+  const host = options.host ?? "127.0.0.1";
+  const { buildApp } = await import("fauxqs");
+  const app = buildApp({ logger: false, defaultRegion: options.region ?? "us-east-1" });
+  const requests = new Map<string, number>();
+  app.addHook("onRequest", async (request) => {
+    const target = request.headers["x-amz-target"];
+    const action = typeof target === "string" ? target.replace(/^AmazonSQS\./, "") : "other";
+    requests.set(action, (requests.get(action) ?? 0) + 1);
+  });
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 0);
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    requests,
+    stop: () => (stopping ??= app.close().then(() => undefined)),
+  };
+}
+
+/** Credentials for the local server, which accepts any; set so a machine without AWS credentials still works. */
+export const LOCAL_SQS_CREDENTIALS = { accessKeyId: "sqsd-local", secretAccessKey: "sqsd-local" } as const;

@@ -1,0 +1,183 @@
+/**
+ * Every error sqsd raises on purpose. Each carries the context an operator needs (field, queue, file)
+ * and a stable `code`, so callers classify with `instanceof` or `code` and never by message text.
+ */
+
+/** Base class of sqsd's own errors. */
+export abstract class SqsdError extends Error {
+  /** Stable machine-readable identifier, e.g. `SQSD_CONFIG`. */
+  abstract readonly code: string;
+  /** Exit status the CLI uses when this error ends the process: 1 runtime failure, 2 usage or config error. */
+  abstract readonly exitCode: 1 | 2;
+}
+
+/** The configuration file is missing, does not load, or has an invalid field. */
+export class ConfigError extends SqsdError {
+  override readonly name = "ConfigError";
+  readonly code = "SQSD_CONFIG";
+  readonly exitCode = 2;
+  /** Path of the config file involved, when there is one. */
+  readonly file: string | undefined;
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.file = options.file;
+  }
+}
+
+/** One invalid field, as the config rules report it. */
+export interface FieldProblem {
+  /** Dotted path of the field, e.g. `pool.threads` or `receivers[0]`. */
+  readonly path: string;
+  /** What the field must be, e.g. `must be an integer 1..256`. */
+  readonly rule: string;
+  /** The value that was received. */
+  readonly received: unknown;
+}
+
+/** A config object or receiver options failed validation; every problem is listed. */
+export class ValidationError extends SqsdError {
+  override readonly name = "ValidationError";
+  readonly code = "SQSD_VALIDATION";
+  readonly exitCode = 2;
+  readonly problems: readonly FieldProblem[];
+  constructor(subject: string, problems: readonly FieldProblem[]) {
+    super(`${subject}: ${problems.map(formatProblem).join("; ")}`);
+    this.problems = problems;
+  }
+}
+
+/** Formats a problem the way every sqsd validation message reads: `path rule, got value`. */
+export function formatProblem(problem: FieldProblem): string {
+  return `${problem.path} ${problem.rule}, got ${describeValue(problem.received)}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return "a function";
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    // Circular or BigInt values cannot be stringified; their type still tells the user what went wrong.
+    return `a ${typeof value}`;
+  }
+}
+
+/** A receiver or queue registration broke a registry rule (bad name, duplicate, missing handler). */
+export class RegistrationError extends SqsdError {
+  override readonly name = "RegistrationError";
+  readonly code = "SQSD_REGISTRATION";
+  readonly exitCode = 2;
+  readonly queue: string;
+  constructor(queue: string, message: string) {
+    super(message);
+    this.queue = queue;
+  }
+}
+
+/** A command line or API call named a queue that no receiver module registered. */
+export class UnknownQueueError extends SqsdError {
+  override readonly name = "UnknownQueueError";
+  readonly code = "SQSD_UNKNOWN_QUEUE";
+  readonly exitCode = 2;
+  readonly queue: string;
+  constructor(queue: string, known: readonly string[]) {
+    const list = known.length > 0 ? known.join(", ") : "none";
+    super(`unknown queue "${queue}" (registered queues: ${list})`);
+    this.queue = queue;
+  }
+}
+
+/** The command line itself is wrong (conflicting flags, impossible values). */
+export class UsageError extends SqsdError {
+  override readonly name = "UsageError";
+  readonly code = "SQSD_USAGE";
+  readonly exitCode = 2;
+}
+
+/** A receiver module threw while it was imported, or could not be found. */
+export class ReceiverLoadError extends SqsdError {
+  override readonly name = "ReceiverLoadError";
+  readonly code = "SQSD_RECEIVER_LOAD";
+  readonly exitCode = 2;
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    super(`receiver module ${file} failed to load: ${errorSummary(cause)}`, { cause });
+    this.file = file;
+  }
+}
+
+/** A queue the daemon must consume does not exist, and `createQueues` is off. */
+export class QueueNotFoundError extends SqsdError {
+  override readonly name = "QueueNotFoundError";
+  readonly code = "SQSD_QUEUE_NOT_FOUND";
+  readonly exitCode = 1;
+  readonly queueName: string;
+  constructor(queueName: string, endpoint: string) {
+    super(`queue "${queueName}" does not exist at ${endpoint}; create it, or set createQueues: true in the config`);
+    this.queueName = queueName;
+  }
+}
+
+/** An SQS request failed; converted at the SDK boundary so the caller sees the action and queue. */
+export class SqsRequestError extends SqsdError {
+  override readonly name = "SqsRequestError";
+  readonly code = "SQSD_SQS_REQUEST";
+  readonly exitCode = 1;
+  /** The SQS action, e.g. `ReceiveMessage`. */
+  readonly action: string;
+  readonly queueUrl: string | undefined;
+  /** The AWS error name (e.g. `AWS.SimpleQueueService.NonExistentQueue`, `ThrottlingException`), if any. */
+  readonly awsCode: string | undefined;
+  /** The HTTP status of the response, if there was one. */
+  readonly httpStatus: number | undefined;
+  readonly messageIds: readonly string[];
+  constructor(
+    action: string,
+    cause: unknown,
+    context: { queueUrl?: string | undefined; messageIds?: readonly string[] } = {},
+  ) {
+    super(`${action} failed${context.queueUrl ? ` for ${context.queueUrl}` : ""}: ${errorSummary(cause)}`, {
+      cause,
+    });
+    this.action = action;
+    this.queueUrl = context.queueUrl;
+    this.messageIds = context.messageIds ?? [];
+    this.awsCode = awsErrorName(cause);
+    this.httpStatus = awsHttpStatus(cause);
+  }
+}
+
+/** A pool thread could not load the receiver modules; the daemon stops rather than poll with a broken pool. */
+export class WorkerStartError extends SqsdError {
+  override readonly name = "WorkerStartError";
+  readonly code = "SQSD_WORKER_START";
+  readonly exitCode = 1;
+}
+
+/** Exit status for any error: sqsd's own errors carry one; anything else is a runtime failure. */
+export function exitCodeFor(error: unknown): 1 | 2 {
+  return error instanceof SqsdError ? error.exitCode : 1;
+}
+
+/** One line that names an error without its stack: `TypeError: x is not a function`. */
+export function errorSummary(error: unknown): string {
+  if (error instanceof Error) {
+    const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
+    return `${name}${error.message}`;
+  }
+  return String(error);
+}
+
+function awsErrorName(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { Code, name } = error as { Code?: unknown; name?: unknown };
+  if (typeof Code === "string") return Code;
+  return typeof name === "string" ? name : undefined;
+}
+
+function awsHttpStatus(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const metadata = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
+  return typeof metadata?.httpStatusCode === "number" ? metadata.httpStatusCode : undefined;
+}

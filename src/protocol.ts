@@ -1,0 +1,88 @@
+/**
+ * The data the supervisor and the pool threads exchange. Everything here is plain, structured-clone-safe data:
+ * functions, class instances and errors never cross the thread boundary as such.
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { MessageAttribute } from "./codecs/codec.js";
+import type { SqsSettings } from "./sqs/settings.js";
+
+/** An SQS message as the supervisor received it, minus the receipt handle, which never leaves the supervisor. */
+export interface WireMessage {
+  readonly id: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
+}
+
+/** One handler run. */
+export interface HandlerTask {
+  /** Registered queue name; the thread looks the handler up by it. */
+  readonly queue: string;
+  readonly suffix: string | undefined;
+  readonly fullName: string;
+  readonly message: WireMessage;
+  /** This task's control line: the supervisor posts {@link ControlMessage}s on it. Transferred, not cloned. */
+  readonly control: MessagePort;
+}
+
+/** Supervisor → running task. */
+export type ControlMessage = { readonly type: "abort"; readonly reason: string };
+
+/** An error flattened for the trip across threads. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly code: string | undefined;
+}
+
+/** Where a failed run failed. */
+export type FailurePhase = "setup" | "decode" | "handler";
+
+/** What a handler run came to. */
+export type Outcome =
+  | { readonly kind: "ok"; readonly durationMs: number }
+  | {
+      readonly kind: "restartLater";
+      readonly delaySeconds: number | undefined;
+      readonly reason: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly kind: "failed";
+      readonly phase: FailurePhase;
+      readonly error: SerializedError;
+      readonly durationMs: number;
+    }
+  /** The thread could not load the receiver modules: nothing can run there. */
+  | { readonly kind: "broken"; readonly error: SerializedError };
+
+/** What every pool thread starts with (piscina's workerData). */
+export interface PoolWorkerData {
+  /** Absolute paths of the receiver modules, imported in this order. */
+  readonly receiverModules: readonly string[];
+  readonly sqs: SqsSettings;
+  /** BroadcastChannel name for {@link LifecycleMessage}s. */
+  readonly lifecycleChannel: string;
+}
+
+/** Pool-wide announcements on the lifecycle BroadcastChannel (piscina owns each thread's parentPort). */
+export type LifecycleMessage =
+  | { readonly type: "ready"; readonly threadId: number }
+  | { readonly type: "broken"; readonly threadId: number; readonly error: SerializedError }
+  | { readonly type: "teardown" }
+  | { readonly type: "tornDown"; readonly threadId: number; readonly errors: readonly SerializedError[] };
+
+/** Flattens any thrown value for the trip across threads. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      code: typeof code === "string" ? code : undefined,
+    };
+  }
+  return { name: "NonError", message: String(error), stack: undefined, code: undefined };
+}

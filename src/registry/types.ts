@@ -1,0 +1,111 @@
+import type { Codec, CodecName, MessageAttribute } from "../codecs/codec.js";
+
+/** What happens to a message whose handler throws (anything but {@link RestartLater}). */
+export type OnErrorPolicy = "retry" | "delete";
+
+/** Options of `receiver()` and `register()`. Every option has a default. */
+export interface ReceiverOptions<T = unknown> {
+  /** Seconds a received message stays hidden while its handler runs (0..43200). @defaultValue config `defaults.visibilityTimeoutSeconds` (60) */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Delete the message before the handler runs: at-most-once delivery. A handler that then fails loses the
+   * message. @defaultValue `false`
+   */
+  readonly deleteOnStart?: boolean;
+  /** Known queue-name suffixes (`name__suffix`); the daemon consumes each. An unknown one warns. @defaultValue `[]` */
+  readonly suffixes?: readonly string[];
+  /** Most messages of this queue (all suffixes together) running at once. @defaultValue the pool's capacity */
+  readonly concurrency?: number;
+  /**
+   * `"retry"` leaves a failed message for redelivery after its visibility timeout (a redrive policy ends the
+   * retries). `"delete"` deletes it, as django-sqs did: the message is lost. @defaultValue `"retry"`
+   */
+  readonly onError?: OnErrorPolicy;
+  /** Body format. @defaultValue `"json"` */
+  readonly codec?: CodecName | Codec<T>;
+  /** Runs once in each worker thread before its first message of this queue (open a database pool here). */
+  readonly setup?: () => unknown;
+  /** Runs once in each worker thread where `setup` ran, when the pool shuts down (close that pool here). */
+  readonly teardown?: () => unknown;
+}
+
+/** Which queue a message came from. */
+export interface MessageQueue {
+  /** Registered name, e.g. `thumbnails`. */
+  readonly name: string;
+  /** Name in SQS, e.g. `shop__thumbnails__big`. */
+  readonly fullName: string;
+  readonly suffix: string | undefined;
+}
+
+/** The message a handler receives. */
+export interface ReceivedMessage<T = unknown> {
+  /** SQS message id. */
+  readonly id: string;
+  /** Body decoded by the queue's codec. */
+  readonly body: T;
+  /** Body as it came from SQS. */
+  readonly rawBody: string;
+  /** System attributes (`SentTimestamp`, `ApproximateReceiveCount`, `MessageGroupId`, ...). */
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
+  /** 1 on first delivery, 2 on the first redelivery, and so on. */
+  readonly receiveCount: number;
+  readonly queue: MessageQueue;
+  /** When the producer sent it. */
+  readonly sentAt: Date;
+  /** Aborted when the daemon shuts down hard (drain timeout or a second signal). Pass it to your I/O. */
+  readonly signal: AbortSignal;
+}
+
+/** A receiver function. Returning (or resolving) means success and deletes the message. */
+export type Handler<T = unknown> = (message: ReceivedMessage<T>) => unknown;
+
+/** A message attribute value to send: a string, a number, or the explicit form. */
+export type SendAttributeValue = string | number | MessageAttribute;
+
+/** Options for one send. */
+export interface SendOptions {
+  /** Send to `name__suffix`. @defaultValue none */
+  readonly suffix?: string;
+  /** Seconds before the message becomes visible (0..900). @defaultValue the queue's delay */
+  readonly delaySeconds?: number;
+  /** @defaultValue `{}` */
+  readonly messageAttributes?: Readonly<Record<string, SendAttributeValue>>;
+  /** FIFO queues: the message group. @defaultValue `"default"` on FIFO queues */
+  readonly groupId?: string;
+  /** FIFO queues: the deduplication id. @defaultValue none (the queue's content-based deduplication applies) */
+  readonly deduplicationId?: string;
+}
+
+/** A queue known to the registry: what `receiver()` and `register()` create. */
+export interface RegisteredQueue<T = unknown> {
+  /** Registered name, without prefix or suffix. */
+  readonly name: string;
+  /** Full name in SQS under the current prefix and no suffix. */
+  readonly fullName: string;
+  /** Full name in SQS for a suffix. */
+  fullNameFor(suffix?: string): string;
+  readonly fifo: boolean;
+  readonly options: Readonly<ReceiverOptions<T>>;
+  readonly codec: Codec<T>;
+  /** The handler, or undefined for a send-only queue. */
+  readonly handler: Handler<T> | undefined;
+}
+
+/** What `receiver()` returns: call it to send, as django-sqs's decorated function did. */
+export interface ReceiverProxy<T = unknown> {
+  /** Sends `body` to the queue; resolves with the SQS message id. */
+  (body: T, options?: SendOptions): Promise<string>;
+  /** The same as calling the proxy. */
+  send(body: T, options?: SendOptions): Promise<string>;
+  /** Calls the handler in this process with a message built from `message` (for tests). */
+  direct(message: DirectMessage<T>): Promise<unknown>;
+  readonly queue: RegisteredQueue<T>;
+}
+
+/** A message for `direct()`: only the body is needed; the rest gets test defaults. */
+export type DirectMessage<T> = Partial<Omit<ReceivedMessage<T>, "body" | "queue">> & {
+  readonly body: T;
+  readonly suffix?: string;
+};

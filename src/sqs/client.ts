@@ -1,0 +1,35 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { Agent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import type { SqsSettings } from "./settings.js";
+
+/** Transport tuning on top of {@link SqsSettings}. */
+export interface ClientTuning {
+  /**
+   * Socket budget. Every long poll holds a socket for up to 20 s, so the daemon sizes this from its receive
+   * lanes plus room for deletes. @defaultValue `50`
+   */
+  readonly maxSockets?: number;
+  /**
+   * A request with no response for this long is aborted, so a dead connection cannot hang a poller forever.
+   * Must exceed the long-poll wait. @defaultValue `30000`
+   */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Creates an SQS client with keep-alive sockets and a request timeout. */
+export function createSqsClient(settings: SqsSettings, tuning: ClientTuning = {}): SQSClient {
+  const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets ?? 50 };
+  return new SQSClient({
+    region: settings.region,
+    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+    ...(settings.credentials === undefined ? {} : { credentials: settings.credentials }),
+    // The SDK builds its NodeHttpHandler from this plain object, so sqsd need not depend on @smithy directly.
+    requestHandler: {
+      httpAgent: new Agent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+      connectionTimeout: 5_000,
+      requestTimeout: tuning.requestTimeoutMs ?? 30_000,
+    },
+  });
+}

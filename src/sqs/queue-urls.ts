@@ -1,0 +1,67 @@
+import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from "@aws-sdk/client-sqs";
+import { QueueNotFoundError, SqsRequestError } from "../errors.js";
+import { isFifoName } from "../registry/names.js";
+
+/** Attributes given to a queue that sqsd creates. */
+export interface NewQueueAttributes {
+  readonly visibilityTimeoutSeconds?: number | undefined;
+}
+
+/**
+ * Resolves full queue names to URLs, once per name (a GetQueueUrl per send would double the bill), and creates
+ * missing queues when asked to. Looks first and creates second, so an existing queue whose attributes differ
+ * never fails the way django-sqs's bare CreateQueue did.
+ */
+export class QueueUrls {
+  readonly #client: SQSClient;
+  readonly #createQueues: boolean;
+  readonly #endpointLabel: string;
+  readonly #cache = new Map<string, Promise<string>>();
+
+  constructor(client: SQSClient, options: { createQueues: boolean; endpointLabel: string }) {
+    this.#client = client;
+    this.#createQueues = options.createQueues;
+    this.#endpointLabel = options.endpointLabel;
+  }
+
+  /** The queue's URL; creates the queue when it is missing and creation is on. */
+  resolve(fullName: string, attributes: NewQueueAttributes = {}): Promise<string> {
+    let url = this.#cache.get(fullName);
+    if (!url) {
+      url = this.#lookUp(fullName, attributes);
+      // A failed look-up is not cached: the next caller tries again (the queue may have been created since).
+      url.catch(() => this.#cache.delete(fullName));
+      this.#cache.set(fullName, url);
+    }
+    return url;
+  }
+
+  async #lookUp(fullName: string, attributes: NewQueueAttributes): Promise<string> {
+    try {
+      const { QueueUrl } = await this.#client.send(new GetQueueUrlCommand({ QueueName: fullName }));
+      if (QueueUrl) return QueueUrl;
+    } catch (error) {
+      if (!(error instanceof QueueDoesNotExist))
+        throw new SqsRequestError("GetQueueUrl", error, { queueUrl: fullName });
+    }
+    if (!this.#createQueues) throw new QueueNotFoundError(fullName, this.#endpointLabel);
+    return this.#create(fullName, attributes);
+  }
+
+  async #create(fullName: string, attributes: NewQueueAttributes): Promise<string> {
+    const queueAttributes: Record<string, string> = {};
+    if (attributes.visibilityTimeoutSeconds !== undefined) {
+      queueAttributes["VisibilityTimeout"] = String(attributes.visibilityTimeoutSeconds);
+    }
+    if (isFifoName(fullName)) queueAttributes["FifoQueue"] = "true";
+    try {
+      const { QueueUrl } = await this.#client.send(
+        new CreateQueueCommand({ QueueName: fullName, Attributes: queueAttributes }),
+      );
+      if (!QueueUrl) throw new Error("CreateQueue returned no QueueUrl");
+      return QueueUrl;
+    } catch (error) {
+      throw new SqsRequestError("CreateQueue", error, { queueUrl: fullName });
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type BatchResultErrorEntry,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { errorSummary, SqsRequestError } from "../errors.js";
+import type { Logger } from "../logging.js";
+import { Backoff, sleep } from "./backoff.js";
+import { Batcher } from "./batcher.js";
+
+/** What the acker needs to know about one received message. */
+export interface AckTarget {
+  readonly queueUrl: string;
+  readonly messageId: string;
+  readonly receiptHandle: string;
+}
+
+interface VisibilityEntry {
+  readonly target: AckTarget;
+  readonly visibilityTimeoutSeconds: number;
+}
+
+/** Attempts per entry, first try included, before a delete or visibility change is given up. */
+const MAX_ATTEMPTS = 4;
+/** How long an entry may wait for nine others before its batch goes out anyway. */
+const FLUSH_DELAY_MS = 5;
+
+/**
+ * Settles messages in SQS: deletes after success and visibility changes (RestartLater delays, releases),
+ * batched per queue and flushed within milliseconds. Failed entries are retried with backoff while a retry can
+ * help; what finally fails is logged as "may be redelivered", since at-least-once makes that the only cost.
+ */
+export class Acker {
+  readonly #client: SQSClient;
+  readonly #logger: Logger;
+  readonly #deletes: Batcher<AckTarget>;
+  readonly #visibility: Batcher<VisibilityEntry>;
+
+  constructor(client: SQSClient, logger: Logger) {
+    this.#client = client;
+    this.#logger = logger;
+    this.#deletes = new Batcher((queueUrl, entries) => this.#deleteBatch(queueUrl, entries), {
+      delayMs: FLUSH_DELAY_MS,
+    });
+    this.#visibility = new Batcher((queueUrl, entries) => this.#visibilityBatch(queueUrl, entries), {
+      delayMs: FLUSH_DELAY_MS,
+    });
+  }
+
+  /** Deletes the message; resolves false if it could not be deleted (it may then be redelivered). */
+  delete(target: AckTarget): Promise<boolean> {
+    return this.#deletes.add(target.queueUrl, target);
+  }
+
+  /** Sets the message's visibility timeout from now; 0 makes it receivable again at once. */
+  changeVisibility(target: AckTarget, visibilityTimeoutSeconds: number): Promise<boolean> {
+    return this.#visibility.add(target.queueUrl, { target, visibilityTimeoutSeconds });
+  }
+
+  /** Sends everything waiting and waits for every request under way. */
+  async flush(): Promise<void> {
+    await Promise.all([this.#deletes.flush(), this.#visibility.flush()]);
+  }
+
+  #deleteBatch(queueUrl: string, entries: readonly AckTarget[]): Promise<readonly boolean[]> {
+    return this.#runWithRetries(
+      "DeleteMessageBatch",
+      queueUrl,
+      entries,
+      async (pending) => {
+        const output = await this.#client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: pending.map(({ entry, id }) => ({ Id: id, ReceiptHandle: entry.receiptHandle })),
+          }),
+        );
+        return output.Failed ?? [];
+      },
+      (entry) => entry.messageId,
+    );
+  }
+
+  #visibilityBatch(queueUrl: string, entries: readonly VisibilityEntry[]): Promise<readonly boolean[]> {
+    return this.#runWithRetries(
+      "ChangeMessageVisibilityBatch",
+      queueUrl,
+      entries,
+      async (pending) => {
+        const output = await this.#client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: pending.map(({ entry, id }) => ({
+              Id: id,
+              ReceiptHandle: entry.target.receiptHandle,
+              VisibilityTimeout: entry.visibilityTimeoutSeconds,
+            })),
+          }),
+        );
+        return output.Failed ?? [];
+      },
+      (entry) => entry.target.messageId,
+    );
+  }
+
+  /**
+   * Runs a batch action, then retries the entries that failed for a reason a retry can fix (server faults,
+   * throttling, network errors). Entries SQS rejected as the sender's fault (an expired receipt handle) are not
+   * retried.
+   */
+  async #runWithRetries<E>(
+    action: string,
+    queueUrl: string,
+    entries: readonly E[],
+    attempt: (pending: readonly { entry: E; id: string }[]) => Promise<readonly BatchResultErrorEntry[]>,
+    messageIdOf: (entry: E) => string,
+  ): Promise<readonly boolean[]> {
+    const results = entries.map(() => false);
+    let pending = entries.map((entry, index) => ({ entry, id: String(index) }));
+    const backoff = new Backoff({ initialMs: 50, maxMs: 1_000 });
+    let lastProblem = "";
+    for (let attemptNumber = 1; pending.length > 0 && attemptNumber <= MAX_ATTEMPTS; attemptNumber += 1) {
+      if (attemptNumber > 1) await sleep(backoff.next());
+      let failed: readonly BatchResultErrorEntry[];
+      try {
+        failed = await attempt(pending);
+      } catch (error) {
+        lastProblem = errorSummary(new SqsRequestError(action, error, { queueUrl }));
+        continue;
+      }
+      const failedById = new Map(failed.map((failure) => [failure.Id, failure]));
+      const retry: typeof pending = [];
+      for (const item of pending) {
+        const failure = failedById.get(item.id);
+        if (!failure) {
+          results[Number(item.id)] = true;
+        } else if (failure.SenderFault) {
+          this.#logger.warn(`${action} rejected an entry; the message may be redelivered`, {
+            queueUrl,
+            messageId: messageIdOf(item.entry),
+            awsCode: failure.Code,
+            reason: failure.Message,
+          });
+        } else {
+          lastProblem = `${failure.Code ?? "error"}: ${failure.Message ?? ""}`;
+          retry.push(item);
+        }
+      }
+      pending = retry;
+    }
+    for (const item of pending) {
+      this.#logger.warn(`${action} failed after ${MAX_ATTEMPTS} attempts; the message may be redelivered`, {
+        queueUrl,
+        messageId: messageIdOf(item.entry),
+        reason: lastProblem,
+      });
+    }
+    return results;
+  }
+}

@@ -1,0 +1,205 @@
+import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import type { ResolvedBackoff } from "../config/types.js";
+import { errorSummary, SqsRequestError } from "../errors.js";
+import { SQS_LIMITS } from "../limits.js";
+import type { Logger } from "../logging.js";
+import type { RegisteredQueue } from "../registry/types.js";
+import { Backoff, sleep } from "./backoff.js";
+import type { Capacity } from "./capacity.js";
+
+/** One physical queue the daemon consumes: a registered queue under one suffix. */
+export interface PollTarget {
+  readonly queue: RegisteredQueue;
+  readonly suffix: string | undefined;
+  readonly fullName: string;
+  readonly url: string;
+  readonly visibilityTimeoutSeconds: number;
+}
+
+/** What a poller needs from the daemon. */
+export interface PollerOptions {
+  readonly target: PollTarget;
+  readonly client: SQSClient;
+  readonly capacity: Capacity;
+  readonly logger: Logger;
+  readonly waitTimeSeconds: number;
+  readonly errorBackoff: ResolvedBackoff;
+  readonly idleBackoff: ResolvedBackoff | false;
+  /** Concurrent receives at most; more only help while the queue has a backlog and slots are free. */
+  readonly maxLanes: number;
+  /** Takes ownership of received messages; their capacity slots are already reserved. */
+  readonly onMessages: (target: PollTarget, messages: readonly Message[]) => void;
+  /** Gives back messages a receive brought after receiving stopped; their slots are already returned. */
+  readonly onStrayMessages: (target: PollTarget, messages: readonly Message[]) => void;
+}
+
+/**
+ * Long-polls one queue. It reserves capacity before each receive and asks SQS for at most that many messages.
+ * While the queue has a backlog it runs several receives at once ("lanes"), up to what capacity can feed.
+ * Errors back off exponentially with jitter; an optional idle backoff spaces out empty polls, and
+ * {@link Poller.wake} cuts it short.
+ *
+ * Stopping has two steps so that a drain strands nothing: {@link Poller.stopReceiving} issues no new receive
+ * but lets those in flight return (their messages are handed back at once), and {@link Poller.stop} later
+ * aborts whatever is still waiting on SQS.
+ */
+export class Poller {
+  readonly #options: PollerOptions;
+  readonly #key: string;
+  readonly #errorBackoff: Backoff;
+  readonly #idleBackoff: Backoff | undefined;
+  /** Aborts capacity waits and backoff sleeps: the first drain step. */
+  readonly #stopWaiting = new AbortController();
+  /** Aborts receives waiting on SQS: the second drain step. */
+  readonly #stopReceives = new AbortController();
+  readonly #lanes = new Set<Promise<void>>();
+  #started = false;
+  #idle = false;
+  #wake = new AbortController();
+  #lastPollAt: number | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: PollerOptions) {
+    this.#options = options;
+    this.#key = options.target.queue.name;
+    this.#errorBackoff = new Backoff(options.errorBackoff);
+    this.#idleBackoff = options.idleBackoff === false ? undefined : new Backoff(options.idleBackoff);
+  }
+
+  /** The queue this poller consumes. */
+  get target(): PollTarget {
+    return this.#options.target;
+  }
+
+  /** When the last receive completed (with or without messages), as epoch milliseconds. */
+  get lastPollAt(): number | undefined {
+    return this.#lastPollAt;
+  }
+
+  /** Receives running or waiting for capacity now. */
+  get lanes(): number {
+    return this.#lanes.size;
+  }
+
+  /** Starts polling. Idempotent. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#addLane(true);
+  }
+
+  /** Ends an idle backoff pause now, so a new message is picked up at once. */
+  wake(): void {
+    this.#wake.abort();
+  }
+
+  /** Issues no new receive from now on; receives already waiting on SQS continue. */
+  stopReceiving(): void {
+    this.#stopWaiting.abort();
+  }
+
+  /** Stops receiving, aborts receives still waiting on SQS, and resolves when every lane has ended. Memoized. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.stopReceiving();
+      // A receive aborted here may, rarely, have had messages selected by SQS in its last milliseconds; those
+      // reappear after their visibility timeout. Nothing is lost, and drains do not wait out a 20 s poll.
+      this.#stopReceives.abort();
+      while (this.#lanes.size > 0) await Promise.all(this.#lanes);
+    })();
+    return this.#stopped;
+  }
+
+  #addLane(primary: boolean): void {
+    const lane = this.#runLane(primary).catch((error: unknown) => {
+      this.#options.logger.error("poller lane crashed", { queue: this.target.fullName, error: errorSummary(error) });
+    });
+    this.#lanes.add(lane);
+    void lane.finally(() => this.#lanes.delete(lane));
+  }
+
+  get #stopping(): boolean {
+    return this.#stopWaiting.signal.aborted;
+  }
+
+  async #runLane(primary: boolean): Promise<void> {
+    const { capacity } = this.#options;
+    while (!this.#stopping) {
+      let granted: number;
+      try {
+        granted = await capacity.acquire(
+          this.#key,
+          this.#idle ? 1 : SQS_LIMITS.maxBatchEntries,
+          this.#stopWaiting.signal,
+        );
+      } catch (error) {
+        if (this.#stopping) return;
+        throw error;
+      }
+      let messages: readonly Message[];
+      try {
+        messages = await this.#receive(granted);
+      } catch (error) {
+        capacity.refund(this.#key, granted);
+        if (this.#stopReceives.signal.aborted || !primary) return;
+        await this.#backOffAfter(error);
+        continue;
+      }
+      this.#lastPollAt = Date.now();
+      this.#errorBackoff.reset();
+      capacity.refund(this.#key, granted - messages.length);
+      if (this.#stopping) {
+        capacity.refund(this.#key, messages.length);
+        if (messages.length > 0) this.#options.onStrayMessages(this.target, messages);
+        return;
+      }
+      if (messages.length > 0) this.#options.onMessages(this.target, messages);
+      this.#idle = messages.length === 0;
+      if (this.#idle) {
+        if (!primary) return;
+        await this.#idlePause();
+      } else {
+        this.#idleBackoff?.reset();
+        // A full batch suggests a backlog: another lane keeps more receives going while slots are free.
+        if (messages.length === granted && this.#lanes.size < this.#options.maxLanes) this.#addLane(false);
+      }
+    }
+  }
+
+  async #receive(maxMessages: number): Promise<readonly Message[]> {
+    const { target, client, waitTimeSeconds } = this.#options;
+    try {
+      const output = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: target.url,
+          MaxNumberOfMessages: maxMessages,
+          WaitTimeSeconds: waitTimeSeconds,
+          VisibilityTimeout: target.visibilityTimeoutSeconds,
+          MessageSystemAttributeNames: ["All"],
+          MessageAttributeNames: ["All"],
+        }),
+        { abortSignal: this.#stopReceives.signal },
+      );
+      return output.Messages ?? [];
+    } catch (error) {
+      throw new SqsRequestError("ReceiveMessage", error, { queueUrl: target.url });
+    }
+  }
+
+  async #backOffAfter(error: unknown): Promise<void> {
+    const delayMs = this.#errorBackoff.next();
+    this.#options.logger.warn("receive failed; backing off", {
+      queue: this.target.fullName,
+      attempt: this.#errorBackoff.attempt,
+      retryInMs: delayMs,
+      error: errorSummary(error),
+    });
+    await sleep(delayMs, this.#stopWaiting.signal);
+  }
+
+  async #idlePause(): Promise<void> {
+    if (!this.#idleBackoff) return;
+    this.#wake = new AbortController();
+    await sleep(this.#idleBackoff.next(), AbortSignal.any([this.#stopWaiting.signal, this.#wake.signal]));
+  }
+}

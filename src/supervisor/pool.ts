@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { BroadcastChannel, MessageChannel } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { WorkerStartError } from "../errors.js";
+import type { Logger } from "../logging.js";
+import type { ControlMessage, HandlerTask, LifecycleMessage, Outcome, PoolWorkerData } from "../protocol.js";
+import type { SqsSettings } from "../sqs/settings.js";
+
+/** The compiled thread entry. The supervisor never imports it; piscina loads it in each thread. */
+const THREAD_ENTRY = fileURLToPath(new URL("../../workers/handler-thread.js", import.meta.url));
+
+/** How the pool is built. */
+export interface HandlerPoolOptions {
+  readonly threads: number;
+  readonly tasksPerThread: number;
+  readonly receiverModules: readonly string[];
+  readonly sqs: SqsSettings;
+  readonly logger: Logger;
+}
+
+/** One handler run as the supervisor sees it. */
+export interface RunningTask {
+  readonly outcome: Promise<Outcome>;
+  /** Asks the handler to stop: its `message.signal` aborts. */
+  abort(reason: string): void;
+}
+
+/**
+ * The worker-thread pool: a facade over piscina that adds what sqsd needs from it — all threads warm and
+ * verified before the first message, a control line per task, and per-thread teardown hooks at close.
+ */
+export class HandlerPool {
+  readonly #options: HandlerPoolOptions;
+  readonly #channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
+  readonly #channel: BroadcastChannel;
+  readonly #piscina: Piscina<HandlerTask, Outcome>;
+  readonly #readyThreads = new Set<number>();
+  readonly #tornDown = new Set<number>();
+  /** Re-checked after every lifecycle message by whoever is waiting on the pool. */
+  readonly #listeners = new Set<() => void>();
+  #broken: WorkerStartError | undefined;
+  readonly #brokenSignal: Promise<WorkerStartError>;
+  #reportBroken!: (error: WorkerStartError) => void;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HandlerPoolOptions) {
+    this.#options = options;
+    this.#brokenSignal = new Promise((resolve) => (this.#reportBroken = resolve));
+    this.#channel = new BroadcastChannel(this.#channelName);
+    this.#channel.onmessage = (event) => this.#onLifecycle((event as { data: LifecycleMessage }).data);
+    const workerData: PoolWorkerData = {
+      receiverModules: options.receiverModules,
+      sqs: options.sqs,
+      lifecycleChannel: this.#channelName,
+    };
+    this.#piscina = new Piscina<HandlerTask, Outcome>({
+      filename: THREAD_ENTRY,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      concurrentTasksPerWorker: options.tasksPerThread,
+      // Threads live as long as the daemon: an idle timeout would tear down handlers' setup state.
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // Piscina's Atomics.wait idle loop freezes a thread's event loop between tasks, which would stall
+      // handlers' timers and database pools. Plain message passing keeps every thread's loop running.
+      atomics: "disabled",
+      workerData,
+    });
+  }
+
+  /**
+   * Resolves if a thread reports that it cannot load the receiver modules, including a replacement thread
+   * long after start-up; never resolves otherwise. The daemon stops on it rather than poll with a broken pool.
+   */
+  whenBroken(): Promise<WorkerStartError> {
+    return this.#brokenSignal;
+  }
+
+  /** Threads alive now. */
+  get threadCount(): number {
+    return this.#piscina.threads.length;
+  }
+
+  /** Share of the pool's time spent running tasks (0..1). */
+  get utilization(): number {
+    return this.#piscina.utilization;
+  }
+
+  /**
+   * Resolves once every thread has loaded the receiver modules. Throws {@link WorkerStartError} as soon as
+   * one thread reports it could not, or when `timeoutMs` passes first.
+   */
+  async start(timeoutMs = 60_000): Promise<void> {
+    if (this.#broken) throw this.#broken;
+    if (this.#readyThreads.size >= this.#options.threads) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#listeners.delete(listener);
+        reject(
+          new WorkerStartError(
+            `only ${this.#readyThreads.size} of ${this.#options.threads} pool threads loaded the receivers within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const listener = (): void => {
+        if (this.#broken) reject(this.#broken);
+        else if (this.#readyThreads.size >= this.#options.threads) resolve();
+        else return;
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+      };
+      this.#listeners.add(listener);
+    });
+  }
+
+  /** Starts a handler run. `hardStop` aborting terminates its thread (piscina replaces it). */
+  run(task: Omit<HandlerTask, "control">, hardStop: AbortSignal): RunningTask {
+    const { port1, port2 } = new MessageChannel();
+    const outcome = this.#piscina
+      .run({ ...task, control: port2 }, { transferList: [port2], signal: hardStop })
+      .finally(() => port1.close());
+    return {
+      outcome,
+      abort(reason) {
+        const message: ControlMessage = { type: "abort", reason };
+        port1.postMessage(message);
+      },
+    };
+  }
+
+  /**
+   * Runs every thread's teardown hooks (bounded by `timeoutMs`), then destroys the pool. Memoized: a second
+   * call waits for the first.
+   */
+  close(timeoutMs = 10_000): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const expected = new Set(this.#piscina.threads.map((thread) => thread.threadId));
+    try {
+      if (expected.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.#options.logger.warn("pool threads did not finish their teardown hooks in time", {
+              timeoutMs,
+              waitingFor: [...expected].filter((id) => !this.#tornDown.has(id)).length,
+            });
+            done();
+          }, timeoutMs);
+          const done = (): void => {
+            clearTimeout(timer);
+            this.#listeners.delete(listener);
+            resolve();
+          };
+          const listener = (): void => {
+            if ([...expected].every((id) => this.#tornDown.has(id) || !this.#isAlive(id))) done();
+          };
+          this.#listeners.add(listener);
+          const teardown: LifecycleMessage = { type: "teardown" };
+          this.#channel.postMessage(teardown);
+        });
+      }
+    } finally {
+      this.#channel.close();
+      await this.#piscina.destroy();
+    }
+  }
+
+  #isAlive(threadId: number): boolean {
+    return this.#piscina.threads.some((thread) => thread.threadId === threadId);
+  }
+
+  #onLifecycle(message: LifecycleMessage): void {
+    switch (message.type) {
+      case "ready":
+        this.#readyThreads.add(message.threadId);
+        break;
+      case "broken":
+        if (!this.#broken) {
+          this.#broken = new WorkerStartError(
+            `a pool thread could not load the receiver modules: ${message.error.name}: ${message.error.message}`,
+          );
+          this.#options.logger.error("pool thread failed to load the receiver modules", {
+            threadId: message.threadId,
+            error: `${message.error.name}: ${message.error.message}`,
+            stack: message.error.stack,
+          });
+          this.#reportBroken(this.#broken);
+        }
+        break;
+      case "tornDown":
+        this.#tornDown.add(message.threadId);
+        for (const error of message.errors) {
+          this.#options.logger.warn("a teardown hook failed", {
+            threadId: message.threadId,
+            error: `${error.name}: ${error.message}`,
+          });
+        }
+        break;
+      case "teardown":
+        break;
+    }
+    for (const listener of [...this.#listeners]) listener();
+  }
+}

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { eventually } from "./eventually.js";
+import { sqsdBin } from "./paths.js";
+
+/** One structured log record from the daemon's stdout. */
+export interface LogRecord {
+  readonly level: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+/** How a spawned command ended. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * The `sqsd` CLI spawned as a user runs it: `node bin/sqsd.js ...args`. Collects stdout log records (JSON
+ * format) and stderr text, and lets a test wait for a record, send signals, and read the exit status.
+ */
+export class SqsdProcess {
+  readonly child: ChildProcess;
+  readonly logs: LogRecord[] = [];
+  readonly stdoutLines: string[] = [];
+  stderr = "";
+  readonly exited: Promise<ExitStatus>;
+
+  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+    this.child = spawn(process.execPath, [sqsdBin, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, NODE_ENV: "test", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // 'close' rather than 'exit': it comes after stdout and stderr have been read to the end.
+    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
+    createInterface({ input: this.child.stdout! }).on("line", (line) => {
+      this.stdoutLines.push(line);
+      try {
+        this.logs.push(JSON.parse(line) as LogRecord);
+      } catch {
+        // Not a log record: a handler's own console output. It stays in stdoutLines.
+      }
+    });
+    this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
+  }
+
+  /** Resolves with the first log record matching `predicate`, waiting up to `timeoutMs`. */
+  waitForLog(predicate: (record: LogRecord) => boolean, timeoutMs = 20_000): Promise<LogRecord> {
+    return eventually(() => this.logs.find(predicate), {
+      timeoutMs,
+      message: `no matching log record (stderr: ${this.stderr.slice(-500)})`,
+    });
+  }
+
+  /** Resolves once the daemon logged "sqsd started". */
+  started(timeoutMs = 30_000): Promise<LogRecord> {
+    return this.waitForLog((record) => record.message === "sqsd started", timeoutMs);
+  }
+
+  /** Log records with this message. */
+  logsWith(message: string): LogRecord[] {
+    return this.logs.filter((record) => record.message === message);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Ensures the process is gone (for `after` hooks): SIGKILL if it has not exited. */
+  async dispose(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+/** Runs `sqsd` to completion and returns its exit status and output. */
+export async function runSqsd(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ExitStatus & { stdout: string; stderr: string; logs: LogRecord[] }> {
+  const daemon = new SqsdProcess(args, options);
+  const timer = setTimeout(() => daemon.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  try {
+    const status = await daemon.exited;
+    return { ...status, stdout: daemon.stdoutLines.join("\n"), stderr: daemon.stderr, logs: daemon.logs };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,132 @@
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+  type Message,
+  type SendMessageCommandInput,
+} from "@aws-sdk/client-sqs";
+import { startLocalSqs, type LocalSqsServer } from "../../src/embedded.js";
+
+/** Credentials the tests use; the local server accepts any. */
+export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
+export const TEST_REGION = "us-east-1";
+
+/** Queue depth as SQS reports it. */
+export interface QueueCounts {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+/**
+ * A real SQS-compatible server (fauxqs over HTTP on a free loopback port) plus a plain SDK client for the
+ * test's own side: creating queues, sending, and reading counts the way any SQS user would.
+ */
+export class TestSqs {
+  readonly server: LocalSqsServer;
+  readonly client: SQSClient;
+
+  private constructor(server: LocalSqsServer) {
+    this.server = server;
+    this.client = new SQSClient({ endpoint: server.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  }
+
+  static async start(): Promise<TestSqs> {
+    return new TestSqs(await startLocalSqs({ port: 0, region: TEST_REGION }));
+  }
+
+  get endpoint(): string {
+    return this.server.endpoint;
+  }
+
+  /** Environment for a process that should talk to this server. */
+  get env(): Record<string, string> {
+    return {
+      TEST_SQS_ENDPOINT: this.endpoint,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_REGION: TEST_REGION,
+    };
+  }
+
+  /** Requests the server has served for `action` so far. */
+  requests(action: string): number {
+    return this.server.requests.get(action) ?? 0;
+  }
+
+  async createQueue(name: string, attributes: Record<string, string> = {}): Promise<string> {
+    const { QueueUrl } = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
+    return QueueUrl;
+  }
+
+  async send(queueUrl: string, body: string, extra: Partial<SendMessageCommandInput> = {}): Promise<string> {
+    const { MessageId } = await this.client.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...extra }),
+    );
+    return MessageId ?? "";
+  }
+
+  /** Sends `bodies` in batches of 10; resolves with the message ids in order. */
+  async sendMany(queueUrl: string, bodies: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let start = 0; start < bodies.length; start += 10) {
+      const chunk = bodies.slice(start, start + 10);
+      const output = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((body, index) => ({ Id: String(index), MessageBody: body })),
+        }),
+      );
+      if (output.Failed && output.Failed.length > 0)
+        throw new Error(`SendMessageBatch failed: ${JSON.stringify(output.Failed)}`);
+      const byId = new Map((output.Successful ?? []).map((entry) => [entry.Id, entry.MessageId ?? ""]));
+      chunk.forEach((_, index) => ids.push(byId.get(String(index)) ?? ""));
+    }
+    return ids;
+  }
+
+  async counts(queueUrl: string): Promise<QueueCounts> {
+    const { Attributes = {} } = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          "ApproximateNumberOfMessages",
+          "ApproximateNumberOfMessagesNotVisible",
+          "ApproximateNumberOfMessagesDelayed",
+        ],
+      }),
+    );
+    return {
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
+  }
+
+  /** One receive with every attribute, a short wait and the given visibility timeout. */
+  async receive(
+    queueUrl: string,
+    options: { max?: number; waitSeconds?: number; visibilitySeconds?: number } = {},
+  ): Promise<Message[]> {
+    const { Messages = [] } = await this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: options.max ?? 10,
+        WaitTimeSeconds: options.waitSeconds ?? 1,
+        VisibilityTimeout: options.visibilitySeconds ?? 30,
+        MessageSystemAttributeNames: ["All"],
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    return Messages;
+  }
+
+  async stop(): Promise<void> {
+    this.client.destroy();
+    await this.server.stop();
+  }
+}
