@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { runCommand } from "./commands/run.js";
-import { errorSummary, exitCodeFor, UsageError } from "./errors.js";
+import { errorSummary, exitCodeFor, SqsdError, UsageError } from "./errors.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -66,7 +66,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       .parseAsync();
     return exitCode;
   } catch (error) {
-    process.stderr.write(`sqsd: ${oneLine(errorSummary(error))}\n`);
+    // sqsd's own errors are written to be read as they are; anything else keeps its class name for context.
+    const reason = error instanceof SqsdError ? error.message : errorSummary(error);
+    process.stderr.write(`sqsd: ${oneLine(reason)}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);
   }

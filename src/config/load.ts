@@ -64,7 +64,7 @@ async function readConfigFile(path: string): Promise<unknown> {
     return defaultExport(await importUserModule(path));
   } catch (error) {
     if (error instanceof SqsdError) throw error;
-    throw new ConfigError(`config file ${path} failed to load: ${firstLine(errorSummary(error))}`, {
+    throw new ConfigError(`config file ${path} failed to load: ${errorSummary(error)}`, {
       file: path,
       cause: error,
     });
@@ -79,8 +79,4 @@ async function exists(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw new ConfigError(`config file ${path} cannot be read: ${errorSummary(error)}`, { file: path, cause: error });
   }
-}
-
-function firstLine(text: string): string {
-  return text.split("\n").find((line) => line.trim() !== "") ?? text;
 }

@@ -123,7 +123,7 @@ class Queue<T> implements RegisteredQueue<T> {
 }
 
 function createProxy<T>(queue: RegisteredQueue<T>): ReceiverProxy<T> {
-  const send = (body: T, options?: SendOptions): Promise<string> => sendToQueue(queue, body, options);
+  const send = async (body: T, options?: SendOptions): Promise<string> => sendToQueue(queue, body, options);
   const direct = async (message: DirectMessage<T>): Promise<unknown> => {
     const handler = queue.handler;
     if (!handler) throw new RegistrationError(queue.name, `queue "${queue.name}" has no handler`);

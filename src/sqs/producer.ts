@@ -24,7 +24,7 @@ export const DEFAULT_FIFO_GROUP_ID = "default";
  * await send("thumbnails", { imageId: 7 }, { suffix: "big", delaySeconds: 10 });
  * ```
  */
-export function send(name: string, body: unknown, options?: SendOptions): Promise<string> {
+export async function send(name: string, body: unknown, options?: SendOptions): Promise<string> {
   return sendToQueue(getRegistry().get(name), body, options);
 }
 

@@ -54,7 +54,13 @@ export class Poller {
   readonly #stopReceives = new AbortController();
   readonly #lanes = new Set<Promise<void>>();
   #started = false;
-  #idle = false;
+  /**
+   * Slots to ask for next. A long poll holds its slots for up to 20 s, so a poller asks for what its last
+   * receive suggests it can use: 1 at start and after an empty receive, as many as it got after a partial
+   * one, and double after a full one (up to the batch maximum). Idle and sporadic queues then hold a slot or
+   * two each while they wait, never the whole pool.
+   */
+  #want = 1;
   #wake = new AbortController();
   #lastPollAt: number | undefined;
   #stopped: Promise<void> | undefined;
@@ -127,11 +133,7 @@ export class Poller {
     while (!this.#stopping) {
       let granted: number;
       try {
-        granted = await capacity.acquire(
-          this.#key,
-          this.#idle ? 1 : SQS_LIMITS.maxBatchEntries,
-          this.#stopWaiting.signal,
-        );
+        granted = await capacity.acquire(this.#key, this.#want, this.#stopWaiting.signal);
       } catch (error) {
         if (this.#stopping) return;
         throw error;
@@ -154,14 +156,15 @@ export class Poller {
         return;
       }
       if (messages.length > 0) this.#options.onMessages(this.target, messages);
-      this.#idle = messages.length === 0;
-      if (this.#idle) {
+      const full = messages.length === granted;
+      this.#want = full ? Math.min(SQS_LIMITS.maxBatchEntries, granted * 2) : Math.max(1, messages.length);
+      if (messages.length === 0) {
         if (!primary) return;
         await this.#idlePause();
       } else {
         this.#idleBackoff?.reset();
         // A full batch suggests a backlog: another lane keeps more receives going while slots are free.
-        if (messages.length === granted && this.#lanes.size < this.#options.maxLanes) this.#addLane(false);
+        if (full && this.#lanes.size < this.#options.maxLanes) this.#addLane(false);
       }
     }
   }

@@ -113,11 +113,15 @@ export class HandlerPool {
     });
   }
 
-  /** Starts a handler run. `hardStop` aborting terminates its thread (piscina replaces it). */
-  run(task: Omit<HandlerTask, "control">, hardStop: AbortSignal): RunningTask {
+  /**
+   * Starts a handler run. No AbortSignal goes to piscina: it would mark the task abortable, and piscina runs an
+   * abortable task alone on its thread, which would silently cap concurrency at one task per thread. Hard
+   * stops terminate threads instead ({@link HandlerPool.terminate}).
+   */
+  run(task: Omit<HandlerTask, "control">): RunningTask {
     const { port1, port2 } = new MessageChannel();
     const outcome = this.#piscina
-      .run({ ...task, control: port2 }, { transferList: [port2], signal: hardStop })
+      .run({ ...task, control: port2 }, { transferList: [port2] })
       .finally(() => port1.close());
     return {
       outcome,
@@ -135,6 +139,20 @@ export class HandlerPool {
   close(timeoutMs = 10_000): Promise<void> {
     this.#closing ??= this.#close(timeoutMs);
     return this.#closing;
+  }
+
+  /**
+   * Ends every thread now, without teardown hooks: running tasks reject. For hard stops, when handlers did not
+   * finish in time. Memoized together with {@link HandlerPool.close}.
+   */
+  terminate(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#channel.close();
+    await this.#piscina.destroy();
   }
 
   async #close(timeoutMs: number): Promise<void> {
@@ -163,8 +181,7 @@ export class HandlerPool {
         });
       }
     } finally {
-      this.#channel.close();
-      await this.#piscina.destroy();
+      await this.#shutDown();
     }
   }
 

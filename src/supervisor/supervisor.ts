@@ -54,7 +54,7 @@ export class Supervisor {
   readonly #acker: Acker;
   readonly #pollers: Poller[];
   readonly #inFlight = new Set<InFlight>();
-  /** Aborting it terminates the threads of running handlers (piscina replaces them). */
+  /** Aborted when a drain gives up on running handlers; their messages are then released, not failed. */
   readonly #hardStop = new AbortController();
   readonly #settledListeners = new Set<() => void>();
   #processed = 0;
@@ -152,8 +152,11 @@ export class Supervisor {
         exitCode = 1;
         logger.warn("drain timeout reached; aborting running handlers", { running: interrupted });
         for (const entry of this.#inFlight) entry.task?.abort("sqsd is shutting down");
-        if (!(await this.#waitForHandlers(ABORT_GRACE_MS))) this.#hardStop.abort(new Error("drain timeout"));
-        await this.#waitForHandlers(ABORT_GRACE_MS);
+        if (!(await this.#waitForHandlers(ABORT_GRACE_MS))) {
+          this.#hardStop.abort(new Error("drain timeout"));
+          await pool.terminate();
+          await this.#waitForHandlers(ABORT_GRACE_MS);
+        }
       }
     } finally {
       await this.#runEach([
@@ -231,15 +234,12 @@ export class Supervisor {
       this.#finish(entry, { counted: false, refund: true });
       return;
     }
-    const task = this.#options.pool.run(
-      {
-        queue: entry.target.queue.name,
-        suffix: entry.target.suffix,
-        fullName: entry.target.fullName,
-        message: toWireMessage(message),
-      },
-      this.#hardStop.signal,
-    );
+    const task = this.#options.pool.run({
+      queue: entry.target.queue.name,
+      suffix: entry.target.suffix,
+      fullName: entry.target.fullName,
+      message: toWireMessage(message),
+    });
     entry.task = task;
     task.outcome.then(
       (outcome) => this.#settle(entry, outcome),

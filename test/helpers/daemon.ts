@@ -3,11 +3,29 @@ import { createInterface } from "node:readline";
 import { eventually } from "./eventually.js";
 import { sqsdBin } from "./paths.js";
 
-/** One structured log record from the daemon's stdout. */
+/** One structured log record from the daemon's stdout (JSON format), with the fields sqsd writes. */
 export interface LogRecord {
   readonly level: string;
   readonly message: string;
-  readonly [field: string]: unknown;
+  readonly timestamp?: string;
+  readonly queue?: string;
+  readonly queues?: string[];
+  readonly messageId?: string;
+  readonly receiveCount?: number;
+  readonly durationMs?: number;
+  readonly outcome?: string;
+  readonly phase?: string;
+  readonly onError?: string;
+  readonly error?: string;
+  readonly stack?: string;
+  readonly reason?: string;
+  readonly delaySeconds?: number;
+  readonly endpoint?: string;
+  readonly exitCode?: number;
+  readonly processed?: number;
+  readonly interrupted?: number;
+  readonly count?: number;
+  readonly code?: string;
 }
 
 /** How a spawned command ended. */

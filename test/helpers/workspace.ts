@@ -6,6 +6,7 @@ import { join } from "node:path";
 export interface HandlerEvent {
   readonly queue: string;
   readonly fullName: string;
+  readonly suffix?: string;
   readonly id: string;
   readonly body: unknown;
   readonly receiveCount: number;

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { testConfig } from "../helpers/config.js";
+import { runSqsd } from "../helpers/daemon.js";
+import { TestSqs } from "../helpers/local-sqs.js";
+import { Workspace } from "../helpers/workspace.js";
+
+/** The CLI as a user runs it: which queues one `sqsd` process consumes, and where handlers run. */
+describe("sqsd run", () => {
+  // Each test gets its own SQS server and folder, so no queue state leaks between them.
+  let sqs: TestSqs;
+  let ws: Workspace;
+  const fresh = async (): Promise<void> => {
+    sqs = await TestSqs.start();
+    ws = new Workspace();
+  };
+  afterEach(async () => {
+    await sqs.stop();
+    ws.remove();
+  });
+
+  it("consumes three queues in one process, running handlers on worker threads", async () => {
+    await fresh();
+    const urls = {
+      ok: await sqs.createQueue("ok"),
+      alsoOk: await sqs.createQueue("alsoOk"),
+      "raw-ok": await sqs.createQueue("raw-ok"),
+    };
+    await sqs.sendMany(urls.ok, ["1", "2", "3"]);
+    await sqs.sendMany(urls.alsoOk, ["4", "5", "6"]);
+    await sqs.sendMany(urls["raw-ok"], ["plain text", "more", "text"]);
+    const configPath = ws.writeConfig(testConfig(sqs, ["ok", "also-ok", "raw-ok"]));
+
+    const result = await runSqsd(["--config", configPath, "--message-limit", "9"], { env: { ...sqs.env, ...ws.env } });
+
+    assert.equal(result.code, 0, result.stderr);
+    const events = ws.events();
+    assert.equal(events.length, 9);
+    assert.deepEqual(new Set(events.map((event) => event.queue)), new Set(["ok", "alsoOk", "raw-ok"]));
+    // One process: every handler ran in the daemon's process, none in this test's.
+    assert.equal(new Set(events.map((event) => event.pid)).size, 1);
+    assert.notEqual(events[0]?.pid, process.pid);
+    // On worker threads, never on the supervisor's main thread.
+    assert.ok(events.every((event) => !event.isMainThread && event.threadId > 0));
+    // The raw codec passed strings through; json decoded numbers.
+    assert.ok(events.some((event) => event.queue === "raw-ok" && event.body === "plain text"));
+    assert.ok(events.some((event) => event.queue === "ok" && event.body === 1));
+    for (const url of Object.values(urls))
+      assert.deepEqual(await sqs.counts(url), { visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it("stops after --message-limit messages, counting messages rather than polls", async () => {
+    await fresh();
+    const url = await sqs.createQueue("ok");
+    await sqs.sendMany(
+      url,
+      Array.from({ length: 10 }, (_, index) => String(index)),
+    );
+    const configPath = ws.writeConfig(testConfig(sqs, ["ok"]));
+
+    const result = await runSqsd(["--config", configPath, "--message-limit", "4"], { env: { ...sqs.env, ...ws.env } });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(ws.events().length, 4);
+    // Only what it processed was taken from the queue: the other six are visible, none stranded in flight.
+    assert.deepEqual(await sqs.counts(url), { visible: 6, inFlight: 0, delayed: 0 });
+    const stopped = result.logs.find((record) => record.message === "stopped");
+    assert.equal(stopped?.reason, "message limit of 4 reached");
+  });
+
+  it("consumes only the suffixes given with --suffix", async () => {
+    await fresh();
+    const base = await sqs.createQueue("suffixed");
+    const big = await sqs.createQueue("suffixed__big");
+    await sqs.sendMany(base, ["1", "2"]);
+    await sqs.sendMany(big, ["3", "4"]);
+    const configPath = ws.writeConfig(testConfig(sqs, ["suffixed"]));
+
+    const result = await runSqsd(["--config", configPath, "--suffix", "big", "--message-limit", "2"], {
+      env: { ...sqs.env, ...ws.env },
+    });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      ws.events().map((event) => [event.fullName, event.suffix]),
+      [
+        ["suffixed__big", "big"],
+        ["suffixed__big", "big"],
+      ],
+    );
+    assert.equal((await sqs.counts(base)).visible, 2);
+    assert.equal((await sqs.counts(big)).visible, 0);
+  });
+
+  it("consumes the base queue and every declared suffix by default", async () => {
+    await fresh();
+    const base = await sqs.createQueue("suffixed");
+    const big = await sqs.createQueue("suffixed__big");
+    await sqs.sendMany(base, ["3", "4"]);
+    await sqs.sendMany(big, ["5", "6"]);
+    const configPath = ws.writeConfig(testConfig(sqs, ["suffixed"]));
+    const result = await runSqsd(["--config", configPath, "--message-limit", "4"], { env: { ...sqs.env, ...ws.env } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.logs.find((record) => record.message === "sqsd started")?.queues, [
+      "suffixed",
+      "suffixed__big",
+    ]);
+    assert.deepEqual(new Set(ws.events().map((event) => event.fullName)), new Set(["suffixed", "suffixed__big"]));
+    assert.deepEqual(await sqs.counts(base), { visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it("consumes only the queues named on the command line", async () => {
+    await fresh();
+    const ok = await sqs.createQueue("ok");
+    const alsoOk = await sqs.createQueue("alsoOk");
+    await sqs.sendMany(ok, ["1", "2"]);
+    await sqs.sendMany(alsoOk, ["3", "4"]);
+    const configPath = ws.writeConfig(testConfig(sqs, ["ok", "also-ok"]));
+
+    const result = await runSqsd(["--config", configPath, "--message-limit", "2", "alsoOk"], {
+      env: { ...sqs.env, ...ws.env },
+    });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      ws.events().map((event) => event.queue),
+      ["alsoOk", "alsoOk"],
+    );
+    assert.equal((await sqs.counts(ok)).visible, 2);
+  });
+
+  it("applies the queue prefix, as django-sqs named queues", async () => {
+    await fresh();
+    const url = await sqs.createQueue("staging__ok");
+    await sqs.send(url, "7");
+    const configPath = ws.writeConfig(testConfig(sqs, ["ok"], { queuePrefix: "staging" }));
+    const result = await runSqsd(["--config", configPath, "--message-limit", "1"], { env: { ...sqs.env, ...ws.env } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(ws.events()[0]?.fullName, "staging__ok");
+  });
+});

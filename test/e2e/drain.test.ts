@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { testConfig } from "../helpers/config.js";
+import { SqsdProcess } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
+import { TestSqs } from "../helpers/local-sqs.js";
+import { Workspace } from "../helpers/workspace.js";
+
+/** SIGTERM and SIGINT: finish what runs, give back what did not start, lose nothing, exit 0. */
+describe("graceful drain", () => {
+  let sqs: TestSqs;
+  let ws: Workspace;
+  let daemon: SqsdProcess | undefined;
+  afterEach(async () => {
+    await daemon?.dispose();
+    await sqs.stop();
+    ws.remove();
+  });
+
+  async function startSlowDaemon(options: { handlerMs: number; messages: number; drainTimeoutMs: number }) {
+    sqs = await TestSqs.start();
+    ws = new Workspace();
+    // A long visibility timeout: a message stranded in flight would stay invisible for the whole test.
+    const url = await sqs.createQueue("slow", { VisibilityTimeout: "120" });
+    const ids = await sqs.sendMany(
+      url,
+      Array.from({ length: options.messages }, () => JSON.stringify({ ms: options.handlerMs })),
+    );
+    const configPath = ws.writeConfig(
+      testConfig(sqs, ["slow"], {
+        defaults: { visibilityTimeoutSeconds: 120 },
+        pool: { threads: 2, tasksPerThread: 2 },
+        drainTimeoutMs: options.drainTimeoutMs,
+      }),
+    );
+    daemon = new SqsdProcess(["--config", configPath], { env: { ...sqs.env, ...ws.env } });
+    await daemon.started();
+    // The pool holds 4: wait until all four handlers are running.
+    await eventually(() => ws.events().filter((event) => event.event === "started").length === 4);
+    return { url, ids, daemon };
+  }
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it(`on ${signal}, finishes the running handlers and leaves the rest visible at once`, async () => {
+      const { url, ids, daemon } = await startSlowDaemon({ handlerMs: 2_000, messages: 10, drainTimeoutMs: 20_000 });
+      const signalledAt = Date.now();
+      daemon.kill(signal);
+      const status = await daemon.exited;
+      const elapsedMs = Date.now() - signalledAt;
+
+      assert.deepEqual(status, { code: 0, signal: null }, daemon.stderr);
+      assert.ok(elapsedMs < 20_000, `exit came ${elapsedMs} ms after ${signal}, past the drain window`);
+      const handled = ws.events().filter((event) => event.event === "handled");
+      assert.equal(handled.length, 4, "the four running handlers completed");
+      // Completed messages were deleted; the others are visible right away (not in flight until a timeout).
+      const counts = await sqs.counts(url);
+      assert.deepEqual(counts, { visible: 6, inFlight: 0, delayed: 0 });
+      // Nothing lost: every message sent was processed or is still in the queue.
+      const remaining = await sqs.receive(url, { max: 10, waitSeconds: 0 });
+      assert.deepEqual(
+        new Set([...handled.map((event) => event.id), ...remaining.map((message) => message.MessageId)]),
+        new Set(ids),
+      );
+      assert.ok(daemon.logsWith("draining")[0]?.reason?.includes(signal));
+    });
+  }
+
+  it("interrupts handlers that outlive the drain timeout, releases their messages, and exits 1", async () => {
+    const { url, daemon } = await startSlowDaemon({ handlerMs: 60_000, messages: 4, drainTimeoutMs: 500 });
+    daemon.kill("SIGTERM");
+    const status = await daemon.exited;
+    assert.equal(status.code, 1, daemon.stderr);
+    assert.equal(daemon.logsWith("stopped")[0]?.interrupted, 4);
+    // Released with visibility 0: all four are receivable again at once.
+    assert.deepEqual(await sqs.counts(url), { visible: 4, inFlight: 0, delayed: 0 });
+  });
+
+  it("exits at once, non-zero, on a second signal", async () => {
+    const { daemon } = await startSlowDaemon({ handlerMs: 60_000, messages: 4, drainTimeoutMs: 60_000 });
+    daemon.kill("SIGTERM");
+    await daemon.waitForLog((record) => record.message === "draining");
+    daemon.kill("SIGTERM");
+    const status = await daemon.exited;
+    assert.equal(status.code, 143);
+    assert.ok(daemon.logs.some((record) => record.message.startsWith("second SIGTERM")));
+  });
+});
