@@ -2,7 +2,6 @@
  * The data the supervisor and the pool threads exchange. Everything here is plain, structured-clone-safe data:
  * functions, class instances and errors never cross the thread boundary as such.
  */
-import type { MessagePort } from "node:worker_threads";
 import type { MessageAttribute } from "./codecs/codec.js";
 import type { SqsSettings } from "./sqs/settings.js";
 
@@ -16,17 +15,14 @@ export interface WireMessage {
 
 /** One handler run. */
 export interface HandlerTask {
+  /** Unique within the pool; {@link ControlMessage}s address the run by it. */
+  readonly taskId: number;
   /** Registered queue name; the thread looks the handler up by it. */
   readonly queue: string;
   readonly suffix: string | undefined;
   readonly fullName: string;
   readonly message: WireMessage;
-  /** This task's control line: the supervisor posts {@link ControlMessage}s on it. Transferred, not cloned. */
-  readonly control: MessagePort;
 }
-
-/** Supervisor → running task. */
-export type ControlMessage = { readonly type: "abort"; readonly reason: string };
 
 /** An error flattened for the trip across threads. */
 export interface SerializedError {
@@ -66,9 +62,15 @@ export interface PoolWorkerData {
   readonly lifecycleChannel: string;
 }
 
-/** Pool-wide announcements on the lifecycle BroadcastChannel (piscina owns each thread's parentPort). */
+/**
+ * Messages on the pool's BroadcastChannel, which every thread and the supervisor share (piscina owns each
+ * thread's parentPort). One channel rather than a MessageChannel per task: control messages are rare, and
+ * creating and transferring a port for every message measurably cut throughput.
+ */
 export type LifecycleMessage =
   | { readonly type: "ready"; readonly threadId: number }
+  /** Supervisor → the thread running `taskId`: abort the handler's signal. */
+  | { readonly type: "abort"; readonly taskId: number; readonly reason: string }
   | { readonly type: "broken"; readonly threadId: number; readonly error: SerializedError }
   | { readonly type: "teardown" }
   | { readonly type: "tornDown"; readonly threadId: number; readonly errors: readonly SerializedError[] };

@@ -3,7 +3,6 @@ import { BroadcastChannel, threadId } from "node:worker_threads";
 import { importUserModule } from "../src/loader.js";
 import {
   serializeError,
-  type ControlMessage,
   type HandlerTask,
   type LifecycleMessage,
   type Outcome,
@@ -37,52 +36,57 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     return async () => ({ kind: "broken", error: serialized });
   }
   const hooks = new ThreadHooks();
+  /** Abort controllers of the tasks running in this thread, by task id. */
+  const running = new Map<number, AbortController>();
   channel.onmessage = (event) => {
-    if ((event as { data: LifecycleMessage }).data.type !== "teardown") return;
-    void hooks.teardown().then((errors) => announce({ type: "tornDown", threadId, errors }));
+    const message = (event as { data: LifecycleMessage }).data;
+    if (message.type === "abort") running.get(message.taskId)?.abort(new Error(message.reason));
+    else if (message.type === "teardown") {
+      void hooks.teardown().then((errors) => announce({ type: "tornDown", threadId, errors }));
+    }
   };
   announce({ type: "ready", threadId });
-  return (task) => runTask(task, hooks);
+  return async (task) => {
+    const abort = new AbortController();
+    running.set(task.taskId, abort);
+    try {
+      return await runTask(task, hooks, abort.signal);
+    } finally {
+      running.delete(task.taskId);
+    }
+  };
 }
 
-async function runTask(task: HandlerTask, hooks: ThreadHooks): Promise<Outcome> {
+async function runTask(task: HandlerTask, hooks: ThreadHooks, signal: AbortSignal): Promise<Outcome> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  const abort = new AbortController();
-  task.control.on("message", (message: ControlMessage) => {
-    if (message.type === "abort") abort.abort(new Error(message.reason));
-  });
+  const queue = getRegistry().find(task.queue);
+  if (!queue?.handler) {
+    const error = new Error(`queue "${task.queue}" has no handler in this thread`);
+    return { kind: "failed", phase: "setup", error: serializeError(error), durationMs: elapsed() };
+  }
   try {
-    const queue = getRegistry().find(task.queue);
-    if (!queue?.handler) {
-      const error = new Error(`queue "${task.queue}" has no handler in this thread`);
-      return { kind: "failed", phase: "setup", error: serializeError(error), durationMs: elapsed() };
+    await hooks.setUp(queue);
+  } catch (error) {
+    return { kind: "failed", phase: "setup", error: serializeError(error), durationMs: elapsed() };
+  }
+  let body: unknown;
+  try {
+    body = queue.codec.decode(task.message.body, {
+      messageId: task.message.id,
+      messageAttributes: task.message.messageAttributes,
+    });
+  } catch (error) {
+    return { kind: "failed", phase: "decode", error: serializeError(error), durationMs: elapsed() };
+  }
+  try {
+    await queue.handler(toReceivedMessage(task, body, signal));
+    return { kind: "ok", durationMs: elapsed() };
+  } catch (error) {
+    if (isRestartLater(error)) {
+      return { kind: "restartLater", delaySeconds: error.delaySeconds, reason: error.message, durationMs: elapsed() };
     }
-    try {
-      await hooks.setUp(queue);
-    } catch (error) {
-      return { kind: "failed", phase: "setup", error: serializeError(error), durationMs: elapsed() };
-    }
-    let body: unknown;
-    try {
-      body = queue.codec.decode(task.message.body, {
-        messageId: task.message.id,
-        messageAttributes: task.message.messageAttributes,
-      });
-    } catch (error) {
-      return { kind: "failed", phase: "decode", error: serializeError(error), durationMs: elapsed() };
-    }
-    try {
-      await queue.handler(toReceivedMessage(task, body, abort.signal));
-      return { kind: "ok", durationMs: elapsed() };
-    } catch (error) {
-      if (isRestartLater(error)) {
-        return { kind: "restartLater", delaySeconds: error.delaySeconds, reason: error.message, durationMs: elapsed() };
-      }
-      return { kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() };
-    }
-  } finally {
-    task.control.close();
+    return { kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() };
   }
 }
 

@@ -12,5 +12,6 @@ export default defineConfig({
   pool: { threads: 2, tasksPerThread: 4 },
   defaults: { visibilityTimeoutSeconds: 30 },
   drainTimeoutMs: 10_000,
-  log: { format: "pretty" },
+  // debug shows a structured record per message; production usually runs at info.
+  log: { level: "debug", format: "pretty" },
 });

@@ -4,8 +4,12 @@
  *
  * Three limits apply at once: the global in-flight limit, an optional per-queue limit (the receiver's
  * `concurrency`), and an optional budget of messages still to take (`--message-limit`). Waiting pollers are
- * served in arrival order, and while others wait each grant is capped at a fair share, so a busy queue cannot
- * starve the rest.
+ * served in arrival order, and while other queues wait each grant is capped at a fair share of the free slots,
+ * so a busy queue cannot starve the rest.
+ *
+ * When fewer slots are free than a poller wants, the grant waits up to `gatherMs` for more to free up. Under
+ * load slots free up a few at a time, and granting each one at once would turn every receive (and the delete
+ * batch behind it) into a request for one or two messages: the same work at several times the SQS bill.
  */
 export class Capacity {
   readonly #total: number;
@@ -14,14 +18,17 @@ export class Capacity {
   readonly #perQueueLimit = new Map<string, number>();
   readonly #perQueueInUse = new Map<string, number>();
   readonly #waiters: Waiter[] = [];
+  readonly #gatherMs: number;
 
   /**
    * @param total - global in-flight limit
-   * @param budget - how many messages may be taken in all (reserved slots count until refunded) @defaultValue Infinity
+   * @param options.budget - how many messages may be taken in all (reserved slots count until refunded) @defaultValue Infinity
+   * @param options.gatherMs - how long a partial grant may wait for more slots @defaultValue 20
    */
-  constructor(total: number, budget = Number.POSITIVE_INFINITY) {
+  constructor(total: number, options: { budget?: number | undefined; gatherMs?: number } = {}) {
     this.#total = total;
-    this.#budget = budget;
+    this.#budget = options.budget ?? Number.POSITIVE_INFINITY;
+    this.#gatherMs = options.gatherMs ?? 20;
   }
 
   /** Caps one queue's in-flight messages. */
@@ -59,12 +66,16 @@ export class Capacity {
       const waiter: Waiter = {
         key,
         want: Math.max(1, want),
+        gatherTimer: undefined,
+        gathered: false,
         grant: (granted) => {
+          clearTimeout(waiter.gatherTimer);
           signal.removeEventListener("abort", onAbort);
           resolve(granted);
         },
       };
       const onAbort = (): void => {
+        clearTimeout(waiter.gatherTimer);
         const index = this.#waiters.indexOf(waiter);
         if (index !== -1) this.#waiters.splice(index, 1);
         reject(signal.reason as Error);
@@ -111,11 +122,29 @@ export class Capacity {
         index += 1;
         continue;
       }
-      // Only waiters that could be served now compete for the free slots; one held back by its own queue
+      // Queues, not waiters, share the free slots: several receives of one busy queue must not split its
+      // share into small batches. Only queues that could be served now compete; one held back by its own
       // limit must not shrink everyone else's share.
-      const competing = this.#waiters.filter((other) => this.#freeFor(other.key) >= 1).length;
-      const fairShare = Math.max(1, Math.floor((this.#total - this.#inUse) / competing));
+      const competing = new Set(
+        this.#waiters.filter((other) => this.#freeFor(other.key) >= 1).map((other) => other.key),
+      );
+      const fairShare = Math.max(1, Math.floor((this.#total - this.#inUse) / competing.size));
       const granted = Math.min(waiter.want, free, fairShare);
+      // What this waiter could get once enough slots are free: the gather wait is only worth it below that.
+      const attainable = Math.min(
+        waiter.want,
+        this.#perQueueLimit.get(waiter.key) ?? Number.POSITIVE_INFINITY,
+        this.#budget,
+        Math.max(1, Math.floor(this.#total / competing.size)),
+      );
+      if (granted < attainable && !waiter.gathered) {
+        // Hold the free slots for this waiter a moment while more free up; later waiters wait their turn.
+        waiter.gatherTimer ??= setTimeout(() => {
+          waiter.gathered = true;
+          this.#serve();
+        }, this.#gatherMs);
+        break;
+      }
       this.#waiters.splice(index, 1);
       this.#inUse += granted;
       this.#budget -= granted;
@@ -128,5 +157,9 @@ export class Capacity {
 interface Waiter {
   readonly key: string;
   readonly want: number;
+  /** Running while the waiter holds out for more slots than are free. */
+  gatherTimer: NodeJS.Timeout | undefined;
+  /** Set when the gather time is up: the waiter then takes what is free. */
+  gathered: boolean;
   readonly grant: (granted: number) => void;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { BroadcastChannel, MessageChannel } from "node:worker_threads";
+import { BroadcastChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../errors.js";
 import type { Logger } from "../logging.js";
-import type { ControlMessage, HandlerTask, LifecycleMessage, Outcome, PoolWorkerData } from "../protocol.js";
+import type { HandlerTask, LifecycleMessage, Outcome, PoolWorkerData } from "../protocol.js";
 import type { SqsSettings } from "../sqs/settings.js";
 
 /** The compiled thread entry. The supervisor never imports it; piscina loads it in each thread. */
@@ -28,7 +28,7 @@ export interface RunningTask {
 
 /**
  * The worker-thread pool: a facade over piscina that adds what sqsd needs from it — all threads warm and
- * verified before the first message, a control line per task, and per-thread teardown hooks at close.
+ * verified before the first message, a way to abort one running handler, and per-thread teardown hooks at close.
  */
 export class HandlerPool {
   readonly #options: HandlerPoolOptions;
@@ -43,6 +43,7 @@ export class HandlerPool {
   readonly #brokenSignal: Promise<WorkerStartError>;
   #reportBroken!: (error: WorkerStartError) => void;
   #closing: Promise<void> | undefined;
+  #lastTaskId = 0;
 
   constructor(options: HandlerPoolOptions) {
     this.#options = options;
@@ -118,16 +119,14 @@ export class HandlerPool {
    * abortable task alone on its thread, which would silently cap concurrency at one task per thread. Hard
    * stops terminate threads instead ({@link HandlerPool.terminate}).
    */
-  run(task: Omit<HandlerTask, "control">): RunningTask {
-    const { port1, port2 } = new MessageChannel();
-    const outcome = this.#piscina
-      .run({ ...task, control: port2 }, { transferList: [port2] })
-      .finally(() => port1.close());
+  run(task: Omit<HandlerTask, "taskId">): RunningTask {
+    const taskId = ++this.#lastTaskId;
+    const channel = this.#channel;
     return {
-      outcome,
+      outcome: this.#piscina.run({ ...task, taskId }),
       abort(reason) {
-        const message: ControlMessage = { type: "abort", reason };
-        port1.postMessage(message);
+        const message: LifecycleMessage = { type: "abort", taskId, reason };
+        channel.postMessage(message);
       },
     };
   }
@@ -217,6 +216,7 @@ export class HandlerPool {
         }
         break;
       case "teardown":
+      case "abort":
         break;
     }
     for (const listener of [...this.#listeners]) listener();

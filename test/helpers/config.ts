@@ -16,7 +16,7 @@ export function testConfig(
     defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2, ...defaults },
     pool: { threads: 2, tasksPerThread: 2, ...pool },
     drainTimeoutMs: 20_000,
-    log: { level: "info", format: "json" },
+    log: { level: "debug", format: "json" },
     ...rest,
   };
 }

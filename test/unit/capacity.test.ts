@@ -49,7 +49,7 @@ describe("Capacity", () => {
   });
 
   it("never grants more than the budget, and refunds restore it", async () => {
-    const capacity = new Capacity(10, 3);
+    const capacity = new Capacity(10, { budget: 3 });
     assert.equal(await capacity.acquire("a", 10, never), 3);
     capacity.refund("a", 1);
     assert.equal(capacity.budgetLeft, 1);
@@ -62,6 +62,24 @@ describe("Capacity", () => {
     assert.equal(await settledNow(overBudget), "pending");
     stop.abort(new Error("no budget"));
     await assert.rejects(overBudget, /no budget/);
+  });
+
+  it("holds a partial grant back briefly so that receives are not split into tiny batches", async () => {
+    const capacity = new Capacity(20, { gatherMs: 3_600_000 });
+    assert.equal(await capacity.acquire("a", 20, never), 20);
+    const waiting = capacity.acquire("a", 10, never);
+    capacity.release("a", 4);
+    assert.equal(await settledNow(waiting), "pending");
+    capacity.release("a", 6);
+    assert.equal(await waiting, 10);
+  });
+
+  it("takes what is free once the gather time is up", async () => {
+    const capacity = new Capacity(20, { gatherMs: 1 });
+    assert.equal(await capacity.acquire("a", 20, never), 20);
+    const waiting = capacity.acquire("a", 10, never);
+    capacity.release("a", 4);
+    assert.equal(await waiting, 4);
   });
 
   it("rejects a wait when its signal aborts, and serves the others", async () => {
