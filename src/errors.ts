@@ -148,6 +148,26 @@ export class SqsRequestError extends SqsdError {
   }
 }
 
+/** AWS error codes that mean "slow down": worth retrying after a pause. */
+const THROTTLING_CODES = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "KmsThrottled",
+]);
+
+/**
+ * True when retrying the same request later can succeed: network failures (no HTTP status), server faults
+ * (5xx) and throttling. Client errors (bad input, missing queue, denied access) fail the same way every time.
+ */
+export function isRetryable(error: unknown): boolean {
+  const request = error instanceof SqsRequestError ? error : new SqsRequestError("request", error);
+  if (request.awsCode !== undefined && THROTTLING_CODES.has(request.awsCode)) return true;
+  return request.httpStatus === undefined || request.httpStatus >= 500;
+}
+
 /** A pool thread could not load the receiver modules; the daemon stops rather than poll with a broken pool. */
 export class WorkerStartError extends SqsdError {
   override readonly name = "WorkerStartError";

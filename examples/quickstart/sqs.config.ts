@@ -10,7 +10,9 @@ export default defineConfig({
   createQueues: true,
   receivers: ["./receivers.ts"],
   pool: { threads: 2, tasksPerThread: 4 },
-  defaults: { visibilityTimeoutSeconds: 30 },
+  // A drain lets long polls under way return rather than abort them, so Ctrl-C takes up to waitTimeSeconds.
+  // 5 s keeps the demo snappy; production keeps the default 20 s, which costs the fewest requests.
+  defaults: { visibilityTimeoutSeconds: 30, waitTimeSeconds: 5 },
   drainTimeoutMs: 10_000,
   // debug shows a structured record per message; production usually runs at info.
   log: { level: "debug", format: "pretty" },

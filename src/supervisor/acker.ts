@@ -4,7 +4,7 @@ import {
   type BatchResultErrorEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { errorSummary, SqsRequestError } from "../errors.js";
+import { errorSummary, isRetryable, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import { Backoff, sleep } from "./backoff.js";
 import { Batcher } from "./batcher.js";
@@ -119,13 +119,16 @@ export class Acker {
     let pending = entries.map((entry, index) => ({ entry, id: String(index) }));
     const backoff = new Backoff({ initialMs: 50, maxMs: 1_000 });
     let lastProblem = "";
-    for (let attemptNumber = 1; pending.length > 0 && attemptNumber <= MAX_ATTEMPTS; attemptNumber += 1) {
-      if (attemptNumber > 1) await sleep(backoff.next());
+    let attempts = 0;
+    while (pending.length > 0 && attempts < MAX_ATTEMPTS) {
+      if (attempts > 0) await sleep(backoff.next());
+      attempts += 1;
       let failed: readonly BatchResultErrorEntry[];
       try {
         failed = await attempt(pending);
       } catch (error) {
         lastProblem = errorSummary(new SqsRequestError(action, error, { queueUrl }));
+        if (!isRetryable(error)) break;
         continue;
       }
       const failedById = new Map(failed.map((failure) => [failure.Id, failure]));
@@ -149,9 +152,10 @@ export class Acker {
       pending = retry;
     }
     for (const item of pending) {
-      this.#logger.warn(`${action} failed after ${MAX_ATTEMPTS} attempts; the message may be redelivered`, {
+      this.#logger.warn(`${action} failed; the message may be redelivered`, {
         queueUrl,
         messageId: messageIdOf(item.entry),
+        attempts,
         reason: lastProblem,
       });
     }

@@ -39,19 +39,18 @@ export interface PollerOptions {
  * Errors back off exponentially with jitter; an optional idle backoff spaces out empty polls, and
  * {@link Poller.wake} cuts it short.
  *
- * Stopping has two steps so that a drain strands nothing: {@link Poller.stopReceiving} issues no new receive
- * but lets those in flight return (their messages are handed back at once), and {@link Poller.stop} later
- * aborts whatever is still waiting on SQS.
+ * Stopping never aborts a receive that is waiting on SQS. An aborted long poll can live on at the server and
+ * take a message that becomes visible afterwards, which then stays invisible until its visibility timeout:
+ * fauxqs behaves so, and SQS documents no guarantee otherwise. So a stopping poller issues no new receive
+ * and waits for those under way to return (within the long-poll wait), handing back what they bring.
  */
 export class Poller {
   readonly #options: PollerOptions;
   readonly #key: string;
   readonly #errorBackoff: Backoff;
   readonly #idleBackoff: Backoff | undefined;
-  /** Aborts capacity waits and backoff sleeps: the first drain step. */
+  /** Aborts capacity waits and backoff sleeps; receives under way finish. */
   readonly #stopWaiting = new AbortController();
-  /** Aborts receives waiting on SQS: the second drain step. */
-  readonly #stopReceives = new AbortController();
   readonly #lanes = new Set<Promise<void>>();
   #started = false;
   /**
@@ -104,13 +103,13 @@ export class Poller {
     this.#stopWaiting.abort();
   }
 
-  /** Stops receiving, aborts receives still waiting on SQS, and resolves when every lane has ended. Memoized. */
+  /**
+   * Stops receiving and resolves when every lane has ended, which takes at most the long-poll wait (or the
+   * client's request timeout, if the network is gone). Memoized.
+   */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.stopReceiving();
-      // A receive aborted here may, rarely, have had messages selected by SQS in its last milliseconds; those
-      // reappear after their visibility timeout. Nothing is lost, and drains do not wait out a 20 s poll.
-      this.#stopReceives.abort();
       while (this.#lanes.size > 0) await Promise.all(this.#lanes);
     })();
     return this.#stopped;
@@ -143,7 +142,7 @@ export class Poller {
         messages = await this.#receive(granted);
       } catch (error) {
         capacity.refund(this.#key, granted);
-        if (this.#stopReceives.signal.aborted || !primary) return;
+        if (this.#stopping || !primary) return;
         await this.#backOffAfter(error);
         continue;
       }
@@ -181,7 +180,6 @@ export class Poller {
           MessageSystemAttributeNames: ["All"],
           MessageAttributeNames: ["All"],
         }),
-        { abortSignal: this.#stopReceives.signal },
       );
       return output.Messages ?? [];
     } catch (error) {

@@ -54,9 +54,19 @@ export class Supervisor {
   readonly #acker: Acker;
   readonly #pollers: Poller[];
   readonly #inFlight = new Set<InFlight>();
-  /** Aborted when a drain gives up on running handlers; their messages are then released, not failed. */
-  readonly #hardStop = new AbortController();
+  /**
+   * Aborted when a drain gives up waiting for running handlers. From then on a handler that fails or whose
+   * thread ends was interrupted, not broken: its message is released for another consumer, not retried later.
+   */
+  readonly #interrupting = new AbortController();
   readonly #settledListeners = new Set<() => void>();
+  /**
+   * Releases (visibility 0) held back while a drain still has receives under way. Released at once, a message
+   * could be picked up again by one of this daemon's own long polls, handed back, picked up again, each round
+   * adding to its receive count. Held back, they are released once the pollers have stopped, moments before
+   * the process exits.
+   */
+  #heldReleases: AckTarget[] | undefined;
   #processed = 0;
   #started = false;
   #draining: Promise<StopReport> | undefined;
@@ -143,6 +153,7 @@ export class Supervisor {
   async #drain(reason: string, exitCode: 0 | 1): Promise<StopReport> {
     const { logger, config, pool } = this.#options;
     logger.info("draining", { reason, inFlight: this.#inFlight.size, drainTimeoutMs: config.drainTimeoutMs });
+    this.#heldReleases = [];
     for (const poller of this.#pollers) poller.stopReceiving();
     let interrupted = 0;
     const report = (): StopReport => ({ reason, exitCode, processed: this.#processed, interrupted });
@@ -151,16 +162,28 @@ export class Supervisor {
         interrupted = this.#inFlight.size;
         exitCode = 1;
         logger.warn("drain timeout reached; aborting running handlers", { running: interrupted });
+        this.#interrupting.abort(new Error("drain timeout"));
         for (const entry of this.#inFlight) entry.task?.abort("sqsd is shutting down");
         if (!(await this.#waitForHandlers(ABORT_GRACE_MS))) {
-          this.#hardStop.abort(new Error("drain timeout"));
           await pool.terminate();
           await this.#waitForHandlers(ABORT_GRACE_MS);
         }
       }
     } finally {
+      const polling = this.#pollers.reduce((sum, poller) => sum + poller.lanes, 0);
+      if (polling > 0) {
+        logger.info("waiting for long polls under way to return", {
+          receives: polling,
+          waitTimeSeconds: config.defaults.waitTimeSeconds,
+        });
+      }
       await this.#runEach([
         () => Promise.all(this.#pollers.map((poller) => poller.stop())),
+        async () => {
+          const held = this.#heldReleases ?? [];
+          this.#heldReleases = undefined;
+          for (const ack of held) this.#release(ack);
+        },
         () => this.#acker.flush(),
         () => pool.close(),
       ]);
@@ -229,7 +252,7 @@ export class Supervisor {
   }
 
   #run(entry: InFlight, message: Message): void {
-    if (this.#hardStop.signal.aborted) {
+    if (this.#interrupting.signal.aborted) {
       this.#giveBack(entry.target, [message]);
       this.#finish(entry, { counted: false, refund: true });
       return;
@@ -248,6 +271,10 @@ export class Supervisor {
   }
 
   #settle(entry: InFlight, outcome: Outcome): void {
+    if (outcome.kind === "failed" && this.#interrupting.signal.aborted) {
+      this.#releaseInterrupted(entry);
+      return;
+    }
     const { logger } = this.#options;
     const { onError, deleteOnStart } = entry.target.queue.options;
     const fields = { ...this.#fields(entry), durationMs: "durationMs" in outcome ? outcome.durationMs : undefined };
@@ -282,7 +309,7 @@ export class Supervisor {
         break;
       }
       case "broken":
-        void this.#acker.changeVisibility(entry.ack, 0);
+        this.#release(entry.ack);
         this.#finish(entry, { counted: false, refund: true });
         return;
     }
@@ -290,10 +317,8 @@ export class Supervisor {
   }
 
   #settleCrash(entry: InFlight, error: unknown): void {
-    if (this.#hardStop.signal.aborted) {
-      // Interrupted by the drain timeout: nothing ran to completion, so the message goes back at once.
-      void this.#acker.changeVisibility(entry.ack, 0);
-      this.#finish(entry, { counted: false, refund: false });
+    if (this.#interrupting.signal.aborted) {
+      this.#releaseInterrupted(entry);
       return;
     }
     this.#options.logger.error("handler thread died", {
@@ -306,6 +331,16 @@ export class Supervisor {
       void this.#acker.delete(entry.ack);
     }
     this.#finish(entry, { counted: true, refund: false });
+  }
+
+  /** A handler stopped by the drain timeout did not complete: its message goes back at once. */
+  #releaseInterrupted(entry: InFlight): void {
+    this.#options.logger.warn("handler interrupted by shutdown; message released", {
+      ...this.#fields(entry),
+      outcome: "interrupted",
+    });
+    if (!entry.target.queue.options.deleteOnStart) this.#release(entry.ack);
+    this.#finish(entry, { counted: false, refund: false });
   }
 
   #finish(entry: InFlight, how: { counted: boolean; refund: boolean }): void {
@@ -321,15 +356,22 @@ export class Supervisor {
   /** Makes messages that were received but never started receivable again at once. */
   #giveBack(target: PollTarget, messages: readonly Message[]): void {
     for (const message of messages) {
-      void this.#acker.changeVisibility(
-        { queueUrl: target.url, messageId: message.MessageId ?? "", receiptHandle: message.ReceiptHandle ?? "" },
-        0,
-      );
+      this.#release({
+        queueUrl: target.url,
+        messageId: message.MessageId ?? "",
+        receiptHandle: message.ReceiptHandle ?? "",
+      });
     }
     this.#options.logger.info("gave back messages received during shutdown", {
       queue: target.fullName,
       count: messages.length,
     });
+  }
+
+  /** Makes a message receivable again (visibility 0), after the pollers have stopped if a drain is under way. */
+  #release(ack: AckTarget): void {
+    if (this.#heldReleases) this.#heldReleases.push(ack);
+    else void this.#acker.changeVisibility(ack, 0);
   }
 
   #fields(entry: InFlight): Record<string, unknown> {
