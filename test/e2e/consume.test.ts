@@ -1,23 +1,20 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { testConfig } from "../helpers/config.js";
-import { runSqsd } from "../helpers/daemon.js";
-import { TestSqs } from "../helpers/local-sqs.js";
-import { Workspace } from "../helpers/workspace.js";
+import type { TestSqs } from "../helpers/local-sqs.js";
+import { Scenario } from "../helpers/scenario.js";
+import type { Workspace } from "../helpers/workspace.js";
 
 /** The CLI as a user runs it: which queues one `sqsd` process consumes, and where handlers run. */
 describe("sqsd run", () => {
   // Each test gets its own SQS server and folder, so no queue state leaks between them.
+  let scenario: Scenario;
   let sqs: TestSqs;
   let ws: Workspace;
   const fresh = async (): Promise<void> => {
-    sqs = await TestSqs.start();
-    ws = new Workspace();
+    scenario = await Scenario.start();
+    ({ sqs, ws } = scenario);
   };
-  afterEach(async () => {
-    await sqs.stop();
-    ws.remove();
-  });
+  afterEach(() => scenario.dispose());
 
   it("consumes three queues in one process, running handlers on worker threads", async () => {
     await fresh();
@@ -29,9 +26,9 @@ describe("sqsd run", () => {
     await sqs.sendMany(urls.ok, ["1", "2", "3"]);
     await sqs.sendMany(urls.alsoOk, ["4", "5", "6"]);
     await sqs.sendMany(urls["raw-ok"], ["plain text", "more", "text"]);
-    const configPath = ws.writeConfig(testConfig(sqs, ["ok", "also-ok", "raw-ok"]));
+    const configPath = scenario.writeConfig(["ok", "also-ok", "raw-ok"]);
 
-    const result = await runSqsd(["--config", configPath, "--message-limit", "9"], { env: { ...sqs.env, ...ws.env } });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "9"]);
 
     assert.equal(result.code, 0, result.stderr);
     const events = ws.events();
@@ -56,9 +53,9 @@ describe("sqsd run", () => {
       url,
       Array.from({ length: 10 }, (_, index) => String(index)),
     );
-    const configPath = ws.writeConfig(testConfig(sqs, ["ok"]));
+    const configPath = scenario.writeConfig(["ok"]);
 
-    const result = await runSqsd(["--config", configPath, "--message-limit", "4"], { env: { ...sqs.env, ...ws.env } });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "4"]);
 
     assert.equal(result.code, 0, result.stderr);
     assert.equal(ws.events().length, 4);
@@ -74,11 +71,9 @@ describe("sqsd run", () => {
     const big = await sqs.createQueue("suffixed__big");
     await sqs.sendMany(base, ["1", "2"]);
     await sqs.sendMany(big, ["3", "4"]);
-    const configPath = ws.writeConfig(testConfig(sqs, ["suffixed"]));
+    const configPath = scenario.writeConfig(["suffixed"]);
 
-    const result = await runSqsd(["--config", configPath, "--suffix", "big", "--message-limit", "2"], {
-      env: { ...sqs.env, ...ws.env },
-    });
+    const result = await scenario.run(["--config", configPath, "--suffix", "big", "--message-limit", "2"]);
 
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(
@@ -98,8 +93,8 @@ describe("sqsd run", () => {
     const big = await sqs.createQueue("suffixed__big");
     await sqs.sendMany(base, ["3", "4"]);
     await sqs.sendMany(big, ["5", "6"]);
-    const configPath = ws.writeConfig(testConfig(sqs, ["suffixed"]));
-    const result = await runSqsd(["--config", configPath, "--message-limit", "4"], { env: { ...sqs.env, ...ws.env } });
+    const configPath = scenario.writeConfig(["suffixed"]);
+    const result = await scenario.run(["--config", configPath, "--message-limit", "4"]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.logs.find((record) => record.message === "sqsd started")?.queues, [
       "suffixed",
@@ -115,11 +110,9 @@ describe("sqsd run", () => {
     const alsoOk = await sqs.createQueue("alsoOk");
     await sqs.sendMany(ok, ["1", "2"]);
     await sqs.sendMany(alsoOk, ["3", "4"]);
-    const configPath = ws.writeConfig(testConfig(sqs, ["ok", "also-ok"]));
+    const configPath = scenario.writeConfig(["ok", "also-ok"]);
 
-    const result = await runSqsd(["--config", configPath, "--message-limit", "2", "alsoOk"], {
-      env: { ...sqs.env, ...ws.env },
-    });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "2", "alsoOk"]);
 
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(
@@ -133,8 +126,8 @@ describe("sqsd run", () => {
     await fresh();
     const url = await sqs.createQueue("staging__ok");
     await sqs.send(url, "7");
-    const configPath = ws.writeConfig(testConfig(sqs, ["ok"], { queuePrefix: "staging" }));
-    const result = await runSqsd(["--config", configPath, "--message-limit", "1"], { env: { ...sqs.env, ...ws.env } });
+    const configPath = scenario.writeConfig(["ok"], { queuePrefix: "staging" });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "1"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(ws.events()[0]?.fullName, "staging__ok");
   });

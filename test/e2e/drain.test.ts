@@ -1,48 +1,41 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { testConfig } from "../helpers/config.js";
-import { SqsdProcess } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
-import { TestSqs } from "../helpers/local-sqs.js";
-import { Workspace } from "../helpers/workspace.js";
+import { Scenario } from "../helpers/scenario.js";
 
 /** SIGTERM and SIGINT: finish what runs, give back what did not start, lose nothing, exit 0. */
 describe("graceful drain", () => {
-  let sqs: TestSqs;
-  let ws: Workspace;
-  let daemon: SqsdProcess | undefined;
-  afterEach(async () => {
-    await daemon?.dispose();
-    await sqs.stop();
-    ws.remove();
-  });
+  let scenario: Scenario;
+  afterEach(() => scenario.dispose());
 
   async function startSlowDaemon(options: { handlerMs: number; messages: number; drainTimeoutMs: number }) {
-    sqs = await TestSqs.start();
-    ws = new Workspace();
+    scenario = await Scenario.start();
+    const { sqs, ws } = scenario;
     // A long visibility timeout: a message stranded in flight would stay invisible for the whole test.
     const url = await sqs.createQueue("slow", { VisibilityTimeout: "120" });
     const ids = await sqs.sendMany(
       url,
       Array.from({ length: options.messages }, () => JSON.stringify({ ms: options.handlerMs })),
     );
-    const configPath = ws.writeConfig(
-      testConfig(sqs, ["slow"], {
-        defaults: { visibilityTimeoutSeconds: 120 },
-        pool: { threads: 2, tasksPerThread: 2 },
-        drainTimeoutMs: options.drainTimeoutMs,
-      }),
-    );
-    daemon = new SqsdProcess(["--config", configPath], { env: { ...sqs.env, ...ws.env } });
+    const configPath = scenario.writeConfig(["slow"], {
+      defaults: { visibilityTimeoutSeconds: 120 },
+      pool: { threads: 2, tasksPerThread: 2 },
+      drainTimeoutMs: options.drainTimeoutMs,
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
     await daemon.started();
     // The pool holds 4: wait until all four handlers are running.
     await eventually(() => ws.events().filter((event) => event.event === "started").length === 4);
-    return { url, ids, daemon };
+    return { sqs, ws, url, ids, daemon };
   }
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     it(`on ${signal}, finishes the running handlers and leaves the rest visible at once`, async () => {
-      const { url, ids, daemon } = await startSlowDaemon({ handlerMs: 2_000, messages: 10, drainTimeoutMs: 20_000 });
+      const { sqs, ws, url, ids, daemon } = await startSlowDaemon({
+        handlerMs: 2_000,
+        messages: 10,
+        drainTimeoutMs: 20_000,
+      });
       const signalledAt = Date.now();
       daemon.kill(signal);
       const status = await daemon.exited;
@@ -66,7 +59,7 @@ describe("graceful drain", () => {
   }
 
   it("interrupts handlers that outlive the drain timeout, releases their messages, and exits 1", async () => {
-    const { url, daemon } = await startSlowDaemon({ handlerMs: 60_000, messages: 4, drainTimeoutMs: 500 });
+    const { sqs, url, daemon } = await startSlowDaemon({ handlerMs: 60_000, messages: 4, drainTimeoutMs: 500 });
     daemon.kill("SIGTERM");
     const status = await daemon.exited;
     assert.equal(status.code, 1, daemon.stderr);

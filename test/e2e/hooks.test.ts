@@ -1,33 +1,24 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { testConfig } from "../helpers/config.js";
-import { runSqsd, SqsdProcess } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
-import { TestSqs } from "../helpers/local-sqs.js";
-import { Workspace } from "../helpers/workspace.js";
+import { Scenario } from "../helpers/scenario.js";
 
 /** What handlers get from the daemon besides the message: per-thread hooks and a shutdown signal. */
 describe("handler lifecycle", () => {
-  let sqs: TestSqs;
-  let ws: Workspace;
-  let daemon: SqsdProcess | undefined;
-  afterEach(async () => {
-    await daemon?.dispose();
-    await sqs.stop();
-    ws.remove();
-  });
+  let scenario: Scenario;
+  afterEach(() => scenario.dispose());
 
   it("runs setup once per thread before the first message, and teardown at shutdown", async () => {
-    sqs = await TestSqs.start();
-    ws = new Workspace();
+    scenario = await Scenario.start();
+    const { sqs, ws } = scenario;
     const url = await sqs.createQueue("hooks");
     await sqs.sendMany(
       url,
       Array.from({ length: 12 }, (_, index) => String(index)),
     );
-    const configPath = ws.writeConfig(testConfig(sqs, ["hooks"], { pool: { threads: 2, tasksPerThread: 2 } }));
+    const configPath = scenario.writeConfig(["hooks"], { pool: { threads: 2, tasksPerThread: 2 } });
 
-    const result = await runSqsd(["--config", configPath, "--message-limit", "12"], { env: { ...sqs.env, ...ws.env } });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "12"]);
 
     assert.equal(result.code, 0, result.stderr);
     const events = ws.events();
@@ -50,14 +41,15 @@ describe("handler lifecycle", () => {
   });
 
   it("aborts message.signal when a drain times out, and releases the message at once", async () => {
-    sqs = await TestSqs.start();
-    ws = new Workspace();
+    scenario = await Scenario.start();
+    const { sqs, ws } = scenario;
     const url = await sqs.createQueue("aborts", { VisibilityTimeout: "120" });
     const id = await sqs.send(url, "{}");
-    const configPath = ws.writeConfig(
-      testConfig(sqs, ["aborts"], { defaults: { visibilityTimeoutSeconds: 120 }, drainTimeoutMs: 300 }),
-    );
-    daemon = new SqsdProcess(["--config", configPath], { env: { ...sqs.env, ...ws.env } });
+    const configPath = scenario.writeConfig(["aborts"], {
+      defaults: { visibilityTimeoutSeconds: 120 },
+      drainTimeoutMs: 300,
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
     await daemon.started();
     await eventually(() => ws.events().some((event) => event.event === "started"));
     daemon.kill("SIGTERM");

@@ -9,6 +9,7 @@ import {
   type SendMessageCommandInput,
 } from "@aws-sdk/client-sqs";
 import { startLocalSqs, type LocalSqsServer } from "../../src/embedded.js";
+import type { SqsSettings } from "../../src/sqs/settings.js";
 
 /** Credentials the tests use; the local server accepts any. */
 export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
@@ -49,6 +50,17 @@ export class TestSqs {
       AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
       AWS_REGION: TEST_REGION,
+    };
+  }
+
+  /** sqsd's own client settings for this server, for in-process tests of supervisor parts. */
+  get settings(): SqsSettings {
+    return {
+      region: TEST_REGION,
+      endpoint: this.endpoint,
+      credentials: TEST_CREDENTIALS,
+      queuePrefix: undefined,
+      createQueues: false,
     };
   }
 

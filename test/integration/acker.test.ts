@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createSqsClient } from "../../src/sqs/client.js";
 import { Acker } from "../../src/supervisor/acker.js";
-import { TEST_CREDENTIALS, TestSqs } from "../helpers/local-sqs.js";
+import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 
 /** Deletes and visibility changes against a real SQS server. */
@@ -17,13 +17,7 @@ describe("Acker", () => {
 
   const newAcker = () => {
     const { logger, records } = memoryLogger();
-    const client = createSqsClient({
-      region: "us-east-1",
-      endpoint: sqs.endpoint,
-      credentials: TEST_CREDENTIALS,
-      queuePrefix: undefined,
-      createQueues: false,
-    });
+    const client = createSqsClient(sqs.settings);
     return { acker: new Acker(client, logger), records };
   };
 

@@ -7,7 +7,7 @@ import { createSqsClient } from "../../src/sqs/client.js";
 import { Capacity } from "../../src/supervisor/capacity.js";
 import { Poller, type PollerOptions } from "../../src/supervisor/poller.js";
 import { eventually } from "../helpers/eventually.js";
-import { TEST_CREDENTIALS, TestSqs } from "../helpers/local-sqs.js";
+import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 
 /** One poller against a real SQS server: what it asks for, and how it stops. */
@@ -30,13 +30,7 @@ describe("Poller", () => {
     const url = await sqs.createQueue(name);
     const received: Message[] = [];
     const strays: Message[] = [];
-    const client = createSqsClient({
-      region: "us-east-1",
-      endpoint: sqs.endpoint,
-      credentials: TEST_CREDENTIALS,
-      queuePrefix: undefined,
-      createQueues: false,
-    });
+    const client = createSqsClient(sqs.settings);
     poller = new Poller({
       target: {
         queue: receiver(name, async () => {}).queue,
