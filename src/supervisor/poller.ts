@@ -52,6 +52,7 @@ export class Poller {
   /** Aborts capacity waits and backoff sleeps; receives under way finish. */
   readonly #stopWaiting = new AbortController();
   readonly #lanes = new Set<Promise<void>>();
+  #receivesUnderWay = 0;
   #started = false;
   /**
    * Slots to ask for next. A long poll holds its slots for up to 20 s, so a poller asks for what its last
@@ -84,6 +85,11 @@ export class Poller {
   /** Receives running or waiting for capacity now. */
   get lanes(): number {
     return this.#lanes.size;
+  }
+
+  /** ReceiveMessage requests waiting on SQS now. */
+  get receivesUnderWay(): number {
+    return this.#receivesUnderWay;
   }
 
   /** Starts polling. Idempotent. */
@@ -170,6 +176,7 @@ export class Poller {
 
   async #receive(maxMessages: number): Promise<readonly Message[]> {
     const { target, client, waitTimeSeconds } = this.#options;
+    this.#receivesUnderWay += 1;
     try {
       const output = await client.send(
         new ReceiveMessageCommand({
@@ -184,6 +191,8 @@ export class Poller {
       return output.Messages ?? [];
     } catch (error) {
       throw new SqsRequestError("ReceiveMessage", error, { queueUrl: target.url });
+    } finally {
+      this.#receivesUnderWay -= 1;
     }
   }
 

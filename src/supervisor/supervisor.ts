@@ -170,7 +170,7 @@ export class Supervisor {
         }
       }
     } finally {
-      const polling = this.#pollers.reduce((sum, poller) => sum + poller.lanes, 0);
+      const polling = this.#pollers.reduce((sum, poller) => sum + poller.receivesUnderWay, 0);
       if (polling > 0) {
         logger.info("waiting for long polls under way to return", {
           receives: polling,

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import type { TestSqs } from "../helpers/local-sqs.js";
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { TEST_CREDENTIALS, type TestSqs } from "../helpers/local-sqs.js";
+import { testConfig } from "../helpers/config.js";
 import { Scenario } from "../helpers/scenario.js";
 import type { Workspace } from "../helpers/workspace.js";
 
@@ -130,5 +132,26 @@ describe("sqsd run", () => {
     const result = await scenario.run(["--config", configPath, "--message-limit", "1"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(ws.events()[0]?.fullName, "staging__ok");
+  });
+
+  it("starts the embedded server with --embedded, creates the queues and logs the endpoint", async () => {
+    await fresh();
+    const { endpoint, ...config } = testConfig(sqs, ["ok"]);
+    assert.ok(endpoint, "the test config names the test server; --embedded must replace it");
+    const configPath = ws.writeConfig({ ...config, embedded: { port: 0 } });
+    const daemon = scenario.spawn(["--config", configPath, "--embedded", "--message-limit", "1"]);
+    const listening = await daemon.waitForLog((record) => record.message === "embedded SQS server listening");
+    assert.match(listening.endpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
+    await daemon.started();
+    const client = new SQSClient({ endpoint: listening.endpoint!, region: "us-east-1", credentials: TEST_CREDENTIALS });
+    try {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: "ok" }));
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: '"from another process"' }));
+    } finally {
+      client.destroy();
+    }
+    const status = await daemon.exited;
+    assert.equal(status.code, 0, daemon.stderr);
+    assert.equal(ws.events()[0]?.body, "from another process");
   });
 });

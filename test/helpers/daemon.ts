@@ -26,6 +26,7 @@ export interface LogRecord {
   readonly interrupted?: number;
   readonly count?: number;
   readonly code?: string;
+  readonly attempts?: number;
 }
 
 /** How a spawned command ended. */

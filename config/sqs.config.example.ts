@@ -1,0 +1,56 @@
+/**
+ * Every sqsd option, set to its default. Copy what you need into your own sqs.config.ts; anything you leave
+ * out takes the value shown here. (A test keeps this file and the real defaults in step.)
+ */
+import { availableParallelism } from "node:os";
+import { defineConfig } from "sqsd";
+
+export default defineConfig({
+  // AWS region. Default: AWS_REGION, then AWS_DEFAULT_REGION, then "us-east-1".
+  region: "us-east-1",
+
+  // SQS endpoint. Leave it out for AWS (the SDK also honours AWS_ENDPOINT_URL_SQS); give a URL for
+  // ElasticMQ, LocalStack or fauxqs; or "embedded" to start a local SQS server inside the daemon.
+  // endpoint: "http://localhost:9324",
+
+  // Where the embedded server listens (only with endpoint: "embedded" or --embedded).
+  embedded: { host: "127.0.0.1", port: 4566 },
+
+  // Prepended to every queue name as PREFIX__name. Default: SQS_QUEUE_PREFIX, else none.
+  // Required when NODE_ENV=development.
+  // queuePrefix: "staging",
+
+  // Receiver modules: paths or globs, relative to this file. Required.
+  receivers: ["./receivers/*.ts"],
+
+  defaults: {
+    // Seconds a received message stays hidden while its handler runs. Receivers can override it.
+    visibilityTimeoutSeconds: 60,
+    // Long-poll wait per receive, 0..20. 20 costs the fewest requests; a drain waits up to this long.
+    waitTimeSeconds: 20,
+    // Backoff after a failed receive: doubles from initialMs up to maxMs, with jitter.
+    errorBackoff: { initialMs: 1_000, maxMs: 60_000 },
+    // Pause after an empty receive (django-sqs's SQS_POLL_PERIOD), growing while the queue stays empty.
+    // false: long polling alone. { initialMs: 5_000, maxMs: 60_000 } when turned on with {}.
+    idleBackoff: false,
+  },
+
+  pool: {
+    // Worker threads. Default: the number of CPU cores.
+    threads: availableParallelism(),
+    // Handlers one thread runs at once. Raise it for handlers that mostly wait on I/O.
+    tasksPerThread: 1,
+    // Messages held at once (received, not yet done). Default and maximum: threads × tasksPerThread.
+    maxInFlight: availableParallelism(),
+  },
+
+  // How long SIGTERM/SIGINT waits for running handlers before aborting them.
+  drainTimeoutMs: 30_000,
+
+  // Create missing queues at start-up. Default: false, or true with the embedded server.
+  createQueues: false,
+
+  // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
+  // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".
+  log: { level: "info", format: "json" },
+});
