@@ -107,6 +107,24 @@ export class ReceiverLoadError extends SqsdError {
   }
 }
 
+/** A message is larger than its queue accepts; refused before any request. */
+export class MessageTooLargeError extends SqsdError {
+  override readonly name = "MessageTooLargeError";
+  readonly code = "SQSD_MESSAGE_TOO_LARGE";
+  readonly exitCode = 2;
+  readonly queueName: string;
+  readonly bytes: number;
+  readonly maxBytes: number;
+  constructor(queueName: string, bytes: number, maxBytes: number) {
+    super(
+      `a ${bytes}-byte message is larger than queue "${queueName}" accepts (MaximumMessageSize ${maxBytes} bytes, body and attributes together)`,
+    );
+    this.queueName = queueName;
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
 /** A queue the daemon must consume does not exist, and `createQueues` is off. */
 export class QueueNotFoundError extends SqsdError {
   override readonly name = "QueueNotFoundError";

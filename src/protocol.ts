@@ -13,15 +13,15 @@ export interface WireMessage {
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
 }
 
-/** One handler run. */
+/** One handler run: one message for a handler, up to `batchSize` for a batch handler. */
 export interface HandlerTask {
-  /** Unique within the pool; {@link ControlMessage}s address the run by it. */
+  /** Unique within the pool; abort requests address the run by it. */
   readonly taskId: number;
   /** Registered queue name; the thread looks the handler up by it. */
   readonly queue: string;
   readonly suffix: string | undefined;
   readonly fullName: string;
-  readonly message: WireMessage;
+  readonly messages: readonly WireMessage[];
 }
 
 /** An error flattened for the trip across threads. */
@@ -49,9 +49,14 @@ export type Outcome =
       readonly phase: FailurePhase;
       readonly error: SerializedError;
       readonly durationMs: number;
+      /** For decode failures, the codec that failed. */
+      readonly codec?: string;
     }
   /** The thread could not load the receiver modules: nothing can run there. */
   | { readonly kind: "broken"; readonly error: SerializedError };
+
+/** What a task comes to: one outcome per message, in the order of `HandlerTask.messages`. */
+export type TaskResult = readonly Outcome[];
 
 /** What every pool thread starts with (piscina's workerData). */
 export interface PoolWorkerData {

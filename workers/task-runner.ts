@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { BroadcastChannel, threadId } from "node:worker_threads";
+import { validateWithSchema } from "../src/codecs/schema.js";
 import { importUserModule } from "../src/loader.js";
 import {
   serializeError,
@@ -8,19 +9,21 @@ import {
   type Outcome,
   type PoolWorkerData,
   type SerializedError,
+  type TaskResult,
+  type WireMessage,
 } from "../src/protocol.js";
 import { getRegistry } from "../src/registry/registry.js";
-import type { ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
+import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
 import { isRestartLater } from "../src/restart-later.js";
 import { configureSqs } from "../src/sqs/settings.js";
 
 /** Runs one task in this thread. */
-export type TaskRunner = (task: HandlerTask) => Promise<Outcome>;
+export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
 
 /**
  * Prepares this thread: SQS settings for handlers that send, then the receiver modules, imported once. Tells
  * the supervisor on the lifecycle channel whether that worked. A thread that could not load them answers every
- * task with a `broken` outcome, so it can never run a handler half-loaded.
+ * task with `broken` outcomes, so it can never run a handler half-loaded.
  */
 export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   configureSqs(data.sqs);
@@ -33,7 +36,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   } catch (error) {
     const serialized = serializeError(error);
     announce({ type: "broken", threadId, error: serialized });
-    return async () => ({ kind: "broken", error: serialized });
+    return async (task) => task.messages.map(() => ({ kind: "broken", error: serialized }));
   }
   const hooks = new ThreadHooks();
   /** Abort controllers of the tasks running in this thread, by task id. */
@@ -57,46 +60,120 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   };
 }
 
-async function runTask(task: HandlerTask, hooks: ThreadHooks, signal: AbortSignal): Promise<Outcome> {
+async function runTask(task: HandlerTask, hooks: ThreadHooks, signal: AbortSignal): Promise<TaskResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const failAll = (phase: "setup" | "handler", error: unknown): Outcome[] =>
+    task.messages.map(() => ({ kind: "failed", phase, error: serializeError(error), durationMs: elapsed() }));
   const queue = getRegistry().find(task.queue);
-  if (!queue?.handler) {
-    const error = new Error(`queue "${task.queue}" has no handler in this thread`);
-    return { kind: "failed", phase: "setup", error: serializeError(error), durationMs: elapsed() };
-  }
+  if (!queue?.handler) return failAll("setup", new Error(`queue "${task.queue}" has no handler in this thread`));
   try {
     await hooks.setUp(queue);
   } catch (error) {
-    return { kind: "failed", phase: "setup", error: serializeError(error), durationMs: elapsed() };
+    return failAll("setup", error);
   }
-  let body: unknown;
-  try {
-    body = queue.codec.decode(task.message.body, {
-      messageId: task.message.id,
-      messageAttributes: task.message.messageAttributes,
-    });
-  } catch (error) {
-    return { kind: "failed", phase: "decode", error: serializeError(error), durationMs: elapsed() };
-  }
-  try {
-    await queue.handler(toReceivedMessage(task, body, signal));
-    return { kind: "ok", durationMs: elapsed() };
-  } catch (error) {
-    if (isRestartLater(error)) {
-      return { kind: "restartLater", delaySeconds: error.delaySeconds, reason: error.message, durationMs: elapsed() };
+
+  // Decode every message first; one that does not decode fails alone and never reaches the handler.
+  const outcomes: (Outcome | undefined)[] = task.messages.map(() => undefined);
+  const decoded: { index: number; message: ReceivedMessage }[] = [];
+  for (const [index, wire] of task.messages.entries()) {
+    try {
+      decoded.push({ index, message: await decode(queue, task, wire, signal) });
+    } catch (error) {
+      outcomes[index] = {
+        kind: "failed",
+        phase: "decode",
+        error: serializeError(error),
+        durationMs: elapsed(),
+        codec: queue.codec.name,
+      };
     }
-    return { kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() };
   }
+  if (decoded.length > 0) {
+    const results = await runHandler(
+      queue,
+      decoded.map((item) => item.message),
+      elapsed,
+    );
+    decoded.forEach((item, position) => (outcomes[item.index] = results[position]));
+  }
+  return outcomes.map(
+    (outcome) => outcome ?? { kind: "failed", phase: "handler", error: missing, durationMs: elapsed() },
+  );
 }
 
-function toReceivedMessage(task: HandlerTask, body: unknown, signal: AbortSignal): ReceivedMessage {
-  const { message } = task;
+const missing = serializeError(new Error("no outcome was recorded for this message"));
+
+/** Runs the queue's handler on decoded messages; one outcome per message. */
+async function runHandler(
+  queue: RegisteredQueue,
+  messages: readonly ReceivedMessage[],
+  elapsed: () => number,
+): Promise<Outcome[]> {
+  const handler = queue.handler!;
+  const all = (outcome: Outcome): Outcome[] => messages.map(() => outcome);
+  let returned: unknown;
+  try {
+    returned = handler.kind === "single" ? await handler.run(messages[0]!) : await handler.run(messages);
+  } catch (error) {
+    if (isRestartLater(error)) {
+      return all({
+        kind: "restartLater",
+        delaySeconds: error.delaySeconds,
+        reason: error.message,
+        durationMs: elapsed(),
+      });
+    }
+    return all({ kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() });
+  }
+  if (handler.kind === "single") return all({ kind: "ok", durationMs: elapsed() });
+  return batchOutcomes(messages, returned, elapsed());
+}
+
+/**
+ * Reads a batch handler's answer the way Lambda does: nothing (or no failures) means every message succeeded;
+ * listed ids failed; an answer that is malformed or names a message not in the batch fails the whole batch.
+ */
+function batchOutcomes(messages: readonly ReceivedMessage[], returned: unknown, durationMs: number): Outcome[] {
+  const ok: Outcome = { kind: "ok", durationMs };
+  if (returned === undefined || returned === null) return messages.map(() => ok);
+  const failures = (returned as Partial<BatchResult>).batchItemFailures;
+  const ids = new Set(messages.map((message) => message.id));
+  const failedIds = Array.isArray(failures)
+    ? failures.map((failure: unknown) => (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier)
+    : undefined;
+  if (!failedIds || failedIds.some((id) => typeof id !== "string" || !ids.has(id))) {
+    const error = serializeError(
+      new TypeError(
+        "a batch handler must return nothing or { batchItemFailures: [{ itemIdentifier: messageId }] } naming messages of its batch",
+      ),
+    );
+    return messages.map(() => ({ kind: "failed", phase: "handler", error, durationMs }));
+  }
+  const failed = new Set(failedIds);
+  const reported = serializeError(new Error("reported in batchItemFailures"));
+  return messages.map((message) =>
+    failed.has(message.id) ? { kind: "failed", phase: "handler", error: reported, durationMs } : ok,
+  );
+}
+
+/** Builds the handler's message: decoded (possibly async, e.g. a row load), then checked by the schema. */
+async function decode(
+  queue: RegisteredQueue,
+  task: HandlerTask,
+  message: WireMessage,
+  signal: AbortSignal,
+): Promise<ReceivedMessage> {
+  const context = { messageId: message.id, messageAttributes: message.messageAttributes };
+  const ref = queue.codec.reference?.(message.body, context);
+  let body = await queue.codec.decode(message.body, context);
+  if (queue.options.schema) body = await validateWithSchema(queue.options.schema, body, `message ${message.id}`);
   const sentTimestamp = Number(message.attributes["SentTimestamp"]);
   return {
     id: message.id,
     body,
     rawBody: message.body,
+    ref,
     attributes: message.attributes,
     messageAttributes: message.messageAttributes,
     receiveCount: Number(message.attributes["ApproximateReceiveCount"] ?? "1"),

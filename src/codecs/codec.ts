@@ -1,3 +1,8 @@
+import { decodeBase64Text, encodeBase64Text } from "./base64.js";
+import { MessageDecodeError } from "./errors.js";
+import type { ModelRef } from "./model-instance.js";
+import { pythonJsonDumps } from "./python-json.js";
+
 /** What a codec may look at besides the body when it decodes. */
 export interface CodecContext {
   /** The SQS message id. */
@@ -16,7 +21,8 @@ export interface MessageAttribute {
 
 /**
  * Turns values into SQS message bodies and back. Chosen per queue with the `codec` receiver option; a custom
- * codec replaces django-sqs's custom message classes.
+ * codec replaces django-sqs's custom message classes. `T` is what handlers receive; `TSend` is what senders
+ * pass, when that differs (a model-instance codec receives rows and sends rows or references).
  *
  * @example
  * ```ts
@@ -27,13 +33,18 @@ export interface MessageAttribute {
  * };
  * ```
  */
-export interface Codec<T = unknown> {
+export interface Codec<T = unknown, TSend = T> {
   /** Shown in logs and errors. */
   readonly name: string;
   /** Body for `value`. Throwing rejects the send before any request is made. */
-  encode(value: T): string;
-  /** Value for `body`. Throwing makes a decode error, which follows the queue's `onError` policy. */
-  decode(body: string, context: CodecContext): T;
+  encode(value: TSend): string;
+  /**
+   * Value for `body`; may be async (to load a row). Throwing makes a decode error, which follows the queue's
+   * `onError` policy: throw {@link MessageDecodeError} or a subclass to say why.
+   */
+  decode(body: string, context: CodecContext): T | Promise<T>;
+  /** For bodies that reference stored data: the reference, which handlers get as `message.ref`. */
+  reference?(body: string, context: CodecContext): ModelRef;
 }
 
 /** Bodies are JSON documents. The default codec. */
@@ -45,7 +56,7 @@ export const jsonCodec: Codec<unknown> = {
     if (body === undefined) throw new TypeError(`the json codec cannot encode a value of type ${typeof value}`);
     return body;
   },
-  decode: (body) => JSON.parse(body) as unknown,
+  decode: (body) => parseJson(body),
 };
 
 /** Bodies are passed through as strings, unchanged. */
@@ -58,16 +69,52 @@ export const rawCodec: Codec<string> = {
   decode: (body) => body,
 };
 
+/**
+ * Bodies are base64 of UTF-8 text: boto's default `Message` class, and so django-sqs's default. Byte-compatible
+ * both ways with a Python producer or consumer using boto's defaults.
+ */
+export const base64Codec: Codec<string> = {
+  name: "base64",
+  encode(value) {
+    if (typeof value !== "string") throw new TypeError(`the base64 codec sends strings, got a ${typeof value}`);
+    return encodeBase64Text(value);
+  },
+  decode: (body) => decodeBase64Text(body),
+};
+
+/**
+ * Bodies are base64 of JSON, as boto's `JSONMessage` wrote them. Encoding writes the JSON the way Python's
+ * `json.dumps` does, so the bytes match a Python producer's.
+ */
+export const base64JsonCodec: Codec<unknown> = {
+  name: "base64json",
+  encode: (value) => encodeBase64Text(pythonJsonDumps(value)),
+  decode: (body) => parseJson(decodeBase64Text(body)),
+};
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new MessageDecodeError(`the body is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
 /** The codecs that can be named by string in receiver options. */
-export const builtInCodecs = { json: jsonCodec, raw: rawCodec } as const;
+export const builtInCodecs = {
+  json: jsonCodec,
+  raw: rawCodec,
+  base64: base64Codec,
+  base64json: base64JsonCodec,
+} as const;
 
 /** A built-in codec's name. */
 export type CodecName = keyof typeof builtInCodecs;
 
 /** Looks up a codec given by name, or returns a codec object as it is. */
-export function resolveCodec<T>(codec: CodecName | Codec<T> | undefined): Codec<T> {
-  if (codec === undefined) return jsonCodec as Codec<T>;
-  if (typeof codec === "string") return builtInCodecs[codec] as Codec<T>;
+export function resolveCodec<T, TSend = T>(codec: CodecName | Codec<T, TSend> | undefined): Codec<T, TSend> {
+  if (codec === undefined) return jsonCodec as Codec<T, TSend>;
+  if (typeof codec === "string") return builtInCodecs[codec] as unknown as Codec<T, TSend>;
   return codec;
 }
 

@@ -8,6 +8,7 @@ import { ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import { namePartProblem } from "../registry/names.js";
 import { isCodecName } from "../codecs/codec.js";
+import { isStandardSchema } from "../codecs/schema.js";
 
 function integer(min: number, max: number) {
   const rule = `must be an integer ${min}..${max}`;
@@ -95,8 +96,12 @@ const codec = z.custom<unknown>(
       value !== null &&
       typeof (value as { encode?: unknown }).encode === "function" &&
       typeof (value as { decode?: unknown }).decode === "function"),
-  { error: 'must be "json", "raw" or a codec object with encode() and decode()' },
+  { error: 'must be "json", "raw", "base64", "base64json" or a codec object with encode() and decode()' },
 );
+
+const standardSchema = z.custom<unknown>(isStandardSchema, {
+  error: "must be a Standard Schema validator (zod, valibot, arktype, ...)",
+});
 
 /** Schema of the options passed to `receiver()` and `register()`. */
 export const receiverOptionsSchema = z.strictObject(
@@ -107,11 +112,17 @@ export const receiverOptionsSchema = z.strictObject(
     concurrency: integer(1, 100_000).optional(),
     onError: z.enum(["retry", "delete"], { error: 'must be "retry" or "delete"' }).optional(),
     codec: codec.optional(),
+    schema: standardSchema.optional(),
     setup: func.optional(),
     teardown: func.optional(),
   },
   { error: "must be an object" },
 );
+
+/** Schema of the options passed to `receiver.batch()`. */
+export const batchReceiverOptionsSchema = receiverOptionsSchema.extend({
+  batchSize: integer(1, SQS_LIMITS.maxBatchEntries).optional(),
+});
 
 /**
  * Validates `value` against `schema` and returns it typed, or throws a {@link ValidationError} that lists

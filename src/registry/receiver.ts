@@ -1,12 +1,16 @@
 import { resolveCodec } from "../codecs/codec.js";
-import { receiverOptionsSchema, validate } from "../config/rules.js";
+import { batchReceiverOptionsSchema, receiverOptionsSchema, validate } from "../config/rules.js";
 import { RegistrationError } from "../errors.js";
+import { SQS_LIMITS } from "../limits.js";
 import { sendToQueue } from "../sqs/producer.js";
 import { currentSqsSettings } from "../sqs/settings.js";
 import { warn } from "../warnings.js";
 import { fullQueueName, isFifoName, queueNameProblem } from "./names.js";
 import { getRegistry } from "./registry.js";
 import type {
+  BatchHandler,
+  BatchReceiverOptions,
+  BatchReceiverProxy,
   DirectMessage,
   Handler,
   ReceivedMessage,
@@ -16,6 +20,37 @@ import type {
   SendOptions,
 } from "./types.js";
 
+/** The `receiver` function, with `receiver.batch` for batch handlers. */
+export interface ReceiverFunction {
+  <T = unknown, TSend = T>(handler: Handler<T>): ReceiverProxy<T, TSend>;
+  <T = unknown, TSend = T>(options: ReceiverOptions<T, TSend>, handler: Handler<T>): ReceiverProxy<T, TSend>;
+  <T = unknown, TSend = T>(name: string, handler: Handler<T>): ReceiverProxy<T, TSend>;
+  <T = unknown, TSend = T>(
+    name: string,
+    options: ReceiverOptions<T, TSend>,
+    handler: Handler<T>,
+  ): ReceiverProxy<T, TSend>;
+  /**
+   * Registers a batch handler: it gets up to `batchSize` (at most 10) messages at once, on a worker thread,
+   * and reports the ones that failed in Lambda's `batchItemFailures` shape. Only those stay in the queue; a
+   * throw leaves the whole batch.
+   *
+   * @example
+   * ```ts
+   * export const index = receiver.batch<Doc>("search-index", { batchSize: 10 }, async (messages) => {
+   *   const failed = await search.bulkIndex(messages.map((message) => message.body));
+   *   return { batchItemFailures: failed.map((doc) => ({ itemIdentifier: doc.messageId })) };
+   * });
+   * ```
+   */
+  batch<T = unknown, TSend = T>(
+    name: string,
+    options: BatchReceiverOptions<T, TSend>,
+    handler: BatchHandler<T>,
+  ): BatchReceiverProxy<T, TSend>;
+  batch<T = unknown, TSend = T>(name: string, handler: BatchHandler<T>): BatchReceiverProxy<T, TSend>;
+}
+
 /**
  * Registers `handler` as the receiver of a queue and returns a proxy that sends to it. Left out, the queue
  * name is the handler function's name. Call it at a module's top level, in a file listed under `receivers`.
@@ -24,84 +59,96 @@ import type {
  * ```ts
  * import { receiver } from "sqsd";
  *
- * export const resizeImage = receiver("thumbnails", { visibilityTimeoutSeconds: 120 }, async (message) => {
+ * export const resizeImage = receiver<{ imageId: number }>("thumbnails", { visibilityTimeoutSeconds: 120 }, async (message) => {
  *   await resize(message.body.imageId);
  * });
  *
  * await resizeImage({ imageId: 7 }); // sends
  * ```
  */
-export function receiver<T = unknown>(handler: Handler<T>): ReceiverProxy<T>;
-export function receiver<T = unknown>(options: ReceiverOptions<T>, handler: Handler<T>): ReceiverProxy<T>;
-export function receiver<T = unknown>(name: string, handler: Handler<T>): ReceiverProxy<T>;
-export function receiver<T = unknown>(name: string, options: ReceiverOptions<T>, handler: Handler<T>): ReceiverProxy<T>;
-export function receiver<T = unknown>(
-  ...args:
-    [Handler<T>] | [ReceiverOptions<T>, Handler<T>] | [string, Handler<T>] | [string, ReceiverOptions<T>, Handler<T>]
-): ReceiverProxy<T> {
-  const handler = args[args.length - 1];
-  const name = typeof args[0] === "string" ? args[0] : undefined;
-  const options = args.length === 3 ? args[1] : typeof args[0] === "object" ? args[0] : {};
-  if (typeof handler !== "function") {
-    throw new RegistrationError(
-      name ?? "(unnamed)",
-      `receiver(${name ?? ""}) needs a handler function as its last argument`,
-    );
-  }
-  const queueName = name ?? handler.name;
-  if (queueName === "") {
-    throw new RegistrationError(
-      "(unnamed)",
-      "receiver() was given an anonymous handler and no name; pass a queue name or use a named function",
-    );
-  }
-  return createProxy(registerQueue(queueName, handler, options ?? {}));
-}
+export const receiver: ReceiverFunction = Object.assign(
+  (...args: unknown[]): ReceiverProxy<unknown> => {
+    const handler = args[args.length - 1];
+    const name = typeof args[0] === "string" ? args[0] : undefined;
+    const options = (args.length === 3 ? args[1] : typeof args[0] === "object" ? args[0] : {}) as ReceiverOptions;
+    if (typeof handler !== "function") {
+      throw new RegistrationError(
+        name ?? "(unnamed)",
+        `receiver(${name ?? ""}) needs a handler function as its last argument`,
+      );
+    }
+    const queueName = name ?? handler.name;
+    if (queueName === "") {
+      throw new RegistrationError(
+        "(unnamed)",
+        "receiver() was given an anonymous handler and no name; pass a queue name or use a named function",
+      );
+    }
+    const queue = registerQueue(queueName, options ?? {}, { kind: "single", run: handler as Handler });
+    return createProxy(queue);
+  },
+  {
+    batch(name: string, ...rest: unknown[]): BatchReceiverProxy<unknown> {
+      const handler = rest[rest.length - 1];
+      const options = (rest.length === 2 ? rest[0] : {}) as BatchReceiverOptions;
+      if (typeof handler !== "function") {
+        throw new RegistrationError(name, `receiver.batch("${name}") needs a handler function as its last argument`);
+      }
+      const queue = registerQueue(name, options ?? {}, {
+        kind: "batch",
+        run: handler as BatchHandler,
+        batchSize: options?.batchSize ?? SQS_LIMITS.maxBatchEntries,
+      });
+      return createBatchProxy(queue);
+    },
+  },
+) as ReceiverFunction;
 
 /**
  * Registers a queue without the proxy. Without a handler the queue is send-only: `send()` works, the daemon
  * does not consume it. This is django-sqs's `register()`.
  */
-export function register<T = unknown>(
+export function register<T = unknown, TSend = T>(
   name: string,
   handler?: Handler<T>,
-  options: ReceiverOptions<T> = {},
-): RegisteredQueue<T> {
+  options: ReceiverOptions<T, TSend> = {},
+): RegisteredQueue<T, TSend> {
   if (handler !== undefined && typeof handler !== "function") {
     throw new RegistrationError(name, `register("${name}") handler must be a function, got a ${typeof handler}`);
   }
-  return registerQueue(name, handler, options);
+  return registerQueue(name, options, handler ? { kind: "single", run: handler } : undefined);
 }
 
-function registerQueue<T>(
+function registerQueue<T, TSend>(
   name: string,
-  handler: Handler<T> | undefined,
-  rawOptions: ReceiverOptions<T>,
-): RegisteredQueue<T> {
+  rawOptions: BatchReceiverOptions<T, TSend>,
+  handler: RegisteredQueue<T, TSend>["handler"],
+): RegisteredQueue<T, TSend> {
   if (typeof name !== "string") {
     throw new RegistrationError(String(name), `queue name must be a string, got a ${typeof name}`);
   }
   const problem = queueNameProblem(name);
   if (problem) throw new RegistrationError(name, `queue name "${name}" ${problem}`);
-  const options = validate(receiverOptionsSchema, rawOptions, `queue "${name}" options`) as ReceiverOptions<T>;
-  const queue = new Queue<T>(name, handler, options);
-  getRegistry().add(queue as RegisteredQueue);
+  const schema = handler?.kind === "batch" ? batchReceiverOptionsSchema : receiverOptionsSchema;
+  const options = validate(schema, rawOptions, `queue "${name}" options`) as BatchReceiverOptions<T, TSend>;
+  const queue = new Queue<T, TSend>(name, handler, options);
+  getRegistry().add(queue as unknown as RegisteredQueue);
   return queue;
 }
 
-class Queue<T> implements RegisteredQueue<T> {
+class Queue<T, TSend> implements RegisteredQueue<T, TSend> {
   readonly name: string;
-  readonly handler: Handler<T> | undefined;
-  readonly options: Readonly<ReceiverOptions<T>>;
+  readonly handler: RegisteredQueue<T, TSend>["handler"];
+  readonly options: Readonly<BatchReceiverOptions<T, TSend>>;
   readonly codec;
   readonly fifo: boolean;
   readonly #warnedSuffixes = new Set<string>();
 
-  constructor(name: string, handler: Handler<T> | undefined, options: ReceiverOptions<T>) {
+  constructor(name: string, handler: RegisteredQueue<T, TSend>["handler"], options: BatchReceiverOptions<T, TSend>) {
     this.name = name;
     this.handler = handler;
     this.options = Object.freeze({ ...options });
-    this.codec = resolveCodec(options.codec);
+    this.codec = resolveCodec<T, TSend>(options.codec);
     this.fifo = isFifoName(name);
   }
 
@@ -122,22 +169,37 @@ class Queue<T> implements RegisteredQueue<T> {
   }
 }
 
-function createProxy<T>(queue: RegisteredQueue<T>): ReceiverProxy<T> {
-  const send = async (body: T, options?: SendOptions): Promise<string> => sendToQueue(queue, body, options);
+function sender<T, TSend>(queue: RegisteredQueue<T, TSend>) {
+  return async (body: TSend, options?: SendOptions): Promise<string> => sendToQueue(queue, body, options);
+}
+
+function createProxy<T, TSend>(queue: RegisteredQueue<T, TSend>): ReceiverProxy<T, TSend> {
+  const send = sender(queue);
   const direct = async (message: DirectMessage<T>): Promise<unknown> => {
-    const handler = queue.handler;
-    if (!handler) throw new RegistrationError(queue.name, `queue "${queue.name}" has no handler`);
-    return handler(directMessage(queue, message));
+    if (queue.handler?.kind !== "single")
+      throw new RegistrationError(queue.name, `queue "${queue.name}" has no handler`);
+    return queue.handler.run(directMessage<T, TSend>(queue, message));
   };
   return Object.assign(send, { send, direct, queue });
 }
 
-function directMessage<T>(queue: RegisteredQueue<T>, message: DirectMessage<T>): ReceivedMessage<T> {
+function createBatchProxy<T, TSend>(queue: RegisteredQueue<T, TSend>): BatchReceiverProxy<T, TSend> {
+  const send = sender(queue);
+  const direct = async (messages: readonly DirectMessage<T>[]) => {
+    if (queue.handler?.kind !== "batch")
+      throw new RegistrationError(queue.name, `queue "${queue.name}" has no batch handler`);
+    return queue.handler.run(messages.map((message) => directMessage<T, TSend>(queue, message)));
+  };
+  return Object.assign(send, { send, direct, queue });
+}
+
+function directMessage<T, TSend>(queue: RegisteredQueue<T, TSend>, message: DirectMessage<T>): ReceivedMessage<T> {
   const rawBody = message.rawBody ?? (typeof message.body === "string" ? message.body : JSON.stringify(message.body));
   return {
     id: message.id ?? "direct",
     body: message.body,
     rawBody: rawBody ?? "",
+    ref: message.ref,
     attributes: message.attributes ?? {},
     messageAttributes: message.messageAttributes ?? {},
     receiveCount: message.receiveCount ?? 1,

@@ -1,10 +1,15 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Codec, CodecName, MessageAttribute } from "../codecs/codec.js";
+import type { ModelRef } from "../codecs/model-instance.js";
 
 /** What happens to a message whose handler throws (anything but {@link RestartLater}). */
 export type OnErrorPolicy = "retry" | "delete";
 
-/** Options of `receiver()` and `register()`. Every option has a default. */
-export interface ReceiverOptions<T = unknown> {
+/**
+ * Options of `receiver()` and `register()`. Every option has a default. `T` is the body handlers receive,
+ * `TSend` what senders pass (the same unless the codec or schema says otherwise).
+ */
+export interface ReceiverOptions<T = unknown, TSend = T> {
   /** Seconds a received message stays hidden while its handler runs (0..43200). @defaultValue config `defaults.visibilityTimeoutSeconds` (60) */
   readonly visibilityTimeoutSeconds?: number;
   /**
@@ -21,12 +26,24 @@ export interface ReceiverOptions<T = unknown> {
    * retries). `"delete"` deletes it, as django-sqs did: the message is lost. @defaultValue `"retry"`
    */
   readonly onError?: OnErrorPolicy;
-  /** Body format. @defaultValue `"json"` */
-  readonly codec?: CodecName | Codec<T>;
+  /** Body format: `"json"`, `"raw"`, `"base64"`, `"base64json"`, or a codec object. @defaultValue `"json"` */
+  readonly codec?: CodecName | Codec<T, TSend>;
+  /**
+   * A Standard Schema validator (zod, valibot, arktype, ...). Sending checks the body against it before any
+   * request; receiving checks the decoded body and treats a mismatch as a decode error. Handlers get the
+   * schema's output. @defaultValue none
+   */
+  readonly schema?: StandardSchemaV1<TSend, T>;
   /** Runs once in each worker thread before its first message of this queue (open a database pool here). */
   readonly setup?: () => unknown;
   /** Runs once in each worker thread where `setup` ran, when the pool shuts down (close that pool here). */
   readonly teardown?: () => unknown;
+}
+
+/** Options of `receiver.batch()`. */
+export interface BatchReceiverOptions<T = unknown, TSend = T> extends ReceiverOptions<T, TSend> {
+  /** Most messages per handler call (1..10). @defaultValue `10` */
+  readonly batchSize?: number;
 }
 
 /** Which queue a message came from. */
@@ -42,10 +59,12 @@ export interface MessageQueue {
 export interface ReceivedMessage<T = unknown> {
   /** SQS message id. */
   readonly id: string;
-  /** Body decoded by the queue's codec. */
+  /** Body decoded by the queue's codec (and checked by its schema). */
   readonly body: T;
   /** Body as it came from SQS. */
   readonly rawBody: string;
+  /** For model-instance messages, the reference the body was loaded from; otherwise undefined. */
+  readonly ref: ModelRef | undefined;
   /** System attributes (`SentTimestamp`, `ApproximateReceiveCount`, `MessageGroupId`, ...). */
   readonly attributes: Readonly<Record<string, string>>;
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
@@ -61,6 +80,19 @@ export interface ReceivedMessage<T = unknown> {
 /** A receiver function. Returning (or resolving) means success and deletes the message. */
 export type Handler<T = unknown> = (message: ReceivedMessage<T>) => unknown;
 
+/** What a batch handler reports: the messages that failed (Lambda's shape). The others are deleted. */
+export interface BatchResult {
+  readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
+}
+
+/**
+ * A batch receiver function. It gets up to `batchSize` messages; returning nothing deletes them all, returning
+ * {@link BatchResult} leaves the listed ones (by message id) in the queue, and throwing leaves every one.
+ */
+export type BatchHandler<T = unknown> = (
+  messages: readonly ReceivedMessage<T>[],
+) => BatchResult | void | undefined | Promise<BatchResult | void | undefined>;
+
 /** A message attribute value to send: a string, a number, or the explicit form. */
 export type SendAttributeValue = string | number | MessageAttribute;
 
@@ -68,7 +100,7 @@ export type SendAttributeValue = string | number | MessageAttribute;
 export interface SendOptions {
   /** Send to `name__suffix`. @defaultValue none */
   readonly suffix?: string;
-  /** Seconds before the message becomes visible (0..900). @defaultValue the queue's delay */
+  /** Seconds before the message becomes visible (0..900; not on FIFO queues). @defaultValue the queue's delay */
   readonly delaySeconds?: number;
   /** @defaultValue `{}` */
   readonly messageAttributes?: Readonly<Record<string, SendAttributeValue>>;
@@ -78,8 +110,8 @@ export interface SendOptions {
   readonly deduplicationId?: string;
 }
 
-/** A queue known to the registry: what `receiver()` and `register()` create. */
-export interface RegisteredQueue<T = unknown> {
+/** A queue known to the registry: what `receiver()`, `receiver.batch()` and `register()` create. */
+export interface RegisteredQueue<T = unknown, TSend = T> {
   /** Registered name, without prefix or suffix. */
   readonly name: string;
   /** Full name in SQS under the current prefix and no suffix. */
@@ -87,21 +119,30 @@ export interface RegisteredQueue<T = unknown> {
   /** Full name in SQS for a suffix. */
   fullNameFor(suffix?: string): string;
   readonly fifo: boolean;
-  readonly options: Readonly<ReceiverOptions<T>>;
-  readonly codec: Codec<T>;
-  /** The handler, or undefined for a send-only queue. */
-  readonly handler: Handler<T> | undefined;
+  readonly options: Readonly<BatchReceiverOptions<T, TSend>>;
+  readonly codec: Codec<T, TSend>;
+  /** The handler: one message at a time, a batch, or none for a send-only queue. */
+  readonly handler:
+    | { readonly kind: "single"; readonly run: Handler<T> }
+    | { readonly kind: "batch"; readonly run: BatchHandler<T>; readonly batchSize: number }
+    | undefined;
 }
 
 /** What `receiver()` returns: call it to send, as django-sqs's decorated function did. */
-export interface ReceiverProxy<T = unknown> {
+export interface ReceiverProxy<T = unknown, TSend = T> {
   /** Sends `body` to the queue; resolves with the SQS message id. */
-  (body: T, options?: SendOptions): Promise<string>;
+  (body: TSend, options?: SendOptions): Promise<string>;
   /** The same as calling the proxy. */
-  send(body: T, options?: SendOptions): Promise<string>;
+  send(body: TSend, options?: SendOptions): Promise<string>;
   /** Calls the handler in this process with a message built from `message` (for tests). */
   direct(message: DirectMessage<T>): Promise<unknown>;
-  readonly queue: RegisteredQueue<T>;
+  readonly queue: RegisteredQueue<T, TSend>;
+}
+
+/** What `receiver.batch()` returns: it sends like a proxy; `direct` takes a list of messages. */
+export interface BatchReceiverProxy<T = unknown, TSend = T> extends Omit<ReceiverProxy<T, TSend>, "direct"> {
+  /** Calls the batch handler in this process with messages built from `messages` (for tests). */
+  direct(messages: readonly DirectMessage<T>[]): Promise<BatchResult | void | undefined>;
 }
 
 /** A message for `direct()`: only the body is needed; the rest gets test defaults. */

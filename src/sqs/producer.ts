@@ -1,13 +1,17 @@
 import {
-  SendMessageCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
   type MessageAttributeValue,
-  type SendMessageCommandInput,
+  type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { SqsRequestError, ValidationError } from "../errors.js";
+import { validateWithSchema } from "../codecs/schema.js";
+import { errorSummary, MessageTooLargeError, SqsRequestError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import { getRegistry } from "../registry/registry.js";
 import type { RegisteredQueue, SendAttributeValue, SendOptions } from "../registry/types.js";
+import { Batcher } from "../supervisor/batcher.js";
+import { warn } from "../warnings.js";
 import { createSqsClient } from "./client.js";
 import { QueueUrls } from "./queue-urls.js";
 import { currentSqsSettings, settingsGeneration } from "./settings.js";
@@ -15,9 +19,29 @@ import { currentSqsSettings, settingsGeneration } from "./settings.js";
 /** Group id used for FIFO sends that name none. */
 export const DEFAULT_FIFO_GROUP_ID = "default";
 
+/** How long a send waits for others to share its SendMessageBatch request. */
+const SEND_BATCH_DELAY_MS = 2;
+
+/** One message ready to go: its batch entry without an Id, and its size as SQS counts it. */
+interface OutgoingMessage {
+  readonly entry: Omit<SendMessageBatchRequestEntry, "Id">;
+  readonly bytes: number;
+}
+
+/** What one entry of a SendMessageBatch came to. */
+type SendResult = { readonly messageId: string } | { readonly error: Error };
+
+/** What {@link sendBatch} reports: per entry, by index into the bodies given. */
+export interface SendBatchResult {
+  readonly successful: readonly { readonly index: number; readonly messageId: string }[];
+  readonly failed: readonly { readonly index: number; readonly error: Error }[];
+}
+
 /**
  * Sends `body` to the queue registered as `name`, encoded by its codec; resolves with the SQS message id.
- * Works in the daemon's threads and in any other process (see `configureSqs`).
+ * Concurrent sends to one queue share SendMessageBatch requests (up to 10 messages, within 2 ms), and each
+ * caller still gets its own id or its own error. Works in the daemon's threads and in any other process
+ * (see `configureSqs` and `configureFromFile`).
  *
  * @example
  * ```ts
@@ -28,39 +52,93 @@ export async function send(name: string, body: unknown, options?: SendOptions): 
   return sendToQueue(getRegistry().get(name), body, options);
 }
 
-/** Sends to a registered queue; the proxies and {@link send} share it. */
-export async function sendToQueue<T>(queue: RegisteredQueue<T>, body: T, options: SendOptions = {}): Promise<string> {
-  const fullName = queue.fullNameFor(options.suffix);
-  const messageBody = queue.codec.encode(body);
-  checkSendOptions(fullName, messageBody, options);
-  const { client, urls } = producerContext();
-  const queueUrl = await urls.resolve(fullName, { visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds });
-  const input: SendMessageCommandInput = {
-    QueueUrl: queueUrl,
-    MessageBody: messageBody,
-    ...(options.delaySeconds === undefined ? {} : { DelaySeconds: options.delaySeconds }),
-    ...(options.messageAttributes ? { MessageAttributes: toWireAttributes(options.messageAttributes) } : {}),
-    ...(queue.fifo ? { MessageGroupId: options.groupId ?? DEFAULT_FIFO_GROUP_ID } : {}),
-    ...(options.deduplicationId === undefined ? {} : { MessageDeduplicationId: options.deduplicationId }),
-  };
-  try {
-    const { MessageId } = await client.send(new SendMessageCommand(input));
-    return MessageId ?? "";
-  } catch (error) {
-    throw new SqsRequestError("SendMessage", error, { queueUrl });
-  }
+/**
+ * Sends many bodies to one queue in as few SendMessageBatch requests as the limits allow (10 messages and
+ * 1 MiB a request), and reports each body's outcome instead of throwing: bodies that fail the schema, the
+ * codec or the size limit fail alone, without a request.
+ */
+export async function sendBatch(
+  name: string,
+  bodies: readonly unknown[],
+  options?: SendOptions,
+): Promise<SendBatchResult> {
+  return sendBatchToQueue(getRegistry().get(name), bodies, options);
 }
 
-function checkSendOptions(fullName: string, body: string, options: SendOptions): void {
-  const problems = [];
-  const bytes = Buffer.byteLength(body, "utf8");
-  if (bytes === 0 || bytes > SQS_LIMITS.maxMessageBytes) {
-    problems.push({
-      path: "body",
-      rule: `must encode to 1..${SQS_LIMITS.maxMessageBytes} bytes`,
-      received: `${bytes} bytes`,
-    });
-  }
+/** Sends to a registered queue; the proxies and {@link send} share it. */
+export async function sendToQueue<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  body: TSend,
+  options: SendOptions = {},
+): Promise<string> {
+  const producer = currentProducer();
+  const fullName = queue.fullNameFor(options.suffix);
+  const outgoing = await prepare(queue, fullName, body, options);
+  const queueUrl = await producer.urls.resolve(fullName, {
+    visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
+  });
+  await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+  const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
+  if ("error" in result) throw result.error;
+  return result.messageId;
+}
+
+/** {@link sendBatch} for a registered queue. */
+export async function sendBatchToQueue<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  bodies: readonly TSend[],
+  options: SendOptions = {},
+): Promise<SendBatchResult> {
+  const producer = currentProducer();
+  const fullName = queue.fullNameFor(options.suffix);
+  const queueUrl = await producer.urls.resolve(fullName, {
+    visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
+  });
+  const successful: { index: number; messageId: string }[] = [];
+  const failed: { index: number; error: Error }[] = [];
+  const sends = bodies.map(async (body, index) => {
+    try {
+      const outgoing = await prepare(queue, fullName, body, options);
+      await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+      return { index, outgoing };
+    } catch (error) {
+      failed.push({ index, error: error as Error });
+      return undefined;
+    }
+  });
+  const ready = (await Promise.all(sends)).filter((item) => item !== undefined);
+  // Added in order and at once, the batcher packs them into as few requests as the limits allow; for FIFO
+  // queues it runs those requests one after another, which keeps the order.
+  const batcher = producer.batcher(queue.fifo);
+  await Promise.all(
+    ready.map(async ({ index, outgoing }) => {
+      try {
+        const result = await batcher.add(queueUrl, outgoing);
+        if ("error" in result) failed.push({ index, error: result.error });
+        else successful.push({ index, messageId: result.messageId });
+      } catch (error) {
+        failed.push({ index, error: error as Error });
+      }
+    }),
+  );
+  const byIndex = <E extends { index: number }>(entries: E[]): E[] => entries.sort((a, b) => a.index - b.index);
+  return { successful: byIndex(successful), failed: byIndex(failed) };
+}
+
+/** Schema check, encoding and option checks: everything that can refuse a body before any request. */
+async function prepare<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  body: TSend,
+  options: SendOptions,
+): Promise<OutgoingMessage> {
+  // The schema checks what the caller passed; the body sent is that value as given, not the schema's output,
+  // because the receiving side runs the same schema on it again.
+  if (queue.options.schema) await validateWithSchema(queue.options.schema, body, `send to ${fullName}`);
+  const messageBody = queue.codec.encode(body);
+  const problems: FieldProblem[] = [];
+  if (messageBody.length === 0)
+    problems.push({ path: "body", rule: "must not encode to an empty string", received: "" });
   const delay = options.delaySeconds;
   if (delay !== undefined && (!Number.isInteger(delay) || delay < 0 || delay > SQS_LIMITS.maxDelaySeconds)) {
     problems.push({
@@ -70,6 +148,17 @@ function checkSendOptions(fullName: string, body: string, options: SendOptions):
     });
   }
   if (problems.length > 0) throw new ValidationError(`send to ${fullName}`, problems);
+  const attributes = options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined;
+  return {
+    entry: {
+      MessageBody: messageBody,
+      ...(delay === undefined ? {} : { DelaySeconds: delay }),
+      ...(attributes ? { MessageAttributes: attributes } : {}),
+      ...(queue.fifo ? { MessageGroupId: options.groupId ?? DEFAULT_FIFO_GROUP_ID } : {}),
+      ...(options.deduplicationId === undefined ? {} : { MessageDeduplicationId: options.deduplicationId }),
+    },
+    bytes: Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes),
+  };
 }
 
 /** Converts the friendly attribute forms (`"x"`, `42`) into SQS's wire shape. */
@@ -91,23 +180,108 @@ export function toWireAttributes(
   return wire;
 }
 
-let context: { generation: number; client: SQSClient; urls: QueueUrls } | undefined;
-
-/** This thread's client and URL cache, rebuilt when `configureSqs` changes the settings. */
-function producerContext(): { client: SQSClient; urls: QueueUrls } {
-  const generation = settingsGeneration();
-  if (context?.generation !== generation) {
-    context?.client.destroy();
-    const settings = currentSqsSettings();
-    const client = createSqsClient(settings);
-    context = {
-      generation,
-      client,
-      urls: new QueueUrls(client, {
-        createQueues: settings.createQueues,
-        endpointLabel: settings.endpoint ?? settings.region,
-      }),
-    };
+/** Message attributes count toward SQS's size limit: name, data type and value of each. */
+function attributeBytes(attributes: Record<string, MessageAttributeValue> | undefined): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    bytes += Buffer.byteLength(name, "utf8") + Buffer.byteLength(value.DataType ?? "", "utf8");
+    bytes += value.StringValue === undefined ? 0 : Buffer.byteLength(value.StringValue, "utf8");
+    bytes += value.BinaryValue?.byteLength ?? 0;
   }
-  return context;
+  return bytes;
+}
+
+/** This thread's SQS client, queue URLs, size limits and send batchers; rebuilt when the settings change. */
+class Producer {
+  readonly client: SQSClient;
+  readonly urls: QueueUrls;
+  readonly #maxSizes = new Map<string, Promise<number>>();
+  readonly #standard: Batcher<OutgoingMessage, SendResult>;
+  readonly #fifo: Batcher<OutgoingMessage, SendResult>;
+
+  constructor() {
+    const settings = currentSqsSettings();
+    this.client = createSqsClient(settings);
+    this.urls = new QueueUrls(this.client, {
+      createQueues: settings.createQueues,
+      endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
+    });
+    const batching = {
+      delayMs: SEND_BATCH_DELAY_MS,
+      sizeOf: (message: OutgoingMessage) => message.bytes,
+      maxBatchBytes: SQS_LIMITS.maxMessageBytes,
+    };
+    const execute = (queueUrl: string, messages: readonly OutgoingMessage[]) => this.#sendBatch(queueUrl, messages);
+    this.#standard = new Batcher(execute, batching);
+    // FIFO order holds within a request; one request at a time per queue keeps it across requests.
+    this.#fifo = new Batcher(execute, { ...batching, serial: true });
+  }
+
+  batcher(fifo: boolean): Batcher<OutgoingMessage, SendResult> {
+    return fifo ? this.#fifo : this.#standard;
+  }
+
+  /** Refuses a message larger than the queue's MaximumMessageSize, which is fetched once per queue. */
+  async checkSize(queueUrl: string, fullName: string, bytes: number): Promise<void> {
+    let limit = this.#maxSizes.get(queueUrl);
+    if (!limit) {
+      limit = this.#fetchMaxSize(queueUrl, fullName);
+      this.#maxSizes.set(queueUrl, limit);
+    }
+    const maxBytes = await limit;
+    if (bytes > maxBytes) throw new MessageTooLargeError(fullName, bytes, maxBytes);
+  }
+
+  async #fetchMaxSize(queueUrl: string, fullName: string): Promise<number> {
+    try {
+      const { Attributes } = await this.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["MaximumMessageSize"] }),
+      );
+      const size = Number(Attributes?.MaximumMessageSize);
+      return Number.isInteger(size) && size > 0 ? size : SQS_LIMITS.maxMessageBytes;
+    } catch (error) {
+      // A producer may hold sqs:SendMessage without sqs:GetQueueAttributes: SQS's own ceiling still applies.
+      warn(
+        `cannot read MaximumMessageSize of ${fullName} (${errorSummary(error)}); checking sizes against SQS's ${SQS_LIMITS.maxMessageBytes}-byte ceiling`,
+        "SQSD_MAX_SIZE_UNKNOWN",
+      );
+      return SQS_LIMITS.maxMessageBytes;
+    }
+  }
+
+  async #sendBatch(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+    let output;
+    try {
+      output = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((message, index) => ({ Id: String(index), ...message.entry })),
+        }),
+      );
+    } catch (error) {
+      const failure = new SqsRequestError("SendMessageBatch", error, { queueUrl });
+      return messages.map(() => ({ error: failure }));
+    }
+    const results: SendResult[] = messages.map(() => ({ error: new Error("SendMessageBatch returned no result") }));
+    for (const success of output.Successful ?? []) results[Number(success.Id)] = { messageId: success.MessageId ?? "" };
+    for (const failure of output.Failed ?? []) {
+      const cause = Object.assign(new Error(`${failure.Code ?? "error"}: ${failure.Message ?? ""}`), {
+        name: failure.Code ?? "Error",
+        Code: failure.Code,
+      });
+      results[Number(failure.Id)] = { error: new SqsRequestError("SendMessageBatch", cause, { queueUrl }) };
+    }
+    return results;
+  }
+}
+
+let current: { generation: number; producer: Producer } | undefined;
+
+function currentProducer(): Producer {
+  const generation = settingsGeneration();
+  if (current?.generation !== generation) {
+    current?.producer.client.destroy();
+    current = { generation, producer: new Producer() };
+  }
+  return current.producer;
 }

@@ -34,8 +34,8 @@ const FLUSH_DELAY_MS = 5;
 export class Acker {
   readonly #client: SQSClient;
   readonly #logger: Logger;
-  readonly #deletes: Batcher<AckTarget>;
-  readonly #visibility: Batcher<VisibilityEntry>;
+  readonly #deletes: Batcher<AckTarget, boolean>;
+  readonly #visibility: Batcher<VisibilityEntry, boolean>;
 
   constructor(client: SQSClient, logger: Logger) {
     this.#client = client;
@@ -50,12 +50,13 @@ export class Acker {
 
   /** Deletes the message; resolves false if it could not be deleted (it may then be redelivered). */
   delete(target: AckTarget): Promise<boolean> {
-    return this.#deletes.add(target.queueUrl, target);
+    // The executors never reject (they log and report per entry); the catch only keeps that promise honest.
+    return this.#deletes.add(target.queueUrl, target).catch(() => false);
   }
 
   /** Sets the message's visibility timeout from now; 0 makes it receivable again at once. */
   changeVisibility(target: AckTarget, visibilityTimeoutSeconds: number): Promise<boolean> {
-    return this.#visibility.add(target.queueUrl, { target, visibilityTimeoutSeconds });
+    return this.#visibility.add(target.queueUrl, { target, visibilityTimeoutSeconds }).catch(() => false);
   }
 
   /** Sends everything waiting and waits for every request under way. */

@@ -60,7 +60,9 @@ export class Poller {
    * one, and double after a full one (up to the batch maximum). Idle and sporadic queues then hold a slot or
    * two each while they wait, never the whole pool.
    */
-  #want = 1;
+  #want: number;
+  /** A batch handler's batch size: asking for less would split its batches. */
+  readonly #minWant: number;
   #wake = new AbortController();
   #lastPollAt: number | undefined;
   #stopped: Promise<void> | undefined;
@@ -70,6 +72,9 @@ export class Poller {
     this.#key = options.target.queue.name;
     this.#errorBackoff = new Backoff(options.errorBackoff);
     this.#idleBackoff = options.idleBackoff === false ? undefined : new Backoff(options.idleBackoff);
+    const handler = options.target.queue.handler;
+    this.#minWant = handler?.kind === "batch" ? handler.batchSize : 1;
+    this.#want = this.#minWant;
   }
 
   /** The queue this poller consumes. */
@@ -162,7 +167,7 @@ export class Poller {
       }
       if (messages.length > 0) this.#options.onMessages(this.target, messages);
       const full = messages.length === granted;
-      this.#want = full ? Math.min(SQS_LIMITS.maxBatchEntries, granted * 2) : Math.max(1, messages.length);
+      this.#want = Math.max(this.#minWant, full ? Math.min(SQS_LIMITS.maxBatchEntries, granted * 2) : messages.length);
       if (messages.length === 0) {
         if (!primary) return;
         await this.#idlePause();

@@ -4,7 +4,7 @@ import { BroadcastChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../errors.js";
 import type { Logger } from "../logging.js";
-import type { HandlerTask, LifecycleMessage, Outcome, PoolWorkerData } from "../protocol.js";
+import type { HandlerTask, LifecycleMessage, PoolWorkerData, TaskResult } from "../protocol.js";
 import type { SqsSettings } from "../sqs/settings.js";
 
 /** The compiled thread entry. The supervisor never imports it; piscina loads it in each thread. */
@@ -21,7 +21,8 @@ export interface HandlerPoolOptions {
 
 /** One handler run as the supervisor sees it. */
 export interface RunningTask {
-  readonly outcome: Promise<Outcome>;
+  /** One outcome per message of the task. Rejects if the thread died under it. */
+  readonly outcome: Promise<TaskResult>;
   /** Asks the handler to stop: its `message.signal` aborts. */
   abort(reason: string): void;
 }
@@ -34,7 +35,7 @@ export class HandlerPool {
   readonly #options: HandlerPoolOptions;
   readonly #channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
   readonly #channel: BroadcastChannel;
-  readonly #piscina: Piscina<HandlerTask, Outcome>;
+  readonly #piscina: Piscina<HandlerTask, TaskResult>;
   readonly #readyThreads = new Set<number>();
   readonly #tornDown = new Set<number>();
   /** Re-checked after every lifecycle message by whoever is waiting on the pool. */
@@ -55,7 +56,7 @@ export class HandlerPool {
       sqs: options.sqs,
       lifecycleChannel: this.#channelName,
     };
-    this.#piscina = new Piscina<HandlerTask, Outcome>({
+    this.#piscina = new Piscina<HandlerTask, TaskResult>({
       filename: THREAD_ENTRY,
       minThreads: options.threads,
       maxThreads: options.threads,

@@ -33,10 +33,19 @@ export interface StopReport {
 
 interface InFlight {
   readonly target: PollTarget;
+  readonly message: Message;
   readonly ack: AckTarget;
   readonly receiveCount: number;
   task: RunningTask | undefined;
 }
+
+/** Stands in for a missing outcome, which would be a protocol bug: the message is treated as failed. */
+const NO_OUTCOME: Outcome = {
+  kind: "failed",
+  phase: "handler",
+  error: { name: "Error", message: "the pool thread returned no outcome", stack: undefined, code: undefined },
+  durationMs: 0,
+};
 
 /** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
 const ABORT_GRACE_MS = 2_000;
@@ -224,13 +233,14 @@ export class Supervisor {
 
   #accept(target: PollTarget, messages: readonly Message[]): void {
     const entries = messages.map((message) => this.#track(target, message));
-    if (target.queue.options.deleteOnStart) void this.#deleteThenRun(entries, messages);
-    else entries.forEach((entry, index) => this.#run(entry, messages[index]!));
+    if (target.queue.options.deleteOnStart) void this.#deleteThenRun(entries);
+    else this.#dispatch(entries);
   }
 
   #track(target: PollTarget, message: Message): InFlight {
     const entry: InFlight = {
       target,
+      message,
       ack: { queueUrl: target.url, messageId: message.MessageId ?? "", receiptHandle: message.ReceiptHandle ?? "" },
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
       task: undefined,
@@ -240,33 +250,45 @@ export class Supervisor {
   }
 
   /** At-most-once: the message is deleted before its handler runs, and runs only if the delete succeeded. */
-  async #deleteThenRun(entries: readonly InFlight[], messages: readonly Message[]): Promise<void> {
+  async #deleteThenRun(entries: readonly InFlight[]): Promise<void> {
     const deleted = await Promise.all(entries.map((entry) => this.#acker.delete(entry.ack)));
-    entries.forEach((entry, index) => {
-      if (deleted[index]) this.#run(entry, messages[index]!);
-      else {
-        this.#options.logger.warn("not started: deleteOnStart could not delete the message", this.#fields(entry));
-        this.#finish(entry, { counted: false, refund: true });
-      }
+    const runnable = entries.filter((entry, index) => {
+      if (deleted[index]) return true;
+      this.#options.logger.warn("not started: deleteOnStart could not delete the message", this.#fields(entry));
+      this.#finish(entry, { counted: false, refund: true });
+      return false;
     });
+    this.#dispatch(runnable);
   }
 
-  #run(entry: InFlight, message: Message): void {
+  /** Starts handler runs for messages of one receive: one per message, or one per batch for batch handlers. */
+  #dispatch(entries: readonly InFlight[]): void {
+    const handler = entries[0]?.target.queue.handler;
+    const size = handler?.kind === "batch" ? handler.batchSize : 1;
+    for (let start = 0; start < entries.length; start += size) this.#run(entries.slice(start, start + size));
+  }
+
+  #run(entries: readonly InFlight[]): void {
+    const first = entries[0];
+    if (!first) return;
     if (this.#interrupting.signal.aborted) {
-      this.#giveBack(entry.target, [message]);
-      this.#finish(entry, { counted: false, refund: true });
+      this.#giveBack(
+        first.target,
+        entries.map((entry) => entry.message),
+      );
+      for (const entry of entries) this.#finish(entry, { counted: false, refund: true });
       return;
     }
     const task = this.#options.pool.run({
-      queue: entry.target.queue.name,
-      suffix: entry.target.suffix,
-      fullName: entry.target.fullName,
-      message: toWireMessage(message),
+      queue: first.target.queue.name,
+      suffix: first.target.suffix,
+      fullName: first.target.fullName,
+      messages: entries.map((entry) => toWireMessage(entry.message)),
     });
-    entry.task = task;
+    for (const entry of entries) entry.task = task;
     task.outcome.then(
-      (outcome) => this.#settle(entry, outcome),
-      (error: unknown) => this.#settleCrash(entry, error),
+      (outcomes) => entries.forEach((entry, index) => this.#settle(entry, outcomes[index] ?? NO_OUTCOME)),
+      (error: unknown) => entries.forEach((entry) => this.#settleCrash(entry, error)),
     );
   }
 
@@ -296,16 +318,19 @@ export class Supervisor {
         else if (outcome.delaySeconds !== undefined) void this.#acker.changeVisibility(entry.ack, outcome.delaySeconds);
         break;
       case "failed": {
-        const deleting = onError === "delete" && !deleteOnStart;
-        logger.error(`${outcome.phase === "handler" ? "handler" : outcome.phase} failed`, {
+        const failure = {
           ...fields,
           outcome: "failed",
           phase: outcome.phase,
           onError: onError ?? "retry",
           error: `${outcome.error.name}: ${outcome.error.message}`,
-          stack: outcome.error.stack,
-        });
-        if (deleting) void this.#acker.delete(entry.ack);
+        };
+        // A decode failure is about the message, not the code: its stack says nothing, and the body is
+        // never logged (it can hold personal data).
+        if (outcome.phase === "decode")
+          logger.error("message could not be decoded", { ...failure, codec: outcome.codec });
+        else logger.error(`${outcome.phase} failed`, { ...failure, stack: outcome.error.stack });
+        if (onError === "delete" && !deleteOnStart) void this.#acker.delete(entry.ack);
         break;
       }
       case "broken":

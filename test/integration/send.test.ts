@@ -92,12 +92,16 @@ describe("sending", () => {
   });
 
   it("converts SQS failures into errors that name the action and queue", async () => {
-    receiver("big-body", { codec: "raw" }, async () => {});
-    await sqs.createQueue("test__big-body", { MaximumMessageSize: "1024" });
-    await assert.rejects(send("big-body", "x".repeat(2_000)), (error: unknown) => {
+    receiver("vanishing", async () => {});
+    const url = await sqs.createQueue("test__vanishing");
+    await send("vanishing", { first: true });
+    const { DeleteQueueCommand } = await import("@aws-sdk/client-sqs");
+    await sqs.client.send(new DeleteQueueCommand({ QueueUrl: url }));
+    await assert.rejects(send("vanishing", { second: true }), (error: unknown) => {
       assert.ok(error instanceof SqsRequestError);
-      assert.equal(error.action, "SendMessage");
-      assert.match(String(error.queueUrl), /test__big-body$/);
+      assert.equal(error.action, "SendMessageBatch");
+      assert.match(String(error.queueUrl), /test__vanishing$/);
+      assert.match(String(error.awsCode), /QueueDoesNotExist|NonExistentQueue/);
       return true;
     });
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { jsonCodec, rawCodec, resolveCodec } from "../../src/codecs/codec.js";
+import { MessageDecodeError } from "../../src/codecs/errors.js";
 
 const context = { messageId: "m-1", messageAttributes: {} };
 
@@ -13,7 +14,7 @@ describe("codecs", () => {
 
   it("json refuses what it cannot encode, and malformed bodies", () => {
     assert.throws(() => jsonCodec.encode(undefined), /cannot encode a value of type undefined/);
-    assert.throws(() => jsonCodec.decode("{not json", context), SyntaxError);
+    assert.throws(() => jsonCodec.decode("{not json", context), MessageDecodeError);
   });
 
   it("raw passes strings through and refuses other values", () => {
