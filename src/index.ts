@@ -5,7 +5,12 @@
 export { defineConfig } from "./config/define.js";
 export type { SqsdConfig, BackoffOptions, LogLevel } from "./config/types.js";
 export { receiver, register } from "./registry/receiver.js";
+export type { ReceiverFunction } from "./registry/receiver.js";
 export type {
+  BatchHandler,
+  BatchReceiverOptions,
+  BatchReceiverProxy,
+  BatchResult,
   DirectMessage,
   Handler,
   MessageQueue,
@@ -17,15 +22,28 @@ export type {
   SendAttributeValue,
   SendOptions,
 } from "./registry/types.js";
-export { send } from "./sqs/producer.js";
+export { send, sendBatch } from "./sqs/producer.js";
+export type { SendBatchResult } from "./sqs/producer.js";
 export { configureSqs } from "./sqs/settings.js";
+export { configureFromFile } from "./sqs/configure-from-file.js";
+export type { ConfigureFromFileOptions } from "./sqs/configure-from-file.js";
 export type { SqsCredentials, SqsSettings } from "./sqs/settings.js";
 export { RestartLater, isRestartLater } from "./restart-later.js";
 export type { RestartLaterOptions } from "./restart-later.js";
-export { jsonCodec, rawCodec } from "./codecs/codec.js";
+export { base64Codec, base64JsonCodec, jsonCodec, rawCodec } from "./codecs/codec.js";
 export type { Codec, CodecContext, CodecName, MessageAttribute } from "./codecs/codec.js";
+export { modelInstance, encodeModelRef, decodeModelRef } from "./codecs/model-instance.js";
+export type { ModelInstanceOptions, ModelLoader, ModelRef } from "./codecs/model-instance.js";
+export {
+  MessageDecodeError,
+  ModelInstanceNotFoundError,
+  SchemaValidationError,
+  UnknownModelError,
+} from "./codecs/errors.js";
+export type { StandardSchemaV1 } from "./codecs/schema.js";
 export {
   ConfigError,
+  MessageTooLargeError,
   QueueNotFoundError,
   ReceiverLoadError,
   RegistrationError,

@@ -53,15 +53,17 @@ function pythonNumber(value: number): string {
     // Python writes NaN/Infinity/-Infinity, which no JSON parser accepts; refusing is the honest choice.
     throw new TypeError(`${value} has no JSON form`);
   }
-  // A JS integer is an int on the Python side, written with every digit.
-  if (Number.isInteger(value)) return BigInt(value).toString();
+  // A safe integer is an int on the Python side, written with every digit. Past 2^53 a JS number can only
+  // have come from a float, so it is written as Python writes floats.
+  if (Number.isSafeInteger(value)) return String(value);
   // Floats: Python's repr uses the same shortest round-trip digits as JS, but switches to exponent form
-  // outside 1e-4 <= |x| < 1e16 and writes at least two exponent digits ("1e-07").
+  // outside 1e-4 <= |x| < 1e16, writes at least two exponent digits ("1e-07"), and ends integral floats
+  // in ".0".
   const [mantissa = "", exponentText = "0"] = value.toExponential().split("e");
   const exponent = Number(exponentText);
   if (exponent < -4 || exponent >= 16) {
     const sign = exponent < 0 ? "-" : "+";
     return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, "0")}`;
   }
-  return String(value);
+  return Number.isInteger(value) ? `${value}.0` : String(value);
 }

@@ -62,6 +62,15 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     cleanup.push(async () => client.destroy());
     const targets = await resolveTargets(selected, options.suffixes, config, client, settings);
+    for (const queue of selected) {
+      if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
+        // Every message of a batch holds an in-flight slot, so batches can never be fuller than that.
+        logger.warn(`batches of "${queue.name}" hold at most pool.maxInFlight messages`, {
+          batchSize: queue.handler.batchSize,
+          maxInFlight: config.pool.maxInFlight,
+        });
+      }
+    }
 
     const pool = new HandlerPool({
       threads: config.pool.threads,

@@ -140,9 +140,14 @@ export interface ReceiverProxy<T = unknown, TSend = T> {
 }
 
 /** What `receiver.batch()` returns: it sends like a proxy; `direct` takes a list of messages. */
-export interface BatchReceiverProxy<T = unknown, TSend = T> extends Omit<ReceiverProxy<T, TSend>, "direct"> {
+export interface BatchReceiverProxy<T = unknown, TSend = T> {
+  /** Sends `body` to the queue; resolves with the SQS message id. */
+  (body: TSend, options?: SendOptions): Promise<string>;
+  /** The same as calling the proxy. */
+  send(body: TSend, options?: SendOptions): Promise<string>;
   /** Calls the batch handler in this process with messages built from `messages` (for tests). */
   direct(messages: readonly DirectMessage<T>[]): Promise<BatchResult | void | undefined>;
+  readonly queue: RegisteredQueue<T, TSend>;
 }
 
 /** A message for `direct()`: only the body is needed; the rest gets test defaults. */

@@ -149,6 +149,10 @@ async function prepare<T, TSend>(
   }
   if (problems.length > 0) throw new ValidationError(`send to ${fullName}`, problems);
   const attributes = options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined;
+  const bytes = Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes);
+  // Over SQS's own ceiling: refused before any request, even the queue-URL look-up. A queue's lower
+  // MaximumMessageSize is checked once its URL is known.
+  if (bytes > SQS_LIMITS.maxMessageBytes) throw new MessageTooLargeError(fullName, bytes, SQS_LIMITS.maxMessageBytes);
   return {
     entry: {
       MessageBody: messageBody,
@@ -157,7 +161,7 @@ async function prepare<T, TSend>(
       ...(queue.fifo ? { MessageGroupId: options.groupId ?? DEFAULT_FIFO_GROUP_ID } : {}),
       ...(options.deduplicationId === undefined ? {} : { MessageDeduplicationId: options.deduplicationId }),
     },
-    bytes: Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes),
+    bytes,
   };
 }
 

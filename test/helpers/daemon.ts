@@ -27,6 +27,7 @@ export interface LogRecord {
   readonly count?: number;
   readonly code?: string;
   readonly attempts?: number;
+  readonly codec?: string;
 }
 
 /** How a spawned command ended. */

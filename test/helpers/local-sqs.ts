@@ -9,7 +9,8 @@ import {
   type SendMessageCommandInput,
 } from "@aws-sdk/client-sqs";
 import { startLocalSqs, type LocalSqsServer } from "../../src/embedded.js";
-import type { SqsSettings } from "../../src/sqs/settings.js";
+import { getRegistry } from "../../src/registry/registry.js";
+import { configureSqs, type SqsSettings } from "../../src/sqs/settings.js";
 
 /** Credentials the tests use; the local server accepts any. */
 export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
@@ -62,6 +63,15 @@ export class TestSqs {
       queuePrefix: undefined,
       createQueues: false,
     };
+  }
+
+  /**
+   * Points this thread's producer (send(), proxies) at this server with a fresh, empty registry, as a test
+   * of sending starts.
+   */
+  useForSending(queuePrefix?: string): void {
+    getRegistry().clear();
+    configureSqs({ ...this.settings, queuePrefix, createQueues: true });
   }
 
   /** Requests the server has served for `action` so far. */

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { configureSqs, receiver, register, send, SqsRequestError, ValidationError } from "../../src/index.js";
-import { getRegistry } from "../../src/registry/registry.js";
-import { TEST_CREDENTIALS, TestSqs } from "../helpers/local-sqs.js";
+import { TestSqs } from "../helpers/local-sqs.js";
 
 /** Producing from any process: proxies, send() and register(), against a real SQS server. */
 describe("sending", () => {
@@ -14,16 +13,7 @@ describe("sending", () => {
   after(async () => {
     await sqs.stop();
   });
-  beforeEach(() => {
-    getRegistry().clear();
-    configureSqs({
-      endpoint: sqs.endpoint,
-      region: "us-east-1",
-      credentials: TEST_CREDENTIALS,
-      queuePrefix: "test",
-      createQueues: true,
-    });
-  });
+  beforeEach(() => sqs.useForSending("test"));
 
   it("sends through the receiver proxy, as django-sqs's decorated function did", async () => {
     const resize = receiver<{ imageId: number }>("thumbnails", async () => {});

@@ -1,0 +1,45 @@
+import type { LoadConfigOptions } from "../config/load.js";
+import type { ResolvedConfig } from "../config/types.js";
+import { LOCAL_SQS_CREDENTIALS } from "../embedded.js";
+import { configureSqs } from "./settings.js";
+
+/** Options of {@link configureFromFile}. */
+export interface ConfigureFromFileOptions extends Pick<LoadConfigOptions, "configPath" | "cwd" | "env"> {
+  /** Import the config's receiver modules, so that `send(name)` knows every queue. @defaultValue `true` */
+  readonly importReceivers?: boolean;
+}
+
+/**
+ * Sets up sending in a process that is not the daemon (a web app, a script) from the same `sqs.config.ts`:
+ * region, endpoint, queue prefix and queue creation, and by default the receiver modules, so every registered
+ * queue can be sent to by name. With `endpoint: "embedded"` it sends to where the daemon's embedded server
+ * listens.
+ *
+ * @example
+ * ```ts
+ * await configureFromFile({ configPath: "./sqs.config.ts" });
+ * await send("thumbnails", { imageId: 7 });
+ * ```
+ */
+export async function configureFromFile(options: ConfigureFromFileOptions = {}): Promise<ResolvedConfig> {
+  // Imported here rather than at the top: "sqsd" is imported by every receiver module in every pool thread,
+  // and config loading (globbing, the TypeScript loader) is only needed by the processes that call this.
+  const [{ loadConfig }, { findReceiverModules, importReceiverModules }] = await Promise.all([
+    import("../config/load.js"),
+    import("../receivers.js"),
+  ]);
+  const config = await loadConfig(options);
+  const embedded = config.embedded;
+  configureSqs({
+    region: config.region,
+    endpoint: embedded ? `http://${embedded.host}:${embedded.port}` : config.endpoint,
+    queuePrefix: config.queuePrefix,
+    createQueues: config.createQueues,
+    // The embedded server accepts any credentials; a developer machine may have none.
+    ...(embedded ? { credentials: LOCAL_SQS_CREDENTIALS } : {}),
+  });
+  if (options.importReceivers !== false) {
+    await importReceiverModules(await findReceiverModules(config.receivers, config.configPath));
+  }
+  return config;
+}
