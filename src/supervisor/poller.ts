@@ -6,6 +6,7 @@ import type { Logger } from "../logging.js";
 import type { RegisteredQueue } from "../registry/types.js";
 import { Backoff, sleep } from "./backoff.js";
 import type { Capacity } from "./capacity.js";
+import type { SupervisorEmitter } from "./events.js";
 
 /** One physical queue the daemon consumes: a registered queue under one suffix. */
 export interface PollTarget {
@@ -22,6 +23,7 @@ export interface PollerOptions {
   readonly client: SQSClient;
   readonly capacity: Capacity;
   readonly logger: Logger;
+  readonly events?: SupervisorEmitter;
   readonly waitTimeSeconds: number;
   readonly errorBackoff: ResolvedBackoff;
   readonly idleBackoff: ResolvedBackoff | false;
@@ -33,11 +35,24 @@ export interface PollerOptions {
   readonly onStrayMessages: (target: PollTarget, messages: readonly Message[]) => void;
 }
 
+/** A poller's state, for health checks and status pages. */
+export interface PollerHealth {
+  readonly queue: string;
+  readonly state: "running" | "paused" | "stopped";
+  /** When the last receive completed, with or without messages (epoch ms). */
+  readonly lastPollAt: number | undefined;
+  readonly receivesUnderWay: number;
+  /** How far past its long-poll wait the oldest receive under way is, in ms; 0 when none is late. */
+  readonly overdueMs: number;
+  readonly consecutiveErrors: number;
+}
+
 /**
  * Long-polls one queue. It reserves capacity before each receive and asks SQS for at most that many messages.
  * While the queue has a backlog it runs several receives at once ("lanes"), up to what capacity can feed.
  * Errors back off exponentially with jitter; an optional idle backoff spaces out empty polls, and
- * {@link Poller.wake} cuts it short.
+ * {@link Poller.wake} cuts it short. {@link Poller.pause} and {@link Poller.resume} stop and restart
+ * fetching; messages already received are processed either way.
  *
  * Stopping never aborts a receive that is waiting on SQS. An aborted long poll can live on at the server and
  * take a message that becomes visible afterwards, which then stays invisible until its visibility timeout:
@@ -49,10 +64,13 @@ export class Poller {
   readonly #key: string;
   readonly #errorBackoff: Backoff;
   readonly #idleBackoff: Backoff | undefined;
-  /** Aborts capacity waits and backoff sleeps; receives under way finish. */
-  readonly #stopWaiting = new AbortController();
+  /** Aborted on pause or stop: capacity waits and sleeps end; receives under way finish. */
+  #fetching = new AbortController();
+  #stopping = false;
   readonly #lanes = new Set<Promise<void>>();
-  #receivesUnderWay = 0;
+  /** Start times of the receives waiting on SQS now, by receive number. */
+  readonly #receivesUnderWay = new Map<number, number>();
+  #receiveCount = 0;
   #started = false;
   /**
    * Slots to ask for next. A long poll holds its slots for up to 20 s, so a poller asks for what its last
@@ -94,13 +112,44 @@ export class Poller {
 
   /** ReceiveMessage requests waiting on SQS now. */
   get receivesUnderWay(): number {
-    return this.#receivesUnderWay;
+    return this.#receivesUnderWay.size;
+  }
+
+  /** Whether fetching is paused (and not stopped). */
+  get paused(): boolean {
+    return this.#started && !this.#stopping && this.#fetching.signal.aborted;
+  }
+
+  /** The poller's state, as of `now`. */
+  health(now = Date.now()): PollerHealth {
+    const oldest = Math.min(...this.#receivesUnderWay.values());
+    const overdueMs = Number.isFinite(oldest) ? Math.max(0, now - oldest - this.#options.waitTimeSeconds * 1000) : 0;
+    return {
+      queue: this.target.fullName,
+      state: this.#stopping ? "stopped" : this.paused ? "paused" : "running",
+      lastPollAt: this.#lastPollAt,
+      receivesUnderWay: this.#receivesUnderWay.size,
+      overdueMs,
+      consecutiveErrors: this.#errorBackoff.attempt,
+    };
   }
 
   /** Starts polling. Idempotent. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#addLane(true);
+  }
+
+  /** Stops fetching until {@link Poller.resume}; receives under way finish and their messages are processed. */
+  pause(): void {
+    this.#fetching.abort();
+  }
+
+  /** Restarts fetching after {@link Poller.pause}. */
+  resume(): void {
+    if (!this.paused) return;
+    this.#fetching = new AbortController();
     this.#addLane(true);
   }
 
@@ -111,7 +160,8 @@ export class Poller {
 
   /** Issues no new receive from now on; receives already waiting on SQS continue. */
   stopReceiving(): void {
-    this.#stopWaiting.abort();
+    this.#stopping = true;
+    this.#fetching.abort();
   }
 
   /**
@@ -127,25 +177,21 @@ export class Poller {
   }
 
   #addLane(primary: boolean): void {
-    const lane = this.#runLane(primary).catch((error: unknown) => {
+    const lane = this.#runLane(primary, this.#fetching.signal).catch((error: unknown) => {
       this.#options.logger.error("poller lane crashed", { queue: this.target.fullName, error: errorSummary(error) });
     });
     this.#lanes.add(lane);
     void lane.finally(() => this.#lanes.delete(lane));
   }
 
-  get #stopping(): boolean {
-    return this.#stopWaiting.signal.aborted;
-  }
-
-  async #runLane(primary: boolean): Promise<void> {
+  async #runLane(primary: boolean, fetching: AbortSignal): Promise<void> {
     const { capacity } = this.#options;
-    while (!this.#stopping) {
+    while (!fetching.aborted) {
       let granted: number;
       try {
-        granted = await capacity.acquire(this.#key, this.#want, this.#stopWaiting.signal);
+        granted = await capacity.acquire(this.#key, this.#want, fetching);
       } catch (error) {
-        if (this.#stopping) return;
+        if (fetching.aborted) return;
         throw error;
       }
       let messages: readonly Message[];
@@ -153,8 +199,9 @@ export class Poller {
         messages = await this.#receive(granted);
       } catch (error) {
         capacity.refund(this.#key, granted);
-        if (this.#stopping || !primary) return;
-        await this.#backOffAfter(error);
+        this.#options.events?.emit("pollError", this.target.fullName);
+        if (fetching.aborted || !primary) return;
+        await this.#backOffAfter(error, fetching);
         continue;
       }
       this.#lastPollAt = Date.now();
@@ -170,18 +217,19 @@ export class Poller {
       this.#want = Math.max(this.#minWant, full ? Math.min(SQS_LIMITS.maxBatchEntries, granted * 2) : messages.length);
       if (messages.length === 0) {
         if (!primary) return;
-        await this.#idlePause();
+        await this.#idlePause(fetching);
       } else {
         this.#idleBackoff?.reset();
         // A full batch suggests a backlog: another lane keeps more receives going while slots are free.
-        if (full && this.#lanes.size < this.#options.maxLanes) this.#addLane(false);
+        if (full && this.#lanes.size < this.#options.maxLanes && !fetching.aborted) this.#addLane(false);
       }
     }
   }
 
   async #receive(maxMessages: number): Promise<readonly Message[]> {
     const { target, client, waitTimeSeconds } = this.#options;
-    this.#receivesUnderWay += 1;
+    const key = ++this.#receiveCount;
+    this.#receivesUnderWay.set(key, Date.now());
     try {
       const output = await client.send(
         new ReceiveMessageCommand({
@@ -197,11 +245,11 @@ export class Poller {
     } catch (error) {
       throw new SqsRequestError("ReceiveMessage", error, { queueUrl: target.url });
     } finally {
-      this.#receivesUnderWay -= 1;
+      this.#receivesUnderWay.delete(key);
     }
   }
 
-  async #backOffAfter(error: unknown): Promise<void> {
+  async #backOffAfter(error: unknown, fetching: AbortSignal): Promise<void> {
     const delayMs = this.#errorBackoff.next();
     this.#options.logger.warn("receive failed; backing off", {
       queue: this.target.fullName,
@@ -209,12 +257,12 @@ export class Poller {
       retryInMs: delayMs,
       error: errorSummary(error),
     });
-    await sleep(delayMs, this.#stopWaiting.signal);
+    await sleep(delayMs, fetching);
   }
 
-  async #idlePause(): Promise<void> {
+  async #idlePause(fetching: AbortSignal): Promise<void> {
     if (!this.#idleBackoff) return;
     this.#wake = new AbortController();
-    await sleep(this.#idleBackoff.next(), AbortSignal.any([this.#stopWaiting.signal, this.#wake.signal]));
+    await sleep(this.#idleBackoff.next(), AbortSignal.any([fetching, this.#wake.signal]));
   }
 }

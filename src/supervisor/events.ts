@@ -1,0 +1,22 @@
+import { EventEmitter } from "node:events";
+
+/** How a message's handler run ended, as metrics and logs count it. */
+export type SettledAs = "ok" | "restartLater" | "failed" | "interrupted" | "broken";
+
+/**
+ * What the supervisor reports as it works, for metrics and anything else that wants to watch. Queue labels
+ * are full queue names (`shop__thumbnails__big`).
+ */
+export interface SupervisorEvents {
+  /** A receive brought `count` messages. */
+  received: [queue: string, count: number];
+  /** A handler run ended for one message; `durationMs` is the handler's own time when it ran. */
+  settled: [queue: string, outcome: SettledAs, durationMs: number | undefined, phase: string | undefined];
+  /** A message was deleted from its queue. */
+  deleted: [queue: string];
+  /** A receive failed. */
+  pollError: [queue: string];
+}
+
+/** The supervisor's event emitter, typed. */
+export class SupervisorEmitter extends EventEmitter<SupervisorEvents> {}
