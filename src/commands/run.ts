@@ -1,15 +1,20 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { physicalQueues } from "../admin/physical-queues.js";
 import { loadConfig } from "../config/load.js";
 import type { ResolvedConfig } from "../config/types.js";
-import { LOCAL_SQS_CREDENTIALS, startLocalSqs, type LocalSqsServer } from "../embedded.js";
-import { RegistrationError, UnknownQueueError, UsageError } from "../errors.js";
+import { startLocalSqs } from "../embedded.js";
+import { UnknownQueueError, UsageError } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
-import { forcedExitCode, onShutdownSignals } from "../process/signals.js";
+import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
+import { CachedQueueStatus, readQueueStatus } from "../admin/queue-status.js";
+import { Metrics } from "../http/metrics.js";
+import { OperationsServer } from "../http/server.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
 import { getRegistry } from "../registry/registry.js";
 import type { RegisteredQueue } from "../registry/types.js";
 import { createSqsClient } from "../sqs/client.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
+import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { configureSqs, type SqsSettings } from "../sqs/settings.js";
 import { HandlerPool } from "../supervisor/pool.js";
 import type { PollTarget } from "../supervisor/poller.js";
@@ -50,7 +55,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       cleanup.push(() => server.stop());
       logger.info("embedded SQS server listening", { endpoint: server.endpoint });
     }
-    const settings = sqsSettings(config, server);
+    const settings = sqsSettingsFromConfig(config, server?.endpoint);
     configureSqs(settings);
 
     const receiverModules = await findReceiverModules(config.receivers, config.configPath);
@@ -83,6 +88,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
     await pool.start();
     const supervisor = new Supervisor({ config, targets, client, pool, logger, messageLimit: options.messageLimit });
     void pool.whenBroken().then((error) => supervisor.fail(error));
+    if (config.http) {
+      const operations = startOperationsServer(config.http, supervisor, pool, client, settings, logger);
+      cleanup.push(() => operations.stop());
+      await operations.start();
+    }
     return await consumeUntilStopped(supervisor, logger, () => {
       logger.info("sqsd started", {
         queues: targets.map((target) => target.fullName),
@@ -108,6 +118,14 @@ export async function runCommand(options: RunOptions): Promise<number> {
 async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onStarted: () => void): Promise<number> {
   let forceExit!: (code: number) => void;
   const forced = new Promise<number>((resolve) => (forceExit = resolve));
+  const removeControlHandlers = onControlSignals({
+    wake: () => {
+      logger.info("SIGUSR2: waking idle pollers");
+      supervisor.wake();
+    },
+    pause: () => supervisor.pause(),
+    resume: () => supervisor.resume(),
+  });
   const removeHandlers = onShutdownSignals({
     first(signal) {
       void supervisor.drain(`${signal} received`);
@@ -123,17 +141,27 @@ async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onSta
     return await Promise.race([supervisor.stopped.then((report) => report.exitCode), forced]);
   } finally {
     removeHandlers();
+    removeControlHandlers();
   }
 }
 
-function sqsSettings(config: ResolvedConfig, server: LocalSqsServer | undefined): SqsSettings {
-  return {
-    region: config.region,
-    endpoint: server?.endpoint ?? config.endpoint,
-    queuePrefix: config.queuePrefix,
-    createQueues: config.createQueues,
-    credentials: server ? LOCAL_SQS_CREDENTIALS : undefined,
-  };
+/** The HTTP endpoint, with metrics and a queue-status cache over the consumed queues and their DLQs. */
+function startOperationsServer(
+  http: NonNullable<ResolvedConfig["http"]>,
+  supervisor: Supervisor,
+  pool: HandlerPool,
+  client: SQSClient,
+  settings: SqsSettings,
+  logger: Logger,
+): OperationsServer {
+  const urls = new QueueUrls(client, {
+    createQueues: false,
+    endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
+  });
+  const names = supervisor.targets.map((target) => target.fullName);
+  const status = new CachedQueueStatus(() => readQueueStatus(client, urls, names), http.statusCacheSeconds * 1000);
+  const metrics = new Metrics({ supervisor, pool, client, status });
+  return new OperationsServer({ http, supervisor, metrics, status, logger });
 }
 
 /** The queues to consume: those named on the command line, or every queue with a handler. */
@@ -169,23 +197,12 @@ async function resolveTargets(
     createQueues: config.createQueues,
     endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
   });
-  const wanted = queues.flatMap((queue) => {
-    const variants = suffixes && suffixes.length > 0 ? suffixes : [undefined, ...(queue.options.suffixes ?? [])];
-    return variants.map((suffix) => ({ queue, suffix }));
-  });
   return Promise.all(
-    wanted.map(async ({ queue, suffix }) => {
-      let fullName: string;
-      try {
-        fullName = queue.fullNameFor(suffix);
-      } catch (error) {
-        if (error instanceof RegistrationError) throw new UsageError(error.message);
-        throw error;
-      }
-      const visibilityTimeoutSeconds =
-        queue.options.visibilityTimeoutSeconds ?? config.defaults.visibilityTimeoutSeconds;
-      const url = await urls.resolve(fullName, { visibilityTimeoutSeconds });
-      return { queue, suffix, fullName, url, visibilityTimeoutSeconds };
+    physicalQueues(queues, config, { suffixes }).map(async (physical) => {
+      const url = await urls.resolve(physical.fullName, {
+        visibilityTimeoutSeconds: physical.visibilityTimeoutSeconds,
+      });
+      return { ...physical, url };
     }),
   );
 }

@@ -17,6 +17,7 @@ export const CONFIG_DEFAULTS = {
   },
   pool: { tasksPerThread: 1 },
   drainTimeoutMs: 30_000,
+  http: { host: "127.0.0.1", statusCacheSeconds: 30, stallSeconds: 60 },
   log: { level: "info" },
 } as const;
 
@@ -96,10 +97,19 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
         defaults.idleBackoff === undefined || defaults.idleBackoff === false
           ? false
           : fillBackoff(defaults.idleBackoff, CONFIG_DEFAULTS.defaults.idleBackoff),
+      deadLetter: defaults.deadLetter ?? false,
     },
     pool: { threads, tasksPerThread, maxInFlight },
     drainTimeoutMs: config.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs,
     createQueues: config.createQueues ?? embedded,
+    http: config.http && {
+      port: config.http.port,
+      host: config.http.host ?? CONFIG_DEFAULTS.http.host,
+      token: config.http.token,
+      allowUnauthenticatedControl: config.http.allowUnauthenticatedControl ?? false,
+      statusCacheSeconds: config.http.statusCacheSeconds ?? CONFIG_DEFAULTS.http.statusCacheSeconds,
+      stallSeconds: config.http.stallSeconds ?? CONFIG_DEFAULTS.http.stallSeconds,
+    },
     log: {
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
       format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),

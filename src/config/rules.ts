@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { namePartProblem } from "../registry/names.js";
+import { namePartProblem, queueNameProblem } from "../registry/names.js";
 import { isCodecName } from "../codecs/codec.js";
 import { isStandardSchema } from "../codecs/schema.js";
 
@@ -39,6 +39,20 @@ const backoff = z
     error: "must have initialMs <= maxMs",
   });
 
+const deadLetter = z.union(
+  [
+    z.literal(false),
+    z.strictObject({
+      maxReceiveCount: integer(1, 1_000),
+      queueName: z
+        .string({ error: "must be a string" })
+        .refine((value) => queueNameProblem(value) === undefined, { error: "must be a valid queue name" })
+        .optional(),
+    }),
+  ],
+  { error: "must be false or { maxReceiveCount, queueName? }" },
+);
+
 /** Schema of `sqs.config.ts` as users write it. */
 export const configSchema = z.strictObject(
   {
@@ -66,6 +80,7 @@ export const configSchema = z.strictObject(
         idleBackoff: z
           .union([z.literal(false), backoff], { error: "must be false or { initialMs, maxMs }" })
           .optional(),
+        deadLetter: deadLetter.optional(),
       })
       .optional(),
     pool: z
@@ -77,6 +92,16 @@ export const configSchema = z.strictObject(
       .optional(),
     drainTimeoutMs: integer(0, 3_600_000).optional(),
     createQueues: boolean.optional(),
+    http: z
+      .strictObject({
+        port: integer(0, 65_535),
+        host: nonEmptyString().optional(),
+        token: nonEmptyString("must be a non-empty string (unset it to disable token checks)").optional(),
+        allowUnauthenticatedControl: boolean.optional(),
+        statusCacheSeconds: integer(0, 86_400).optional(),
+        stallSeconds: integer(1, 86_400).optional(),
+      })
+      .optional(),
     log: z
       .strictObject({
         level: z
@@ -113,6 +138,7 @@ export const receiverOptionsSchema = z.strictObject(
     onError: z.enum(["retry", "delete"], { error: 'must be "retry" or "delete"' }).optional(),
     codec: codec.optional(),
     schema: standardSchema.optional(),
+    deadLetter: deadLetter.optional(),
     setup: func.optional(),
     teardown: func.optional(),
   },

@@ -9,6 +9,33 @@ export interface BackoffOptions {
   readonly maxMs?: number;
 }
 
+/** A dead-letter queue for a queue: `sqsd init` creates it and the redrive policy that feeds it. */
+export interface DeadLetterOptions {
+  /** Receives before SQS moves a message to the dead-letter queue (1..1000). */
+  readonly maxReceiveCount: number;
+  /**
+   * The dead-letter queue's registered-style name; the prefix is applied, and `.fifo` for FIFO queues.
+   * @defaultValue the queue's full name plus `__dlq` (`shop__thumbnails__big__dlq`)
+   */
+  readonly queueName?: string;
+}
+
+/** The daemon's HTTP endpoint for status, metrics, health and control. */
+export interface HttpOptions {
+  /** Port to listen on (0 picks a free one). Setting `http` at all turns the endpoint on. */
+  readonly port: number;
+  /** @defaultValue `"127.0.0.1"`: reachable from this host only */
+  readonly host?: string;
+  /** Bearer token the POST routes (/wake, /pause, /resume) require. @defaultValue none */
+  readonly token?: string;
+  /** Serve the POST routes without a token. Off by default: anyone who can reach the port could pause the daemon. @defaultValue `false` */
+  readonly allowUnauthenticatedControl?: boolean;
+  /** How long queue counts are cached, so that scrapes and status pages cannot run up the SQS bill. @defaultValue `30` */
+  readonly statusCacheSeconds?: number;
+  /** /healthz fails once a poller has made no progress for its long-poll wait plus this. @defaultValue `60` */
+  readonly stallSeconds?: number;
+}
+
 /**
  * `sqs.config.ts` as you write it. Every field is optional except `receivers`.
  *
@@ -61,6 +88,8 @@ export interface SqsdConfig {
      * @defaultValue `false` (long polling alone)
      */
     readonly idleBackoff?: false | BackoffOptions;
+    /** A dead-letter queue for every queue that does not set its own; `sqsd init` creates them. @defaultValue `false` */
+    readonly deadLetter?: false | DeadLetterOptions;
   };
   /** The worker-thread pool. Its capacity, threads × tasksPerThread, is how many messages run at once. */
   readonly pool?: {
@@ -75,6 +104,8 @@ export interface SqsdConfig {
   readonly drainTimeoutMs?: number;
   /** Create missing queues at start-up. @defaultValue `false`, or `true` with the embedded server */
   readonly createQueues?: boolean;
+  /** Status, metrics, health and control over HTTP. @defaultValue off */
+  readonly http?: HttpOptions;
   readonly log?: {
     /** @defaultValue `"info"` */
     readonly level?: LogLevel;
@@ -106,6 +137,7 @@ export interface ResolvedConfig {
     readonly waitTimeSeconds: number;
     readonly errorBackoff: ResolvedBackoff;
     readonly idleBackoff: ResolvedBackoff | false;
+    readonly deadLetter: DeadLetterOptions | false;
   };
   readonly pool: {
     readonly threads: number;
@@ -114,5 +146,15 @@ export interface ResolvedConfig {
   };
   readonly drainTimeoutMs: number;
   readonly createQueues: boolean;
+  readonly http:
+    | {
+        readonly port: number;
+        readonly host: string;
+        readonly token: string | undefined;
+        readonly allowUnauthenticatedControl: boolean;
+        readonly statusCacheSeconds: number;
+        readonly stallSeconds: number;
+      }
+    | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
 }

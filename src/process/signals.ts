@@ -26,3 +26,19 @@ export function onShutdownSignals(handlers: {
     for (const signal of SHUTDOWN_SIGNALS) process.off(signal, listener);
   };
 }
+
+/**
+ * Operator signals beyond shutdown: SIGUSR2 wakes idle pollers; SIGTSTP pauses fetching (instead of stopping
+ * the process, which is SIGTSTP's default) and SIGCONT resumes it. Returns a function that removes them.
+ */
+export function onControlSignals(handlers: { wake(): void; pause(): void; resume(): void }): () => void {
+  const table: [NodeJS.Signals, () => void][] = [
+    ["SIGUSR2", () => handlers.wake()],
+    ["SIGTSTP", () => handlers.pause()],
+    ["SIGCONT", () => handlers.resume()],
+  ];
+  for (const [signal, listener] of table) process.on(signal, listener);
+  return () => {
+    for (const [signal, listener] of table) process.off(signal, listener);
+  };
+}

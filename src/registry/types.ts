@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Codec, CodecName, MessageAttribute } from "../codecs/codec.js";
 import type { ModelRef } from "../codecs/model-instance.js";
+import type { DeadLetterOptions } from "../config/types.js";
 
 /** What happens to a message whose handler throws (anything but {@link RestartLater}). */
 export type OnErrorPolicy = "retry" | "delete";
@@ -34,6 +35,11 @@ export interface ReceiverOptions<T = unknown, TSend = T> {
    * schema's output. @defaultValue none
    */
   readonly schema?: StandardSchemaV1<TSend, T>;
+  /**
+   * This queue's dead-letter queue, which `sqsd init` creates with the redrive policy that feeds it; `false`
+   * for none. @defaultValue config `defaults.deadLetter`
+   */
+  readonly deadLetter?: false | DeadLetterOptions;
   /** Runs once in each worker thread before its first message of this queue (open a database pool here). */
   readonly setup?: () => unknown;
   /** Runs once in each worker thread where `setup` ran, when the pool shuts down (close that pool here). */

@@ -1,7 +1,7 @@
 import type { LoadConfigOptions } from "../config/load.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { LOCAL_SQS_CREDENTIALS } from "../embedded.js";
-import { configureSqs } from "./settings.js";
+import { configureSqs, type SqsSettings } from "./settings.js";
 
 /** Options of {@link configureFromFile}. */
 export interface ConfigureFromFileOptions extends Pick<LoadConfigOptions, "configPath" | "cwd" | "env"> {
@@ -29,17 +29,25 @@ export async function configureFromFile(options: ConfigureFromFileOptions = {}):
     import("../receivers.js"),
   ]);
   const config = await loadConfig(options);
-  const embedded = config.embedded;
-  configureSqs({
-    region: config.region,
-    endpoint: embedded ? `http://${embedded.host}:${embedded.port}` : config.endpoint,
-    queuePrefix: config.queuePrefix,
-    createQueues: config.createQueues,
-    // The embedded server accepts any credentials; a developer machine may have none.
-    ...(embedded ? { credentials: LOCAL_SQS_CREDENTIALS } : {}),
-  });
+  configureSqs(sqsSettingsFromConfig(config));
   if (options.importReceivers !== false) {
     await importReceiverModules(await findReceiverModules(config.receivers, config.configPath));
   }
   return config;
+}
+
+/**
+ * The SQS settings a config describes. With the embedded server, the endpoint is where the daemon's server
+ * listens (or `embeddedEndpoint`, when the caller started it and knows the real port).
+ */
+export function sqsSettingsFromConfig(config: ResolvedConfig, embeddedEndpoint?: string): SqsSettings {
+  const embedded = config.embedded;
+  return {
+    region: config.region,
+    endpoint: embedded ? (embeddedEndpoint ?? `http://${embedded.host}:${embedded.port}`) : config.endpoint,
+    queuePrefix: config.queuePrefix,
+    createQueues: config.createQueues,
+    // The embedded server accepts any credentials; a developer machine may have none.
+    credentials: embedded ? LOCAL_SQS_CREDENTIALS : undefined,
+  };
 }

@@ -42,8 +42,12 @@ export interface PollerHealth {
   /** When the last receive completed, with or without messages (epoch ms). */
   readonly lastPollAt: number | undefined;
   readonly receivesUnderWay: number;
-  /** How far past its long-poll wait the oldest receive under way is, in ms; 0 when none is late. */
-  readonly overdueMs: number;
+  /**
+   * How long the poller has gone without progress beyond its long-poll wait, in ms: 0 while it makes progress
+   * or waits on purpose (for free capacity, in an idle pause, paused). A hung connection or a run of failed
+   * receives makes it grow.
+   */
+  readonly silentMs: number;
   readonly consecutiveErrors: number;
 }
 
@@ -83,6 +87,10 @@ export class Poller {
   readonly #minWant: number;
   #wake = new AbortController();
   #lastPollAt: number | undefined;
+  /** Last time the poller made progress: started, received, or finished a deliberate wait. */
+  #lastProgressAt = Date.now();
+  /** Deliberate waits under way (capacity, idle pause); while any runs, silence is not a stall. */
+  #waits = 0;
   #stopped: Promise<void> | undefined;
 
   constructor(options: PollerOptions) {
@@ -122,14 +130,17 @@ export class Poller {
 
   /** The poller's state, as of `now`. */
   health(now = Date.now()): PollerHealth {
-    const oldest = Math.min(...this.#receivesUnderWay.values());
-    const overdueMs = Number.isFinite(oldest) ? Math.max(0, now - oldest - this.#options.waitTimeSeconds * 1000) : 0;
+    const state = this.#stopping ? "stopped" : this.paused ? "paused" : "running";
+    const waitingOnPurpose = state !== "running" || this.#waits > 0;
+    const silentMs = waitingOnPurpose
+      ? 0
+      : Math.max(0, now - this.#lastProgressAt - this.#options.waitTimeSeconds * 1000);
     return {
       queue: this.target.fullName,
-      state: this.#stopping ? "stopped" : this.paused ? "paused" : "running",
+      state,
       lastPollAt: this.#lastPollAt,
       receivesUnderWay: this.#receivesUnderWay.size,
-      overdueMs,
+      silentMs,
       consecutiveErrors: this.#errorBackoff.attempt,
     };
   }
@@ -138,6 +149,7 @@ export class Poller {
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#lastProgressAt = Date.now();
     this.#addLane(true);
   }
 
@@ -150,6 +162,7 @@ export class Poller {
   resume(): void {
     if (!this.paused) return;
     this.#fetching = new AbortController();
+    this.#lastProgressAt = Date.now();
     this.#addLane(true);
   }
 
@@ -189,7 +202,7 @@ export class Poller {
     while (!fetching.aborted) {
       let granted: number;
       try {
-        granted = await capacity.acquire(this.#key, this.#want, fetching);
+        granted = await this.#waitOnPurpose(capacity.acquire(this.#key, this.#want, fetching));
       } catch (error) {
         if (fetching.aborted) return;
         throw error;
@@ -205,6 +218,7 @@ export class Poller {
         continue;
       }
       this.#lastPollAt = Date.now();
+      this.#lastProgressAt = this.#lastPollAt;
       this.#errorBackoff.reset();
       capacity.refund(this.#key, granted - messages.length);
       if (this.#stopping) {
@@ -263,6 +277,17 @@ export class Poller {
   async #idlePause(fetching: AbortSignal): Promise<void> {
     if (!this.#idleBackoff) return;
     this.#wake = new AbortController();
-    await sleep(this.#idleBackoff.next(), AbortSignal.any([fetching, this.#wake.signal]));
+    await this.#waitOnPurpose(sleep(this.#idleBackoff.next(), AbortSignal.any([fetching, this.#wake.signal])));
+  }
+
+  /** Marks a deliberate wait, so health checks do not read it as a stall; progress resumes when it ends. */
+  async #waitOnPurpose<T>(wait: Promise<T>): Promise<T> {
+    this.#waits += 1;
+    try {
+      return await wait;
+    } finally {
+      this.#waits -= 1;
+      this.#lastProgressAt = Date.now();
+    }
   }
 }

@@ -97,7 +97,7 @@ describe("bad input", () => {
     await expectFailure(
       ["--config", path, "--message-limit", "0"],
       2,
-      /--message-limit must be a positive integer, got 0/,
+      /--message-limit must be an integer of at least 1, got 0/,
     );
     await expectFailure(["--config", path, "--mesage-limit", "3"], 2, /Unknown argument/i);
   });

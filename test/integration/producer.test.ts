@@ -144,6 +144,9 @@ describe("the producer", () => {
 
   it("takes its settings and queues from sqs.config.ts with configureFromFile", async () => {
     const ws = new Workspace();
+    // Credentials come from the SDK's default chain, as they would in a web app.
+    const savedEnv = { ...process.env };
+    Object.assign(process.env, sqs.env);
     try {
       configureSqs({ endpoint: "http://127.0.0.1:9", queuePrefix: "wrong" });
       const configPath = ws.writeConfig({
@@ -157,6 +160,7 @@ describe("the producer", () => {
       const [message] = await sqs.receive(await sqs.createQueue("fromfile__ok"));
       assert.equal(message?.MessageId, id);
     } finally {
+      process.env = savedEnv;
       ws.remove();
     }
   });

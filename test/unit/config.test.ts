@@ -30,10 +30,12 @@ describe("config resolution", () => {
         waitTimeSeconds: 20,
         errorBackoff: { initialMs: 1_000, maxMs: 60_000 },
         idleBackoff: false,
+        deadLetter: false,
       },
       pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4 },
       drainTimeoutMs: 30_000,
       createQueues: false,
+      http: undefined,
       log: { level: "info", format: "json" },
     });
   });
@@ -136,6 +138,26 @@ describe("config resolution", () => {
     assert.match(
       problemsOf({ receivers: ["r.ts"], defaults: { errorBackoff: { initialMs: 10, maxMs: 5 } } }),
       /defaults\.errorBackoff must have initialMs <= maxMs/,
+    );
+  });
+
+  it("fills the HTTP endpoint's defaults when it is turned on", () => {
+    const config = resolveConfig({ receivers: ["r.ts"], http: { port: 9090 } }, context);
+    assert.deepEqual(config.http, {
+      port: 9090,
+      host: "127.0.0.1",
+      token: undefined,
+      allowUnauthenticatedControl: false,
+      statusCacheSeconds: 30,
+      stallSeconds: 60,
+    });
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], http: { host: "0.0.0.0" } }),
+      /http\.port must be an integer 0\.\.65535, got undefined/,
+    );
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], defaults: { deadLetter: { maxReceiveCount: 0 } } }),
+      /defaults\.deadLetter\.maxReceiveCount must be an integer 1\.\.1000, got 0/,
     );
   });
 

@@ -1,0 +1,156 @@
+import { GetQueueAttributesCommand, QueueDoesNotExist, type SQSClient } from "@aws-sdk/client-sqs";
+import { QueueNotFoundError, SqsRequestError } from "../errors.js";
+import type { QueueUrls } from "../sqs/queue-urls.js";
+
+/** Message counts of one queue, as SQS approximates them. */
+export interface QueueCounts {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+/** One queue's status; a queue that does not exist has `exists: false` and zero counts. */
+export interface QueueStatus extends QueueCounts {
+  readonly name: string;
+  readonly exists: boolean;
+  /** Set when the queue has a redrive policy: where failed messages go, and how deep that queue is. */
+  readonly deadLetter: (QueueCounts & { readonly name: string; readonly maxReceiveCount: number }) | undefined;
+  /** The queue's visibility timeout in SQS, when it exists. */
+  readonly visibilityTimeoutSeconds: number | undefined;
+}
+
+const COUNT_ATTRIBUTES = [
+  "ApproximateNumberOfMessages",
+  "ApproximateNumberOfMessagesNotVisible",
+  "ApproximateNumberOfMessagesDelayed",
+] as const;
+
+/** Reads the status of each named queue (one GetQueueAttributes each, plus one per dead-letter queue). */
+export async function readQueueStatus(
+  client: SQSClient,
+  urls: QueueUrls,
+  names: readonly string[],
+): Promise<QueueStatus[]> {
+  return Promise.all(names.map((name) => readOne(client, urls, name)));
+}
+
+async function readOne(client: SQSClient, urls: QueueUrls, name: string): Promise<QueueStatus> {
+  const attributes = await readAttributes(client, urls, name, [
+    ...COUNT_ATTRIBUTES,
+    "RedrivePolicy",
+    "VisibilityTimeout",
+  ]);
+  if (!attributes) {
+    return {
+      name,
+      exists: false,
+      visible: 0,
+      inFlight: 0,
+      delayed: 0,
+      deadLetter: undefined,
+      visibilityTimeoutSeconds: undefined,
+    };
+  }
+  const redrive = parseRedrivePolicy(attributes["RedrivePolicy"]);
+  let deadLetter: QueueStatus["deadLetter"];
+  if (redrive) {
+    const dlqAttributes = await readAttributes(client, urls, redrive.deadLetterQueueName, [...COUNT_ATTRIBUTES]);
+    deadLetter = {
+      name: redrive.deadLetterQueueName,
+      maxReceiveCount: redrive.maxReceiveCount,
+      ...counts(dlqAttributes ?? {}),
+    };
+  }
+  return {
+    name,
+    exists: true,
+    ...counts(attributes),
+    deadLetter,
+    visibilityTimeoutSeconds: Number(attributes["VisibilityTimeout"]),
+  };
+}
+
+/** A queue's attributes, or undefined when the queue does not exist. */
+export async function readAttributes(
+  client: SQSClient,
+  urls: QueueUrls,
+  name: string,
+  attributeNames: readonly string[],
+): Promise<Record<string, string> | undefined> {
+  let url: string;
+  try {
+    url = await urls.resolve(name);
+  } catch (error) {
+    if (error instanceof QueueNotFoundError) return undefined;
+    throw error;
+  }
+  try {
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: attributeNames as never }),
+    );
+    return Attributes ?? {};
+  } catch (error) {
+    if (error instanceof QueueDoesNotExist) return undefined;
+    throw new SqsRequestError("GetQueueAttributes", error, { queueUrl: url });
+  }
+}
+
+function counts(attributes: Record<string, string>): QueueCounts {
+  return {
+    visible: Number(attributes["ApproximateNumberOfMessages"] ?? 0),
+    inFlight: Number(attributes["ApproximateNumberOfMessagesNotVisible"] ?? 0),
+    delayed: Number(attributes["ApproximateNumberOfMessagesDelayed"] ?? 0),
+  };
+}
+
+/** A queue's redrive policy: its dead-letter queue (by name, from the ARN) and the receive limit. */
+export interface RedrivePolicy {
+  readonly deadLetterTargetArn: string;
+  readonly deadLetterQueueName: string;
+  readonly maxReceiveCount: number;
+}
+
+/** Parses the RedrivePolicy attribute; undefined when absent or unreadable. */
+export function parseRedrivePolicy(text: string | undefined): RedrivePolicy | undefined {
+  if (!text) return undefined;
+  try {
+    const policy = JSON.parse(text) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    if (typeof policy.deadLetterTargetArn !== "string") return undefined;
+    return {
+      deadLetterTargetArn: policy.deadLetterTargetArn,
+      deadLetterQueueName: policy.deadLetterTargetArn.split(":").pop() ?? "",
+      maxReceiveCount: Number(policy.maxReceiveCount),
+    };
+  } catch {
+    // An unreadable policy is shown as none; `sqsd init` reports the drift.
+    return undefined;
+  }
+}
+
+/**
+ * Queue status read at most once per `ttlMs`, however often it is asked for: status pages and metric scrapes
+ * then cost a fixed number of SQS requests per minute.
+ */
+export class CachedQueueStatus {
+  readonly #read: () => Promise<QueueStatus[]>;
+  readonly #ttlMs: number;
+  #cached: { asOf: Date; queues: Promise<QueueStatus[]> } | undefined;
+
+  constructor(read: () => Promise<QueueStatus[]>, ttlMs: number) {
+    this.#read = read;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** The status, fresh or at most `ttlMs` old, with the time it was read. */
+  async get(now = Date.now()): Promise<{ asOf: Date; queues: QueueStatus[] }> {
+    if (!this.#cached || now - this.#cached.asOf.getTime() >= this.#ttlMs) {
+      const queues = this.#read();
+      this.#cached = { asOf: new Date(now), queues };
+      // A failed read is not cached: the next request tries again.
+      queues.catch(() => {
+        if (this.#cached?.queues === queues) this.#cached = undefined;
+      });
+    }
+    return { asOf: this.#cached.asOf, queues: await this.#cached.queues };
+  }
+}

@@ -1,0 +1,159 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { CachedQueueStatus } from "../admin/queue-status.js";
+import type { HandlerPool } from "../supervisor/pool.js";
+import type { Supervisor } from "../supervisor/supervisor.js";
+
+/** What the metrics read from. */
+export interface MetricsSources {
+  readonly supervisor: Supervisor;
+  readonly pool: HandlerPool;
+  readonly client: SQSClient;
+  /** Queue depths, cached so that scrapes cannot run up the SQS bill. */
+  readonly status: CachedQueueStatus;
+}
+
+/**
+ * The daemon's Prometheus metrics, in a registry of their own (never the process-wide default, so embedding
+ * apps keep theirs). Counters follow the supervisor's events; gauges are read at scrape time. SQS requests
+ * are counted per attempt, retries included, because that is what AWS bills. Requests per message is
+ * `sum(sqsd_sqs_requests_total) / sum(sqsd_messages_received_total)`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  constructor(sources: MetricsSources) {
+    const { supervisor, pool, client, status } = sources;
+    const registers = [this.registry];
+    const received = new Counter({
+      name: "sqsd_messages_received_total",
+      help: "Messages received.",
+      labelNames: ["queue"],
+      registers,
+    });
+    const succeeded = new Counter({
+      name: "sqsd_messages_succeeded_total",
+      help: "Handler runs that succeeded.",
+      labelNames: ["queue"],
+      registers,
+    });
+    const failed = new Counter({
+      name: "sqsd_messages_failed_total",
+      help: "Handler runs that failed, by phase (decode, setup, handler, crash).",
+      labelNames: ["queue", "phase"],
+      registers,
+    });
+    const restarted = new Counter({
+      name: "sqsd_messages_restarted_total",
+      help: "Messages left for later with RestartLater.",
+      labelNames: ["queue"],
+      registers,
+    });
+    const interrupted = new Counter({
+      name: "sqsd_messages_interrupted_total",
+      help: "Handler runs interrupted by a shutdown.",
+      labelNames: ["queue"],
+      registers,
+    });
+    const deleted = new Counter({
+      name: "sqsd_messages_deleted_total",
+      help: "Messages deleted from their queue.",
+      labelNames: ["queue"],
+      registers,
+    });
+    const duration = new Histogram({
+      name: "sqsd_handler_duration_seconds",
+      help: "Handler run time.",
+      labelNames: ["queue"],
+      buckets: [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 120, 600],
+      registers,
+    });
+    const pollErrors = new Counter({
+      name: "sqsd_poll_errors_total",
+      help: "Failed receives.",
+      labelNames: ["queue"],
+      registers,
+    });
+    const requests = new Counter({
+      name: "sqsd_sqs_requests_total",
+      help: "SQS requests sent, retries included.",
+      labelNames: ["action"],
+      registers,
+    });
+
+    supervisor.events.on("received", (queue, count) => received.inc({ queue }, count));
+    supervisor.events.on("deleted", (queue) => deleted.inc({ queue }));
+    supervisor.events.on("pollError", (queue) => pollErrors.inc({ queue }));
+    supervisor.events.on("settled", (queue, outcome, durationMs, phase) => {
+      if (durationMs !== undefined) duration.observe({ queue }, durationMs / 1000);
+      if (outcome === "ok") succeeded.inc({ queue });
+      else if (outcome === "failed") failed.inc({ queue, phase: phase ?? "handler" });
+      else if (outcome === "restartLater") restarted.inc({ queue });
+      else if (outcome === "interrupted") interrupted.inc({ queue });
+    });
+
+    new Gauge({
+      name: "sqsd_messages_in_flight",
+      help: "Messages held now: received and not yet done.",
+      registers,
+      collect() {
+        this.set(supervisor.health().inFlight);
+      },
+    });
+    new Gauge({
+      name: "sqsd_max_in_flight",
+      help: "The in-flight limit (pool.maxInFlight).",
+      registers,
+      collect() {
+        this.set(supervisor.health().maxInFlight);
+      },
+    });
+    new Gauge({
+      name: "sqsd_pool_utilization",
+      help: "Share of the pool's time spent running handlers (0..1).",
+      registers,
+      collect() {
+        this.set(pool.utilization);
+      },
+    });
+    new Gauge({
+      name: "sqsd_pool_threads",
+      help: "Worker threads alive.",
+      registers,
+      collect() {
+        this.set(pool.threadCount);
+      },
+    });
+    new Gauge({
+      name: "sqsd_queue_messages",
+      help: "Messages in each consumed queue by state (visible, in_flight, delayed), cached for http.statusCacheSeconds.",
+      labelNames: ["queue", "state"],
+      registers,
+      async collect() {
+        const { queues } = await status.get();
+        this.reset();
+        for (const queue of queues) {
+          this.set({ queue: queue.name, state: "visible" }, queue.visible);
+          this.set({ queue: queue.name, state: "in_flight" }, queue.inFlight);
+          this.set({ queue: queue.name, state: "delayed" }, queue.delayed);
+          if (queue.deadLetter) this.set({ queue: queue.deadLetter.name, state: "visible" }, queue.deadLetter.visible);
+        }
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: "sqsd_" });
+
+    // Counted below the SDK's retry step, so every attempt counts: that is what SQS bills.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        requests.inc({ action: (context.commandName ?? "unknown").replace(/Command$/, "") });
+        return next(args);
+      },
+      { step: "finalizeRequest", priority: "low", name: "sqsdRequestCounter" },
+    );
+  }
+
+  /** The exposition text, and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
