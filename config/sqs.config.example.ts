@@ -33,6 +33,9 @@ export default defineConfig({
     // Pause after an empty receive (django-sqs's SQS_POLL_PERIOD), growing while the queue stays empty.
     // false: long polling alone. { initialMs: 5_000, maxMs: 60_000 } when turned on with {}.
     idleBackoff: false,
+    // A dead-letter queue for every queue (receivers can set their own): `sqsd init` creates QUEUE__dlq and the
+    // redrive policy that moves a message there after maxReceiveCount receives.
+    deadLetter: false,
   },
 
   pool: {
@@ -49,6 +52,9 @@ export default defineConfig({
 
   // Create missing queues at start-up. Default: false, or true with the embedded server.
   createQueues: false,
+
+  // Status, metrics, health and control over HTTP; off unless set. See docs/operations.md.
+  // http: { port: 9090, host: "127.0.0.1", token: process.env.SQSD_HTTP_TOKEN, statusCacheSeconds: 30, stallSeconds: 60 },
 
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".

@@ -25,8 +25,12 @@ export interface RedriveOptions extends CommandOptions {
   readonly maxPerSecond?: number | undefined;
 }
 
-/** How long a copied message stays hidden in the dead-letter queue between its send and its delete. */
-const COPY_VISIBILITY_SECONDS = 30;
+/**
+ * How long a message being copied stays hidden in the dead-letter queue: far longer than a send and a delete
+ * take, short enough that after a crash the rest reappear soon. Should it ever run out, the message is copied
+ * twice (a duplicate), never lost.
+ */
+const COPY_VISIBILITY_SECONDS = 10;
 
 /**
  * `sqsd redrive`: moves messages from a queue's dead-letter queue (named by its redrive policy) back to it.

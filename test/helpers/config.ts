@@ -1,9 +1,8 @@
 import { fixture } from "./paths.js";
-import type { TestSqs } from "./local-sqs.js";
 
 /** A config for a daemon under test: fast polls, short visibility, JSON logs, the given fixture receivers. */
 export function testConfig(
-  sqs: TestSqs,
+  sqs: { readonly endpoint: string },
   receivers: readonly string[],
   overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {

@@ -28,6 +28,7 @@ export interface LogRecord {
   readonly code?: string;
   readonly attempts?: number;
   readonly codec?: string;
+  readonly url?: string;
 }
 
 /** How a spawned command ended. */

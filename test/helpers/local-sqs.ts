@@ -1,3 +1,5 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -15,6 +17,16 @@ import { configureSqs, type SqsSettings } from "../../src/sqs/settings.js";
 /** Credentials the tests use; the local server accepts any. */
 export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
 export const TEST_REGION = "us-east-1";
+
+/** Environment for a process (sqsd, a producer) that should talk to the SQS server at `endpoint`. */
+function sqsEnv(endpoint: string): Record<string, string> {
+  return {
+    TEST_SQS_ENDPOINT: endpoint,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_REGION: TEST_REGION,
+  };
+}
 
 /** Queue depth as SQS reports it. */
 export interface QueueCounts {
@@ -46,12 +58,7 @@ export class TestSqs {
 
   /** Environment for a process that should talk to this server. */
   get env(): Record<string, string> {
-    return {
-      TEST_SQS_ENDPOINT: this.endpoint,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-      AWS_REGION: TEST_REGION,
-    };
+    return sqsEnv(this.endpoint);
   }
 
   /** sqsd's own client settings for this server, for in-process tests of supervisor parts. */
@@ -150,5 +157,45 @@ export class TestSqs {
   async stop(): Promise<void> {
     this.client.destroy();
     await this.server.stop();
+  }
+}
+
+/** A local SQS server in its own process (see sqs-server-main.ts); `kill("SIGSTOP")` freezes it. */
+export class TestSqsProcess {
+  readonly child: ChildProcess;
+  readonly endpoint: string;
+
+  private constructor(child: ChildProcess, endpoint: string) {
+    this.child = child;
+    this.endpoint = endpoint;
+  }
+
+  static async start(): Promise<TestSqsProcess> {
+    const child = fork(fileURLToPath(new URL("./sqs-server-main.js", import.meta.url)), {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      child.once("message", (message) => resolve((message as { endpoint: string }).endpoint));
+      child.once("exit", (code) => reject(new Error(`the SQS server process exited with ${String(code)}`)));
+    });
+    return new TestSqsProcess(child, endpoint);
+  }
+
+  /** A client for this server. */
+  client(): SQSClient {
+    return new SQSClient({ endpoint: this.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  }
+
+  /** Environment for a process that should talk to this server. */
+  get env(): Record<string, string> {
+    return sqsEnv(this.endpoint);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGCONT");
+    this.child.kill("SIGKILL");
+    await exited;
   }
 }

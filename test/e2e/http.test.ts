@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { testConfig } from "../helpers/config.js";
+import { SqsdProcess } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
+import { TestSqsProcess } from "../helpers/local-sqs.js";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
+import { Scenario } from "../helpers/scenario.js";
+
+const TOKEN = "s3cret-token";
+
+/** The daemon's HTTP endpoint and control signals, against a real daemon and SQS server. */
+describe("the HTTP endpoint", () => {
+  let scenario: Scenario | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await scenario?.dispose();
+    scenario = undefined;
+  });
+
+  async function startDaemon(overrides: Record<string, unknown> = {}, receivers = ["ok", "slow"]) {
+    scenario = await Scenario.start();
+    const urls: Record<string, string> = {};
+    for (const name of ["ok", "slow"]) urls[name] = await scenario.sqs.createQueue(name);
+    const configPath = scenario.writeConfig(receivers, {
+      http: { port: 0, token: TOKEN, statusCacheSeconds: 0 },
+      ...overrides,
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    const listening = await daemon.waitForLog((record) => record.message === "http endpoint listening");
+    await daemon.started();
+    return { daemon, base: listening.url!, urls, scenario };
+  }
+
+  const get = (url: string) => fetch(url);
+  const post = (url: string, token?: string) =>
+    fetch(url, { method: "POST", headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+
+  it("serves django-sqs's status text and a JSON status", async () => {
+    const { base, urls, scenario } = await startDaemon();
+    await scenario.sqs.sendMany(urls["slow"]!, [JSON.stringify({ ms: 60_000 }), JSON.stringify({ ms: 60_000 })]);
+    await scenario.sqs.send(urls["slow"]!, JSON.stringify({ ms: 60_000 }), { DelaySeconds: 600 });
+    await eventually(async () => {
+      const text = await (await get(`${base}/status`)).text();
+      return /\nslow\t0\n/.test(text) && text;
+    });
+    const response = await get(`${base}/status`);
+    assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
+    const lines = (await response.text()).trimEnd().split("\n");
+    assert.match(lines[0] ?? "", /^Queue status as of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(lines.slice(1).sort(), ["ok\t0", "slow\t0"]);
+    const json = (await (await get(`${base}/status.json`)).json()) as {
+      supervisor: { state: string; inFlight: number };
+      queues: { name: string; inFlight: number; delayed: number }[];
+    };
+    assert.equal(json.supervisor.state, "running");
+    assert.equal(json.supervisor.inFlight, 2);
+    assert.equal(json.queues.find((queue) => queue.name === "slow")?.inFlight, 2);
+    assert.equal(json.queues.find((queue) => queue.name === "slow")?.delayed, 1);
+  });
+
+  it("serves Prometheus metrics whose counters match what was processed", async () => {
+    const { base, urls, scenario } = await startDaemon();
+    await scenario.sqs.sendMany(urls["ok"]!, ["1", "2", "3", "4", "5"]);
+    await eventually(() => scenario.ws.events().length === 5);
+    const samples = await eventually(async () => {
+      const response = await get(`${base}/metrics`);
+      assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+      const parsed = parsePrometheus(await response.text());
+      return sampleValue(parsed, "sqsd_messages_deleted_total", { queue: "ok" }) === 5 && parsed;
+    });
+    assert.equal(sampleValue(samples, "sqsd_messages_received_total", { queue: "ok" }), 5);
+    assert.equal(sampleValue(samples, "sqsd_messages_succeeded_total", { queue: "ok" }), 5);
+    assert.equal(sampleValue(samples, "sqsd_handler_duration_seconds_count", { queue: "ok" }), 5);
+    assert.equal(sampleValue(samples, "sqsd_messages_failed_total", { queue: "ok" }), undefined);
+    assert.ok((sampleValue(samples, "sqsd_sqs_requests_total", { action: "ReceiveMessage" }) ?? 0) >= 1);
+    assert.ok((sampleValue(samples, "sqsd_sqs_requests_total", { action: "DeleteMessageBatch" }) ?? 0) >= 1);
+    assert.equal(sampleValue(samples, "sqsd_pool_threads"), 2);
+    assert.equal(sampleValue(samples, "sqsd_queue_messages", { queue: "ok", state: "visible" }), 0);
+    assert.equal(sampleValue(samples, "sqsd_messages_in_flight"), 0);
+  });
+
+  it("enforces the bearer token on control routes", async () => {
+    const { base } = await startDaemon();
+    assert.equal((await post(`${base}/wake`)).status, 401);
+    assert.equal((await post(`${base}/wake`, "wrong-token")).status, 401);
+    assert.equal((await post(`${base}/pause`, "s3cret-tokeX")).status, 401);
+    const woken = await post(`${base}/wake`, TOKEN);
+    assert.equal(woken.status, 200);
+    assert.deepEqual(await woken.json(), { woken: true });
+    assert.equal((await get(`${base}/wake`)).status, 405);
+    assert.equal((await get(`${base}/nope`)).status, 404);
+  });
+
+  it("pauses and resumes fetching over HTTP and with SIGTSTP/SIGCONT; /readyz follows", async () => {
+    const { base, urls, scenario, daemon } = await startDaemon();
+    assert.equal((await get(`${base}/readyz`)).status, 200);
+    assert.equal((await post(`${base}/pause`, TOKEN)).status, 200);
+    const paused = await get(`${base}/readyz`);
+    assert.equal(paused.status, 503);
+    assert.deepEqual(await paused.json(), { ready: false, state: "paused" });
+    const pollers = (
+      (await (await get(`${base}/status.json`)).json()) as { supervisor: { pollers: { state: string }[] } }
+    ).supervisor.pollers;
+    assert.ok(pollers.every((poller) => poller.state === "paused"));
+    await scenario.sqs.send(urls["ok"]!, JSON.stringify("while paused"));
+    assert.equal((await post(`${base}/resume`, TOKEN)).status, 200);
+    await eventually(() => scenario.ws.events().length === 1);
+    assert.equal((await get(`${base}/readyz`)).status, 200);
+
+    daemon.kill("SIGTSTP");
+    await eventually(async () => (await get(`${base}/readyz`)).status === 503);
+    assert.equal(daemon.child.exitCode, null, "SIGTSTP pauses fetching; it does not stop the process");
+    daemon.kill("SIGCONT");
+    await eventually(async () => (await get(`${base}/readyz`)).status === 200);
+  });
+
+  it("turns unready during a drain", async () => {
+    const { base, urls, scenario, daemon } = await startDaemon();
+    await scenario.sqs.send(urls["slow"]!, JSON.stringify({ ms: 3_000 }));
+    await eventually(() => scenario.ws.events().some((event) => event.event === "started"));
+    daemon.kill("SIGTERM");
+    const during = await eventually(async () => {
+      const response = await get(`${base}/readyz`);
+      return response.status === 503 && ((await response.json()) as { state: string });
+    });
+    assert.equal(during.state, "draining");
+    assert.equal((await daemon.exited).code, 0);
+  });
+
+  it("cuts an idle backoff short with POST /wake and with SIGUSR2", async () => {
+    const idleBackoff = { initialMs: 120_000, maxMs: 120_000 };
+    const { base, urls, scenario, daemon } = await startDaemon(
+      { defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2, idleBackoff } },
+      ["ok"],
+    );
+    const pausedIdle = async () => {
+      // After an empty receive the poller sleeps for two minutes.
+      await eventually(async () => {
+        const json = (await (await get(`${base}/status.json`)).json()) as {
+          supervisor: { pollers: { lastPollAt?: number; receivesUnderWay: number }[] };
+        };
+        const poller = json.supervisor.pollers[0];
+        return poller?.lastPollAt !== undefined && poller.receivesUnderWay === 0;
+      });
+    };
+    await pausedIdle();
+    await scenario.sqs.send(urls["ok"]!, JSON.stringify("wake up"));
+    const sentAt = Date.now();
+    assert.equal((await post(`${base}/wake`, TOKEN)).status, 200);
+    await eventually(() => scenario.ws.events().length === 1);
+    const latencyMs = Date.now() - sentAt;
+    assert.ok(
+      latencyMs < idleBackoff.initialMs / 4,
+      `picked up ${latencyMs} ms after /wake, not after the idle backoff`,
+    );
+
+    await pausedIdle();
+    await scenario.sqs.send(urls["ok"]!, JSON.stringify("wake up again"));
+    daemon.kill("SIGUSR2");
+    await eventually(() => scenario.ws.events().length === 2);
+  });
+});
+
+describe("the liveness probe", () => {
+  let server: TestSqsProcess | undefined;
+  let daemon: SqsdProcess | undefined;
+  afterEach(async () => {
+    server?.child.kill("SIGCONT");
+    await daemon?.dispose();
+    await server?.stop();
+  });
+
+  it("fails while polling is stalled (the SQS server frozen with SIGSTOP) and recovers after", async () => {
+    server = await TestSqsProcess.start();
+    const client = server.client();
+    const { CreateQueueCommand } = await import("@aws-sdk/client-sqs");
+    await client.send(new CreateQueueCommand({ QueueName: "ok" }));
+    client.destroy();
+    const { Workspace } = await import("../helpers/workspace.js");
+    const ws = new Workspace();
+    try {
+      const configPath = ws.writeConfig(
+        testConfig(server, ["ok"], {
+          http: { port: 0, stallSeconds: 2 },
+          defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 },
+        }),
+      );
+      daemon = new SqsdProcess(["--config", configPath], { env: { ...server.env, ...ws.env } });
+      const listening = await daemon.waitForLog((record) => record.message === "http endpoint listening");
+      const base = listening.url!;
+      await daemon.started();
+      await eventually(async () => (await fetch(`${base}/healthz`)).status === 200);
+
+      server.child.kill("SIGSTOP");
+      const unhealthy = await eventually(
+        async () => {
+          const response = await fetch(`${base}/healthz`);
+          return response.status === 503 && ((await response.json()) as { stalled: { queue: string }[] });
+        },
+        { timeoutMs: 30_000 },
+      );
+      assert.deepEqual(
+        unhealthy.stalled.map((poller) => poller.queue),
+        ["ok"],
+      );
+
+      server.child.kill("SIGCONT");
+      await eventually(async () => (await fetch(`${base}/healthz`)).status === 200, { timeoutMs: 30_000 });
+    } finally {
+      ws.remove();
+    }
+  });
+});
