@@ -36,6 +36,9 @@ export default defineConfig({
     // A dead-letter queue for every queue (receivers can set their own): `sqsd init` creates QUEUE__dlq and the
     // redrive policy that moves a message there after maxReceiveCount receives.
     deadLetter: false,
+    // When a failed message comes back: { backoff: "exponential", baseSeconds, maxSeconds } or a list of delays
+    // in seconds by attempt, e.g. [10, 60, 300]. false: after its visibility timeout.
+    retry: false,
   },
 
   pool: {
@@ -45,16 +48,21 @@ export default defineConfig({
     tasksPerThread: 1,
     // Messages held at once (received, not yet done). Default and maximum: threads × tasksPerThread.
     maxInFlight: availableParallelism(),
+    // Heap limit per worker thread in MiB; a handler past it loses its thread, not the daemon. Default: Node's.
+    // maxHeapMb: 512,
   },
 
   // How long SIGTERM/SIGINT waits for running handlers before aborting them.
   drainTimeoutMs: 30_000,
 
+  // A poller silent this long beyond its long-poll wait is restarted, and /healthz fails.
+  stallSeconds: 60,
+
   // Create missing queues at start-up. Default: false, or true with the embedded server.
   createQueues: false,
 
   // Status, metrics, health and control over HTTP; off unless set. See docs/operations.md.
-  // http: { port: 9090, host: "127.0.0.1", token: process.env.SQSD_HTTP_TOKEN, statusCacheSeconds: 30, stallSeconds: 60 },
+  // http: { port: 9090, host: "127.0.0.1", token: process.env.SQSD_HTTP_TOKEN, statusCacheSeconds: 30 },
 
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".

@@ -17,6 +17,11 @@ export interface WireMessage {
 export interface HandlerTask {
   /** Unique within the pool; abort requests address the run by it. */
   readonly taskId: number;
+  /**
+   * This task's cell in the pool's shared thread map: the thread writes its id there when it starts the task,
+   * so the supervisor can end that thread even while a handler blocks its event loop.
+   */
+  readonly slot: number;
   /** Registered queue name; the thread looks the handler up by it. */
   readonly queue: string;
   readonly suffix: string | undefined;
@@ -32,8 +37,8 @@ export interface SerializedError {
   readonly code: string | undefined;
 }
 
-/** Where a failed run failed. */
-export type FailurePhase = "setup" | "decode" | "handler";
+/** Where a failed run failed. `timeout` is set by the supervisor when the run outlived its `timeoutMs`. */
+export type FailurePhase = "setup" | "decode" | "handler" | "timeout";
 
 /** What a handler run came to. */
 export type Outcome =
@@ -65,6 +70,8 @@ export interface PoolWorkerData {
   readonly sqs: SqsSettings;
   /** BroadcastChannel name for {@link LifecycleMessage}s. */
   readonly lifecycleChannel: string;
+  /** Int32 cells, one per slot: the id of the thread running the slot's task (see HandlerTask.slot). */
+  readonly threadMap: SharedArrayBuffer;
 }
 
 /**
@@ -76,6 +83,21 @@ export type LifecycleMessage =
   | { readonly type: "ready"; readonly threadId: number }
   /** Supervisor → the thread running `taskId`: abort the handler's signal. */
   | { readonly type: "abort"; readonly taskId: number; readonly reason: string }
+  /** Thread → supervisor: a handler called `message.extendVisibility(seconds)`. */
+  | {
+      readonly type: "extendVisibility";
+      readonly requestId: string;
+      readonly taskId: number;
+      readonly messageId: string;
+      readonly seconds: number;
+    }
+  /** Supervisor → thread: how an extendVisibility request ended. */
+  | {
+      readonly type: "extendVisibilityResult";
+      readonly requestId: string;
+      readonly ok: boolean;
+      readonly error?: string;
+    }
   | { readonly type: "broken"; readonly threadId: number; readonly error: SerializedError }
   | { readonly type: "teardown" }
   | { readonly type: "tornDown"; readonly threadId: number; readonly errors: readonly SerializedError[] };

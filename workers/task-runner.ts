@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { BroadcastChannel, threadId } from "node:worker_threads";
 import { validateWithSchema } from "../src/codecs/schema.js";
@@ -39,28 +40,58 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     return async (task) => task.messages.map(() => ({ kind: "broken", error: serialized }));
   }
   const hooks = new ThreadHooks();
+  const threadMap = new Int32Array(data.threadMap);
   /** Abort controllers of the tasks running in this thread, by task id. */
   const running = new Map<number, AbortController>();
+  /** extendVisibility requests waiting for the supervisor's answer, by request id. */
+  const extensions = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   channel.onmessage = (event) => {
     const message = (event as { data: LifecycleMessage }).data;
     if (message.type === "abort") running.get(message.taskId)?.abort(new Error(message.reason));
-    else if (message.type === "teardown") {
+    else if (message.type === "extendVisibilityResult") {
+      const pending = extensions.get(message.requestId);
+      extensions.delete(message.requestId);
+      if (message.ok) pending?.resolve();
+      else
+        pending?.reject(
+          new Error(`the visibility timeout could not be extended${message.error ? `: ${message.error}` : ""}`),
+        );
+    } else if (message.type === "teardown") {
       void hooks.teardown().then((errors) => announce({ type: "tornDown", threadId, errors }));
     }
   };
+  const extendVisibility = (taskId: number, messageId: string, seconds: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const requestId = randomUUID();
+      extensions.set(requestId, { resolve, reject });
+      announce({ type: "extendVisibility", requestId, taskId, messageId, seconds });
+    });
   announce({ type: "ready", threadId });
   return async (task) => {
+    // Tell the supervisor which thread runs this task, through shared memory: if the handler then blocks this
+    // thread's event loop, the supervisor can still find the thread and end it.
+    Atomics.store(threadMap, task.slot, threadId);
     const abort = new AbortController();
     running.set(task.taskId, abort);
     try {
-      return await runTask(task, hooks, abort.signal);
+      return await runTask(task, hooks, abort.signal, (messageId, seconds) =>
+        extendVisibility(task.taskId, messageId, seconds),
+      );
     } finally {
       running.delete(task.taskId);
     }
   };
 }
 
-async function runTask(task: HandlerTask, hooks: ThreadHooks, signal: AbortSignal): Promise<TaskResult> {
+/** Asks the supervisor to set a message's visibility timeout. */
+type ExtendVisibility = (messageId: string, seconds: number) => Promise<void>;
+
+async function runTask(
+  task: HandlerTask,
+  hooks: ThreadHooks,
+  signal: AbortSignal,
+  extendVisibility: ExtendVisibility,
+): Promise<TaskResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const failAll = (phase: "setup" | "handler", error: unknown): Outcome[] =>
@@ -78,7 +109,7 @@ async function runTask(task: HandlerTask, hooks: ThreadHooks, signal: AbortSigna
   const decoded: { index: number; message: ReceivedMessage }[] = [];
   for (const [index, wire] of task.messages.entries()) {
     try {
-      decoded.push({ index, message: await decode(queue, task, wire, signal) });
+      decoded.push({ index, message: await decode(queue, task, wire, signal, extendVisibility) });
     } catch (error) {
       outcomes[index] = {
         kind: "failed",
@@ -163,6 +194,7 @@ async function decode(
   task: HandlerTask,
   message: WireMessage,
   signal: AbortSignal,
+  extendVisibility: ExtendVisibility,
 ): Promise<ReceivedMessage> {
   const context = { messageId: message.id, messageAttributes: message.messageAttributes };
   const ref = queue.codec.reference?.(message.body, context);
@@ -180,6 +212,7 @@ async function decode(
     queue: { name: task.queue, fullName: task.fullName, suffix: task.suffix },
     sentAt: new Date(Number.isFinite(sentTimestamp) ? sentTimestamp : Date.now()),
     signal,
+    extendVisibility: (seconds) => extendVisibility(message.id, seconds),
   };
 }
 

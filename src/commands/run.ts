@@ -6,7 +6,7 @@ import { startLocalSqs } from "../embedded.js";
 import { UnknownQueueError, UsageError } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
-import { CachedQueueStatus, readQueueStatus } from "../admin/queue-status.js";
+import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
 import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
@@ -77,19 +77,31 @@ export async function runCommand(options: RunOptions): Promise<number> {
       }
     }
 
-    const pool = new HandlerPool({
+    const pool: HandlerPool = new HandlerPool({
       threads: config.pool.threads,
       tasksPerThread: config.pool.tasksPerThread,
       receiverModules,
       sqs: settings,
       logger,
+      maxHeapMb: config.pool.maxHeapMb,
+      // Handlers' extendVisibility requests only arrive once tasks run, after the supervisor exists.
+      onExtendVisibility: (_taskId, messageId, seconds): Promise<boolean> =>
+        supervisor.extendVisibility(messageId, seconds),
     });
     cleanup.push(() => pool.close());
     await pool.start();
-    const supervisor = new Supervisor({ config, targets, client, pool, logger, messageLimit: options.messageLimit });
+    await warnAboutMissingRedrive(targets, client, settings, logger);
+    const supervisor: Supervisor = new Supervisor({
+      config,
+      targets,
+      client,
+      pool,
+      logger,
+      messageLimit: options.messageLimit,
+    });
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http) {
-      const operations = startOperationsServer(config.http, supervisor, pool, client, settings, logger);
+      const operations = startOperationsServer(config, config.http, supervisor, pool, client, settings, logger);
       cleanup.push(() => operations.stop());
       await operations.start();
     }
@@ -145,8 +157,40 @@ async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onSta
   }
 }
 
+/**
+ * A queue that retries failures but has no redrive policy keeps a poison message until its retention period
+ * ends (up to 14 days), receiving it again and again: worth a warning at start-up.
+ */
+async function warnAboutMissingRedrive(
+  targets: readonly PollTarget[],
+  client: SQSClient,
+  settings: SqsSettings,
+  logger: Logger,
+): Promise<void> {
+  const urls = new QueueUrls(client, { createQueues: false, endpointLabel: settings.endpoint ?? settings.region });
+  await Promise.all(
+    targets
+      .filter((target) => (target.queue.options.onError ?? "retry") === "retry" && !target.queue.options.deleteOnStart)
+      .map(async (target) => {
+        const attributes = await readAttributes(client, urls, target.fullName, ["RedrivePolicy"]).catch(
+          () => undefined,
+        );
+        if (attributes && !parseRedrivePolicy(attributes["RedrivePolicy"])) {
+          logger.warn(
+            "queue has no redrive policy: a message that always fails will be retried until its retention period ends",
+            {
+              queue: target.fullName,
+              fix: "give it a dead-letter queue (deadLetter option, then sqsd init)",
+            },
+          );
+        }
+      }),
+  );
+}
+
 /** The HTTP endpoint, with metrics and a queue-status cache over the consumed queues and their DLQs. */
 function startOperationsServer(
+  { stallSeconds }: ResolvedConfig,
   http: NonNullable<ResolvedConfig["http"]>,
   supervisor: Supervisor,
   pool: HandlerPool,
@@ -161,7 +205,7 @@ function startOperationsServer(
   const names = supervisor.targets.map((target) => target.fullName);
   const status = new CachedQueueStatus(() => readQueueStatus(client, urls, names), http.statusCacheSeconds * 1000);
   const metrics = new Metrics({ supervisor, pool, client, status });
-  return new OperationsServer({ http, supervisor, metrics, status, logger });
+  return new OperationsServer({ http, supervisor, metrics, status, logger, stallSeconds });
 }
 
 /** The queues to consume: those named on the command line, or every queue with a handler. */

@@ -17,7 +17,8 @@ export const CONFIG_DEFAULTS = {
   },
   pool: { tasksPerThread: 1 },
   drainTimeoutMs: 30_000,
-  http: { host: "127.0.0.1", statusCacheSeconds: 30, stallSeconds: 60 },
+  stallSeconds: 60,
+  http: { host: "127.0.0.1", statusCacheSeconds: 30 },
   log: { level: "info" },
 } as const;
 
@@ -98,9 +99,11 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
           ? false
           : fillBackoff(defaults.idleBackoff, CONFIG_DEFAULTS.defaults.idleBackoff),
       deadLetter: defaults.deadLetter ?? false,
+      retry: defaults.retry ?? false,
     },
-    pool: { threads, tasksPerThread, maxInFlight },
+    pool: { threads, tasksPerThread, maxInFlight, maxHeapMb: config.pool?.maxHeapMb },
     drainTimeoutMs: config.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs,
+    stallSeconds: config.stallSeconds ?? CONFIG_DEFAULTS.stallSeconds,
     createQueues: config.createQueues ?? embedded,
     http: config.http && {
       port: config.http.port,
@@ -108,7 +111,6 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       token: config.http.token,
       allowUnauthenticatedControl: config.http.allowUnauthenticatedControl ?? false,
       statusCacheSeconds: config.http.statusCacheSeconds ?? CONFIG_DEFAULTS.http.statusCacheSeconds,
-      stallSeconds: config.http.stallSeconds ?? CONFIG_DEFAULTS.http.stallSeconds,
     },
     log: {
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,

@@ -53,6 +53,19 @@ const deadLetter = z.union(
   { error: "must be false or { maxReceiveCount, queueName? }" },
 );
 
+const retry = z.union(
+  [
+    z.literal(false),
+    z.strictObject({
+      backoff: z.literal("exponential", { error: 'must be "exponential"' }),
+      baseSeconds: integer(1, SQS_LIMITS.maxVisibilityTimeoutSeconds).optional(),
+      maxSeconds: integer(1, SQS_LIMITS.maxVisibilityTimeoutSeconds).optional(),
+    }),
+    z.array(integer(0, SQS_LIMITS.maxVisibilityTimeoutSeconds)).min(1, { error: "must list at least one delay" }),
+  ],
+  { error: 'must be false, { backoff: "exponential", baseSeconds?, maxSeconds? } or a list of delays in seconds' },
+);
+
 /** Schema of `sqs.config.ts` as users write it. */
 export const configSchema = z.strictObject(
   {
@@ -81,6 +94,7 @@ export const configSchema = z.strictObject(
           .union([z.literal(false), backoff], { error: "must be false or { initialMs, maxMs }" })
           .optional(),
         deadLetter: deadLetter.optional(),
+        retry: retry.optional(),
       })
       .optional(),
     pool: z
@@ -88,9 +102,11 @@ export const configSchema = z.strictObject(
         threads: integer(1, 256).optional(),
         tasksPerThread: integer(1, 1_000).optional(),
         maxInFlight: integer(1, 100_000).optional(),
+        maxHeapMb: integer(16, 65_536).optional(),
       })
       .optional(),
     drainTimeoutMs: integer(0, 3_600_000).optional(),
+    stallSeconds: integer(1, 86_400).optional(),
     createQueues: boolean.optional(),
     http: z
       .strictObject({
@@ -99,7 +115,6 @@ export const configSchema = z.strictObject(
         token: nonEmptyString("must be a non-empty string (unset it to disable token checks)").optional(),
         allowUnauthenticatedControl: boolean.optional(),
         statusCacheSeconds: integer(0, 86_400).optional(),
-        stallSeconds: integer(1, 86_400).optional(),
       })
       .optional(),
     log: z
@@ -139,6 +154,8 @@ export const receiverOptionsSchema = z.strictObject(
     codec: codec.optional(),
     schema: standardSchema.optional(),
     deadLetter: deadLetter.optional(),
+    retry: retry.optional(),
+    timeoutMs: integer(1, SQS_LIMITS.maxVisibilityTimeoutSeconds * 1000).optional(),
     setup: func.optional(),
     teardown: func.optional(),
   },

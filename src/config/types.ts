@@ -20,6 +20,22 @@ export interface DeadLetterOptions {
   readonly queueName?: string;
 }
 
+/**
+ * When a failed message comes back. Left out, it comes back after its visibility timeout. Either exponential
+ * (`baseSeconds × 2^(receiveCount - 1)`, capped at `maxSeconds`) or a list of delays in seconds, the first
+ * after the first failure and the last for every failure after the list runs out. A redrive policy ends the
+ * retries.
+ */
+export type RetryOptions =
+  | {
+      readonly backoff: "exponential";
+      /** @defaultValue `10` */
+      readonly baseSeconds?: number;
+      /** @defaultValue `900` */
+      readonly maxSeconds?: number;
+    }
+  | readonly number[];
+
 /** The daemon's HTTP endpoint for status, metrics, health and control. */
 export interface HttpOptions {
   /** Port to listen on (0 picks a free one). Setting `http` at all turns the endpoint on. */
@@ -32,8 +48,6 @@ export interface HttpOptions {
   readonly allowUnauthenticatedControl?: boolean;
   /** How long queue counts are cached, so that scrapes and status pages cannot run up the SQS bill. @defaultValue `30` */
   readonly statusCacheSeconds?: number;
-  /** /healthz fails once a poller has made no progress for its long-poll wait plus this. @defaultValue `60` */
-  readonly stallSeconds?: number;
 }
 
 /**
@@ -90,6 +104,8 @@ export interface SqsdConfig {
     readonly idleBackoff?: false | BackoffOptions;
     /** A dead-letter queue for every queue that does not set its own; `sqsd init` creates them. @defaultValue `false` */
     readonly deadLetter?: false | DeadLetterOptions;
+    /** Retry delays for every queue that does not set its own. @defaultValue `false` (the visibility timeout) */
+    readonly retry?: false | RetryOptions;
   };
   /** The worker-thread pool. Its capacity, threads × tasksPerThread, is how many messages run at once. */
   readonly pool?: {
@@ -99,9 +115,19 @@ export interface SqsdConfig {
     readonly tasksPerThread?: number;
     /** Messages held at once (received and not yet done); at most threads × tasksPerThread. @defaultValue threads × tasksPerThread */
     readonly maxInFlight?: number;
+    /**
+     * Heap limit of each worker thread in MiB: a handler that exceeds it loses its thread (and its message is
+     * retried) instead of the daemon. @defaultValue Node's default
+     */
+    readonly maxHeapMb?: number;
   };
   /** How long a drain waits for running handlers after SIGTERM or SIGINT. @defaultValue `30000` */
   readonly drainTimeoutMs?: number;
+  /**
+   * A poller silent (no completed receive, and not waiting on purpose) for its long-poll wait plus this is
+   * stalled: the watchdog restarts it, and /healthz fails. @defaultValue `60`
+   */
+  readonly stallSeconds?: number;
   /** Create missing queues at start-up. @defaultValue `false`, or `true` with the embedded server */
   readonly createQueues?: boolean;
   /** Status, metrics, health and control over HTTP. @defaultValue off */
@@ -138,13 +164,16 @@ export interface ResolvedConfig {
     readonly errorBackoff: ResolvedBackoff;
     readonly idleBackoff: ResolvedBackoff | false;
     readonly deadLetter: DeadLetterOptions | false;
+    readonly retry: RetryOptions | false;
   };
   readonly pool: {
     readonly threads: number;
     readonly tasksPerThread: number;
     readonly maxInFlight: number;
+    readonly maxHeapMb: number | undefined;
   };
   readonly drainTimeoutMs: number;
+  readonly stallSeconds: number;
   readonly createQueues: boolean;
   readonly http:
     | {
@@ -153,7 +182,6 @@ export interface ResolvedConfig {
         readonly token: string | undefined;
         readonly allowUnauthenticatedControl: boolean;
         readonly statusCacheSeconds: number;
-        readonly stallSeconds: number;
       }
     | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };

@@ -74,6 +74,13 @@ export class Metrics {
       labelNames: ["queue"],
       registers,
     });
+    const restarts = new Counter({
+      name: "sqsd_poller_restarts_total",
+      help: "Stalled pollers the watchdog restarted.",
+      labelNames: ["queue"],
+      registers,
+    });
+    supervisor.events.on("pollerRestarted", (queue) => restarts.inc({ queue }));
     const requests = new Counter({
       name: "sqsd_sqs_requests_total",
       help: "SQS requests sent, retries included.",

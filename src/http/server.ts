@@ -17,6 +17,8 @@ export interface OperationsServerOptions {
   readonly metrics: Metrics;
   readonly status: CachedQueueStatus;
   readonly logger: Logger;
+  /** A poller silent for its long-poll wait plus this many seconds is stalled (config `stallSeconds`). */
+  readonly stallSeconds: number;
 }
 
 type Route = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
@@ -125,7 +127,7 @@ export class OperationsServer {
   /** Liveness: every running poller has made progress within its long-poll wait plus `stallSeconds`. */
   #health(response: ServerResponse): void {
     const health = this.#options.supervisor.health();
-    const limitMs = this.#options.http.stallSeconds * 1000;
+    const limitMs = this.#options.stallSeconds * 1000;
     const stalled = health.pollers.filter((poller) => poller.silentMs > limitMs);
     sendJson(response, stalled.length === 0 ? 200 : 503, {
       healthy: stalled.length === 0,

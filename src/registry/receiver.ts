@@ -206,5 +206,7 @@ function directMessage<T, TSend>(queue: RegisteredQueue<T, TSend>, message: Dire
     queue: { name: queue.name, fullName: queue.fullNameFor(message.suffix), suffix: message.suffix },
     sentAt: message.sentAt ?? new Date(),
     signal: message.signal ?? new AbortController().signal,
+    // In-process there is no SQS message to extend.
+    extendVisibility: async () => undefined,
   };
 }

@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Codec, CodecName, MessageAttribute } from "../codecs/codec.js";
 import type { ModelRef } from "../codecs/model-instance.js";
-import type { DeadLetterOptions } from "../config/types.js";
+import type { DeadLetterOptions, RetryOptions } from "../config/types.js";
 
 /** What happens to a message whose handler throws (anything but {@link RestartLater}). */
 export type OnErrorPolicy = "retry" | "delete";
@@ -40,6 +40,16 @@ export interface ReceiverOptions<T = unknown, TSend = T> {
    * for none. @defaultValue config `defaults.deadLetter`
    */
   readonly deadLetter?: false | DeadLetterOptions;
+  /**
+   * When a failed message comes back: exponential backoff or a list of delays, applied with
+   * ChangeMessageVisibility. @defaultValue config `defaults.retry` (else after the visibility timeout)
+   */
+  readonly retry?: false | RetryOptions;
+  /**
+   * Longest a handler may run. Past it, `message.signal` aborts; if the handler has not ended a second later,
+   * its thread is terminated (piscina starts a new one). The message then follows `onError`. @defaultValue none
+   */
+  readonly timeoutMs?: number;
   /** Runs once in each worker thread before its first message of this queue (open a database pool here). */
   readonly setup?: () => unknown;
   /** Runs once in each worker thread where `setup` ran, when the pool shuts down (close that pool here). */
@@ -79,8 +89,17 @@ export interface ReceivedMessage<T = unknown> {
   readonly queue: MessageQueue;
   /** When the producer sent it. */
   readonly sentAt: Date;
-  /** Aborted when the daemon shuts down hard (drain timeout or a second signal). Pass it to your I/O. */
+  /**
+   * Aborted when the handler must stop: its `timeoutMs` passed, or the daemon is shutting down hard (drain
+   * timeout). Pass it to your I/O.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Keeps the message hidden for `seconds` more from now (0..43200, within SQS's 12 hours from receipt).
+   * The daemon already extends the visibility of long-running handlers on its own; call this to ask for
+   * more at once. Resolves once SQS has accepted it.
+   */
+  extendVisibility(seconds: number): Promise<void>;
 }
 
 /** A receiver function. Returning (or resolving) means success and deletes the message. */
@@ -157,7 +176,7 @@ export interface BatchReceiverProxy<T = unknown, TSend = T> {
 }
 
 /** A message for `direct()`: only the body is needed; the rest gets test defaults. */
-export type DirectMessage<T> = Partial<Omit<ReceivedMessage<T>, "body" | "queue">> & {
+export type DirectMessage<T> = Partial<Omit<ReceivedMessage<T>, "body" | "queue" | "extendVisibility">> & {
   readonly body: T;
   readonly suffix?: string;
 };

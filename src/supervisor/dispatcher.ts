@@ -1,5 +1,6 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { MessageAttribute } from "../codecs/codec.js";
+import type { RetryOptions } from "../config/types.js";
 import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { Outcome, WireMessage } from "../protocol.js";
@@ -8,14 +9,25 @@ import type { Capacity } from "./capacity.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { HandlerPool, RunningTask } from "./pool.js";
 import type { PollTarget } from "./poller.js";
+import { retryDelaySeconds } from "./retry.js";
+import { VisibilityKeeper, type KeptVisibility } from "./visibility-keeper.js";
 
 interface InFlight {
   readonly target: PollTarget;
   readonly message: Message;
   readonly ack: AckTarget;
   readonly receiveCount: number;
+  readonly receivedAt: number;
   task: RunningTask | undefined;
+  /** The visibility heartbeat, while the handler runs. */
+  visibility: KeptVisibility | undefined;
+  /** The handler ran past its `timeoutMs`. */
+  timedOut: boolean;
+  timeoutTimer: NodeJS.Timeout | undefined;
 }
+
+/** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
+const TIMEOUT_GRACE_MS = 1_000;
 
 /** Stands in for a missing outcome, which would be a protocol bug: the message is treated as failed. */
 const NO_OUTCOME: Outcome = {
@@ -32,6 +44,8 @@ export interface DispatcherOptions {
   readonly capacity: Capacity;
   readonly logger: Logger;
   readonly events: SupervisorEmitter;
+  /** Retry delays for queues that set none (config `defaults.retry`). */
+  readonly defaultRetry: RetryOptions | false;
   /** Called after each message is done, with the count of processed messages so far. */
   readonly onProcessed: (processed: number) => void;
 }
@@ -57,9 +71,20 @@ export class Dispatcher {
    */
   #heldReleases: AckTarget[] | undefined;
   #processed = 0;
+  readonly #keeper: VisibilityKeeper;
+  /** Running messages by message id, for handlers' extendVisibility requests. */
+  readonly #byMessageId = new Map<string, InFlight>();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#keeper = new VisibilityKeeper(options.acker, options.logger);
+  }
+
+  /** A handler's `message.extendVisibility(seconds)`; false if the message is not running here. */
+  async extendVisibility(messageId: string, seconds: number): Promise<boolean> {
+    const entry = this.#byMessageId.get(messageId);
+    if (!entry?.visibility) return false;
+    return entry.visibility.extend(seconds);
   }
 
   /** Messages held now (received and not yet done). */
@@ -132,9 +157,14 @@ export class Dispatcher {
       message,
       ack: ackTarget(target, message),
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
+      receivedAt: Date.now(),
       task: undefined,
+      visibility: undefined,
+      timedOut: false,
+      timeoutTimer: undefined,
     };
     this.#inFlight.add(entry);
+    this.#byMessageId.set(entry.ack.messageId, entry);
     return entry;
   }
 
@@ -152,40 +182,115 @@ export class Dispatcher {
 
   /** Starts handler runs for messages of one receive: one per message, or one per batch for batch handlers. */
   #dispatch(entries: readonly InFlight[]): void {
-    const handler = entries[0]?.target.queue.handler;
-    const size = handler?.kind === "batch" ? handler.batchSize : 1;
-    for (let start = 0; start < entries.length; start += size) this.#run(entries.slice(start, start + size));
-  }
-
-  #run(entries: readonly InFlight[]): void {
     const first = entries[0];
     if (!first) return;
+    const handler = first.target.queue.handler;
+    if (handler?.kind === "batch") {
+      for (let start = 0; start < entries.length; start += handler.batchSize) {
+        void this.#run(entries.slice(start, start + handler.batchSize));
+      }
+    } else if (first.target.queue.fifo) {
+      for (const group of fifoGroups(entries)) void this.#runInOrder(group);
+    } else {
+      for (const entry of entries) void this.#run([entry]);
+    }
+  }
+
+  /**
+   * FIFO: one group's messages from one receive, strictly one after another. When one does not succeed, the
+   * later ones are not run out of order: they go back to the queue, behind it.
+   */
+  async #runInOrder(group: readonly InFlight[]): Promise<void> {
+    for (const [index, entry] of group.entries()) {
+      const [succeeded] = await this.#run([entry]);
+      if (succeeded) continue;
+      const rest = group.slice(index + 1);
+      if (rest.length > 0) {
+        this.#options.logger.info("gave back later messages of a FIFO group after a failure, to keep its order", {
+          queue: entry.target.fullName,
+          groupId: entry.message.Attributes?.MessageGroupId,
+          count: rest.length,
+        });
+        for (const later of rest) {
+          this.#release(later.ack);
+          this.#finish(later, { counted: false, refund: true });
+        }
+      }
+      return;
+    }
+  }
+
+  /** Runs one task; resolves, once every message is settled, with which of them succeeded. */
+  async #run(entries: readonly InFlight[]): Promise<boolean[]> {
+    const first = entries[0];
+    if (!first) return [];
     if (this.#interrupting.signal.aborted) {
       this.giveBack(
         first.target,
         entries.map((entry) => entry.message),
       );
       for (const entry of entries) this.#finish(entry, { counted: false, refund: true });
-      return;
+      return entries.map(() => false);
     }
+    const { target } = first;
     const task = this.#options.pool.run({
-      queue: first.target.queue.name,
-      suffix: first.target.suffix,
-      fullName: first.target.fullName,
+      queue: target.queue.name,
+      suffix: target.suffix,
+      fullName: target.fullName,
       messages: entries.map((entry) => toWireMessage(entry.message)),
     });
-    for (const entry of entries) entry.task = task;
-    task.outcome.then(
-      (outcomes) => entries.forEach((entry, index) => this.#settle(entry, outcomes[index] ?? NO_OUTCOME)),
-      (error: unknown) => entries.forEach((entry) => this.#settleCrash(entry, error)),
+    for (const entry of entries) {
+      entry.task = task;
+      if (!target.queue.options.deleteOnStart && target.visibilityTimeoutSeconds > 0) {
+        entry.visibility = this.#keeper.keep(
+          entry.ack,
+          entry.receivedAt,
+          target.visibilityTimeoutSeconds,
+          fields(entry),
+        );
+      }
+    }
+    const timeoutMs = target.queue.options.timeoutMs;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined)
+      timeoutTimer = setTimeout(() => void this.#timeOut(entries, task, timeoutMs), timeoutMs);
+    try {
+      const outcomes = await task.outcome;
+      return entries.map((entry, index) => this.#settle(entry, outcomes[index] ?? NO_OUTCOME));
+    } catch (error) {
+      return entries.map((entry) => this.#settleCrash(entry, error));
+    } finally {
+      clearTimeout(timeoutTimer);
+    }
+  }
+
+  /** `timeoutMs` passed: abort the handler's signal; a second later, end its thread if it is still running. */
+  async #timeOut(entries: readonly InFlight[], task: RunningTask, timeoutMs: number): Promise<void> {
+    const running = entries.filter((entry) => this.#inFlight.has(entry));
+    if (running.length === 0) return;
+    for (const entry of running) entry.timedOut = true;
+    this.#options.logger.warn("handler timed out; aborting it", { ...fields(running[0]!), timeoutMs });
+    task.abort(`handler timed out after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT_GRACE_MS));
+    if (!running.some((entry) => this.#inFlight.has(entry) && entry.task === task)) return;
+    // A handler that ignores its signal, or blocks its thread's event loop, only stops with its thread.
+    const ended = await task.terminateThread();
+    this.#options.logger.warn(
+      ended
+        ? "handler did not stop after its signal; its thread was ended"
+        : "handler did not stop, and its thread is unknown",
+      { ...fields(running[0]!), timeoutMs },
     );
   }
 
-  #settle(entry: InFlight, outcome: Outcome): void {
+  /** Applies an outcome to its message; true when the handler succeeded. */
+  #settle(entry: InFlight, outcome: Outcome): boolean {
+    entry.visibility?.stop();
     if (outcome.kind === "failed" && this.#interrupting.signal.aborted) {
       this.#releaseInterrupted(entry);
-      return;
+      return false;
     }
+    if (outcome.kind === "failed" && entry.timedOut) outcome = { ...outcome, phase: "timeout" };
     const { logger, events } = this.#options;
     const { onError, deleteOnStart } = entry.target.queue.options;
     const durationMs = "durationMs" in outcome ? outcome.durationMs : undefined;
@@ -221,15 +326,16 @@ export class Dispatcher {
         // never logged (it can hold personal data).
         if (outcome.phase === "decode")
           logger.error("message could not be decoded", { ...failure, codec: outcome.codec });
+        else if (outcome.phase === "timeout") logger.error("handler timed out", failure);
         else logger.error(`${outcome.phase} failed`, { ...failure, stack: outcome.error.stack });
-        if (onError === "delete" && !deleteOnStart) void this.#delete(entry);
+        this.#applyErrorPolicy(entry);
         break;
       }
       case "broken":
         events.emit("settled", entry.target.fullName, "broken", undefined, undefined);
         this.#release(entry.ack);
         this.#finish(entry, { counted: false, refund: true });
-        return;
+        return false;
     }
     events.emit(
       "settled",
@@ -239,23 +345,40 @@ export class Dispatcher {
       outcome.kind === "failed" ? outcome.phase : undefined,
     );
     this.#finish(entry, { counted: true, refund: false });
+    return outcome.kind === "ok";
   }
 
-  #settleCrash(entry: InFlight, error: unknown): void {
-    if (this.#interrupting.signal.aborted) {
-      this.#releaseInterrupted(entry);
+  /** After a failure: delete (onError "delete"), or schedule the retry (with the retry backoff, if any). */
+  #applyErrorPolicy(entry: InFlight): void {
+    const { onError, deleteOnStart, retry } = entry.target.queue.options;
+    if (deleteOnStart) return;
+    if (onError === "delete") {
+      void this.#delete(entry);
       return;
     }
-    this.#options.logger.error("handler thread died", {
+    const delaySeconds = retryDelaySeconds(retry ?? this.#options.defaultRetry, entry.receiveCount);
+    if (delaySeconds !== undefined) void this.#options.acker.changeVisibility(entry.ack, delaySeconds);
+  }
+
+  /** The task's thread died under it (or was ended after a timeout): a failure, never a success. */
+  #settleCrash(entry: InFlight, error: unknown): false {
+    entry.visibility?.stop();
+    if (this.#interrupting.signal.aborted) {
+      this.#releaseInterrupted(entry);
+      return false;
+    }
+    const phase = entry.timedOut ? "timeout" : "crash";
+    this.#options.logger.error(phase === "timeout" ? "handler timed out" : "handler thread died", {
       ...fields(entry),
       outcome: "failed",
-      phase: "crash",
+      phase,
+      onError: entry.target.queue.options.onError ?? "retry",
       error: errorSummary(error),
     });
-    const { onError, deleteOnStart } = entry.target.queue.options;
-    if (onError === "delete" && !deleteOnStart) void this.#delete(entry);
-    this.#options.events.emit("settled", entry.target.fullName, "failed", undefined, "crash");
+    this.#applyErrorPolicy(entry);
+    this.#options.events.emit("settled", entry.target.fullName, "failed", undefined, phase);
     this.#finish(entry, { counted: true, refund: false });
+    return false;
   }
 
   /** A handler stopped by the drain timeout did not complete: its message goes back at once. */
@@ -270,7 +393,9 @@ export class Dispatcher {
   }
 
   #finish(entry: InFlight, how: { counted: boolean; refund: boolean }): void {
+    entry.visibility?.stop();
     this.#inFlight.delete(entry);
+    if (this.#byMessageId.get(entry.ack.messageId) === entry) this.#byMessageId.delete(entry.ack.messageId);
     if (how.refund) this.#options.capacity.refund(entry.target.queue.name, 1);
     else this.#options.capacity.release(entry.target.queue.name, 1);
     if (how.counted) this.#processed += 1;
@@ -289,6 +414,18 @@ export class Dispatcher {
     if (this.#heldReleases) this.#heldReleases.push(ack);
     else void this.#options.acker.changeVisibility(ack, 0);
   }
+}
+
+/** Splits one receive's messages into FIFO groups, each in the order SQS returned them. */
+function fifoGroups(entries: readonly InFlight[]): InFlight[][] {
+  const groups = new Map<string, InFlight[]>();
+  for (const entry of entries) {
+    const groupId = entry.message.Attributes?.MessageGroupId ?? "";
+    let group = groups.get(groupId);
+    if (!group) groups.set(groupId, (group = []));
+    group.push(entry);
+  }
+  return [...groups.values()];
 }
 
 function ackTarget(target: PollTarget, message: Message): AckTarget {

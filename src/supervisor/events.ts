@@ -16,6 +16,8 @@ export interface SupervisorEvents {
   deleted: [queue: string];
   /** A receive failed. */
   pollError: [queue: string];
+  /** The watchdog restarted a stalled poller. */
+  pollerRestarted: [queue: string];
 }
 
 /** The supervisor's event emitter, typed. */

@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
-import { errorSummary, SqsRequestError } from "../errors.js";
+import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { RegisteredQueue } from "../registry/types.js";
@@ -49,7 +49,12 @@ export interface PollerHealth {
    */
   readonly silentMs: number;
   readonly consecutiveErrors: number;
+  /** How often the watchdog restarted this poller. */
+  readonly restarts: number;
 }
+
+/** Backoff after SQS refused the credentials or permissions: no retry soon will fix that, so wait longer. */
+const AUTH_BACKOFF = { initialMs: 30_000, maxMs: 300_000 } as const;
 
 /**
  * Long-polls one queue. It reserves capacity before each receive and asks SQS for at most that many messages.
@@ -67,7 +72,11 @@ export class Poller {
   readonly #options: PollerOptions;
   readonly #key: string;
   readonly #errorBackoff: Backoff;
+  readonly #authBackoff = new Backoff(AUTH_BACKOFF);
   readonly #idleBackoff: Backoff | undefined;
+  /** No receive before this time (epoch ms): set after handler-thread crashes. */
+  #holdUntil = 0;
+  #restarts = 0;
   /** Aborted on pause or stop: capacity waits and sleeps end; receives under way finish. */
   #fetching = new AbortController();
   #stopping = false;
@@ -141,8 +150,27 @@ export class Poller {
       lastPollAt: this.#lastPollAt,
       receivesUnderWay: this.#receivesUnderWay.size,
       silentMs,
-      consecutiveErrors: this.#errorBackoff.attempt,
+      consecutiveErrors: this.#errorBackoff.attempt + this.#authBackoff.attempt,
+      restarts: this.#restarts,
     };
+  }
+
+  /**
+   * The watchdog's remedy for a stalled poller: lanes stuck on a dead connection are left to end on their
+   * request timeout, and a fresh lane takes over. Silence is still measured from the last real progress, so
+   * a restart does not make a stalled poller look healthy.
+   */
+  restart(): void {
+    if (this.#stopping || this.paused) return;
+    this.#restarts += 1;
+    this.#fetching.abort();
+    this.#fetching = new AbortController();
+    this.#addLane(true);
+  }
+
+  /** Issues no receive for `ms` (after handler threads crashed on this queue's messages). */
+  holdOff(ms: number): void {
+    this.#holdUntil = Math.max(this.#holdUntil, Date.now() + ms);
   }
 
   /** Starts polling. Idempotent. */
@@ -200,6 +228,11 @@ export class Poller {
   async #runLane(primary: boolean, fetching: AbortSignal): Promise<void> {
     const { capacity } = this.#options;
     while (!fetching.aborted) {
+      const holdMs = this.#holdUntil - Date.now();
+      if (holdMs > 0) {
+        await this.#waitOnPurpose(sleep(holdMs, fetching));
+        continue;
+      }
       let granted: number;
       try {
         granted = await this.#waitOnPurpose(capacity.acquire(this.#key, this.#want, fetching));
@@ -220,6 +253,7 @@ export class Poller {
       this.#lastPollAt = Date.now();
       this.#lastProgressAt = this.#lastPollAt;
       this.#errorBackoff.reset();
+      this.#authBackoff.reset();
       capacity.refund(this.#key, granted - messages.length);
       if (this.#stopping) {
         capacity.refund(this.#key, messages.length);
@@ -263,14 +297,33 @@ export class Poller {
     }
   }
 
+  /**
+   * Waits after a failed receive, by what failed: network faults and server errors back off exponentially with
+   * jitter; throttling does too and also shrinks the next receives; refused credentials or permissions back
+   * off far longer (and log as errors, once per attempt, not in a flood), since only a fix will help.
+   */
   async #backOffAfter(error: unknown, fetching: AbortSignal): Promise<void> {
-    const delayMs = this.#errorBackoff.next();
-    this.#options.logger.warn("receive failed; backing off", {
+    const kind = failureKind(error);
+    if (kind === "throttle") this.#want = this.#minWant;
+    const backoff = kind === "auth" ? this.#authBackoff : this.#errorBackoff;
+    const delayMs = backoff.next();
+    const fields = {
       queue: this.target.fullName,
-      attempt: this.#errorBackoff.attempt,
+      failure: kind,
+      attempt: backoff.attempt,
       retryInMs: delayMs,
       error: errorSummary(error),
-    });
+    };
+    if (kind === "auth") {
+      this.#options.logger.error(
+        "SQS refused the credentials or permissions; check them (sqs:ReceiveMessage on this queue)",
+        fields,
+      );
+    } else if (kind === "throttle") {
+      this.#options.logger.warn("SQS is throttling receives; slowing down", fields);
+    } else {
+      this.#options.logger.warn("receive failed; backing off", fields);
+    }
     await sleep(delayMs, fetching);
   }
 

@@ -17,14 +17,24 @@ export interface HandlerPoolOptions {
   readonly receiverModules: readonly string[];
   readonly sqs: SqsSettings;
   readonly logger: Logger;
+  /** Heap limit per thread in MiB. @defaultValue Node's default */
+  readonly maxHeapMb?: number | undefined;
+  /** Handles `message.extendVisibility()` calls from handlers; resolves with whether it worked. */
+  readonly onExtendVisibility?: (taskId: number, messageId: string, seconds: number) => Promise<boolean>;
 }
 
 /** One handler run as the supervisor sees it. */
 export interface RunningTask {
+  readonly taskId: number;
   /** One outcome per message of the task. Rejects if the thread died under it. */
   readonly outcome: Promise<TaskResult>;
   /** Asks the handler to stop: its `message.signal` aborts. */
   abort(reason: string): void;
+  /**
+   * Ends the thread running this task (a handler that ignored its signal, or blocks its event loop). Other
+   * tasks on that thread die with it; piscina starts a replacement. False if the thread is not known yet.
+   */
+  terminateThread(): Promise<boolean>;
 }
 
 /**
@@ -45,16 +55,25 @@ export class HandlerPool {
   #reportBroken!: (error: WorkerStartError) => void;
   #closing: Promise<void> | undefined;
   #lastTaskId = 0;
+  /** Thread id per slot, written by the threads (see HandlerTask.slot). */
+  readonly #threadMap: Int32Array;
+  readonly #freeSlots: number[];
 
   constructor(options: HandlerPoolOptions) {
     this.#options = options;
     this.#brokenSignal = new Promise((resolve) => (this.#reportBroken = resolve));
     this.#channel = new BroadcastChannel(this.#channelName);
     this.#channel.onmessage = (event) => this.#onLifecycle((event as { data: LifecycleMessage }).data);
+    // One slot per task that can run at once, and spares: a slot is freed when its task settles.
+    const slots = options.threads * options.tasksPerThread + 16;
+    const threadMap = new SharedArrayBuffer(slots * Int32Array.BYTES_PER_ELEMENT);
+    this.#threadMap = new Int32Array(threadMap);
+    this.#freeSlots = Array.from({ length: slots }, (_, slot) => slots - 1 - slot);
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
       sqs: options.sqs,
       lifecycleChannel: this.#channelName,
+      threadMap,
     };
     this.#piscina = new Piscina<HandlerTask, TaskResult>({
       filename: THREAD_ENTRY,
@@ -67,6 +86,12 @@ export class HandlerPool {
       // handlers' timers and database pools. Plain message passing keeps every thread's loop running.
       atomics: "disabled",
       workerData,
+      ...(options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } }),
+    });
+    // A thread that dies (a handler's process.exit(), an uncaught error, out of memory) is replaced by piscina;
+    // its tasks reject and the dispatcher settles them. The event only needs to be heard, not handled here.
+    this.#piscina.on("error", (error: unknown) => {
+      options.logger.debug("pool thread error", { error: String(error) });
     });
   }
 
@@ -120,14 +145,30 @@ export class HandlerPool {
    * abortable task alone on its thread, which would silently cap concurrency at one task per thread. Hard
    * stops terminate threads instead ({@link HandlerPool.terminate}).
    */
-  run(task: Omit<HandlerTask, "taskId">): RunningTask {
+  run(task: Omit<HandlerTask, "taskId" | "slot">): RunningTask {
     const taskId = ++this.#lastTaskId;
+    const slot = this.#freeSlots.pop();
+    if (slot === undefined) throw new Error("no free task slot: more tasks than the pool can run at once");
+    Atomics.store(this.#threadMap, slot, 0);
+    const outcome = this.#piscina.run({ ...task, taskId, slot });
+    void outcome.then(
+      () => this.#freeSlots.push(slot),
+      () => this.#freeSlots.push(slot),
+    );
     const channel = this.#channel;
     return {
-      outcome: this.#piscina.run({ ...task, taskId }),
+      taskId,
+      outcome,
       abort(reason) {
         const message: LifecycleMessage = { type: "abort", taskId, reason };
         channel.postMessage(message);
+      },
+      terminateThread: async () => {
+        const threadId = Atomics.load(this.#threadMap, slot);
+        const thread = this.#piscina.threads.find((candidate) => candidate.threadId === threadId);
+        if (threadId === 0 || !thread) return false;
+        await thread.terminate();
+        return true;
       },
     };
   }
@@ -185,6 +226,23 @@ export class HandlerPool {
     }
   }
 
+  async #extendVisibility(request: Extract<LifecycleMessage, { type: "extendVisibility" }>): Promise<void> {
+    let ok = false;
+    let error: string | undefined;
+    try {
+      ok = (await this.#options.onExtendVisibility?.(request.taskId, request.messageId, request.seconds)) ?? false;
+    } catch (failure) {
+      error = String(failure);
+    }
+    const reply: LifecycleMessage = {
+      type: "extendVisibilityResult",
+      requestId: request.requestId,
+      ok,
+      ...(error === undefined ? {} : { error }),
+    };
+    this.#channel.postMessage(reply);
+  }
+
   #isAlive(threadId: number): boolean {
     return this.#piscina.threads.some((thread) => thread.threadId === threadId);
   }
@@ -216,8 +274,12 @@ export class HandlerPool {
           });
         }
         break;
+      case "extendVisibility":
+        void this.#extendVisibility(message);
+        break;
       case "teardown":
       case "abort":
+      case "extendVisibilityResult":
         break;
     }
     for (const listener of [...this.#listeners]) listener();

@@ -4,6 +4,7 @@ import { errorSummary, type WorkerStartError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import { Acker } from "./acker.js";
+import { Backoff } from "./backoff.js";
 import { Capacity } from "./capacity.js";
 import { Dispatcher } from "./dispatcher.js";
 import { SupervisorEmitter } from "./events.js";
@@ -42,6 +43,13 @@ export interface SupervisorHealth {
 
 /** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
 const ABORT_GRACE_MS = 2_000;
+/**
+ * Pause of a queue after its handler crashed its thread, doubling while crashes continue. A handler that kills
+ * every thread it touches then costs a thread every few seconds at most, instead of a respawn loop.
+ */
+const CRASH_BACKOFF = { initialMs: 1_000, maxMs: 60_000 } as const;
+/** How often the watchdog looks for stalled pollers. */
+const WATCHDOG_INTERVAL_MS = 1_000;
 
 /**
  * The daemon's core: one poller per queue and suffix, all on this event loop, feeding one worker-thread pool
@@ -60,6 +68,10 @@ export class Supervisor {
   readonly #dispatcher: Dispatcher;
   readonly #pollers: Poller[];
   #state: SupervisorHealth["state"] = "starting";
+  readonly #crashBackoffs = new Map<string, Backoff>();
+  #watchdog: NodeJS.Timeout | undefined;
+  /** When the watchdog last restarted each poller. */
+  readonly #lastRestart = new Map<Poller, number>();
   #draining: Promise<StopReport> | undefined;
   readonly #stopped: Promise<StopReport>;
   #resolveStopped!: (report: StopReport) => void;
@@ -79,6 +91,7 @@ export class Supervisor {
       capacity: this.#capacity,
       logger,
       events: this.events,
+      defaultRetry: config.defaults.retry,
       onProcessed: (processed) => {
         if (messageLimit !== undefined && processed >= messageLimit) {
           void this.drain(`message limit of ${messageLimit} reached`);
@@ -106,6 +119,54 @@ export class Supervisor {
         }),
     );
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.events.on("settled", (queue, outcome, _durationMs, phase) => this.#watchCrashes(queue, outcome, phase));
+  }
+
+  /** A handler's `message.extendVisibility(seconds)`, relayed from its thread. */
+  extendVisibility(messageId: string, seconds: number): Promise<boolean> {
+    return this.#dispatcher.extendVisibility(messageId, seconds);
+  }
+
+  /** Crash backoff: holds a queue's pollers back after a handler thread died on one of its messages. */
+  #watchCrashes(queue: string, outcome: string, phase: string | undefined): void {
+    const pollers = this.#pollers.filter((poller) => poller.target.fullName === queue);
+    let backoff = this.#crashBackoffs.get(queue);
+    if (outcome === "ok") {
+      backoff?.reset();
+      return;
+    }
+    if (outcome !== "failed" || phase !== "crash") return;
+    if (!backoff) this.#crashBackoffs.set(queue, (backoff = new Backoff(CRASH_BACKOFF)));
+    const holdMs = backoff.next();
+    for (const poller of pollers) poller.holdOff(holdMs);
+    this.#options.logger.warn("a handler crashed its thread; holding this queue back", {
+      queue,
+      crashes: backoff.attempt,
+      holdMs,
+    });
+  }
+
+  /**
+   * The poll-liveness watchdog: a running poller silent for its long-poll wait plus `stallSeconds` (a hung
+   * connection, or receives failing on and on) is logged, restarted, and counted, at most once per
+   * `stallSeconds`. /healthz reads the same silence.
+   */
+  #checkPollers(): void {
+    const now = Date.now();
+    const limitMs = this.#options.config.stallSeconds * 1000;
+    for (const poller of this.#pollers) {
+      const health = poller.health(now);
+      if (health.silentMs <= limitMs || now - (this.#lastRestart.get(poller) ?? 0) < limitMs) continue;
+      this.#lastRestart.set(poller, now);
+      poller.restart();
+      this.events.emit("pollerRestarted", health.queue);
+      this.#options.logger.warn("poller stalled; restarted it", {
+        queue: health.queue,
+        silentMs: health.silentMs,
+        lastPollAt: health.lastPollAt,
+        restarts: health.restarts + 1,
+      });
+    }
   }
 
   /** Resolves when the supervisor has stopped, for whatever reason. */
@@ -134,6 +195,8 @@ export class Supervisor {
     if (this.#state !== "starting") return;
     this.#state = "running";
     for (const poller of this.#pollers) poller.start();
+    this.#watchdog = setInterval(() => this.#checkPollers(), WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
   }
 
   /** Ends idle backoff pauses on every queue. */
@@ -178,6 +241,7 @@ export class Supervisor {
     const { logger, config, pool } = this.#options;
     const dispatcher = this.#dispatcher;
     this.#state = "draining";
+    clearInterval(this.#watchdog);
     logger.info("draining", { reason, inFlight: dispatcher.inFlight, drainTimeoutMs: config.drainTimeoutMs });
     dispatcher.holdReleases();
     for (const poller of this.#pollers) poller.stopReceiving();

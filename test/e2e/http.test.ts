@@ -183,7 +183,8 @@ describe("the liveness probe", () => {
     try {
       const configPath = ws.writeConfig(
         testConfig(server, ["ok"], {
-          http: { port: 0, stallSeconds: 2 },
+          http: { port: 0 },
+          stallSeconds: 2,
           defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 },
         }),
       );

@@ -71,7 +71,9 @@ export class SqsdProcess {
   waitForLog(predicate: (record: LogRecord) => boolean, timeoutMs = 20_000): Promise<LogRecord> {
     return eventually(() => this.logs.find(predicate), {
       timeoutMs,
-      message: `no matching log record (stderr: ${this.stderr.slice(-500)})`,
+      // Read when the wait fails, so it shows what the process said by then.
+      message: () =>
+        `no matching log record (exit code ${String(this.child.exitCode)}, stderr: ${this.stderr.slice(-500)})`,
     });
   }
 

@@ -4,7 +4,7 @@
  */
 export async function eventually<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+  options: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let lastError: unknown;
@@ -18,7 +18,8 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline) {
       const reason = lastError instanceof Error ? `: ${lastError.message}` : "";
-      throw new Error(`${options.message ?? "condition not met"} within ${options.timeoutMs ?? 15_000} ms${reason}`, {
+      const message = typeof options.message === "function" ? options.message() : options.message;
+      throw new Error(`${message ?? "condition not met"} within ${options.timeoutMs ?? 15_000} ms${reason}`, {
         cause: lastError,
       });
     }

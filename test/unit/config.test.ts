@@ -31,9 +31,11 @@ describe("config resolution", () => {
         errorBackoff: { initialMs: 1_000, maxMs: 60_000 },
         idleBackoff: false,
         deadLetter: false,
+        retry: false,
       },
-      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4 },
+      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4, maxHeapMb: undefined },
       drainTimeoutMs: 30_000,
+      stallSeconds: 60,
       createQueues: false,
       http: undefined,
       log: { level: "info", format: "json" },
@@ -149,7 +151,6 @@ describe("config resolution", () => {
       token: undefined,
       allowUnauthenticatedControl: false,
       statusCacheSeconds: 30,
-      stallSeconds: 60,
     });
     assert.match(
       problemsOf({ receivers: ["r.ts"], http: { host: "0.0.0.0" } }),

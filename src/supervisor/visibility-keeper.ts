@@ -1,0 +1,89 @@
+import { SQS_LIMITS } from "../limits.js";
+import type { Logger } from "../logging.js";
+import type { Acker, AckTarget } from "./acker.js";
+
+/**
+ * When a running handler's visibility is extended, as a share of its visibility timeout: at half, there is a
+ * whole half-timeout left for the extension to land before the message would reappear.
+ */
+const HEARTBEAT_FRACTION = 0.5;
+/** Heartbeats never come closer together than this. */
+const MIN_HEARTBEAT_MS = 250;
+
+/** One message's visibility, kept alive while its handler runs. */
+export interface KeptVisibility {
+  /** Sets the visibility timeout to `seconds` from now (capped at SQS's 12 hours from receipt). */
+  extend(seconds: number): Promise<boolean>;
+  /** Stops the heartbeat; call it the moment the handler ends. */
+  stop(): void;
+}
+
+/**
+ * The visibility heartbeat: while a handler runs past half its visibility timeout, the message's visibility
+ * is extended by another timeout, again and again, so a long job is not delivered to a second consumer. The
+ * extensions go through the acker, batched with ChangeMessageVisibilityBatch. SQS allows at most 12 hours
+ * from receipt; the heartbeat stops there and says so.
+ */
+export class VisibilityKeeper {
+  readonly #acker: Acker;
+  readonly #logger: Logger;
+
+  constructor(acker: Acker, logger: Logger) {
+    this.#acker = acker;
+    this.#logger = logger;
+  }
+
+  /** Starts the heartbeat of a message received at `receivedAt` with this visibility timeout. */
+  keep(
+    ack: AckTarget,
+    receivedAt: number,
+    visibilityTimeoutSeconds: number,
+    fields: Record<string, unknown>,
+  ): KeptVisibility {
+    const ceiling = receivedAt + SQS_LIMITS.maxVisibilityTimeoutSeconds * 1000;
+    let periodSeconds = visibilityTimeoutSeconds;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+
+    const schedule = (fromNow: number): void => {
+      if (stopped || periodSeconds <= 0) return;
+      timer = setTimeout(() => void beat(), Math.max(MIN_HEARTBEAT_MS, fromNow * HEARTBEAT_FRACTION * 1000));
+    };
+    const extendTo = async (seconds: number): Promise<boolean> => {
+      const allowed = Math.floor((ceiling - Date.now()) / 1000);
+      const granted = Math.min(seconds, allowed);
+      if (granted < 1) {
+        this.#logger.warn(
+          "visibility reached SQS's 12-hour ceiling; the message will reappear if the handler runs on",
+          fields,
+        );
+        return false;
+      }
+      const ok = await this.#acker.changeVisibility(ack, granted);
+      if (!ok)
+        this.#logger.warn("could not extend the visibility; the message may be redelivered while it runs", fields);
+      else this.#logger.debug("visibility extended", { ...fields, visibilityTimeoutSeconds: granted });
+      return ok && granted === seconds;
+    };
+    const beat = async (): Promise<void> => {
+      if (stopped) return;
+      if (await extendTo(periodSeconds)) schedule(periodSeconds);
+    };
+
+    schedule(visibilityTimeoutSeconds);
+    return {
+      extend: async (seconds) => {
+        clearTimeout(timer);
+        // After a handler asks for more, the heartbeat keeps that much ahead, not less.
+        periodSeconds = Math.max(periodSeconds, seconds);
+        const ok = await extendTo(seconds);
+        schedule(seconds);
+        return ok;
+      },
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+}
