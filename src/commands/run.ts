@@ -64,6 +64,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const client = createSqsClient(settings, {
       maxSockets: Math.max(64, config.pool.maxInFlight * 2),
       requestTimeoutMs: (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000,
+      maxAttempts: 2,
     });
     cleanup.push(async () => client.destroy());
     const targets = await resolveTargets(selected, options.suffixes, config, client, settings);

@@ -15,6 +15,12 @@ export interface ClientTuning {
    * Must exceed the long-poll wait. @defaultValue `30000`
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * Attempts per request, the SDK's own retries included. The daemon retries on its own schedule (poll backoff,
+   * acker retries), so it keeps the SDK's share small: layered retries multiply into a flood during an outage.
+   * @defaultValue `3` (the SDK's default)
+   */
+  readonly maxAttempts?: number;
 }
 
 /** Creates an SQS client with keep-alive sockets and a request timeout. */
@@ -24,6 +30,7 @@ export function createSqsClient(settings: SqsSettings, tuning: ClientTuning = {}
     region: settings.region,
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
     ...(settings.credentials === undefined ? {} : { credentials: settings.credentials }),
+    ...(tuning.maxAttempts === undefined ? {} : { maxAttempts: tuning.maxAttempts }),
     // The SDK builds its NodeHttpHandler from this plain object, so sqsd need not depend on @smithy directly.
     requestHandler: {
       httpAgent: new Agent(agentOptions),

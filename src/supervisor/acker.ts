@@ -14,6 +14,11 @@ export interface AckTarget {
   readonly queueUrl: string;
   readonly messageId: string;
   readonly receiptHandle: string;
+  /**
+   * When the receipt handle stops being useful: the message's visibility deadline (epoch ms). Failed
+   * requests are retried until then, not only a fixed number of times. @defaultValue unknown
+   */
+  readonly validUntil?: number;
 }
 
 interface VisibilityEntry {
@@ -21,7 +26,10 @@ interface VisibilityEntry {
   readonly visibilityTimeoutSeconds: number;
 }
 
-/** Attempts per entry, first try included, before a delete or visibility change is given up. */
+/**
+ * Attempts per entry, first try included, before a delete or visibility change is given up, unless its
+ * receipt handle is known to be valid for longer: then it is retried until that runs out.
+ */
 const MAX_ATTEMPTS = 4;
 /** How long an entry may wait for nine others before its batch goes out anyway. */
 const FLUSH_DELAY_MS = 5;
@@ -78,7 +86,7 @@ export class Acker {
         );
         return output.Failed ?? [];
       },
-      (entry) => entry.messageId,
+      (entry) => entry,
     );
   }
 
@@ -100,7 +108,7 @@ export class Acker {
         );
         return output.Failed ?? [];
       },
-      (entry) => entry.target.messageId,
+      (entry) => entry.target,
     );
   }
 
@@ -114,22 +122,37 @@ export class Acker {
     queueUrl: string,
     entries: readonly E[],
     attempt: (pending: readonly { entry: E; id: string }[]) => Promise<readonly BatchResultErrorEntry[]>,
-    messageIdOf: (entry: E) => string,
+    targetOf: (entry: E) => AckTarget,
   ): Promise<readonly boolean[]> {
     const results = entries.map(() => false);
     let pending = entries.map((entry, index) => ({ entry, id: String(index) }));
-    const backoff = new Backoff({ initialMs: 50, maxMs: 1_000 });
+    const backoff = new Backoff({ initialMs: 250, maxMs: 5_000 });
     let lastProblem = "";
     let attempts = 0;
-    while (pending.length > 0 && attempts < MAX_ATTEMPTS) {
-      if (attempts > 0) await sleep(backoff.next());
+    const givenUp: { entry: E; id: string }[] = [];
+    while (pending.length > 0) {
+      if (attempts > 0) {
+        const delayMs = backoff.next();
+        // Worth another try: within the first attempts, or while the receipt handle is still valid.
+        const stillValid = Date.now() + delayMs;
+        const keep = pending.filter(
+          (item) => attempts < MAX_ATTEMPTS || (targetOf(item.entry).validUntil ?? 0) > stillValid,
+        );
+        givenUp.push(...pending.filter((item) => !keep.includes(item)));
+        pending = keep;
+        if (pending.length === 0) break;
+        await sleep(delayMs);
+      }
       attempts += 1;
       let failed: readonly BatchResultErrorEntry[];
       try {
         failed = await attempt(pending);
       } catch (error) {
         lastProblem = errorSummary(new SqsRequestError(action, error, { queueUrl }));
-        if (!isRetryable(error)) break;
+        if (!isRetryable(error)) {
+          givenUp.push(...pending);
+          break;
+        }
         continue;
       }
       const failedById = new Map(failed.map((failure) => [failure.Id, failure]));
@@ -141,7 +164,7 @@ export class Acker {
         } else if (failure.SenderFault) {
           this.#logger.warn(`${action} rejected an entry; the message may be redelivered`, {
             queueUrl,
-            messageId: messageIdOf(item.entry),
+            messageId: targetOf(item.entry).messageId,
             awsCode: failure.Code,
             reason: failure.Message,
           });
@@ -152,10 +175,10 @@ export class Acker {
       }
       pending = retry;
     }
-    for (const item of pending) {
+    for (const item of givenUp) {
       this.#logger.warn(`${action} failed; the message may be redelivered`, {
         queueUrl,
-        messageId: messageIdOf(item.entry),
+        messageId: targetOf(item.entry).messageId,
         attempts,
         reason: lastProblem,
       });

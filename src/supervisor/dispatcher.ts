@@ -404,7 +404,8 @@ export class Dispatcher {
   }
 
   async #delete(entry: InFlight): Promise<boolean> {
-    const deleted = await this.#options.acker.delete(entry.ack);
+    const validUntil = entry.visibility?.deadline ?? entry.receivedAt + entry.target.visibilityTimeoutSeconds * 1000;
+    const deleted = await this.#options.acker.delete({ ...entry.ack, validUntil });
     if (deleted) this.#options.events.emit("deleted", entry.target.fullName);
     return deleted;
   }

@@ -12,6 +12,8 @@ const MIN_HEARTBEAT_MS = 250;
 
 /** One message's visibility, kept alive while its handler runs. */
 export interface KeptVisibility {
+  /** When the message becomes visible again unless extended (epoch ms): its receipt handle is good until then. */
+  readonly deadline: number;
   /** Sets the visibility timeout to `seconds` from now (capped at SQS's 12 hours from receipt). */
   extend(seconds: number): Promise<boolean>;
   /** Stops the heartbeat; call it the moment the handler ends. */
@@ -44,6 +46,7 @@ export class VisibilityKeeper {
     let periodSeconds = visibilityTimeoutSeconds;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
+    let deadline = receivedAt + visibilityTimeoutSeconds * 1000;
 
     const schedule = (fromNow: number): void => {
       if (stopped || periodSeconds <= 0) return;
@@ -59,7 +62,9 @@ export class VisibilityKeeper {
         );
         return false;
       }
-      const ok = await this.#acker.changeVisibility(ack, granted);
+      const requestedAt = Date.now();
+      const ok = await this.#acker.changeVisibility({ ...ack, validUntil: deadline }, granted);
+      if (ok) deadline = requestedAt + granted * 1000;
       if (!ok)
         this.#logger.warn("could not extend the visibility; the message may be redelivered while it runs", fields);
       else this.#logger.debug("visibility extended", { ...fields, visibilityTimeoutSeconds: granted });
@@ -72,6 +77,9 @@ export class VisibilityKeeper {
 
     schedule(visibilityTimeoutSeconds);
     return {
+      get deadline() {
+        return deadline;
+      },
       extend: async (seconds) => {
         clearTimeout(timer);
         // After a handler asks for more, the heartbeat keeps that much ahead, not less.

@@ -69,4 +69,12 @@ describe("Acker retry rules", () => {
     assert.match(warning?.message ?? "", /ChangeMessageVisibilityBatch failed; the message may be redelivered/);
     assert.match(warning?.reason ?? "", /ECONNREFUSED/);
   });
+
+  it("keeps retrying past four attempts while the receipt handle is still valid", async () => {
+    const networkDown = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    const { client, calls } = stubClient([networkDown, networkDown, networkDown, networkDown, networkDown, () => ({})]);
+    const acker = new Acker(client, memoryLogger().logger);
+    assert.equal(await acker.delete({ ...target(1), validUntil: Date.now() + 60_000 }), true);
+    assert.equal(calls.length, 6);
+  });
 });

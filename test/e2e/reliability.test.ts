@@ -1,0 +1,242 @@
+import assert from "node:assert/strict";
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { afterEach, describe, it } from "node:test";
+import { eventually } from "../helpers/eventually.js";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
+import { Scenario } from "../helpers/scenario.js";
+import { TcpProxy } from "../helpers/tcp-proxy.js";
+
+/** Never lose, never stall: long jobs, stuck and crashing handlers, FIFO order, and a network that drops. */
+describe("reliability", () => {
+  let scenario: Scenario;
+  let proxy: TcpProxy | undefined;
+  afterEach(async () => {
+    await scenario.dispose();
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  /** Creates a dead-letter queue and returns the redrive policy that sends messages there after `maxReceiveCount`. */
+  async function redriveTo(name: string, maxReceiveCount: number): Promise<{ url: string; policy: string }> {
+    const url = await scenario.sqs.createQueue(name);
+    const { Attributes } = await scenario.sqs.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+    );
+    return { url, policy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount }) };
+  }
+
+  async function metrics(base: string) {
+    return parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+  }
+
+  it("keeps a job running 3× its visibility timeout invisible: processed once, never redelivered", async () => {
+    scenario = await Scenario.start();
+    const url = await scenario.sqs.createQueue("slow", { VisibilityTimeout: "2" });
+    const id = await scenario.sqs.send(url, JSON.stringify({ ms: 6_000 }));
+    const configPath = scenario.writeConfig(["slow"], {
+      defaults: { visibilityTimeoutSeconds: 2, waitTimeSeconds: 1 },
+    });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "1"]);
+    assert.equal(result.code, 0, result.stderr);
+    const events = scenario.ws.events().filter((event) => event.id === id);
+    assert.deepEqual(
+      events.map((event) => [event.event, event.receiveCount]),
+      [
+        ["started", 1],
+        ["handled", 1],
+      ],
+    );
+    assert.ok(scenario.sqs.requests("ChangeMessageVisibilityBatch") >= 3, "the heartbeat extended it");
+    assert.deepEqual(await scenario.sqs.counts(url), { visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it("stops a handler stuck in while(true) at its timeout, keeps serving other queues, and dead-letters it", async () => {
+    scenario = await Scenario.start();
+    const dlq = await redriveTo("hangs-dlq", 2);
+    const hangs = await scenario.sqs.createQueue("hangs", { RedrivePolicy: dlq.policy });
+    const ok = await scenario.sqs.createQueue("ok");
+    const configPath = scenario.writeConfig(["hangs", "ok"], {
+      defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
+      pool: { threads: 2, tasksPerThread: 1 },
+      http: { port: 0 },
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    const base = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
+    await daemon.started();
+    const stuck = await scenario.sqs.send(hangs, "{}");
+    await eventually(() => scenario.ws.events().some((event) => event.id === stuck));
+    // While one thread spins, the other keeps serving the other queue.
+    const others = await scenario.sqs.sendMany(ok, ["1", "2", "3", "4", "5"]);
+    await eventually(() =>
+      others.every((id) => scenario.ws.events().some((event) => event.id === id && event.event === "handled")),
+    );
+    // Two receives, two timeouts, then redrive moves it to the dead-letter queue.
+    await eventually(async () => (await scenario.sqs.counts(dlq.url)).visible === 1, { timeoutMs: 30_000 });
+    const timeouts = daemon.logs.filter(
+      (record) => record.messageId === stuck && record.message === "handler timed out",
+    );
+    assert.ok(timeouts.length >= 2, `timed out on each delivery (${timeouts.length})`);
+    assert.ok(timeouts.every((record) => record.phase === "timeout"));
+    assert.ok(
+      daemon.logs.some((record) => record.message === "handler did not stop after its signal; its thread was ended"),
+    );
+    await eventually(async () => sampleValue(await metrics(base), "sqsd_pool_threads") === 2);
+    assert.equal(daemon.child.exitCode, null);
+  });
+
+  it("loses only its own message to each kind of thread crash, and keeps going", async () => {
+    scenario = await Scenario.start();
+    const dlq = await redriveTo("crashes-dlq", 2);
+    const crashers = ["exits-thread", "throws-in-timer", "rejects-unhandled", "out-of-memory"];
+    const urls: Record<string, string> = {};
+    for (const name of crashers) urls[name] = await scenario.sqs.createQueue(name, { RedrivePolicy: dlq.policy });
+    const ok = await scenario.sqs.createQueue("ok");
+    const configPath = scenario.writeConfig([...crashers, "ok"], {
+      defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
+      pool: { threads: 2, tasksPerThread: 1, maxHeapMb: 32 },
+      http: { port: 0 },
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    const base = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
+    await daemon.started();
+    const crashing = new Map<string, string>();
+    for (const name of crashers) crashing.set(name, await scenario.sqs.send(urls[name]!, "{}"));
+    const others = await scenario.sqs.sendMany(
+      ok,
+      Array.from({ length: 10 }, (_, n) => String(n)),
+    );
+
+    await eventually(
+      () => others.every((id) => scenario.ws.events().some((event) => event.id === id && event.event === "handled")),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    // Each crashing message was retried (delivered twice), then dead-lettered by the redrive policy.
+    await eventually(async () => (await scenario.sqs.counts(dlq.url)).visible === crashers.length, {
+      timeoutMs: 45_000,
+    });
+    for (const [name, id] of crashing) {
+      const deliveries = scenario.ws
+        .events()
+        .filter((event) => event.id === id)
+        .map((event) => event.receiveCount);
+      assert.deepEqual(deliveries, [1, 2], `${name} ran once per delivery`);
+      assert.ok(
+        daemon.logs.some(
+          (record) => record.messageId === id && record.message === "handler thread died" && record.phase === "crash",
+        ),
+        `${name}: logged as a thread crash`,
+      );
+    }
+    assert.ok(daemon.logs.some((record) => record.message === "a handler crashed its thread; holding this queue back"));
+    await eventually(async () => sampleValue(await metrics(base), "sqsd_pool_threads") === 2);
+    assert.equal(daemon.child.exitCode, null, "the daemon keeps running");
+  });
+
+  it("runs each FIFO group in order, groups in parallel, through an injected failure", async () => {
+    scenario = await Scenario.start();
+    const url = await scenario.sqs.createQueue("steps.fifo", { FifoQueue: "true", ContentBasedDeduplication: "true" });
+    const groups = ["A", "B", "C"];
+    for (let start = 0; start < 50; start += 10) {
+      for (const group of groups) {
+        await scenario.sqs.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: url,
+            Entries: Array.from({ length: 10 }, (_, offset) => ({
+              Id: String(offset),
+              MessageGroupId: group,
+              MessageBody: JSON.stringify({
+                group,
+                n: start + offset,
+                ...(group === "B" && start + offset === 10 ? { failOnce: true } : {}),
+              }),
+            })),
+          }),
+        );
+      }
+    }
+    const configPath = scenario.writeConfig(["fifo"], {
+      defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
+      pool: { threads: 2, tasksPerThread: 4 },
+    });
+    const result = await scenario.run(["--config", configPath, "--message-limit", "151"]);
+    assert.equal(result.code, 0, result.stderr);
+
+    const handled = scenario.ws.events().filter((event) => event.event === "handled");
+    const spans: [number, number][] = [];
+    for (const group of groups) {
+      const mine = handled.filter((event) => (event.body as { group: string }).group === group);
+      assert.deepEqual(
+        mine.map((event) => (event.body as { n: number }).n),
+        Array.from({ length: 50 }, (_, n) => n),
+        `group ${group} handled in send order`,
+      );
+      spans.push([mine[0]!.at, mine.at(-1)!.at]);
+    }
+    const failedOnce = scenario.ws.events().filter((event) => (event.body as { failOnce?: boolean }).failOnce);
+    assert.deepEqual(
+      failedOnce.map((event) => [event.event, event.receiveCount]),
+      [
+        ["started", 1],
+        ["started", 2],
+        ["handled", 2],
+      ],
+    );
+    // The groups overlapped in time: they ran in parallel, not one after another.
+    const [a, b, c] = spans as [[number, number], [number, number], [number, number]];
+    assert.ok(
+      a[0] < b[1] && b[0] < a[1] && a[0] < c[1] && c[0] < a[1],
+      `group spans overlap: ${JSON.stringify(spans)}`,
+    );
+  });
+
+  it("rides out a 10-second network cut under load: every message processed, no crash, no tight retry loop", async (t) => {
+    scenario = await Scenario.start();
+    proxy = await TcpProxy.start(scenario.sqs.endpoint);
+    const url = await scenario.sqs.createQueue("slow");
+    const ids = await scenario.sqs.sendMany(
+      url,
+      Array.from({ length: 200 }, () => JSON.stringify({ ms: 50 })),
+    );
+    const configPath = scenario.ws.writeConfig({
+      ...(await import("../helpers/config.js")).testConfig({ endpoint: proxy.endpoint }, ["slow"], {
+        defaults: { visibilityTimeoutSeconds: 5, waitTimeSeconds: 1 },
+        pool: { threads: 2, tasksPerThread: 4 },
+      }),
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    await daemon.started();
+    await eventually(() => scenario.ws.events().filter((event) => event.event === "handled").length >= 20);
+
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const attemptsWhileCut = proxy.connectionsWhileCut;
+    proxy.restore();
+
+    const handledIds = () =>
+      new Set(
+        scenario.ws
+          .events()
+          .filter((event) => event.event === "handled")
+          .map((event) => event.id),
+      );
+    await eventually(() => ids.every((id) => handledIds().has(id)), {
+      timeoutMs: 60_000,
+      message: "not every message was processed",
+    });
+    await eventually(
+      async () => {
+        const counts = await scenario.sqs.counts(url);
+        return counts.visible + counts.inFlight === 0;
+      },
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(daemon.child.exitCode, null, "no crash");
+    // Without backoff a poller alone would reconnect thousands of times in 10 s; with it, the poller and the
+    // acker's delete retries make a few dozen at most.
+    t.diagnostic(`connection attempts during the 10 s cut: ${attemptsWhileCut}`);
+    assert.ok(attemptsWhileCut < 100, `${attemptsWhileCut} connection attempts during the 10 s cut`);
+    assert.ok(daemon.logs.some((record) => record.message === "receive failed; backing off"));
+  });
+});
