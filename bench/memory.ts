@@ -7,7 +7,7 @@
  *   npm run bench:memory -- [--messages 100000] [--seconds 60]
  */
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { fork, spawn } from "node:child_process";
+import { BENCH_CREDENTIALS, spawnSqsd, startServerProcess } from "./lib.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,17 +21,11 @@ const { values } = parseArgs({
 const messages = Number(values.messages);
 const seconds = Number(values.seconds);
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
-const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
 
 // The SQS server runs in its own process, so its memory (it holds the whole backlog) is not counted.
-const serverProcess = fork(here("./sqs-server.ts"), {
-  execArgv: ["--import", "tsx"],
-  stdio: ["ignore", "inherit", "inherit", "ipc"],
-});
-const endpoint = await new Promise<string>((resolve) =>
-  serverProcess.once("message", (message) => resolve((message as { endpoint: string }).endpoint)),
-);
-const client = new SQSClient({ endpoint, region: "us-east-1", credentials });
+const serverProcess = await startServerProcess();
+const { endpoint } = serverProcess;
+const client = new SQSClient({ endpoint, region: "us-east-1", credentials: BENCH_CREDENTIALS });
 const dir = mkdtempSync(join(tmpdir(), "sqsd-memory-"));
 try {
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: "memory-backlog" }));
@@ -66,15 +60,7 @@ try {
       log: { level: "info", format: "json" },
     }),
   );
-  const daemon = spawn(process.execPath, [here("../bin/sqsd.js"), "--config", configPath], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      NODE_NO_WARNINGS: "1",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const daemon = spawnSqsd(configPath);
   const base = await new Promise<string>((resolve) =>
     createInterface({ input: daemon.stdout }).on("line", (line) => {
       const url = /"url":"([^"]+)"/.exec(line)?.[1];
@@ -116,6 +102,6 @@ try {
   );
 } finally {
   client.destroy();
-  serverProcess.kill();
+  serverProcess.stop();
   rmSync(dir, { recursive: true, force: true });
 }

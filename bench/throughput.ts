@@ -15,7 +15,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { fork, spawn } from "node:child_process";
+import { BENCH_CREDENTIALS, spawnSqsd, startServerProcess, type Requests } from "./lib.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,26 +38,6 @@ const threads = availableParallelism();
 const tasksPerThread = Number(values["tasks-per-thread"]);
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
-const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
-
-/** Per-action request counts from the server process. */
-type Requests = Record<string, number>;
-
-async function startServer() {
-  const child = fork(here("./sqs-server.ts"), {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const endpoint = await new Promise<string>((resolve) =>
-    child.once("message", (message) => resolve((message as { endpoint: string }).endpoint)),
-  );
-  const requests = (): Promise<Requests> =>
-    new Promise((resolve) => {
-      child.once("message", (message) => resolve((message as { requests: Requests }).requests));
-      child.send("requests");
-    });
-  return { endpoint, requests, stop: () => child.send("stop") };
-}
 
 function totalRequests(before: Requests, after: Requests): { total: number; byAction: Requests } {
   const byAction: Requests = {};
@@ -137,20 +117,7 @@ async function sqsdRun(endpoint: string): Promise<number> {
         log: { level: "info", format: "json" },
       }),
     );
-    const child = spawn(
-      process.execPath,
-      [here("../bin/sqsd.js"), "--config", configPath, "--message-limit", String(messageCount)],
-      {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-          // The AWS SDK's Node 20 end-of-support notice would interleave with the results.
-          NODE_NO_WARNINGS: "1",
-        },
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
+    const child = spawnSqsd(configPath, ["--message-limit", String(messageCount)]);
     let startedAt = 0;
     createInterface({ input: child.stdout }).on("line", (line) => {
       if (startedAt === 0 && line.includes('"sqsd started"')) startedAt = performance.now();
@@ -163,8 +130,13 @@ async function sqsdRun(endpoint: string): Promise<number> {
   }
 }
 
-const server = await startServer();
-const client = new SQSClient({ endpoint: server.endpoint, region: "us-east-1", credentials, maxAttempts: 3 });
+const server = await startServerProcess();
+const client = new SQSClient({
+  endpoint: server.endpoint,
+  region: "us-east-1",
+  credentials: BENCH_CREDENTIALS,
+  maxAttempts: 3,
+});
 console.log(`throughput: ${messageCount} no-op messages, ${rounds} round(s), ${threads} cores`);
 console.log(`  raw:  ${rawLoops} concurrent receive-10 + DeleteMessageBatch loops`);
 console.log(
