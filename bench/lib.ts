@@ -35,7 +35,7 @@ export async function startServerProcess(): Promise<{ endpoint: string; requests
 export function spawnSqsd(
   configPath: string,
   args: readonly string[] = [],
-): ChildProcess & { stdout: NodeJS.ReadableStream } {
+): ChildProcessByStdio<null, Readable, null> {
   return spawn(process.execPath, [here("../bin/sqsd.js"), "--config", configPath, ...args], {
     env: {
       ...process.env,
