@@ -32,10 +32,7 @@ export async function startServerProcess(): Promise<{ endpoint: string; requests
 }
 
 /** Spawns `sqsd --config <configPath> ...args` with the bench credentials; stdout is piped for the caller. */
-export function spawnSqsd(
-  configPath: string,
-  args: readonly string[] = [],
-): ChildProcessByStdio<null, Readable, null> {
+export function spawnSqsd(configPath: string, args: readonly string[] = []): ChildProcessByStdio<null, Readable, null> {
   return spawn(process.execPath, [here("../bin/sqsd.js"), "--config", configPath, ...args], {
     env: {
       ...process.env,
