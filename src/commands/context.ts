@@ -7,7 +7,7 @@ import type { RegisteredQueue } from "../registry/types.js";
 import { createSqsClient } from "../sqs/client.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
-import { configureSqs, type SqsSettings } from "../sqs/settings.js";
+import { configureSqs, endpointLabel, type SqsSettings } from "../sqs/settings.js";
 
 /** Options every queue-admin command takes. */
 export interface CommandOptions {
@@ -48,7 +48,7 @@ export async function openCommandContext(options: CommandOptions): Promise<Comma
     client,
     urls: new QueueUrls(client, {
       createQueues: false,
-      endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
+      endpointLabel: endpointLabel(settings),
     }),
     registered: getRegistry().list(),
     output: new Output(options.json === true, options.stdout ?? process.stdout),

@@ -15,7 +15,7 @@ import type { RegisteredQueue } from "../registry/types.js";
 import { createSqsClient } from "../sqs/client.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
-import { configureSqs, type SqsSettings } from "../sqs/settings.js";
+import { configureSqs, endpointLabel } from "../sqs/settings.js";
 import { HandlerPool } from "../supervisor/pool.js";
 import type { PollTarget } from "../supervisor/poller.js";
 import { Supervisor } from "../supervisor/supervisor.js";
@@ -67,7 +67,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
       maxAttempts: 2,
     });
     cleanup.push(async () => client.destroy());
-    const targets = await resolveTargets(selected, options.suffixes, config, client, settings);
+    // One URL cache for start-up, the redrive check and the status page: each queue is looked up once.
+    const urls = new QueueUrls(client, { createQueues: config.createQueues, endpointLabel: endpointLabel(settings) });
+    const targets = await resolveTargets(selected, options.suffixes, config, urls);
     for (const queue of selected) {
       if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
         // Every message of a batch holds an in-flight slot, so batches can never be fuller than that.
@@ -91,7 +93,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     cleanup.push(() => pool.close());
     await pool.start();
-    await warnAboutMissingRedrive(targets, client, settings, logger);
+    await warnAboutMissingRedrive(targets, client, urls, logger);
     const supervisor: Supervisor = new Supervisor({
       config,
       targets,
@@ -102,7 +104,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http) {
-      const operations = startOperationsServer(config, config.http, supervisor, pool, client, settings, logger);
+      const operations = startOperationsServer(config, config.http, { supervisor, pool, client, urls, logger });
       cleanup.push(() => operations.stop());
       await operations.start();
     }
@@ -165,10 +167,9 @@ async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onSta
 async function warnAboutMissingRedrive(
   targets: readonly PollTarget[],
   client: SQSClient,
-  settings: SqsSettings,
+  urls: QueueUrls,
   logger: Logger,
 ): Promise<void> {
-  const urls = new QueueUrls(client, { createQueues: false, endpointLabel: settings.endpoint ?? settings.region });
   await Promise.all(
     targets
       .filter((target) => (target.queue.options.onError ?? "retry") === "retry" && !target.queue.options.deleteOnStart)
@@ -193,16 +194,9 @@ async function warnAboutMissingRedrive(
 function startOperationsServer(
   { stallSeconds }: ResolvedConfig,
   http: NonNullable<ResolvedConfig["http"]>,
-  supervisor: Supervisor,
-  pool: HandlerPool,
-  client: SQSClient,
-  settings: SqsSettings,
-  logger: Logger,
+  parts: { supervisor: Supervisor; pool: HandlerPool; client: SQSClient; urls: QueueUrls; logger: Logger },
 ): OperationsServer {
-  const urls = new QueueUrls(client, {
-    createQueues: false,
-    endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
-  });
+  const { supervisor, pool, client, urls, logger } = parts;
   const names = supervisor.targets.map((target) => target.fullName);
   const status = new CachedQueueStatus(() => readQueueStatus(client, urls, names), http.statusCacheSeconds * 1000);
   const metrics = new Metrics({ supervisor, pool, client, status });
@@ -235,13 +229,8 @@ async function resolveTargets(
   queues: readonly RegisteredQueue[],
   suffixes: readonly string[] | undefined,
   config: ResolvedConfig,
-  client: SQSClient,
-  settings: SqsSettings,
+  urls: QueueUrls,
 ): Promise<PollTarget[]> {
-  const urls = new QueueUrls(client, {
-    createQueues: config.createQueues,
-    endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
-  });
   return Promise.all(
     physicalQueues(queues, config, { suffixes }).map(async (physical) => {
       const url = await urls.resolve(physical.fullName, {

@@ -14,7 +14,7 @@ import { Batcher } from "../supervisor/batcher.js";
 import { warn } from "../warnings.js";
 import { createSqsClient } from "./client.js";
 import { QueueUrls } from "./queue-urls.js";
-import { currentSqsSettings, settingsGeneration } from "./settings.js";
+import { currentSqsSettings, endpointLabel, settingsGeneration } from "./settings.js";
 
 /** Group id used for FIFO sends that name none. */
 export const DEFAULT_FIFO_GROUP_ID = "default";
@@ -208,7 +208,7 @@ class Producer {
     this.client = createSqsClient(settings);
     this.urls = new QueueUrls(this.client, {
       createQueues: settings.createQueues,
-      endpointLabel: settings.endpoint ?? `SQS in ${settings.region}`,
+      endpointLabel: endpointLabel(settings),
     });
     const batching = {
       delayMs: SEND_BATCH_DELAY_MS,

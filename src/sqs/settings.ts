@@ -67,3 +67,8 @@ export function currentSqsSettings(): SqsSettings {
 export function settingsGeneration(): number {
   return holder[SETTINGS_KEY]?.generation ?? 0;
 }
+
+/** How errors name the SQS endpoint: its URL, or the AWS region. */
+export function endpointLabel(settings: Pick<SqsSettings, "endpoint" | "region">): string {
+  return settings.endpoint ?? `SQS in ${settings.region}`;
+}

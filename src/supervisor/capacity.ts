@@ -41,11 +41,6 @@ export class Capacity {
     return this.#inUse;
   }
 
-  /** The global limit. */
-  get total(): number {
-    return this.#total;
-  }
-
   /** Messages that may still be taken under the budget. */
   get budgetLeft(): number {
     return this.#budget;

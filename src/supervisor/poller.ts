@@ -122,11 +122,6 @@ export class Poller {
     return this.#lastPollAt;
   }
 
-  /** Receives running or waiting for capacity now. */
-  get lanes(): number {
-    return this.#lanes.size;
-  }
-
   /** ReceiveMessage requests waiting on SQS now. */
   get receivesUnderWay(): number {
     return this.#receivesUnderWay.size;
