@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { AdminScenario } from "../helpers/admin.js";
+
+/** The queue-admin commands that work on messages, spawned as an operator runs them. */
+describe("sqsd clear, wait, send and peek", () => {
+  let admin: AdminScenario;
+  beforeEach(async () => {
+    admin = await AdminScenario.start();
+  });
+  afterEach(() => admin.dispose());
+
+  it("clear deletes what is visible, reports the count, and leaves in-flight messages alone", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    const url = await admin.urlOf("emails");
+    await admin.scenario.sqs.sendMany(url, ["a", "b", "c", "d", "e", "f"]);
+    await admin.scenario.sqs.receive(url, { max: 1, visibilitySeconds: 300 });
+    const result = await admin.sqsd("clear", "emails", "--yes");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stdout.trim(),
+      "emails: 5 deleted; left alone: 1 in flight (run clear again once they are visible)",
+    );
+    assert.deepEqual(await admin.scenario.sqs.counts(url), { visible: 0, inFlight: 1, delayed: 0 });
+  });
+
+  it("clear --purge empties a queue with PurgeQueue", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    const url = await admin.urlOf("emails");
+    await admin.scenario.sqs.sendMany(url, ["a", "b"]);
+    const result = await admin.sqsd("clear", "emails", "--purge", "--yes", "--json");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((result.json()["queues"] as { purged: boolean }[])[0]?.purged, true);
+    assert.equal(admin.scenario.sqs.requests("PurgeQueue"), 1);
+    assert.deepEqual(await admin.scenario.sqs.counts(url), { visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it("wait exits 0 once a consumer has emptied the queue, and 1 on timeout when nothing does", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    await admin.scenario.sqs.sendMany(await admin.urlOf("emails"), ["a", "b", "c"]);
+    await admin.scenario.sqs.send(await admin.urlOf("orders"), "7");
+
+    const timedOut = await admin.sqsd("wait", "emails", "--timeout-seconds", "2", "--interval-seconds", "1");
+    assert.equal(timedOut.code, 1, timedOut.stderr);
+    assert.match(timedOut.stdout, /timed out after 2 s; not empty: emails \(3 visible, 0 in flight, 0 delayed\)/);
+
+    const waiting = admin.sqsd("wait", "emails", "--interval-seconds", "1", "--cycles", "2", "--timeout-seconds", "60");
+    const consumer = admin.scenario.spawn(["--config", admin.configPath, "emails"]);
+    await consumer.started();
+    const result = await waiting;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /all 1 queue\(s\) empty for 2 check\(s\) in a row/);
+    assert.equal(admin.scenario.ws.events().length, 3);
+  });
+
+  it("send encodes through the queue's codec, with suffix, attributes and a body from stdin", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    const json = await admin.sqsd(
+      "send",
+      "orders",
+      '{"orderId":"A-1"}',
+      "--suffix",
+      "eu",
+      "--attr",
+      "source=cli",
+      "--json",
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const [message] = await admin.scenario.sqs.receive(await admin.urlOf("orders__eu"));
+    assert.equal(message?.MessageId, json.json()["messageId"]);
+    assert.equal(message?.Body, '{"orderId":"A-1"}');
+    assert.deepEqual(message?.MessageAttributes, { source: { DataType: "String", StringValue: "cli" } });
+
+    const bad = await admin.sqsd("send", "orders", "{not json");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /queue "orders" uses the json codec, so the body must be JSON/);
+
+    const raw = await admin.sqsd("send", "emails", "plain text, not JSON");
+    assert.equal(raw.code, 0, raw.stderr);
+    const [email] = await admin.scenario.sqs.receive(await admin.urlOf("emails"));
+    assert.equal(email?.Body, "plain text, not JSON");
+  });
+
+  it("peek shows messages decoded without consuming them", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    const url = await admin.urlOf("orders");
+    await admin.scenario.sqs.sendMany(url, ['{"n":1}', '{"n":2}', "{broken"]);
+    const result = await admin.sqsd("peek", "orders", "-n", "5", "--json");
+    assert.equal(result.code, 0, result.stderr);
+    const messages = result.json()["messages"] as { body: unknown; error?: string }[];
+    assert.equal(messages.length, 3);
+    assert.deepEqual(
+      messages
+        .filter((message) => !message.error)
+        .map((message) => message.body)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      [{ n: 1 }, { n: 2 }],
+    );
+    assert.match(
+      messages.find((message) => message.error)?.error ?? "",
+      /MessageDecodeError: the body is not valid JSON/,
+    );
+    // Given back at once: all three are visible again.
+    assert.deepEqual(await admin.scenario.sqs.counts(url), { visible: 3, inFlight: 0, delayed: 0 });
+  });
+});
