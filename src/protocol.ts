@@ -87,7 +87,6 @@ export type LifecycleMessage =
   | {
       readonly type: "extendVisibility";
       readonly requestId: string;
-      readonly taskId: number;
       readonly messageId: string;
       readonly seconds: number;
     }

@@ -60,11 +60,11 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       void hooks.teardown().then((errors) => announce({ type: "tornDown", threadId, errors }));
     }
   };
-  const extendVisibility = (taskId: number, messageId: string, seconds: number): Promise<void> =>
+  const extendVisibility: ExtendVisibility = (messageId, seconds) =>
     new Promise((resolve, reject) => {
       const requestId = randomUUID();
       extensions.set(requestId, { resolve, reject });
-      announce({ type: "extendVisibility", requestId, taskId, messageId, seconds });
+      announce({ type: "extendVisibility", requestId, messageId, seconds });
     });
   announce({ type: "ready", threadId });
   return async (task) => {
@@ -74,9 +74,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     const abort = new AbortController();
     running.set(task.taskId, abort);
     try {
-      return await runTask(task, hooks, abort.signal, (messageId, seconds) =>
-        extendVisibility(task.taskId, messageId, seconds),
-      );
+      return await runTask(task, hooks, abort.signal, extendVisibility);
     } finally {
       running.delete(task.taskId);
     }

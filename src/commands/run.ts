@@ -88,8 +88,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       logger,
       maxHeapMb: config.pool.maxHeapMb,
       // Handlers' extendVisibility requests only arrive once tasks run, after the supervisor exists.
-      onExtendVisibility: (_taskId, messageId, seconds): Promise<boolean> =>
-        supervisor.extendVisibility(messageId, seconds),
+      onExtendVisibility: (messageId, seconds): Promise<boolean> => supervisor.extendVisibility(messageId, seconds),
     });
     cleanup.push(() => pool.close());
     await pool.start();

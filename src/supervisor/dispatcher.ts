@@ -23,7 +23,6 @@ interface InFlight {
   visibility: KeptVisibility | undefined;
   /** The handler ran past its `timeoutMs`. */
   timedOut: boolean;
-  timeoutTimer: NodeJS.Timeout | undefined;
 }
 
 /** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
@@ -161,7 +160,6 @@ export class Dispatcher {
       task: undefined,
       visibility: undefined,
       timedOut: false,
-      timeoutTimer: undefined,
     };
     this.#inFlight.add(entry);
     this.#byMessageId.set(entry.ack.messageId, entry);
@@ -285,7 +283,6 @@ export class Dispatcher {
 
   /** Applies an outcome to its message; true when the handler succeeded. */
   #settle(entry: InFlight, outcome: Outcome): boolean {
-    entry.visibility?.stop();
     if (outcome.kind === "failed" && this.#interrupting.signal.aborted) {
       this.#releaseInterrupted(entry);
       return false;
@@ -362,7 +359,6 @@ export class Dispatcher {
 
   /** The task's thread died under it (or was ended after a timeout): a failure, never a success. */
   #settleCrash(entry: InFlight, error: unknown): false {
-    entry.visibility?.stop();
     if (this.#interrupting.signal.aborted) {
       this.#releaseInterrupted(entry);
       return false;
@@ -392,6 +388,7 @@ export class Dispatcher {
     this.#finish(entry, { counted: false, refund: false });
   }
 
+  /** Every settled message ends here: its heartbeat stops and its capacity slot goes back. */
   #finish(entry: InFlight, how: { counted: boolean; refund: boolean }): void {
     entry.visibility?.stop();
     this.#inFlight.delete(entry);

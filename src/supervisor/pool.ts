@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { BroadcastChannel } from "node:worker_threads";
+import { BroadcastChannel, type Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../errors.js";
 import type { Logger } from "../logging.js";
@@ -20,7 +20,7 @@ export interface HandlerPoolOptions {
   /** Heap limit per thread in MiB. @defaultValue Node's default */
   readonly maxHeapMb?: number | undefined;
   /** Handles `message.extendVisibility()` calls from handlers; resolves with whether it worked. */
-  readonly onExtendVisibility?: (taskId: number, messageId: string, seconds: number) => Promise<boolean>;
+  readonly onExtendVisibility?: (messageId: string, seconds: number) => Promise<boolean>;
 }
 
 /** One handler run as the supervisor sees it. */
@@ -164,9 +164,8 @@ export class HandlerPool {
         channel.postMessage(message);
       },
       terminateThread: async () => {
-        const threadId = Atomics.load(this.#threadMap, slot);
-        const thread = this.#piscina.threads.find((candidate) => candidate.threadId === threadId);
-        if (threadId === 0 || !thread) return false;
+        const thread = this.#thread(Atomics.load(this.#threadMap, slot));
+        if (!thread) return false;
         await thread.terminate();
         return true;
       },
@@ -214,7 +213,7 @@ export class HandlerPool {
             resolve();
           };
           const listener = (): void => {
-            if ([...expected].every((id) => this.#tornDown.has(id) || !this.#isAlive(id))) done();
+            if ([...expected].every((id) => this.#tornDown.has(id) || !this.#thread(id))) done();
           };
           this.#listeners.add(listener);
           const teardown: LifecycleMessage = { type: "teardown" };
@@ -230,7 +229,7 @@ export class HandlerPool {
     let ok = false;
     let error: string | undefined;
     try {
-      ok = (await this.#options.onExtendVisibility?.(request.taskId, request.messageId, request.seconds)) ?? false;
+      ok = (await this.#options.onExtendVisibility?.(request.messageId, request.seconds)) ?? false;
     } catch (failure) {
       error = String(failure);
     }
@@ -243,8 +242,9 @@ export class HandlerPool {
     this.#channel.postMessage(reply);
   }
 
-  #isAlive(threadId: number): boolean {
-    return this.#piscina.threads.some((thread) => thread.threadId === threadId);
+  /** The live thread with this id, if any (0, "not started yet", matches none). */
+  #thread(threadId: number): Worker | undefined {
+    return threadId === 0 ? undefined : this.#piscina.threads.find((thread) => thread.threadId === threadId);
   }
 
   #onLifecycle(message: LifecycleMessage): void {

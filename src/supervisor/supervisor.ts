@@ -129,7 +129,7 @@ export class Supervisor {
 
   /** Crash backoff: holds a queue's pollers back after a handler thread died on one of its messages. */
   #watchCrashes(queue: string, outcome: string, phase: string | undefined): void {
-    const pollers = this.#pollers.filter((poller) => poller.target.fullName === queue);
+    // Runs for every message: the common case (no crash) must stay a map look-up.
     let backoff = this.#crashBackoffs.get(queue);
     if (outcome === "ok") {
       backoff?.reset();
@@ -138,7 +138,7 @@ export class Supervisor {
     if (outcome !== "failed" || phase !== "crash") return;
     if (!backoff) this.#crashBackoffs.set(queue, (backoff = new Backoff(CRASH_BACKOFF)));
     const holdMs = backoff.next();
-    for (const poller of pollers) poller.holdOff(holdMs);
+    for (const poller of this.#pollers) if (poller.target.fullName === queue) poller.holdOff(holdMs);
     this.#options.logger.warn("a handler crashed its thread; holding this queue back", {
       queue,
       crashes: backoff.attempt,
