@@ -43,13 +43,18 @@ describe("sqsd redrive", () => {
     await redrive.exited;
     const moved = await admin.drain(await admin.urlOf("orders"));
     assert.ok(moved.size > 0 && moved.size < 50, `killed halfway: ${moved.size} moved`);
-    // What was received from the dead-letter queue but not yet deleted comes back after its visibility timeout.
-    const left = await eventually(
+    // What was received from the dead-letter queue but not yet deleted comes back after its visibility timeout
+    // (10 s). Receive until every body is accounted for: fauxqs returns expired messages only when something
+    // receives (its NotVisible count stays put until then), so waiting on the counts alone can wait forever.
+    const dlqUrl = await admin.urlOf("orders__dlq");
+    const left = new Set<string>();
+    const missing = () => bodies.filter((body) => !moved.has(body) && !left.has(body));
+    await eventually(
       async () => {
-        const counts = await admin.scenario.sqs.counts(await admin.urlOf("orders__dlq"));
-        return counts.inFlight === 0 && admin.drain(await admin.urlOf("orders__dlq"));
+        for (const body of await admin.drain(dlqUrl)) left.add(body);
+        return missing().length === 0;
       },
-      { timeoutMs: 40_000 },
+      { timeoutMs: 40_000, intervalMs: 500, message: () => `lost ${missing().length}: ${missing().join(", ")}` },
     );
     assert.deepEqual(new Set([...moved, ...left]), new Set(bodies), "every message is in one queue or the other");
   });
