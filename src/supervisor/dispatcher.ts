@@ -1,15 +1,14 @@
 import type { Message } from "@aws-sdk/client-sqs";
-import type { MessageAttribute } from "../codecs/codec.js";
 import type { RetryOptions } from "../config/types.js";
-import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
-import type { Outcome, WireMessage } from "../protocol.js";
+import type { Outcome } from "../protocol.js";
 import type { Acker, AckTarget } from "./acker.js";
 import type { Capacity } from "./capacity.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { HandlerPool, RunningTask } from "./pool.js";
 import type { PollTarget } from "./poller.js";
-import { retryDelaySeconds } from "./retry.js";
+import { fifoGroups, toWireMessage } from "./received.js";
+import { settle, type RunEnd } from "./settlement.js";
 import { VisibilityKeeper, type KeptVisibility } from "./visibility-keeper.js";
 
 interface InFlight {
@@ -188,7 +187,7 @@ export class Dispatcher {
         void this.#run(entries.slice(start, start + handler.batchSize));
       }
     } else if (first.target.queue.fifo) {
-      for (const group of fifoGroups(entries)) void this.#runInOrder(group);
+      for (const group of fifoGroups(entries, (entry) => entry.message)) void this.#runInOrder(group);
     } else {
       for (const entry of entries) void this.#run([entry]);
     }
@@ -256,7 +255,7 @@ export class Dispatcher {
       const outcomes = await task.outcome;
       return entries.map((entry, index) => this.#settle(entry, outcomes[index] ?? NO_OUTCOME));
     } catch (error) {
-      return entries.map((entry) => this.#settleCrash(entry, error));
+      return entries.map((entry) => this.#settle(entry, { kind: "crashed", error }));
     } finally {
       clearTimeout(timeoutTimer);
     }
@@ -281,111 +280,30 @@ export class Dispatcher {
     );
   }
 
-  /** Applies an outcome to its message; true when the handler succeeded. */
-  #settle(entry: InFlight, outcome: Outcome): boolean {
-    if (outcome.kind === "failed" && this.#interrupting.signal.aborted) {
-      this.#releaseInterrupted(entry);
-      return false;
-    }
-    if (outcome.kind === "failed" && entry.timedOut) outcome = { ...outcome, phase: "timeout" };
-    const { logger, events } = this.#options;
-    const { onError, deleteOnStart } = entry.target.queue.options;
-    const durationMs = "durationMs" in outcome ? outcome.durationMs : undefined;
-    const logFields = { ...fields(entry), durationMs };
-    switch (outcome.kind) {
-      case "ok":
-        // Debug, not info: at production rates a line per message costs more in log ingestion than in SQS.
-        logger.debug("message processed", { ...logFields, outcome: "ok" });
-        if (!deleteOnStart) void this.#delete(entry);
-        break;
-      case "restartLater":
-        logger.info("message left for later (RestartLater)", {
-          ...logFields,
-          outcome: "restartLater",
-          reason: outcome.reason,
-          delaySeconds: outcome.delaySeconds,
-        });
-        if (deleteOnStart) {
-          logger.warn("RestartLater has no effect with deleteOnStart: the message was already deleted", logFields);
-        } else if (outcome.delaySeconds !== undefined) {
-          void this.#options.acker.changeVisibility(entry.ack, outcome.delaySeconds);
-        }
-        break;
-      case "failed": {
-        const failure = {
-          ...logFields,
-          outcome: "failed",
-          phase: outcome.phase,
-          onError: onError ?? "retry",
-          error: `${outcome.error.name}: ${outcome.error.message}`,
-        };
-        // A decode failure is about the message, not the code: its stack says nothing, and the body is
-        // never logged (it can hold personal data).
-        if (outcome.phase === "decode")
-          logger.error("message could not be decoded", { ...failure, codec: outcome.codec });
-        else if (outcome.phase === "timeout") logger.error("handler timed out", failure);
-        else logger.error(`${outcome.phase} failed`, { ...failure, stack: outcome.error.stack });
-        this.#applyErrorPolicy(entry);
-        break;
-      }
-      case "broken":
-        events.emit("settled", entry.target.fullName, "broken", undefined, undefined);
-        this.#release(entry.ack);
-        this.#finish(entry, { counted: false, refund: true });
-        return false;
-    }
-    events.emit(
+  /** Carries out what {@link settle} decided for a message whose run is over; true when the handler succeeded. */
+  #settle(entry: InFlight, end: RunEnd): boolean {
+    const settlement = settle(end, {
+      options: entry.target.queue.options,
+      defaultRetry: this.#options.defaultRetry,
+      receiveCount: entry.receiveCount,
+      timedOut: entry.timedOut,
+      interrupting: this.#interrupting.signal.aborted,
+    });
+    for (const line of settlement.logs)
+      this.#options.logger.log(line.level, line.message, { ...fields(entry), ...line.fields });
+    const { action } = settlement;
+    if (action.kind === "delete") void this.#delete(entry);
+    else if (action.kind === "changeVisibility") void this.#options.acker.changeVisibility(entry.ack, action.seconds);
+    else if (action.kind === "release") this.#release(entry.ack);
+    this.#options.events.emit(
       "settled",
       entry.target.fullName,
-      outcome.kind,
-      durationMs,
-      outcome.kind === "failed" ? outcome.phase : undefined,
+      settlement.settledAs,
+      settlement.durationMs,
+      settlement.phase,
     );
-    this.#finish(entry, { counted: true, refund: false });
-    return outcome.kind === "ok";
-  }
-
-  /** After a failure: delete (onError "delete"), or schedule the retry (with the retry backoff, if any). */
-  #applyErrorPolicy(entry: InFlight): void {
-    const { onError, deleteOnStart, retry } = entry.target.queue.options;
-    if (deleteOnStart) return;
-    if (onError === "delete") {
-      void this.#delete(entry);
-      return;
-    }
-    const delaySeconds = retryDelaySeconds(retry ?? this.#options.defaultRetry, entry.receiveCount);
-    if (delaySeconds !== undefined) void this.#options.acker.changeVisibility(entry.ack, delaySeconds);
-  }
-
-  /** The task's thread died under it (or was ended after a timeout): a failure, never a success. */
-  #settleCrash(entry: InFlight, error: unknown): false {
-    if (this.#interrupting.signal.aborted) {
-      this.#releaseInterrupted(entry);
-      return false;
-    }
-    const phase = entry.timedOut ? "timeout" : "crash";
-    this.#options.logger.error(phase === "timeout" ? "handler timed out" : "handler thread died", {
-      ...fields(entry),
-      outcome: "failed",
-      phase,
-      onError: entry.target.queue.options.onError ?? "retry",
-      error: errorSummary(error),
-    });
-    this.#applyErrorPolicy(entry);
-    this.#options.events.emit("settled", entry.target.fullName, "failed", undefined, phase);
-    this.#finish(entry, { counted: true, refund: false });
-    return false;
-  }
-
-  /** A handler stopped by the drain timeout did not complete: its message goes back at once. */
-  #releaseInterrupted(entry: InFlight): void {
-    this.#options.logger.warn("handler interrupted by shutdown; message released", {
-      ...fields(entry),
-      outcome: "interrupted",
-    });
-    if (!entry.target.queue.options.deleteOnStart) this.#release(entry.ack);
-    this.#options.events.emit("settled", entry.target.fullName, "interrupted", undefined, undefined);
-    this.#finish(entry, { counted: false, refund: false });
+    this.#finish(entry, settlement);
+    return settlement.settledAs === "ok";
   }
 
   /** Every settled message ends here: its heartbeat stops and its capacity slot goes back. */
@@ -414,39 +332,10 @@ export class Dispatcher {
   }
 }
 
-/** Splits one receive's messages into FIFO groups, each in the order SQS returned them. */
-function fifoGroups(entries: readonly InFlight[]): InFlight[][] {
-  const groups = new Map<string, InFlight[]>();
-  for (const entry of entries) {
-    const groupId = entry.message.Attributes?.MessageGroupId ?? "";
-    let group = groups.get(groupId);
-    if (!group) groups.set(groupId, (group = []));
-    group.push(entry);
-  }
-  return [...groups.values()];
-}
-
 function ackTarget(target: PollTarget, message: Message): AckTarget {
   return { queueUrl: target.url, messageId: message.MessageId ?? "", receiptHandle: message.ReceiptHandle ?? "" };
 }
 
 function fields(entry: InFlight): Record<string, unknown> {
   return { queue: entry.target.fullName, messageId: entry.ack.messageId, receiveCount: entry.receiveCount };
-}
-
-function toWireMessage(message: Message): WireMessage {
-  const messageAttributes: Record<string, MessageAttribute> = {};
-  for (const [key, value] of Object.entries(message.MessageAttributes ?? {})) {
-    messageAttributes[key] = {
-      dataType: value.DataType ?? "String",
-      ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
-      ...(value.BinaryValue === undefined ? {} : { binaryValue: value.BinaryValue }),
-    };
-  }
-  return {
-    id: message.MessageId ?? "",
-    body: message.Body ?? "",
-    attributes: { ...(message.Attributes as Record<string, string> | undefined) },
-    messageAttributes,
-  };
 }

@@ -1,0 +1,158 @@
+import type { RetryOptions } from "../config/types.js";
+import { errorSummary } from "../errors.js";
+import type { Outcome } from "../protocol.js";
+import type { ReceiverOptions } from "../registry/types.js";
+import type { SettledAs } from "./events.js";
+import { retryDelaySeconds } from "./retry.js";
+
+/** How a handler run ended, as the supervisor saw it: an outcome from the thread, or the thread dying under it. */
+export type RunEnd = Outcome | { readonly kind: "crashed"; readonly error: unknown };
+
+/** What the settlement of one message depends on besides how its run ended. */
+export interface SettleContext {
+  readonly options: Pick<ReceiverOptions, "onError" | "deleteOnStart" | "retry">;
+  /** Retry delays for queues that set none (config `defaults.retry`). */
+  readonly defaultRetry: RetryOptions | false;
+  readonly receiveCount: number;
+  /** The run outlived its `timeoutMs`. */
+  readonly timedOut: boolean;
+  /** A drain gave up waiting for running handlers: a failure now is an interruption, not a fault. */
+  readonly interrupting: boolean;
+}
+
+/** What to do with the message in SQS. `release` makes it receivable at once (visibility 0). */
+export type SqsAction =
+  | { readonly kind: "delete" }
+  | { readonly kind: "changeVisibility"; readonly seconds: number }
+  | { readonly kind: "release" }
+  | { readonly kind: "leave" };
+
+/** One log line; the dispatcher adds the message's own fields (queue, id, receive count). */
+export interface SettlementLog {
+  readonly level: "debug" | "info" | "warn" | "error";
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** The whole decision for one message whose run is over; the dispatcher carries it out. */
+export interface Settlement {
+  readonly action: SqsAction;
+  readonly settledAs: SettledAs;
+  /** Where a failed run failed (`decode`, `handler`, `timeout`, `crash`, ...). */
+  readonly phase: string | undefined;
+  /** The handler's own time, when it ran. */
+  readonly durationMs: number | undefined;
+  /** Counts as processed: the handler had its turn. A message handed back untried or interrupted does not. */
+  readonly counted: boolean;
+  /** The message did not use its capacity turn (its receiver could not load), so the slot is refunded. */
+  readonly refund: boolean;
+  readonly logs: readonly SettlementLog[];
+}
+
+/**
+ * Decides what becomes of a message once its handler run is over. This is sqsd's delivery contract in one
+ * place: only success deletes (or `onError: "delete"`, by choice); a failure leaves the message for
+ * redelivery, after the retry backoff if one is set; a run cut short by shutdown hands the message straight
+ * back; nothing is ever deleted because a thread died.
+ */
+export function settle(end: RunEnd, context: SettleContext): Settlement {
+  const { deleteOnStart } = context.options;
+  if (end.kind === "broken") {
+    return { ...untried("broken"), action: release(deleteOnStart), refund: true };
+  }
+  if ((end.kind === "failed" || end.kind === "crashed") && context.interrupting) {
+    return {
+      ...untried("interrupted"),
+      action: release(deleteOnStart),
+      logs: [log("warn", "handler interrupted by shutdown; message released", { outcome: "interrupted" })],
+    };
+  }
+  switch (end.kind) {
+    case "ok":
+      return {
+        ...handled("ok", end.durationMs),
+        action: deleteOnStart ? LEAVE : { kind: "delete" },
+        // Debug, not info: at production rates a line per message costs more in log ingestion than in SQS.
+        logs: [log("debug", "message processed", { durationMs: end.durationMs, outcome: "ok" })],
+      };
+    case "restartLater": {
+      const logs = [
+        log("info", "message left for later (RestartLater)", {
+          durationMs: end.durationMs,
+          outcome: "restartLater",
+          reason: end.reason,
+          delaySeconds: end.delaySeconds,
+        }),
+      ];
+      if (deleteOnStart) {
+        logs.push(log("warn", "RestartLater has no effect with deleteOnStart: the message was already deleted", {}));
+      }
+      return {
+        ...handled("restartLater", end.durationMs),
+        action:
+          deleteOnStart || end.delaySeconds === undefined
+            ? LEAVE
+            : { kind: "changeVisibility", seconds: end.delaySeconds },
+        logs,
+      };
+    }
+    case "failed": {
+      const phase = context.timedOut ? "timeout" : end.phase;
+      const failure = {
+        durationMs: end.durationMs,
+        ...failureFields(phase, context),
+        error: `${end.error.name}: ${end.error.message}`,
+      };
+      // A decode failure is about the message, not the code: its stack says nothing, and the body is never
+      // logged (it can hold personal data).
+      const line =
+        phase === "decode"
+          ? log("error", "message could not be decoded", { ...failure, codec: end.codec })
+          : phase === "timeout"
+            ? log("error", "handler timed out", failure)
+            : log("error", `${phase} failed`, { ...failure, stack: end.error.stack });
+      return { ...handled("failed", end.durationMs, phase), action: afterFailure(context), logs: [line] };
+    }
+    case "crashed": {
+      // The thread died under the run (or was ended after a timeout): a failure, never a success.
+      const phase = context.timedOut ? "timeout" : "crash";
+      const line = log("error", phase === "timeout" ? "handler timed out" : "handler thread died", {
+        ...failureFields(phase, context),
+        error: errorSummary(end.error),
+      });
+      return { ...handled("failed", undefined, phase), action: afterFailure(context), logs: [line] };
+    }
+  }
+}
+
+const LEAVE: SqsAction = { kind: "leave" };
+
+/** After a failure: delete (`onError: "delete"`), or leave it for a retry, after the retry backoff if any. */
+function afterFailure(context: SettleContext): SqsAction {
+  const { onError, deleteOnStart, retry } = context.options;
+  if (deleteOnStart) return LEAVE;
+  if (onError === "delete") return { kind: "delete" };
+  const delaySeconds = retryDelaySeconds(retry ?? context.defaultRetry, context.receiveCount);
+  return delaySeconds === undefined ? LEAVE : { kind: "changeVisibility", seconds: delaySeconds };
+}
+
+/** A message already deleted (deleteOnStart) has nothing to release. */
+function release(deleteOnStart: boolean | undefined): SqsAction {
+  return deleteOnStart ? LEAVE : { kind: "release" };
+}
+
+function handled(settledAs: SettledAs, durationMs: number | undefined, phase?: string) {
+  return { settledAs, phase, durationMs, counted: true, refund: false } as const;
+}
+
+function untried(settledAs: SettledAs) {
+  return { settledAs, phase: undefined, durationMs: undefined, counted: false, refund: false, logs: [] } as const;
+}
+
+function failureFields(phase: string, context: SettleContext): Record<string, unknown> {
+  return { outcome: "failed", phase, onError: context.options.onError ?? "retry" };
+}
+
+function log(level: SettlementLog["level"], message: string, fields: Record<string, unknown>): SettlementLog {
+  return { level, message, fields };
+}
