@@ -69,6 +69,7 @@ export class Dispatcher {
    */
   #heldReleases: AckTarget[] | undefined;
   #processed = 0;
+  #draining = false;
   readonly #keeper: VisibilityKeeper;
   /** Running messages by message id, for handlers' extendVisibility requests. */
   readonly #byMessageId = new Map<string, InFlight>();
@@ -112,8 +113,12 @@ export class Dispatcher {
     });
   }
 
-  /** From now until {@link Dispatcher.releaseHeld}, releases wait (a drain has receives under way). */
-  holdReleases(): void {
+  /**
+   * A drain begins: messages not started yet (later messages of a FIFO group) go back instead of running,
+   * and until {@link Dispatcher.releaseHeld}, releases wait (the drain still has receives under way).
+   */
+  beginDrain(): void {
+    this.#draining = true;
     this.#heldReleases ??= [];
   }
 
@@ -160,6 +165,11 @@ export class Dispatcher {
       visibility: undefined,
       timedOut: false,
     };
+    // The heartbeat starts at receipt, not when the handler starts: a FIFO message can wait behind the
+    // earlier ones of its group, and its visibility timeout runs while it waits.
+    if (!target.queue.options.deleteOnStart && target.visibilityTimeoutSeconds > 0) {
+      entry.visibility = this.#keeper.keep(entry.ack, entry.receivedAt, target.visibilityTimeoutSeconds, fields(entry));
+    }
     this.#inFlight.add(entry);
     this.#byMessageId.set(entry.ack.messageId, entry);
     return entry;
@@ -195,25 +205,37 @@ export class Dispatcher {
 
   /**
    * FIFO: one group's messages from one receive, strictly one after another. When one does not succeed, the
-   * later ones are not run out of order: they go back to the queue, behind it.
+   * later ones are not run out of order: they go back to the queue, behind it. A drain gives back the ones
+   * not started yet. (With deleteOnStart they are already deleted and cannot go back, so they all run.)
    */
   async #runInOrder(group: readonly InFlight[]): Promise<void> {
+    const canGiveBack = !group[0]?.target.queue.options.deleteOnStart;
     for (const [index, entry] of group.entries()) {
-      const [succeeded] = await this.#run([entry]);
-      if (succeeded) continue;
-      const rest = group.slice(index + 1);
-      if (rest.length > 0) {
-        this.#options.logger.info("gave back later messages of a FIFO group after a failure, to keep its order", {
-          queue: entry.target.fullName,
-          groupId: entry.message.Attributes?.MessageGroupId,
-          count: rest.length,
-        });
-        for (const later of rest) {
-          this.#release(later.ack);
-          this.#finish(later, { counted: false, refund: true });
-        }
+      if (index > 0 && this.#draining && canGiveBack) {
+        this.#giveBackUnstarted(group.slice(index), "gave back the unstarted rest of a FIFO group at shutdown");
+        return;
       }
-      return;
+      const [succeeded] = await this.#run([entry]);
+      if (!succeeded && canGiveBack) {
+        const why = "gave back later messages of a FIFO group after a failure, to keep its order";
+        this.#giveBackUnstarted(group.slice(index + 1), why);
+        return;
+      }
+    }
+  }
+
+  /** Releases tracked messages that never started; their capacity slots are refunded. */
+  #giveBackUnstarted(entries: readonly InFlight[], why: string): void {
+    const first = entries[0];
+    if (!first) return;
+    this.#options.logger.info(why, {
+      queue: first.target.fullName,
+      groupId: first.message.Attributes?.MessageGroupId,
+      count: entries.length,
+    });
+    for (const entry of entries) {
+      this.#release(entry.ack);
+      this.#finish(entry, { counted: false, refund: true });
     }
   }
 
@@ -236,17 +258,7 @@ export class Dispatcher {
       fullName: target.fullName,
       messages: entries.map((entry) => toWireMessage(entry.message)),
     });
-    for (const entry of entries) {
-      entry.task = task;
-      if (!target.queue.options.deleteOnStart && target.visibilityTimeoutSeconds > 0) {
-        entry.visibility = this.#keeper.keep(
-          entry.ack,
-          entry.receivedAt,
-          target.visibilityTimeoutSeconds,
-          fields(entry),
-        );
-      }
-    }
+    for (const entry of entries) entry.task = task;
     const timeoutMs = target.queue.options.timeoutMs;
     let timeoutTimer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined)

@@ -243,7 +243,7 @@ export class Supervisor {
     this.#state = "draining";
     clearInterval(this.#watchdog);
     logger.info("draining", { reason, inFlight: dispatcher.inFlight, drainTimeoutMs: config.drainTimeoutMs });
-    dispatcher.holdReleases();
+    dispatcher.beginDrain();
     for (const poller of this.#pollers) poller.stopReceiving();
     let interrupted = 0;
     const report = (): StopReport => ({ reason, exitCode, processed: dispatcher.processed, interrupted });
