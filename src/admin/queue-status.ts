@@ -79,7 +79,7 @@ export async function readAttributes(
 ): Promise<Record<string, string> | undefined> {
   let url: string;
   try {
-    url = await urls.resolve(name);
+    url = await urls.find(name);
   } catch (error) {
     if (error instanceof QueueNotFoundError) return undefined;
     throw error;

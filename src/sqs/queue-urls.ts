@@ -26,9 +26,21 @@ export class QueueUrls {
 
   /** The queue's URL; creates the queue when it is missing and creation is on. */
   resolve(fullName: string, attributes: NewQueueAttributes = {}): Promise<string> {
+    return this.#cached(fullName, () => this.#lookUp(fullName, this.#createQueues ? attributes : undefined));
+  }
+
+  /**
+   * The URL of a queue that exists; never creates one, whatever `createQueues` says. For readers (status pages,
+   * metrics, start-up checks): looking at a queue must not bring it into being.
+   */
+  find(fullName: string): Promise<string> {
+    return this.#cached(fullName, () => this.#lookUp(fullName, undefined));
+  }
+
+  #cached(fullName: string, lookUp: () => Promise<string>): Promise<string> {
     let url = this.#cache.get(fullName);
     if (!url) {
-      url = this.#lookUp(fullName, attributes);
+      url = lookUp();
       // A failed look-up is not cached: the next caller tries again (the queue may have been created since).
       url.catch(() => this.#cache.delete(fullName));
       this.#cache.set(fullName, url);
@@ -36,7 +48,8 @@ export class QueueUrls {
     return url;
   }
 
-  async #lookUp(fullName: string, attributes: NewQueueAttributes): Promise<string> {
+  /** GetQueueUrl; when the queue is missing, creates it with `createWith`, if given. */
+  async #lookUp(fullName: string, createWith: NewQueueAttributes | undefined): Promise<string> {
     try {
       const { QueueUrl } = await this.#client.send(new GetQueueUrlCommand({ QueueName: fullName }));
       if (QueueUrl) return QueueUrl;
@@ -44,8 +57,8 @@ export class QueueUrls {
       if (!(error instanceof QueueDoesNotExist))
         throw new SqsRequestError("GetQueueUrl", error, { queueUrl: fullName });
     }
-    if (!this.#createQueues) throw new QueueNotFoundError(fullName, this.#endpointLabel);
-    return this.#create(fullName, attributes);
+    if (!createWith) throw new QueueNotFoundError(fullName, this.#endpointLabel);
+    return this.#create(fullName, createWith);
   }
 
   async #create(fullName: string, attributes: NewQueueAttributes): Promise<string> {
