@@ -1,6 +1,8 @@
 /**
  * Every sqsd option, set to its default. Copy what you need into your own sqs.config.ts; anything you leave
- * out takes the value shown here. (A test keeps this file and the real defaults in step.)
+ * out takes the value shown here, except `region` and `log.format`, whose defaults depend on the environment
+ * (see their comments): copying those two lines pins them. (A test keeps this file and the real defaults in
+ * step, in an environment without AWS_REGION and without a terminal.)
  */
 import { availableParallelism } from "node:os";
 import { defineConfig } from "sqsd";
@@ -58,11 +60,17 @@ export default defineConfig({
   // A poller silent this long beyond its long-poll wait is restarted, and /healthz fails.
   stallSeconds: 60,
 
-  // Create missing queues at start-up. Default: false, or true with the embedded server.
+  // Create missing queues at start-up and on first send. Default: false, or true with the embedded server.
   createQueues: false,
 
   // Status, metrics, health and control over HTTP; off unless set. See docs/operations.md.
-  // http: { port: 9090, host: "127.0.0.1", token: process.env.SQSD_HTTP_TOKEN, statusCacheSeconds: 30 },
+  // http: {
+  //   port: 9090,
+  //   host: "127.0.0.1",
+  //   token: process.env.SQSD_HTTP_TOKEN,
+  //   allowUnauthenticatedControl: false,
+  //   statusCacheSeconds: 30,
+  // },
 
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".

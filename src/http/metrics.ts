@@ -39,7 +39,7 @@ export class Metrics {
     });
     const failed = new Counter({
       name: "sqsd_messages_failed_total",
-      help: "Handler runs that failed, by phase (decode, setup, handler, crash).",
+      help: "Handler runs that failed, by phase (decode, setup, handler, timeout, crash).",
       labelNames: ["queue", "phase"],
       registers,
     });
