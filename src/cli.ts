@@ -165,7 +165,8 @@ export async function main(argv: readonly string[]): Promise<number> {
               configPath: args.config,
               json: args.json,
               queue: args.queue,
-              body: args.body,
+              // yargs turns a lone "-" positional into "" (yargs/yargs#1312), so the raw arguments decide.
+              body: args.body === "" && argv.includes("-") ? "-" : args.body,
               suffix: args.suffix,
               delaySeconds: wholeNumber("delay-seconds", args["delay-seconds"], 0),
               groupId: args["group-id"],

@@ -79,6 +79,13 @@ describe("sqsd clear, wait, send and peek", () => {
     assert.equal(raw.code, 0, raw.stderr);
     const [email] = await admin.scenario.sqs.receive(await admin.urlOf("emails"));
     assert.equal(email?.Body, "plain text, not JSON");
+
+    // "-" reads the body from stdin, as a shell pipeline gives it, through the same codec.
+    const piped = await admin.sqsdWithInput('{"orderId":"B-2"}\n', "send", "orders", "-", "--json");
+    assert.equal(piped.code, 0, piped.stderr);
+    const [fromStdin] = await admin.scenario.sqs.receive(await admin.urlOf("orders"));
+    assert.equal(fromStdin?.MessageId, piped.json()["messageId"]);
+    assert.equal(fromStdin?.Body, '{"orderId":"B-2"}');
   });
 
   it("peek shows messages decoded without consuming them", async () => {

@@ -19,8 +19,13 @@ export class AdminScenario {
   }
 
   /** Runs `sqsd --config <config> ...args` to completion; `json()` parses its stdout. */
-  async sqsd(...args: string[]) {
-    const result = await this.scenario.run(["--config", this.configPath, ...args]);
+  sqsd(...args: string[]) {
+    return this.sqsdWithInput(undefined, ...args);
+  }
+
+  /** {@link AdminScenario.sqsd}, with `input` written to its stdin. */
+  async sqsdWithInput(input: string | undefined, ...args: string[]) {
+    const result = await this.scenario.run(["--config", this.configPath, ...args], input);
     return { ...result, json: () => JSON.parse(result.stdout) as Record<string, unknown> };
   }
 

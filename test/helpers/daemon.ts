@@ -48,12 +48,14 @@ export class SqsdProcess {
   stderr = "";
   readonly exited: Promise<ExitStatus>;
 
-  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  /** `input`, when given, is written to the process's stdin, which is then closed. */
+  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
     this.child = spawn(process.execPath, [sqsdBin, ...args], {
       cwd: options.cwd,
       env: { ...process.env, NODE_ENV: "test", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (options.input !== undefined) this.child.stdin!.end(options.input);
     // 'close' rather than 'exit': it comes after stdout and stderr have been read to the end.
     this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
     createInterface({ input: this.child.stdout! }).on("line", (line) => {
@@ -101,7 +103,7 @@ export class SqsdProcess {
 /** Runs `sqsd` to completion and returns its exit status and output. */
 export async function runSqsd(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<ExitStatus & { stdout: string; stderr: string; logs: LogRecord[] }> {
   const daemon = new SqsdProcess(args, options);
   const timer = setTimeout(() => daemon.kill("SIGKILL"), options.timeoutMs ?? 60_000);

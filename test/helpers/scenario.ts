@@ -30,9 +30,9 @@ export class Scenario {
     return this.ws.writeConfig(testConfig(this.sqs, receivers, overrides), name);
   }
 
-  /** Runs `sqsd` to completion. */
-  run(args: readonly string[]): ReturnType<typeof runSqsd> {
-    return runSqsd(args, { env: this.env, cwd: this.ws.dir });
+  /** Runs `sqsd` to completion; `input` goes to its stdin. */
+  run(args: readonly string[], input?: string): ReturnType<typeof runSqsd> {
+    return runSqsd(args, { env: this.env, cwd: this.ws.dir, ...(input === undefined ? {} : { input }) });
   }
 
   /** Starts a long-running `sqsd`. */
