@@ -60,8 +60,9 @@ export default defineConfig({
   // A poller silent this long beyond its long-poll wait is restarted, and /healthz fails.
   stallSeconds: 60,
 
-  // Create missing queues at start-up and on first send. Default: false, or true with the embedded server.
-  createQueues: false,
+  // Create missing queues at start-up and on first send. Default: false, or true with the embedded server
+  // (left commented out here so that the example keeps that default in both cases).
+  // createQueues: false,
 
   // Status, metrics, health and control over HTTP; off unless set. See docs/operations.md.
   // http: {

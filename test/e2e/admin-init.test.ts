@@ -25,8 +25,10 @@ describe("sqsd init and sqsd status", () => {
       ],
     );
     const missing = await admin.scenario.run(["--config", admin.configPath, "status", "--json"]);
+    const queues = (JSON.parse(missing.stdout) as { queues: { exists: boolean }[] }).queues;
+    assert.equal(queues.length, 3, "orders, orders__eu and emails");
     assert.ok(
-      (JSON.parse(missing.stdout) as { queues: { exists: boolean }[] }).queues.every((queue) => !queue.exists),
+      queues.every((queue) => !queue.exists),
       "a dry run creates nothing",
     );
 
@@ -50,7 +52,9 @@ describe("sqsd init and sqsd status", () => {
 
     const second = await admin.sqsd("init", "--json");
     assert.equal(second.code, 0, second.stderr);
-    assert.ok((second.json()["steps"] as { action: string }[]).every((step) => step.action === "ok"));
+    const steps = second.json()["steps"] as { action: string }[];
+    assert.equal(steps.length, 5, "the five queues of the first run");
+    assert.ok(steps.every((step) => step.action === "ok"));
   });
 
   it("init reports a changed visibility timeout and sets it back", async () => {

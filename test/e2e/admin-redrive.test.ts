@@ -37,7 +37,7 @@ describe("sqsd redrive", () => {
     assert.equal((await admin.sqsd("init")).code, 0);
     const bodies = Array.from({ length: 50 }, (_, n) => `message ${n}`);
     await admin.scenario.sqs.sendMany(await admin.urlOf("orders__dlq"), bodies);
-    const redrive = admin.scenario.spawn(["--config", admin.configPath, "redrive", "orders", "--max-per-second", "20"]);
+    const redrive = admin.scenario.spawn(["--config", admin.configPath, "redrive", "orders", "--max-per-second", "5"]);
     await eventually(async () => (await admin.scenario.sqs.counts(await admin.urlOf("orders"))).visible >= 10);
     redrive.kill("SIGKILL");
     await redrive.exited;

@@ -136,9 +136,9 @@ describe("sqsd run", () => {
 
   it("starts the embedded server with --embedded, creates the queues and logs the endpoint", async () => {
     await fresh();
-    const { endpoint, ...config } = testConfig(sqs, ["ok"]);
-    assert.ok(endpoint, "the test config names the test server; --embedded must replace it");
-    const configPath = ws.writeConfig({ ...config, embedded: { port: 0 } });
+    // The config names the test server as its endpoint; --embedded must take its place.
+    const configPath = ws.writeConfig({ ...testConfig(sqs, ["ok"]), embedded: { port: 0 } });
+    const testServerReceives = sqs.requests("ReceiveMessage");
     const daemon = scenario.spawn(["--config", configPath, "--embedded", "--message-limit", "1"]);
     const listening = await daemon.waitForLog((record) => record.message === "embedded SQS server listening");
     assert.match(listening.endpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -153,5 +153,7 @@ describe("sqsd run", () => {
     const status = await daemon.exited;
     assert.equal(status.code, 0, daemon.stderr);
     assert.equal(ws.events()[0]?.body, "from another process");
+    assert.notEqual(listening.endpoint, sqs.endpoint);
+    assert.equal(sqs.requests("ReceiveMessage"), testServerReceives, "the config's endpoint was not polled");
   });
 });

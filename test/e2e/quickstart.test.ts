@@ -21,7 +21,7 @@ describe("examples/quickstart", () => {
       // Six demo messages, one of which is retried once after a RestartLater: seven runs.
       await eventually(() => stdout.match(/message processed/g)?.length === 6 && stdout.includes("charged order"), {
         timeoutMs: 60_000,
-        message: `the demo messages were not all processed\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        message: () => `the demo messages were not all processed\nstdout:\n${stdout}\nstderr:\n${stderr}`,
       });
       child.kill("SIGINT");
       assert.equal(await closed, 0, `stdout:\n${stdout}\nstderr:\n${stderr}`);

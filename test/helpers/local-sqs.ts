@@ -86,6 +86,11 @@ export class TestSqs {
     return this.server.requests.get(action) ?? 0;
   }
 
+  /** Every request the server has served, of any action. */
+  totalRequests(): number {
+    return [...this.server.requests.values()].reduce((sum, count) => sum + count, 0);
+  }
+
   async createQueue(name: string, attributes: Record<string, string> = {}): Promise<string> {
     const { QueueUrl } = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);

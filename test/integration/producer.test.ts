@@ -25,9 +25,6 @@ describe("the producer", () => {
   });
   beforeEach(() => sqs.useForSending());
 
-  /** Every request the server has served, of any action. */
-  const totalRequests = (): number => [...sqs.server.requests.values()].reduce((sum, count) => sum + count, 0);
-
   it("batches 100 concurrent sends into at most 10 requests, and each caller gets its own id", async () => {
     const url = await sqs.createQueue("concurrent");
     const jobs = receiver<{ n: number }>("concurrent", async () => {});
@@ -55,19 +52,19 @@ describe("the producer", () => {
       { schema: z.object({ orderId: z.string(), quantity: z.number().int().positive() }) },
       async () => {},
     );
-    const before = totalRequests();
+    const before = sqs.totalRequests();
     await assert.rejects(orders({ orderId: "A-1", quantity: 0 }), (error: unknown) => {
       assert.ok(error instanceof SchemaValidationError);
       assert.match(error.message, /send to orders does not match the schema: quantity: /);
       return true;
     });
-    assert.equal(totalRequests(), before, "no request was made");
+    assert.equal(sqs.totalRequests(), before, "no request was made");
     assert.ok(await orders({ orderId: "A-1", quantity: 3 }));
   });
 
   it("refuses a body over SQS's 1 MiB ceiling before any request, naming size and limit", async () => {
     register("huge", undefined, { codec: "raw" });
-    const before = totalRequests();
+    const before = sqs.totalRequests();
     await assert.rejects(send("huge", "x".repeat(1_048_577)), (error: unknown) => {
       assert.ok(error instanceof MessageTooLargeError);
       assert.equal(error.bytes, 1_048_577);
@@ -78,7 +75,7 @@ describe("the producer", () => {
       );
       return true;
     });
-    assert.equal(totalRequests(), before);
+    assert.equal(sqs.totalRequests(), before);
   });
 
   it("refuses a body over the queue's own MaximumMessageSize, fetched once, before sending it", async () => {
