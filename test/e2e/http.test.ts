@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import { setTimeout } from "node:timers/promises";
 import { testConfig } from "../helpers/config.js";
 import { SqsdProcess } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
@@ -8,6 +9,14 @@ import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
 import { Scenario } from "../helpers/scenario.js";
 
 const TOKEN = "s3cret-token";
+
+/** A poller as /status.json reports it. */
+interface PollerStatus {
+  state: string;
+  lastPollAt?: number;
+  receivesUnderWay: number;
+  consecutiveErrors: number;
+}
 
 /** The daemon's HTTP endpoint and control signals, against a real daemon and SQS server. */
 describe("the HTTP endpoint", () => {
@@ -34,6 +43,8 @@ describe("the HTTP endpoint", () => {
   }
 
   const get = (url: string) => fetch(url);
+  const statusJson = async (base: string) =>
+    (await (await get(`${base}/status.json`)).json()) as { supervisor: { pollers: PollerStatus[] } };
   const post = (url: string, token?: string) =>
     fetch(url, { method: "POST", headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
 
@@ -100,11 +111,21 @@ describe("the HTTP endpoint", () => {
     const paused = await get(`${base}/readyz`);
     assert.equal(paused.status, 503);
     assert.deepEqual(await paused.json(), { ready: false, state: "paused" });
-    const pollers = (
-      (await (await get(`${base}/status.json`)).json()) as { supervisor: { pollers: { state: string }[] } }
-    ).supervisor.pollers;
+    // A receive already waiting on SQS when the pause came still finishes (within the 1 s long-poll wait).
+    const pollers = await eventually(async () => {
+      const { pollers } = (await statusJson(base)).supervisor;
+      return pollers.every((poller) => poller.receivesUnderWay === 0) && pollers;
+    });
+    assert.equal(pollers.length, 2);
     assert.ok(pollers.every((poller) => poller.state === "paused"));
+    const receivesBefore = scenario.sqs.requests("ReceiveMessage");
     await scenario.sqs.send(urls["ok"]!, JSON.stringify("while paused"));
+    // Nothing to wait on, since the point is that nothing happens. This config has no idle backoff, so a
+    // poller that kept fetching would have a long poll open all the time, which would return the message as
+    // soon as it arrived: two seconds, twice the long-poll wait, are ample for that to show.
+    await setTimeout(2_000);
+    assert.deepEqual(await scenario.sqs.counts(urls["ok"]!), { visible: 1, inFlight: 0, delayed: 0 });
+    assert.equal(scenario.sqs.requests("ReceiveMessage"), receivesBefore, "no ReceiveMessage while paused");
     assert.equal((await post(`${base}/resume`, TOKEN)).status, 200);
     await eventually(() => scenario.ws.events().length === 1);
     assert.equal((await get(`${base}/readyz`)).status, 200);
@@ -135,31 +156,45 @@ describe("the HTTP endpoint", () => {
       { defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2, idleBackoff } },
       ["ok"],
     );
-    const pausedIdle = async () => {
-      // After an empty receive the poller sleeps for two minutes.
-      await eventually(async () => {
-        const json = (await (await get(`${base}/status.json`)).json()) as {
-          supervisor: { pollers: { lastPollAt?: number; receivesUnderWay: number }[] };
-        };
-        const poller = json.supervisor.pollers[0];
-        return poller?.lastPollAt !== undefined && poller.receivesUnderWay === 0;
+    const receives = () => scenario.sqs.requests("ReceiveMessage");
+    /**
+     * Waits until the poller sleeps in its idle backoff, having made at least `count` receives (as the server
+     * counts them), and returns its lastPollAt. The status has no field for the idle pause: a poller between
+     * two receives also shows a lastPollAt, no receive under way and silentMs 0. Only an empty receive leads
+     * to the idle pause, though, so the test counts receives to know that the last one came back empty;
+     * consecutiveErrors 0 rules out the error backoff.
+     */
+    const idleAfterReceives = (count: number) =>
+      eventually(async () => {
+        // Counted before the status is read, so that "none under way" includes the receive counted.
+        const made = receives();
+        const poller = (await statusJson(base)).supervisor.pollers[0];
+        return (
+          made >= count &&
+          poller?.state === "running" &&
+          poller.receivesUnderWay === 0 &&
+          poller.consecutiveErrors === 0 &&
+          poller.lastPollAt
+        );
       });
-    };
-    await pausedIdle();
+    // The idle backoff has equal jitter, so each pause lasts 60 to 120 s, and the watchdog leaves a poller
+    // alone while it waits on purpose. The messages below are sent while the poller sleeps in such a pause,
+    // so only a wake can get them handled within the 15 s deadline.
+    const wakeDeadline = { timeoutMs: 15_000 };
+    // The queue starts empty, so the first receive comes back empty.
+    const firstIdlePollAt = await idleAfterReceives(1);
+    const receivesBeforeWake = receives();
     await scenario.sqs.send(urls["ok"]!, JSON.stringify("wake up"));
-    const sentAt = Date.now();
     assert.equal((await post(`${base}/wake`, TOKEN)).status, 200);
-    await eventually(() => scenario.ws.events().length === 1);
-    const latencyMs = Date.now() - sentAt;
-    assert.ok(
-      latencyMs < idleBackoff.initialMs / 4,
-      `picked up ${latencyMs} ms after /wake, not after the idle backoff`,
-    );
+    await eventually(() => scenario.ws.events().length === 1, wakeDeadline);
 
-    await pausedIdle();
+    // The first receive after the wake brought the message; the next one finds the queue empty (the message
+    // is in flight or deleted by then) and sends the poller back to sleep.
+    const secondIdlePollAt = await idleAfterReceives(receivesBeforeWake + 2);
+    assert.ok(secondIdlePollAt > firstIdlePollAt);
     await scenario.sqs.send(urls["ok"]!, JSON.stringify("wake up again"));
     daemon.kill("SIGUSR2");
-    await eventually(() => scenario.ws.events().length === 2);
+    await eventually(() => scenario.ws.events().length === 2, wakeDeadline);
   });
 });
 
