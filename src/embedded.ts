@@ -20,24 +20,43 @@ export interface LocalSqsServer {
   readonly port: number;
   /** Requests served so far, by SQS action (`ReceiveMessage`, `DeleteMessageBatch`, ...). */
   readonly requests: ReadonlyMap<string, number>;
+  /**
+   * The same, for each queue a request named (by queue name, the last part of its URL), so a test can tell
+   * one queue's traffic from the rest of a daemon's.
+   */
+  readonly requestsByQueue: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Stops the server. Memoized. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts fauxqs in this process. fauxqs's own `startFauxqs` listens on every interface; sqsd builds the app
- * itself so the server listens on loopback only, and counts requests per action, which the tests and the
- * bench read to show what a workload costs in SQS requests.
+ * itself so the server listens on loopback only, and counts requests per action and per queue, which the tests
+ * and the bench read to show what a workload costs in SQS requests.
  */
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqsServer> {
   const host = options.host ?? "127.0.0.1";
   const { buildApp } = await import("fauxqs");
   const app = buildApp({ logger: false, defaultRegion: options.region ?? "us-east-1" });
   const requests = new Map<string, number>();
+  const requestsByQueue = new Map<string, Map<string, number>>();
+  const actionOf = (headers: Record<string, unknown>): string => {
+    const target = headers["x-amz-target"];
+    return typeof target === "string" ? target.replace(/^AmazonSQS\./, "") : "other";
+  };
   app.addHook("onRequest", async (request) => {
-    const target = request.headers["x-amz-target"];
-    const action = typeof target === "string" ? target.replace(/^AmazonSQS\./, "") : "other";
+    const action = actionOf(request.headers);
     requests.set(action, (requests.get(action) ?? 0) + 1);
+  });
+  // The queue is in the body, which is parsed only after onRequest.
+  app.addHook("preHandler", async (request) => {
+    const queueUrl = (request.body as { QueueUrl?: unknown } | null | undefined)?.QueueUrl;
+    if (typeof queueUrl !== "string") return;
+    const queue = queueUrl.slice(queueUrl.lastIndexOf("/") + 1);
+    const counts = requestsByQueue.get(queue) ?? new Map<string, number>();
+    requestsByQueue.set(queue, counts);
+    const action = actionOf(request.headers);
+    counts.set(action, (counts.get(action) ?? 0) + 1);
   });
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
@@ -47,6 +66,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     endpoint: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     requests,
+    requestsByQueue,
     stop: () => (stopping ??= app.close().then(() => undefined)),
   };
 }

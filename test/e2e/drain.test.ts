@@ -8,14 +8,24 @@ describe("graceful drain", () => {
   let scenario: Scenario;
   afterEach(() => scenario.dispose());
 
-  async function startSlowDaemon(options: { handlerMs: number; messages: number; drainTimeoutMs: number }) {
+  /**
+   * `handler` is how long each handler runs, or "gated": each waits on a gate of its own, which its body names,
+   * until the test opens it.
+   */
+  async function startSlowDaemon(options: {
+    handler: { ms: number } | "gated";
+    messages: number;
+    drainTimeoutMs: number;
+  }) {
     scenario = await Scenario.start();
     const { sqs, ws } = scenario;
     // A long visibility timeout: a message stranded in flight would stay invisible for the whole test.
     const url = await sqs.createQueue("slow", { VisibilityTimeout: "120" });
     const ids = await sqs.sendMany(
       url,
-      Array.from({ length: options.messages }, () => JSON.stringify({ ms: options.handlerMs })),
+      Array.from({ length: options.messages }, (_, n) =>
+        JSON.stringify(options.handler === "gated" ? { gate: `message-${n}` } : options.handler),
+      ),
     );
     const configPath = scenario.writeConfig(["slow"], {
       defaults: { visibilityTimeoutSeconds: 120 },
@@ -31,18 +41,25 @@ describe("graceful drain", () => {
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     it(`on ${signal}, finishes the running handlers and leaves the rest visible at once`, async () => {
+      // The handlers wait for the test to let them go: none can end and free its slot for a fifth before the
+      // signal, however slow the machine, and all four are still running when the drain begins.
       const { sqs, ws, url, ids, daemon } = await startSlowDaemon({
-        handlerMs: 2_000,
+        handler: "gated",
         messages: 10,
         drainTimeoutMs: 20_000,
       });
-      const signalledAt = Date.now();
       daemon.kill(signal);
+      await daemon.waitForLog((record) => record.message === "draining");
+      // One at a time, so that slots free up while the drain still waits on the others: a daemon still receiving
+      // would start a fifth handler in one, whose gate stays shut, and the drain would time out.
+      for (const started of ws.events().filter((event) => event.event === "started")) {
+        ws.openGate((started.body as { gate: string }).gate);
+        await eventually(() => ws.events().some((event) => event.id === started.id && event.event === "handled"));
+      }
       const status = await daemon.exited;
-      const elapsedMs = Date.now() - signalledAt;
 
       assert.deepEqual(status, { code: 0, signal: null }, daemon.stderr);
-      assert.ok(elapsedMs < 20_000, `exit came ${elapsedMs} ms after ${signal}, past the drain window`);
+      assert.equal(daemon.logsWith("stopped")[0]?.interrupted, 0, "no handler was cut short");
       const handled = ws.events().filter((event) => event.event === "handled");
       assert.equal(handled.length, 4, "the four running handlers completed");
       // Completed messages were deleted; the others are visible right away (not in flight until a timeout).
@@ -59,7 +76,7 @@ describe("graceful drain", () => {
   }
 
   it("interrupts handlers that outlive the drain timeout, releases their messages, and exits 1", async () => {
-    const { sqs, url, daemon } = await startSlowDaemon({ handlerMs: 60_000, messages: 4, drainTimeoutMs: 500 });
+    const { sqs, url, daemon } = await startSlowDaemon({ handler: { ms: 60_000 }, messages: 4, drainTimeoutMs: 500 });
     daemon.kill("SIGTERM");
     const status = await daemon.exited;
     assert.equal(status.code, 1, daemon.stderr);
@@ -69,7 +86,7 @@ describe("graceful drain", () => {
   });
 
   it("exits at once, non-zero, on a second signal", async () => {
-    const { daemon } = await startSlowDaemon({ handlerMs: 60_000, messages: 4, drainTimeoutMs: 60_000 });
+    const { daemon } = await startSlowDaemon({ handler: { ms: 60_000 }, messages: 4, drainTimeoutMs: 60_000 });
     daemon.kill("SIGTERM");
     await daemon.waitForLog((record) => record.message === "draining");
     daemon.kill("SIGTERM");

@@ -81,9 +81,14 @@ export class TestSqs {
     configureSqs({ ...this.settings, queuePrefix, createQueues: true });
   }
 
-  /** Requests the server has served for `action` so far. */
-  requests(action: string): number {
-    return this.server.requests.get(action) ?? 0;
+  /**
+   * Requests the server has served for `action` so far; with `queueUrl`, only those naming that queue (a daemon
+   * consuming several queues makes requests for all of them).
+   */
+  requests(action: string, queueUrl?: string): number {
+    if (queueUrl === undefined) return this.server.requests.get(action) ?? 0;
+    const queue = queueUrl.slice(queueUrl.lastIndexOf("/") + 1);
+    return this.server.requestsByQueue.get(queue)?.get(action) ?? 0;
   }
 
   /** Every request the server has served, of any action. */

@@ -10,6 +10,8 @@ export interface HandlerEvent {
   readonly id: string;
   readonly body: unknown;
   readonly receiveCount: number;
+  /** SQS system attributes of the delivery (`SentTimestamp`, `ApproximateFirstReceiveTimestamp`, ...). */
+  readonly attributes?: Readonly<Record<string, string>>;
   readonly pid: number;
   readonly threadId: number;
   readonly isMainThread: boolean;
@@ -42,6 +44,11 @@ export class Workspace {
   /** Environment that points fixture handlers at this workspace's events file. */
   get env(): Record<string, string> {
     return { SQSD_TEST_EVENTS: this.eventsFile };
+  }
+
+  /** Lets handlers waiting on the gate `name` (see test/fixtures/record.ts) go on. */
+  openGate(name: string): void {
+    writeFileSync(`${this.eventsFile}.${name}.open`, "");
   }
 
   /** Every event recorded so far. */
