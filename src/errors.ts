@@ -238,6 +238,19 @@ export class WorkerStartError extends SqsdError {
   readonly exitCode = 1;
 }
 
+/**
+ * A pool task no thread ever began: it waited on a thread that was ended (a handler there blocked or crashed
+ * it) or the pool closed. Its messages were never handled, so they go back without counting as a failure.
+ */
+export class TaskNotStartedError extends SqsdError {
+  override readonly name = "TaskNotStartedError";
+  readonly code = "SQSD_TASK_NOT_STARTED";
+  readonly exitCode = 1;
+  constructor(cause: unknown) {
+    super(`the task never started: ${errorSummary(cause)}`, { cause });
+  }
+}
+
 /** Exit status for any error: sqsd's own errors carry one; anything else is a runtime failure. */
 export function exitCodeFor(error: unknown): 1 | 2 {
   return error instanceof SqsdError ? error.exitCode : 1;

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 
 /** How a message's handler run ended, as metrics and logs count it. */
-export type SettledAs = "ok" | "restartLater" | "failed" | "interrupted" | "broken";
+export type SettledAs = "ok" | "restartLater" | "failed" | "interrupted" | "broken" | "notStarted";
 
 /**
  * What the supervisor reports as it works, for metrics and anything else that wants to watch. Queue labels

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { BroadcastChannel, type Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { WorkerStartError } from "../errors.js";
+import { TaskNotStartedError, WorkerStartError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { HandlerTask, LifecycleMessage, PoolWorkerData, TaskResult } from "../protocol.js";
 import type { SqsSettings } from "../sqs/settings.js";
@@ -150,10 +150,18 @@ export class HandlerPool {
     const slot = this.#freeSlots.pop();
     if (slot === undefined) throw new Error("no free task slot: more tasks than the pool can run at once");
     Atomics.store(this.#threadMap, slot, 0);
-    const outcome = this.#piscina.run({ ...task, taskId, slot });
-    void outcome.then(
-      () => this.#freeSlots.push(slot),
-      () => this.#freeSlots.push(slot),
+    const outcome = this.#piscina.run({ ...task, taskId, slot }).then(
+      (result) => {
+        this.#freeSlots.push(slot);
+        return result;
+      },
+      (error: unknown) => {
+        // Read before the slot can be reused. With tasksPerThread > 1, piscina queues tasks on a thread whose
+        // handler may be blocking it; when that thread is ended, they fail without ever having run.
+        const started = Atomics.load(this.#threadMap, slot) !== 0;
+        this.#freeSlots.push(slot);
+        throw started ? error : new TaskNotStartedError(error);
+      },
     );
     const channel = this.#channel;
     return {

@@ -1,5 +1,5 @@
 import type { RetryOptions } from "../config/types.js";
-import { errorSummary } from "../errors.js";
+import { errorSummary, TaskNotStartedError } from "../errors.js";
 import type { Outcome } from "../protocol.js";
 import type { ReceiverOptions } from "../registry/types.js";
 import type { SettledAs } from "./events.js";
@@ -59,6 +59,19 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
   const { deleteOnStart } = context.options;
   if (end.kind === "broken") {
     return { ...untried("broken"), action: release(deleteOnStart), refund: true };
+  }
+  if (end.kind === "crashed" && end.error instanceof TaskNotStartedError) {
+    return {
+      ...untried("notStarted"),
+      action: release(deleteOnStart),
+      refund: true,
+      logs: [
+        log("warn", "message given back unstarted: its thread ended before the handler began", {
+          outcome: "notStarted",
+          error: errorSummary(end.error.cause),
+        }),
+      ],
+    };
   }
   if ((end.kind === "failed" || end.kind === "crashed") && context.interrupting) {
     return {

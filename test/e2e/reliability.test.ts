@@ -96,6 +96,37 @@ describe("reliability", () => {
     assert.equal(daemon.child.exitCode, null);
   });
 
+  it("gives back, uncounted, a message queued behind a blocked handler on its thread when that thread is ended", async () => {
+    scenario = await Scenario.start();
+    const dlq = await redriveTo("blocks-dlq", 1);
+    const blocks = await scenario.sqs.createQueue("blocks", { RedrivePolicy: dlq.policy });
+    const ok = await scenario.sqs.createQueue("ok");
+    // One thread taking two tasks: the second task waits on the thread the first one blocks.
+    const configPath = scenario.writeConfig(["blocks-thread", "ok"], {
+      defaults: { visibilityTimeoutSeconds: 10, waitTimeSeconds: 1 },
+      pool: { threads: 1, tasksPerThread: 2 },
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    await daemon.started();
+    const stuck = await scenario.sqs.send(blocks, "{}");
+    await eventually(() => scenario.ws.events().some((event) => event.id === stuck));
+    const waiting = await scenario.sqs.send(ok, "1");
+    const handled = await eventually(() =>
+      scenario.ws.events().find((event) => event.id === waiting && event.event === "handled"),
+    );
+    const records = daemon.logs.filter((record) => record.messageId === waiting && record.outcome !== undefined);
+    assert.deepEqual(
+      records.map((record) => record.outcome),
+      ["notStarted", "ok"],
+      "given back once when the blocked thread was ended, never counted as a failure; then handled",
+    );
+    // Released at once (visibility 0), not left to its 10 s visibility timeout: received a second time.
+    assert.equal(handled.receiveCount, 2);
+    assert.equal(scenario.ws.events().filter((event) => event.id === waiting).length, 1, "handled once");
+    await eventually(async () => (await scenario.sqs.counts(dlq.url)).visible === 1, { timeoutMs: 30_000 });
+    assert.equal(daemon.child.exitCode, null);
+  });
+
   it("loses only its own message to each kind of thread crash, and keeps going", async () => {
     scenario = await Scenario.start();
     const dlq = await redriveTo("crashes-dlq", 2);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { TaskNotStartedError } from "../../src/errors.js";
 import type { Outcome } from "../../src/protocol.js";
 import { settle, type RunEnd, type SettleContext } from "../../src/supervisor/settlement.js";
 
@@ -101,6 +102,17 @@ describe("settling a finished run", () => {
     assert.deepEqual(settlement.action, { kind: "release" });
     assert.equal(settlement.settledAs, "broken");
     assert.deepEqual([settlement.counted, settlement.refund], [false, true]);
+  });
+
+  it("releases and refunds, uncounted, a message whose task never started on its thread", () => {
+    const end: RunEnd = { kind: "crashed", error: new TaskNotStartedError(new Error("worker exited")) };
+    for (const interrupting of [false, true]) {
+      const settlement = settle(end, context({ interrupting, options: { onError: "delete" } }));
+      assert.deepEqual(settlement.action, { kind: "release" }, "never deleted, whatever onError says");
+      assert.equal(settlement.settledAs, "notStarted");
+      assert.deepEqual([settlement.counted, settlement.refund], [false, true]);
+      assert.equal(settlement.logs[0]?.level, "warn");
+    }
   });
 
   it("makes RestartLater's message visible after its delay, or leaves it to its visibility timeout", () => {
