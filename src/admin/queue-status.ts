@@ -127,6 +127,12 @@ export function parseRedrivePolicy(text: string | undefined): RedrivePolicy | un
   }
 }
 
+/** A status read and when it was made. */
+export interface QueueStatusSnapshot {
+  readonly asOf: Date;
+  readonly queues: QueueStatus[];
+}
+
 /**
  * Queue status read at most once per `ttlMs`, however often it is asked for: status pages and metric scrapes
  * then cost a fixed number of SQS requests per minute.
@@ -135,6 +141,7 @@ export class CachedQueueStatus {
   readonly #read: () => Promise<QueueStatus[]>;
   readonly #ttlMs: number;
   #cached: { asOf: Date; queues: Promise<QueueStatus[]> } | undefined;
+  #lastGood: QueueStatusSnapshot | undefined;
 
   constructor(read: () => Promise<QueueStatus[]>, ttlMs: number) {
     this.#read = read;
@@ -142,15 +149,36 @@ export class CachedQueueStatus {
   }
 
   /** The status, fresh or at most `ttlMs` old, with the time it was read. */
-  async get(now = Date.now()): Promise<{ asOf: Date; queues: QueueStatus[] }> {
+  async get(now = Date.now()): Promise<QueueStatusSnapshot> {
     if (!this.#cached || now - this.#cached.asOf.getTime() >= this.#ttlMs) {
+      const asOf = new Date(now);
       const queues = this.#read();
-      this.#cached = { asOf: new Date(now), queues };
-      // A failed read is not cached: the next request tries again.
-      queues.catch(() => {
-        if (this.#cached?.queues === queues) this.#cached = undefined;
-      });
+      this.#cached = { asOf, queues };
+      queues.then(
+        (read) => {
+          if (!this.#lastGood || this.#lastGood.asOf <= asOf) this.#lastGood = { asOf, queues: read };
+        },
+        // A failed read is not cached: the next request tries again.
+        () => {
+          if (this.#cached?.queues === queues) this.#cached = undefined;
+        },
+      );
     }
     return { asOf: this.#cached.asOf, queues: await this.#cached.queues };
+  }
+
+  /**
+   * For scrapes: the status if it can be had within `waitMs`, else the last good read (older than the TTL, as
+   * its `asOf` says), else undefined. Never throws: a metrics scrape must not fail, nor outlast the scraper's
+   * timeout, because SQS is slow or unreachable; that is when its other metrics matter most.
+   */
+  async latest(waitMs: number, now = Date.now()): Promise<QueueStatusSnapshot | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
+    try {
+      return (await Promise.race([this.get(now).catch(() => undefined), gaveUp])) ?? this.#lastGood;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -4,6 +4,12 @@ import type { CachedQueueStatus } from "../admin/queue-status.js";
 import type { HandlerPool } from "../supervisor/pool.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 
+/**
+ * How long a scrape waits for fresh queue counts before it serves the last good ones: well inside Prometheus's
+ * default 10 s scrape timeout.
+ */
+const STATUS_WAIT_MS = 2_000;
+
 /** What the metrics read from. */
 export interface MetricsSources {
   readonly supervisor: Supervisor;
@@ -137,14 +143,24 @@ export class Metrics {
       labelNames: ["queue", "state"],
       registers,
       async collect() {
-        const { queues } = await status.get();
+        const snapshot = await status.latest(STATUS_WAIT_MS);
         this.reset();
-        for (const queue of queues) {
+        for (const queue of snapshot?.queues ?? []) {
           this.set({ queue: queue.name, state: "visible" }, queue.visible);
           this.set({ queue: queue.name, state: "in_flight" }, queue.inFlight);
           this.set({ queue: queue.name, state: "delayed" }, queue.delayed);
           if (queue.deadLetter) this.set({ queue: queue.deadLetter.name, state: "visible" }, queue.deadLetter.visible);
         }
+      },
+    });
+    new Gauge({
+      name: "sqsd_queue_status_age_seconds",
+      help: "Age of the queue counts in sqsd_queue_messages: beyond http.statusCacheSeconds, SQS could not be read.",
+      registers,
+      async collect() {
+        const snapshot = await status.latest(STATUS_WAIT_MS);
+        this.reset();
+        if (snapshot) this.set((Date.now() - snapshot.asOf.getTime()) / 1000);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: "sqsd_" });

@@ -218,7 +218,7 @@ describe("the liveness probe", () => {
     try {
       const configPath = ws.writeConfig(
         testConfig(server, ["ok"], {
-          http: { port: 0 },
+          http: { port: 0, statusCacheSeconds: 1 },
           stallSeconds: 2,
           defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 },
         }),
@@ -228,6 +228,16 @@ describe("the liveness probe", () => {
       const base = listening.url!;
       await daemon.started();
       await eventually(async () => (await fetch(`${base}/healthz`)).status === 200);
+      const scrape = async (): Promise<{ status: number; body: string }> => {
+        // Bounded, so that a scrape waiting on the frozen server fails here rather than hanging the test.
+        const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(20_000) });
+        return { status: response.status, body: await response.text() };
+      };
+      const before = await scrape();
+      assert.equal(
+        sampleValue(parsePrometheus(before.body), "sqsd_queue_messages", { queue: "ok", state: "visible" }),
+        0,
+      );
 
       server.child.kill("SIGSTOP");
       const unhealthy = await eventually(
@@ -241,6 +251,12 @@ describe("the liveness probe", () => {
         unhealthy.stalled.map((poller) => poller.queue),
         ["ok"],
       );
+      // Metrics still answer while SQS does not: the queue counts are the last good ones, and say how old.
+      const during = await scrape();
+      assert.equal(during.status, 200);
+      const samples = parsePrometheus(during.body);
+      assert.equal(sampleValue(samples, "sqsd_queue_messages", { queue: "ok", state: "visible" }), 0);
+      assert.ok(sampleValue(samples, "sqsd_queue_status_age_seconds")! > 1, "the counts are marked stale");
 
       server.child.kill("SIGCONT");
       await eventually(async () => (await fetch(`${base}/healthz`)).status === 200, { timeoutMs: 30_000 });

@@ -37,4 +37,23 @@ describe("CachedQueueStatus", () => {
     assert.deepEqual((await cache.get()).queues, status);
     assert.equal(reads, 2);
   });
+
+  it("gives scrapes the last good read when SQS fails or does not answer in time, and never throws", async () => {
+    let next: "ok" | "fail" | "hang" = "fail";
+    const cache = new CachedQueueStatus(async () => {
+      if (next === "fail") throw new Error("SQS unreachable");
+      if (next === "hang") return new Promise<QueueStatus[]>(() => {});
+      return status;
+    }, 1_000);
+    const start = Date.now();
+    assert.equal(await cache.latest(50, start), undefined, "nothing read yet, and the read failed");
+    next = "ok";
+    const good = await cache.latest(50, start);
+    assert.deepEqual(good?.queues, status);
+    next = "fail";
+    assert.deepEqual(await cache.latest(50, start + 2_000), good, "a failed refresh serves the last good read");
+    next = "hang";
+    assert.deepEqual(await cache.latest(50, start + 4_000), good, "so does a refresh that does not answer in time");
+    assert.equal(good?.asOf.getTime(), start, "its asOf says how old it is");
+  });
 });
