@@ -224,7 +224,7 @@ export class Dispatcher {
     }
   }
 
-  /** Releases tracked messages that never started; their capacity slots are refunded. */
+  /** Releases held messages that never started; their capacity slots are refunded. */
   #giveBackUnstarted(entries: readonly InFlight[], why: string): void {
     const first = entries[0];
     if (!first) return;
@@ -244,11 +244,7 @@ export class Dispatcher {
     const first = entries[0];
     if (!first) return [];
     if (this.#interrupting.signal.aborted) {
-      this.giveBack(
-        first.target,
-        entries.map((entry) => entry.message),
-      );
-      for (const entry of entries) this.#finish(entry, { counted: false, refund: true });
+      this.#giveBackUnstarted(entries, "gave back messages not started before the drain timeout");
       return entries.map(() => false);
     }
     const { target } = first;

@@ -66,10 +66,13 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
       action: release(deleteOnStart),
       refund: true,
       logs: [
-        log("warn", "message given back unstarted: its thread ended before the handler began", {
-          outcome: "notStarted",
-          error: errorSummary(end.error.cause),
-        }),
+        log(
+          deleteOnStart ? "error" : "warn",
+          deleteOnStart
+            ? "message lost: deleted on start, and its thread ended before the handler began"
+            : "message given back unstarted: its thread ended before the handler began",
+          { outcome: "notStarted", error: errorSummary(end.error.cause) },
+        ),
       ],
     };
   }
