@@ -93,6 +93,28 @@ export class HandlerPool {
     this.#piscina.on("error", (error: unknown) => {
       options.logger.debug("pool thread error", { error: String(error) });
     });
+    // Piscina replaces a thread that dies after it has started, but once one dies while starting it never
+    // replaces any thread again: the pool would shrink for good, in the end to no thread, and the daemon would
+    // stall with its pollers still running. Stopping (exit 1) lets the orchestrator start a whole new process.
+    this.#piscina.on("workerDestroy", () => {
+      // Piscina starts the replacement right after this event, within the same call.
+      setImmediate(() => {
+        if (this.#closing || this.#broken || this.#piscina.threads.length >= options.threads) return;
+        this.#markBroken(
+          new WorkerStartError(
+            `a pool thread ended while starting, and piscina does not replace threads after that: ` +
+              `${this.#piscina.threads.length} of ${options.threads} threads left`,
+          ),
+        );
+      });
+    });
+  }
+
+  #markBroken(error: WorkerStartError, fields: Record<string, unknown> = {}): void {
+    if (this.#broken) return;
+    this.#broken = error;
+    this.#options.logger.error(error.message, fields);
+    this.#reportBroken(error);
   }
 
   /**
@@ -261,17 +283,12 @@ export class HandlerPool {
         this.#readyThreads.add(message.threadId);
         break;
       case "broken":
-        if (!this.#broken) {
-          this.#broken = new WorkerStartError(
+        this.#markBroken(
+          new WorkerStartError(
             `a pool thread could not load the receiver modules: ${message.error.name}: ${message.error.message}`,
-          );
-          this.#options.logger.error("pool thread failed to load the receiver modules", {
-            threadId: message.threadId,
-            error: `${message.error.name}: ${message.error.message}`,
-            stack: message.error.stack,
-          });
-          this.#reportBroken(this.#broken);
-        }
+          ),
+          { threadId: message.threadId, stack: message.error.stack },
+        );
         break;
       case "tornDown":
         this.#tornDown.add(message.threadId);

@@ -127,6 +127,31 @@ describe("reliability", () => {
     assert.equal(daemon.child.exitCode, null);
   });
 
+  it("stops (exit 1) rather than stall when a replacement thread dies while starting", async () => {
+    scenario = await Scenario.start();
+    const url = await scenario.sqs.createQueue("dies-on-restart");
+    const configPath = scenario.writeConfig(["dies-on-restart"], { pool: { threads: 2, tasksPerThread: 1 } });
+    const daemon = scenario.spawn(["--config", configPath]);
+    await daemon.started();
+    scenario.ws.openGate("threads-die-on-start");
+    // Its handler ends its thread; the replacement ends while loading the module, and piscina then never
+    // replaces a thread again. Left running, the pool would only shrink.
+    await scenario.sqs.send(url, "{}");
+    await eventually(() => daemon.child.exitCode !== null, {
+      timeoutMs: 30_000,
+      message: "the daemon kept running with a shrinking pool",
+    });
+    const status = await daemon.exited;
+    assert.equal(status.code, 1, daemon.stderr);
+    assert.ok(
+      daemon.logs.some((record) => /a pool thread ended while starting/.test(String(record.message))),
+      "the reason is logged",
+    );
+    // The message was not lost: its handler never succeeded, so it is still in the queue.
+    const counts = await scenario.sqs.counts(url);
+    assert.equal(counts.visible + counts.inFlight, 1);
+  });
+
   it("loses only its own message to each kind of thread crash, and keeps going", async () => {
     scenario = await Scenario.start();
     const dlq = await redriveTo("crashes-dlq", 2);
