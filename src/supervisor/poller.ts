@@ -4,7 +4,7 @@ import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { RegisteredQueue } from "../registry/types.js";
-import { Backoff, sleep } from "./backoff.js";
+import { Backoff, sleep } from "../util/backoff.js";
 import type { Capacity } from "./capacity.js";
 import type { SupervisorEmitter } from "./events.js";
 

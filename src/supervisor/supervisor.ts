@@ -4,7 +4,7 @@ import { errorSummary, type WorkerStartError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import { Acker } from "./acker.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../util/backoff.js";
 import { Capacity } from "./capacity.js";
 import { Dispatcher } from "./dispatcher.js";
 import { SupervisorEmitter } from "./events.js";
