@@ -17,7 +17,7 @@ import { QueueUrls } from "../sqs/queue-urls.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { configureSqs, endpointLabel } from "../sqs/settings.js";
 import { HandlerPool } from "../supervisor/pool.js";
-import type { PollTarget } from "../supervisor/poller.js";
+import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { setWarningSink } from "../warnings.js";
 

@@ -1,6 +1,6 @@
 import { physicalQueues } from "../admin/physical-queues.js";
 import { readQueueStatus, type QueueStatus } from "../admin/queue-status.js";
-import { sleep } from "../supervisor/backoff.js";
+import { sleep } from "../util/backoff.js";
 import { readDaemonLoad, type DaemonQueueLoad } from "./daemon-load.js";
 import { openCommandContext, table, type CommandContext, type CommandOptions } from "./context.js";
 

@@ -1,7 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_LIMITS } from "../limits.js";
 import { Delivery, type FinishedDelivery } from "./delivery.js";
-import type { PollTarget } from "./poller.js";
+import type { PollTarget } from "./target.js";
 import type { VisibilityKeeper } from "./visibility-keeper.js";
 
 /** How the scheduler is bounded and what it calls. */

@@ -4,12 +4,13 @@ import type { WorkerStartError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import { Acker } from "./acker.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../util/backoff.js";
 import { Dispatcher } from "./dispatcher.js";
 import { drain } from "./drain.js";
 import { SupervisorEmitter } from "./events.js";
 import type { HandlerPool } from "./pool.js";
-import { Poller, type PollerHealth, type PollTarget } from "./poller.js";
+import { Poller, type PollerHealth } from "./poller.js";
+import type { PollTarget } from "./target.js";
 import { Scheduler, type QueueLoad } from "./scheduler.js";
 import { VisibilityKeeper } from "./visibility-keeper.js";
 

@@ -8,7 +8,7 @@ import type { ReceiverOptions } from "../../src/registry/types.js";
 import type { Acker, AckTarget } from "../../src/supervisor/acker.js";
 import { Dispatcher } from "../../src/supervisor/dispatcher.js";
 import { SupervisorEmitter } from "../../src/supervisor/events.js";
-import type { PollTarget } from "../../src/supervisor/poller.js";
+import type { PollTarget } from "../../src/supervisor/target.js";
 import type { HandlerPool } from "../../src/supervisor/pool.js";
 import { Scheduler, type SchedulerOptions } from "../../src/supervisor/scheduler.js";
 import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";

@@ -8,13 +8,13 @@ import {
 import { validateWithSchema } from "../codecs/schema.js";
 import { errorSummary, MessageTooLargeError, SqsRequestError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { getRegistry } from "../registry/registry.js";
-import type { RegisteredQueue, SendAttributeValue, SendOptions } from "../registry/types.js";
-import { Batcher } from "../supervisor/batcher.js";
+import { createSqsClient } from "../sqs/client.js";
+import { QueueUrls } from "../sqs/queue-urls.js";
+import { currentSqsSettings, endpointLabel, settingsGeneration } from "../sqs/settings.js";
+import { Batcher } from "../util/batcher.js";
 import { warn } from "../warnings.js";
-import { createSqsClient } from "./client.js";
-import { QueueUrls } from "./queue-urls.js";
-import { currentSqsSettings, endpointLabel, settingsGeneration } from "./settings.js";
+import { getRegistry } from "./registry.js";
+import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
 
 /** Group id used for FIFO sends that name none. */
 export const DEFAULT_FIFO_GROUP_ID = "default";
