@@ -1,11 +1,11 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { RetryOptions } from "../config/types.js";
 import type { Logger } from "../logging.js";
-import type { Outcome } from "../protocol.js";
+import type { Outcome } from "../pool/protocol.js";
 import type { Acker, AckTarget } from "./acker.js";
 import type { Capacity } from "./capacity.js";
 import type { SupervisorEmitter } from "./events.js";
-import type { HandlerPool, RunningTask } from "./pool.js";
+import type { HandlerPool, RunningTask } from "../pool/pool.js";
 import type { PollTarget } from "./poller.js";
 import { fifoGroups, toWireMessage } from "./received.js";
 import { settle, type RunEnd } from "./settlement.js";

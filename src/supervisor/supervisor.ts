@@ -8,7 +8,7 @@ import { Backoff } from "./backoff.js";
 import { Capacity } from "./capacity.js";
 import { Dispatcher } from "./dispatcher.js";
 import { SupervisorEmitter } from "./events.js";
-import type { HandlerPool } from "./pool.js";
+import type { HandlerPool } from "../pool/pool.js";
 import { Poller, type PollerHealth, type PollTarget } from "./poller.js";
 
 /** Everything the supervisor runs with; the run command builds it. */

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import type { Message } from "@aws-sdk/client-sqs";
 import { describe, it } from "node:test";
-import type { Outcome } from "../../src/protocol.js";
+import type { Outcome } from "../../src/pool/protocol.js";
 import { receiver } from "../../src/registry/receiver.js";
 import { getRegistry } from "../../src/registry/registry.js";
 import type { Acker, AckTarget } from "../../src/supervisor/acker.js";
 import { Capacity } from "../../src/supervisor/capacity.js";
 import { Dispatcher } from "../../src/supervisor/dispatcher.js";
 import { SupervisorEmitter } from "../../src/supervisor/events.js";
-import type { HandlerPool } from "../../src/supervisor/pool.js";
+import type { HandlerPool } from "../../src/pool/pool.js";
 import { eventually } from "../helpers/eventually.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 
