@@ -125,4 +125,21 @@ describe("the handler pool", () => {
     await running.close();
     assert.ok(!log.records.some((record) => /did not finish their teardown hooks/.test(record.message)));
   });
+
+  it("loads the AWS SDK in a thread only when a handler first sends", async () => {
+    const url = await sqs.createQueue("sent");
+    const running = startPool(["sends"]);
+    await running.start();
+
+    assert.equal((await runOne(running, "sends", "stay", "m-stays")).kind, "ok");
+    const sendOutcome = await runOne(running, "sends", "send", "m-sends");
+    assert.equal(sendOutcome.kind, "ok", JSON.stringify(sendOutcome));
+
+    const events = ws.events();
+    const stays = events.find((event) => event.id === "m-stays");
+    const sends = events.find((event) => event.id === "m-sends");
+    assert.deepEqual([stays?.["sdkBefore"], stays?.["sdkAfter"]], [false, false], "a handler that does not send");
+    assert.deepEqual([sends?.["sdkBefore"], sends?.["sdkAfter"]], [false, true], "the first send loads it");
+    assert.deepEqual(await sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
+  });
 });
