@@ -44,11 +44,13 @@ const LAYERS = [
   {
     name: "pool",
     holds: "the worker-thread pool and the thread protocol; beside the supervisor, which uses it",
-    // src/protocol.ts and src/supervisor/pool.ts are moving into src/pool/; until then protocol.ts is listed
-    // here and pool.ts counts as the supervisor's.
-    paths: ["src/pool/", "src/protocol.ts"],
+    paths: ["src/pool/"],
   },
-  { name: "supervisor", holds: "pollers, capacity, dispatcher, acker: the daemon's core", paths: ["src/supervisor/"] },
+  {
+    name: "supervisor",
+    holds: "pollers, scheduler, dispatcher, acker, drain: the daemon's core",
+    paths: ["src/supervisor/"],
+  },
   { name: "http", holds: "the status, metrics and control server", paths: ["src/http/"] },
   { name: "commands", holds: "one function per CLI command", paths: ["src/commands/"] },
   { name: "entry points", holds: "the CLI's command table and the public API", paths: ["src/cli.ts", "src/index.ts"] },

@@ -8,10 +8,10 @@ import { Backoff } from "../util/backoff.js";
 import { Dispatcher } from "./dispatcher.js";
 import { drain } from "./drain.js";
 import { SupervisorEmitter } from "./events.js";
-import type { HandlerPool } from "./pool.js";
+import type { HandlerPool } from "../pool/pool.js";
 import { Poller, type PollerHealth } from "./poller.js";
-import type { PollTarget } from "./target.js";
 import { Scheduler, type QueueLoad } from "./scheduler.js";
+import type { PollTarget } from "./target.js";
 import { VisibilityKeeper } from "./visibility-keeper.js";
 
 /** Everything the supervisor runs with; the run command builds it. */
