@@ -152,6 +152,11 @@ export class Poller {
     this.#addLane(true);
   }
 
+  /** Whether a crash backoff holds receives back at `now`. */
+  holding(now = Date.now()): boolean {
+    return this.#holdUntil > now;
+  }
+
   /** Issues no receive for `ms` (after handler threads crashed on this queue's messages). */
   holdOff(ms: number): void {
     this.#holdUntil = Math.max(this.#holdUntil, Date.now() + ms);
