@@ -50,8 +50,11 @@ export interface SchedulerLedger {
   readonly gatherMs: number;
   /** Room under the global buffer ceiling (the primary lane always gets one). */
   globalRoom(primary: boolean): number;
-  /** Room under the message limit for this queue (queues short of budget take turns). */
-  budgetRoom(queue: ScheduledQueue): number;
+  /**
+   * Room under the message limit for this queue. Queues short of budget take turns: a refused primary lane
+   * (`waits`) joins the line; an extra lane only looks.
+   */
+  budgetRoom(queue: ScheduledQueue, waits: boolean): number;
   /** Counts a receive's size in (+1) or out (-1). */
   asked(size: number, primary: boolean, sign: 1 | -1): void;
   /** Turns a received message into a buffered delivery, counted. */
@@ -118,7 +121,13 @@ export class ScheduledQueue implements ReceiveRoom {
     const ownRoom = this.#prefetch - this.buffer.length - this.#asked;
     return Math.max(
       0,
-      Math.min(want, SQS_LIMITS.maxBatchEntries, ownRoom, scheduler.globalRoom(primary), scheduler.budgetRoom(this)),
+      Math.min(
+        want,
+        SQS_LIMITS.maxBatchEntries,
+        ownRoom,
+        scheduler.globalRoom(primary),
+        scheduler.budgetRoom(this, primary),
+      ),
     );
   }
 

@@ -214,14 +214,14 @@ export class Scheduler implements SchedulerLedger {
    * Without the line, a queue whose long poll came back empty would take the last of the budget again at
    * once, and another queue's messages would never be received.
    */
-  budgetRoom(queue: ScheduledQueue): number {
+  budgetRoom(queue: ScheduledQueue, waits: boolean): number {
     const limit = this.#options.messageLimit;
     if (limit === undefined) return Number.POSITIVE_INFINITY;
     const index = this.#budgetLine.indexOf(queue);
     const ahead = index === -1 ? this.#budgetLine.length : index;
     const room = limit - this.#processed - this.held - this.#asked - ahead;
     if (room <= 0) {
-      if (index === -1) this.#budgetLine.push(queue);
+      if (index === -1 && waits) this.#budgetLine.push(queue);
     } else if (index !== -1) {
       this.#budgetLine.splice(index, 1);
     }
