@@ -113,8 +113,9 @@ export class ScheduledQueue implements ReceiveRoom {
     this.weight = target.queue.options.weight ?? 1;
     const handler = target.queue.handler;
     this.#batchSize = handler?.kind === "batch" ? handler.batchSize : 1;
-    // A batch handler's buffer holds at least one batch, or its batches could never be full.
-    this.#prefetch = Math.max(prefetch, this.#batchSize);
+    // A batch handler's buffer holds at least one batch, or its batches could never be full. With a visibility
+    // timeout of 0 nothing can be kept hidden: a buffered message would be received again, so hold just one.
+    this.#prefetch = target.visibilityTimeoutSeconds === 0 ? 1 : Math.max(prefetch, this.#batchSize);
   }
 
   get buffered(): number {

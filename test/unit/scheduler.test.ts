@@ -33,6 +33,8 @@ function harness(options: {
   scheduler?: Partial<Omit<SchedulerOptions, "keeper" | "start" | "release">>;
   /** This queue gets a batch handler of 10. */
   batch?: string;
+  /** Extensions (visibility changes other than 0) fail. */
+  extendFails?: boolean;
 }) {
   getRegistry().clear();
   const log: string[] = [];
@@ -67,7 +69,7 @@ function harness(options: {
     delete: async (target: AckTarget) => (log.push(`delete ${target.messageId}`), true),
     changeVisibility: async (target: AckTarget, seconds: number) => (
       log.push(`${seconds === 0 ? "release" : "extend"} ${target.messageId}`),
-      true
+      seconds === 0 || !options.extendFails
     ),
   } as unknown as Acker;
   const { logger } = memoryLogger();
@@ -156,6 +158,22 @@ describe("Scheduler: FIFO", () => {
     const extendedWhileWaiting = log.indexOf("extend A2");
     assert.ok(extendedWhileWaiting >= 0, `A2's visibility was extended: ${log.join(", ")}`);
     assert.ok(extendedWhileWaiting < log.indexOf("start A2"), `before A2 started: ${log.join(", ")}`);
+  });
+
+  it("drops a buffered message whose visibility could not be kept, so that it never runs twice", async () => {
+    const { scheduler, of, receive, releaseRuns } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      visibilityTimeoutSeconds: 1,
+      extendFails: true,
+      scheduler: { maxInFlight: 1 },
+    });
+    receive(0, "m1", "m2");
+    // At half its timeout m2's extension fails: SQS will deliver it again, so this copy must not run.
+    await eventually(() => scheduler.buffered === 0, { timeoutMs: 10_000 });
+    releaseRuns();
+    await eventually(() => scheduler.held === 0);
+    assert.deepEqual(of("start"), ["m1"]);
   });
 
   it("holds a full buffer in group order while every slot is busy", async () => {
