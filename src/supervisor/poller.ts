@@ -152,9 +152,12 @@ export class Poller {
     this.#addLane(true);
   }
 
-  /** Whether a crash backoff holds receives back at `now`. */
+  /**
+   * Whether the poller holds receives back on purpose at `now`: a crash backoff, an idle backoff, or a wait
+   * for buffer room or message-limit budget.
+   */
   holding(now = Date.now()): boolean {
-    return this.#holdUntil > now;
+    return this.#holdUntil > now || this.#waits > 0;
   }
 
   /** Issues no receive for `ms` (after handler threads crashed on this queue's messages). */

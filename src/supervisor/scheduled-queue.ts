@@ -6,6 +6,7 @@ import type { PollTarget } from "./target.js";
 /** One queue's share of the scheduler, as status pages and the watchdog read it. */
 export interface QueueLoad {
   readonly queue: string;
+  readonly fifo: boolean;
   readonly buffered: number;
   readonly running: number;
   /** Since when (epoch ms) a startable message has waited while a slot was free; undefined when none has. */
@@ -300,6 +301,7 @@ export class ScheduledQueue implements ReceiveRoom {
     }
     return {
       queue: this.target.fullName,
+      fifo: this.target.queue.fifo,
       buffered: this.buffer.length,
       running: this.#running,
       starvedSince: this.#starvedSince,
