@@ -147,6 +147,7 @@ export class CachedQueueStatus {
   readonly #ttlMs: number;
   #cached: { asOf: Date; queues: Promise<QueueStatus[]> } | undefined;
   #lastGood: QueueStatusSnapshot | undefined;
+  #visibleIndex: { snapshot: QueueStatusSnapshot; byName: Map<string, number> } | undefined;
 
   constructor(read: () => Promise<QueueStatus[]>, ttlMs: number) {
     this.#read = read;
@@ -172,9 +173,18 @@ export class CachedQueueStatus {
     return { asOf: this.#cached.asOf, queues: await this.#cached.queues };
   }
 
-  /** The last status read successfully, without reading SQS. */
-  get lastGood(): QueueStatusSnapshot | undefined {
-    return this.#lastGood;
+  /**
+   * A queue's visible count in the last good read, and when that was read (epoch ms), without reading SQS.
+   * A map look-up: the daemon's stall check asks for every queue every second.
+   */
+  visible(name: string): { count: number; asOf: number } | undefined {
+    const snapshot = this.#lastGood;
+    if (!snapshot) return undefined;
+    if (this.#visibleIndex?.snapshot !== snapshot) {
+      this.#visibleIndex = { snapshot, byName: new Map(snapshot.queues.map((queue) => [queue.name, queue.visible])) };
+    }
+    const count = this.#visibleIndex.byName.get(name);
+    return count === undefined ? undefined : { count, asOf: snapshot.asOf.getTime() };
   }
 
   /**

@@ -118,11 +118,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       pool,
       logger,
       messageLimit: options.messageLimit,
-      visibleMessages: (fullName) => {
-        const snapshot = status?.lastGood;
-        const queue = snapshot?.queues.find((candidate) => candidate.name === fullName);
-        return queue && snapshot ? { count: queue.visible, asOf: snapshot.asOf.getTime() } : undefined;
-      },
+      visibleMessages: (fullName) => status?.visible(fullName),
     });
     // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
     pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));

@@ -87,6 +87,8 @@ export class Supervisor {
   readonly #scheduler: Scheduler;
   readonly #dispatcher: Dispatcher;
   readonly #pollers: Poller[];
+  /** Each poller by its queue's full name: the watchdog looks a thousand of them up every second. */
+  readonly #pollerOf: ReadonlyMap<string, Poller>;
   #state: SupervisorHealth["state"] = "starting";
   readonly #crashBackoffs = new Map<string, Backoff>();
   #watchdog: NodeJS.Timeout | undefined;
@@ -139,6 +141,7 @@ export class Supervisor {
           maxLanes: maxLanes(config.pool.prefetch),
         }),
     );
+    this.#pollerOf = new Map(this.#pollers.map((poller) => [poller.target.fullName, poller]));
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     this.events.on("settled", (queue, outcome, _durationMs, phase) => this.#watchCrashes(queue, outcome, phase));
   }
@@ -160,7 +163,7 @@ export class Supervisor {
     if (outcome !== "failed" || phase !== "crash") return;
     if (!backoff) this.#crashBackoffs.set(queue, (backoff = new Backoff(CRASH_BACKOFF)));
     const holdMs = backoff.next();
-    for (const poller of this.#pollers) if (poller.target.fullName === queue) poller.holdOff(holdMs);
+    this.#pollerOf.get(queue)?.holdOff(holdMs);
     this.#options.logger.warn("a handler crashed its thread; holding this queue back", {
       queue,
       crashes: backoff.attempt,
@@ -256,7 +259,7 @@ export class Supervisor {
       slotFree: this.#scheduler.running < config.pool.maxInFlight,
       startedAt: this.#startedAt,
       visible: (load) => this.#visibleSince(load, visibleMessages?.(load.queue)),
-      holding: (queue) => this.#pollers.some((poller) => poller.target.fullName === queue && poller.holding(now)),
+      holding: (queue) => this.#pollerOf.get(queue)?.holding(now) ?? false,
     });
   }
 

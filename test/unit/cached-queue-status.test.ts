@@ -26,6 +26,17 @@ describe("CachedQueueStatus", () => {
     assert.equal(reads, 2, "a fresh read once the TTL has passed");
   });
 
+  it("answers a queue's visible count from the last good read without reading SQS", async () => {
+    let reads = 0;
+    const cache = new CachedQueueStatus(async () => ((reads += 1), status), 30_000);
+    assert.equal(cache.visible("q"), undefined, "nothing read yet, and asking does not read");
+    assert.equal(reads, 0);
+    const { asOf } = await cache.get();
+    assert.deepEqual(cache.visible("q"), { count: 1, asOf: asOf.getTime() });
+    assert.equal(cache.visible("other"), undefined);
+    assert.equal(reads, 1);
+  });
+
   it("does not cache a failed read", async () => {
     let reads = 0;
     const cache = new CachedQueueStatus(async () => {
