@@ -1,0 +1,73 @@
+/**
+ * CPU-bound: every message costs its handler a 5 ms synchronous busy loop, so one core runs at most 200 msg/s.
+ * sqsd runs one task per thread (a second task on a busy thread would only queue behind the first), with 2
+ * threads and then with 1; sqs-consumer runs its handlers on its one thread, as it must.
+ *
+ * Targets: sqsd with 2 threads ≥ 1.7× sqsd with 1; ≥ 0.75 of what the CPU allows (200 msg/s per thread, up to
+ * the cores there are); ≤ 0.25 SQS requests per message.
+ */
+import { availableParallelism } from "node:os";
+import { measureDrain, startPeer, startSqsd, type DrainResult, type QueueRef } from "../lib.js";
+import { drainRate as rate, ratio, whole, type Row, type Scenario } from "../report.js";
+
+const SPIN_MS = 5;
+const PER_CORE = 1000 / SPIN_MS;
+
+export const cpuBound: Scenario = {
+  name: "cpu-bound",
+  async run({ server, quick, log }) {
+    const messages = quick ? 600 : 2_000;
+    const limitMs = quick ? 15_000 : 30_000;
+    const work = `spin:${SPIN_MS}`;
+    const { endpoint } = server;
+    const sqsd = (threads: number) => (queue: QueueRef) =>
+      startSqsd(endpoint, { queues: [queue.name], work, config: { pool: { threads, tasksPerThread: 1 } } });
+    const consumers = {
+      twoThreads: sqsd(2),
+      oneThread: sqsd(1),
+      message: (queue: QueueRef) =>
+        startPeer("sqs-consumer", { endpoint, queueUrls: [queue.url], work, mode: "message" }),
+      batch: (queue: QueueRef) => startPeer("sqs-consumer", { endpoint, queueUrls: [queue.url], work, mode: "batch" }),
+    };
+    const results = {} as Record<keyof typeof consumers, DrainResult>;
+    for (const [name, start] of Object.entries(consumers) as [keyof typeof consumers, typeof consumers.message][]) {
+      results[name] = await measureDrain(server, { queue: `cpu-${name}`, messages, limitMs, start });
+      log(`${name}: ${whole(results[name].rate)} msg/s, ${results[name].requestsPerMessage.toFixed(3)} requests/msg`);
+    }
+    const { twoThreads, oneThread, message, batch } = results;
+    const allowed = Math.min(2, availableParallelism()) * PER_CORE;
+    return [
+      {
+        measure: `msg/s, sqsd 2 threads ÷ 1 thread (${SPIN_MS} ms busy handler)`,
+        value: ratio(twoThreads.rate, oneThread.rate),
+        detail: `${rate(twoThreads)} vs ${rate(oneThread)} msg/s`,
+        target: "≥ 1.7×",
+        met: twoThreads.rate / oneThread.rate >= 1.7,
+      },
+      {
+        measure: "share of what the CPU allows, sqsd 2 threads",
+        value: (twoThreads.rate / allowed).toFixed(2),
+        detail: `${rate(twoThreads)} of ${allowed} msg/s; 1 thread: ${(oneThread.rate / PER_CORE).toFixed(2)} of ${PER_CORE}`,
+        target: "≥ 0.75",
+        met: twoThreads.rate / allowed >= 0.75,
+      },
+      {
+        measure: "SQS requests per message, sqsd 2 threads",
+        value: twoThreads.requestsPerMessage.toFixed(3),
+        detail: `1 thread ${oneThread.requestsPerMessage.toFixed(3)}; sqs-consumer ${message.requestsPerMessage.toFixed(3)} / ${batch.requestsPerMessage.toFixed(3)}`,
+        target: "≤ 0.25",
+        met: twoThreads.requestsPerMessage <= 0.25,
+      },
+      {
+        measure: "msg/s, sqsd 2 threads ÷ sqs-consumer handleMessage",
+        value: ratio(twoThreads.rate, message.rate),
+        detail: `${rate(twoThreads)} vs ${rate(message)} msg/s (sqs-consumer: ${(message.rate / PER_CORE).toFixed(2)} of one core's ${PER_CORE})`,
+      },
+      {
+        measure: "msg/s, sqsd 2 threads ÷ sqs-consumer handleMessageBatch",
+        value: ratio(twoThreads.rate, batch.rate),
+        detail: `${rate(twoThreads)} vs ${rate(batch)} msg/s`,
+      },
+    ] satisfies Row[];
+  },
+};

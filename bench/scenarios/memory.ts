@@ -1,0 +1,121 @@
+/**
+ * Memory under a deep backlog: 100,000 messages queued, then sqsd with 2 threads × 8 tasks and a 50 ms
+ * handler (slow enough that the backlog stays deep all run, fast enough that some 19,000 messages pass
+ * through the daemon in a minute, so a per-message leak would show) for 60 s. Every second it samples the
+ * process's RSS and, from /metrics, how many messages are held and the limit they are held to.
+ *
+ * Targets: RSS flat (least-squares slope after a 10 s warm-up ≤ 5 MB a minute, about 2% of the budget of
+ * 250 MB); messages held never above `sqsd_max_in_flight`; messages buffered (received, not yet running)
+ * within their bound, where the daemon reports them.
+ */
+import { createQueues, fillQueue, processRssMb, sleep, startSqsd } from "../lib.js";
+import { whole, type Row, type Scenario } from "../report.js";
+
+const WARM_UP_S = 10;
+
+interface Sample {
+  readonly second: number;
+  readonly rssMb: number;
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  /** Undefined when this sqsd has no `sqsd_messages_buffered` metric. */
+  readonly buffered: number | undefined;
+  readonly processed: number;
+}
+
+export const memory: Scenario = {
+  name: "memory",
+  async run({ server, quick, log }) {
+    const messages = quick ? 20_000 : 100_000;
+    const seconds = quick ? 20 : 60;
+    const queue = "memory-backlog";
+    const [url] = await createQueues(server.client, [queue]);
+    const filling = performance.now();
+    await fillQueue(server.client, url!, messages);
+    log(
+      `queued ${whole(messages)} in ${((performance.now() - filling) / 1000).toFixed(1)} s; sampling for ${seconds} s`,
+    );
+    const daemon = await startSqsd(server.endpoint, {
+      queues: [queue],
+      work: "sleep:50",
+      config: { pool: { threads: 2, tasksPerThread: 8 }, http: { port: 0 } },
+    });
+    const samples: Sample[] = [];
+    try {
+      const started = performance.now();
+      for (let second = 1; second <= seconds; second += 1) {
+        await sleep(started + second * 1_000 - performance.now());
+        samples.push({ second, rssMb: processRssMb(daemon.pid), ...(await readMetrics(daemon.httpUrl!)) });
+      }
+    } finally {
+      await daemon.stop();
+    }
+
+    const rss = samples.map((sample) => sample.rssMb);
+    const slope = slopePerMinute(samples.filter((sample) => sample.second > WARM_UP_S));
+    const maxHeld = Math.max(...samples.map((sample) => sample.inFlight));
+    const limit = Math.min(...samples.map((sample) => sample.maxInFlight));
+    const buffered = samples.map((sample) => sample.buffered).filter((value) => value !== undefined);
+    const processed = samples.at(-1)?.processed ?? 0;
+    log(`RSS ${rss.map((value) => value.toFixed(0)).join(" ")} MB; held at most ${maxHeld} of ${limit}`);
+    return [
+      {
+        measure: `RSS slope over ${seconds} s, ${whole(messages)} queued`,
+        value: `${slope >= 0 ? "+" : ""}${slope.toFixed(1)} MB/min`,
+        detail:
+          `first ${whole(rss[0]!)}, last ${whole(rss.at(-1)!)}, max ${whole(Math.max(...rss))} MB; ` +
+          `${whole(processed)} processed (50 ms handler, 2 threads × 8)`,
+        target: "≤ 5 MB/min",
+        met: slope <= 5,
+      },
+      {
+        measure: "messages held (sqsd_messages_in_flight), sampled every second",
+        value: `max ${maxHeld}`,
+        detail: `limit sqsd_max_in_flight = ${limit}`,
+        target: `≤ ${limit}`,
+        met: maxHeld <= limit,
+      },
+      buffered.length > 0
+        ? {
+            measure: "messages buffered (sqsd_messages_buffered)",
+            value: `max ${Math.max(...buffered)}`,
+          }
+        : {
+            measure: "messages buffered",
+            value: "not reported",
+            detail: "this sqsd has no sqsd_messages_buffered metric; only messages held are checked",
+          },
+    ] satisfies Row[];
+  },
+};
+
+async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rssMb">> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  // A metric's value summed over its label sets; undefined when the daemon does not export it at all.
+  const sum = (name: string): number | undefined => {
+    const values = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].map((match) =>
+      Number(match[1]),
+    );
+    return text.includes(`# TYPE ${name} `) ? values.reduce((total, value) => total + value, 0) : undefined;
+  };
+  return {
+    inFlight: sum("sqsd_messages_in_flight") ?? 0,
+    maxInFlight: sum("sqsd_max_in_flight") ?? 0,
+    buffered: sum("sqsd_messages_buffered"),
+    processed: sum("sqsd_messages_succeeded_total") ?? 0,
+  };
+}
+
+/** Least-squares slope of RSS against time, in MB a minute. */
+function slopePerMinute(samples: readonly Sample[]): number {
+  const n = samples.length;
+  const meanX = samples.reduce((total, sample) => total + sample.second, 0) / n;
+  const meanY = samples.reduce((total, sample) => total + sample.rssMb, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (const sample of samples) {
+    covariance += (sample.second - meanX) * (sample.rssMb - meanY);
+    variance += (sample.second - meanX) ** 2;
+  }
+  return (covariance / variance) * 60;
+}
