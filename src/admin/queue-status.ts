@@ -167,6 +167,11 @@ export class CachedQueueStatus {
     return { asOf: this.#cached.asOf, queues: await this.#cached.queues };
   }
 
+  /** The last status read successfully, without reading SQS. */
+  get lastGood(): QueueStatusSnapshot | undefined {
+    return this.#lastGood;
+  }
+
   /**
    * For scrapes: the status if it can be had within `waitMs`, else the last good read (older than the TTL, as
    * its `asOf` says), else undefined. Never throws: a metrics scrape must not fail, nor outlast the scraper's

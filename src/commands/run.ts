@@ -18,7 +18,7 @@ import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { configureSqs, endpointLabel } from "../sqs/settings.js";
 import { HandlerPool } from "../supervisor/pool.js";
 import type { PollTarget } from "../supervisor/poller.js";
-import { Supervisor } from "../supervisor/supervisor.js";
+import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { setWarningSink } from "../warnings.js";
 
 /** Options of `sqsd run`, already parsed. */
@@ -36,6 +36,9 @@ export interface RunOptions {
   /** Called once every poller is running, with the embedded server's endpoint if one was started. */
   readonly onReady?: ((info: { endpoint: string | undefined }) => void) | undefined;
 }
+
+/** Sockets for deletes, visibility changes, sends and status reads, beyond one per running message. */
+const ACK_SOCKETS = 64;
 
 /** Extra seconds over the long-poll wait before an unanswered request counts as dead. */
 const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
@@ -61,18 +64,25 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const receiverModules = await findReceiverModules(config.receivers, config.configPath);
     await importReceiverModules(receiverModules);
     const selected = selectQueues(getRegistry().list(), options.queues ?? []);
+    const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
+    // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
     const client = createSqsClient(settings, {
-      maxSockets: Math.max(64, config.pool.maxInFlight * 2),
-      requestTimeoutMs: (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000,
+      maxSockets: ACK_SOCKETS + config.pool.maxInFlight,
+      requestTimeoutMs,
       maxAttempts: 2,
     });
     cleanup.push(async () => client.destroy());
     // One URL cache for start-up, the redrive check and the status page: each queue is looked up once.
     const urls = new QueueUrls(client, { createQueues: config.createQueues, endpointLabel: endpointLabel(settings) });
     const targets = await resolveTargets(selected, options.suffixes, config, urls);
+    // One socket per receive that can wait at once: every queue's lanes. A long poll holds its socket for up to
+    // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
+    const receiveSockets = targets.length * maxLanes(config.pool.prefetch);
+    const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
+    cleanup.push(async () => receiveClient.destroy());
     for (const queue of selected) {
       if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
-        // Every message of a batch holds an in-flight slot, so batches can never be fuller than that.
+        // Every message of a running batch holds a slot, so batches can never be fuller than that.
         logger.warn(`batches of "${queue.name}" hold at most pool.maxInFlight messages`, {
           batchSize: queue.handler.batchSize,
           maxInFlight: config.pool.maxInFlight,
@@ -93,17 +103,32 @@ export async function runCommand(options: RunOptions): Promise<number> {
     cleanup.push(() => pool.close());
     await pool.start();
     await warnAboutMissingRedrive(targets, client, urls, logger);
+    const status = config.http ? queueStatusCache(config.http, client, urls, targets) : undefined;
     const supervisor: Supervisor = new Supervisor({
       config,
       targets,
       client,
+      receiveClient,
       pool,
       logger,
       messageLimit: options.messageLimit,
+      visibleMessages: (fullName) => {
+        const snapshot = status?.lastGood;
+        const queue = snapshot?.queues.find((candidate) => candidate.name === fullName);
+        return queue && snapshot ? { count: queue.visible, asOf: snapshot.asOf.getTime() } : undefined;
+      },
     });
     void pool.whenBroken().then((error) => supervisor.fail(error));
-    if (config.http) {
-      const operations = startOperationsServer(config, config.http, { supervisor, pool, client, urls, logger });
+    if (config.http && status) {
+      const metrics = new Metrics({ supervisor, pool, clients: [client, receiveClient], status });
+      const operations = new OperationsServer({
+        http: config.http,
+        supervisor,
+        metrics,
+        status,
+        logger,
+        stallSeconds: config.stallSeconds,
+      });
       cleanup.push(() => operations.stop());
       await operations.start();
     }
@@ -113,6 +138,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
         threads: config.pool.threads,
         tasksPerThread: config.pool.tasksPerThread,
         maxInFlight: config.pool.maxInFlight,
+        prefetch: config.pool.prefetch,
+        maxBuffered: config.pool.maxBuffered,
+        receiveSockets,
       });
       options.onReady?.({ endpoint: server?.endpoint });
     });
@@ -189,17 +217,15 @@ async function warnAboutMissingRedrive(
   );
 }
 
-/** The HTTP endpoint, with metrics and a queue-status cache over the consumed queues and their DLQs. */
-function startOperationsServer(
-  { stallSeconds }: ResolvedConfig,
+/** Queue counts for the status page, metrics and the stall check: the consumed queues and their DLQs. */
+function queueStatusCache(
   http: NonNullable<ResolvedConfig["http"]>,
-  parts: { supervisor: Supervisor; pool: HandlerPool; client: SQSClient; urls: QueueUrls; logger: Logger },
-): OperationsServer {
-  const { supervisor, pool, client, urls, logger } = parts;
-  const names = supervisor.targets.map((target) => target.fullName);
-  const status = new CachedQueueStatus(() => readQueueStatus(client, urls, names), http.statusCacheSeconds * 1000);
-  const metrics = new Metrics({ supervisor, pool, client, status });
-  return new OperationsServer({ http, supervisor, metrics, status, logger, stallSeconds });
+  client: SQSClient,
+  urls: QueueUrls,
+  targets: readonly PollTarget[],
+): CachedQueueStatus {
+  const names = targets.map((target) => target.fullName);
+  return new CachedQueueStatus(() => readQueueStatus(client, urls, names), http.statusCacheSeconds * 1000);
 }
 
 /** The queues to consume: those named on the command line, or every queue with a handler. */

@@ -15,7 +15,7 @@ export const CONFIG_DEFAULTS = {
     /** Bounds used when `idleBackoff` is enabled with some bounds left out. */
     idleBackoff: { initialMs: 5_000, maxMs: 60_000 },
   },
-  pool: { tasksPerThread: 1 },
+  pool: { tasksPerThread: 1, prefetch: 10, minMaxBuffered: 100 },
   drainTimeoutMs: 30_000,
   stallSeconds: 60,
   http: { host: "127.0.0.1", statusCacheSeconds: 30 },
@@ -48,7 +48,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
   const capacity = threads * tasksPerThread;
   const maxInFlight = config.pool?.maxInFlight ?? capacity;
   if (maxInFlight > capacity) {
-    // More would sit in a local buffer while their visibility timeout runs, which sqsd never does.
+    // maxInFlight counts messages running at once, and the pool cannot run more than its capacity.
     problems.push({
       path: "pool.maxInFlight",
       rule: `must be at most threads × tasksPerThread (${capacity})`,
@@ -101,7 +101,14 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       deadLetter: defaults.deadLetter ?? false,
       retry: defaults.retry ?? false,
     },
-    pool: { threads, tasksPerThread, maxInFlight, maxHeapMb: config.pool?.maxHeapMb },
+    pool: {
+      threads,
+      tasksPerThread,
+      maxInFlight,
+      prefetch: config.pool?.prefetch ?? CONFIG_DEFAULTS.pool.prefetch,
+      maxBuffered: config.pool?.maxBuffered ?? Math.max(CONFIG_DEFAULTS.pool.minMaxBuffered, 2 * maxInFlight),
+      maxHeapMb: config.pool?.maxHeapMb,
+    },
     drainTimeoutMs: config.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs,
     stallSeconds: config.stallSeconds ?? CONFIG_DEFAULTS.stallSeconds,
     createQueues: config.createQueues ?? embedded,

@@ -102,6 +102,8 @@ export const configSchema = z.strictObject(
         threads: integer(1, 256).optional(),
         tasksPerThread: integer(1, 1_000).optional(),
         maxInFlight: integer(1, 100_000).optional(),
+        prefetch: integer(1, 10_000).optional(),
+        maxBuffered: integer(1, 1_000_000).optional(),
         maxHeapMb: integer(16, 65_536).optional(),
       })
       .optional(),
@@ -150,6 +152,7 @@ export const receiverOptionsSchema = z.strictObject(
     deleteOnStart: boolean.optional(),
     suffixes: z.array(namePart, { error: "must be a list of strings" }).optional(),
     concurrency: integer(1, 100_000).optional(),
+    weight: integer(1, 1_000).optional(),
     onError: z.enum(["retry", "delete"], { error: 'must be "retry" or "delete"' }).optional(),
     codec: codec.optional(),
     schema: standardSchema.optional(),

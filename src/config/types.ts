@@ -113,8 +113,20 @@ export interface SqsdConfig {
     readonly threads?: number;
     /** Handlers one thread runs concurrently; raise it for handlers that mostly wait on I/O. @defaultValue `1` */
     readonly tasksPerThread?: number;
-    /** Messages held at once (received and not yet done); at most threads × tasksPerThread. @defaultValue threads × tasksPerThread */
+    /** Messages running at once, across all queues; at most threads × tasksPerThread. @defaultValue threads × tasksPerThread */
     readonly maxInFlight?: number;
+    /**
+     * Messages each queue keeps received ahead, beyond those running, so that a freed slot starts work without
+     * a round trip to SQS. Their visibility is kept while they wait, and a drain or pause gives them back at
+     * once. A batch handler's queue keeps at least one batch. @defaultValue `10`
+     */
+    readonly prefetch?: number;
+    /**
+     * Ceiling on buffered messages across all queues, so that memory stays bounded whatever the number of
+     * queues: beyond it receives ask for one message each (every queue keeps listening), so at most
+     * `maxBuffered` plus one per queue are ever buffered. @defaultValue `max(100, 2 × maxInFlight)`
+     */
+    readonly maxBuffered?: number;
     /**
      * Heap limit of each worker thread in MiB: a handler that exceeds it loses its thread (and its message is
      * retried) instead of the daemon. @defaultValue Node's default
@@ -170,6 +182,8 @@ export interface ResolvedConfig {
     readonly threads: number;
     readonly tasksPerThread: number;
     readonly maxInFlight: number;
+    readonly prefetch: number;
+    readonly maxBuffered: number;
     readonly maxHeapMb: number | undefined;
   };
   readonly drainTimeoutMs: number;

@@ -14,7 +14,8 @@ const STATUS_WAIT_MS = 2_000;
 export interface MetricsSources {
   readonly supervisor: Supervisor;
   readonly pool: HandlerPool;
-  readonly client: SQSClient;
+  /** Every SQS client the daemon sends with: their requests are counted. */
+  readonly clients: readonly SQSClient[];
   /** Queue depths, cached so that scrapes cannot run up the SQS bill. */
   readonly status: CachedQueueStatus;
 }
@@ -29,7 +30,7 @@ export class Metrics {
   readonly registry = new Registry();
 
   constructor(sources: MetricsSources) {
-    const { supervisor, pool, client, status } = sources;
+    const { supervisor, pool, clients, status } = sources;
     const registers = [this.registry];
     const received = new Counter({
       name: "sqsd_messages_received_total",
@@ -107,10 +108,20 @@ export class Metrics {
 
     new Gauge({
       name: "sqsd_messages_in_flight",
-      help: "Messages held now: received and not yet done.",
+      help: "Messages running now (each holds a pool slot).",
       registers,
       collect() {
         this.set(supervisor.health().inFlight);
+      },
+    });
+    new Gauge({
+      name: "sqsd_messages_buffered",
+      help: "Messages received ahead and waiting for a pool slot, per queue (their visibility is kept).",
+      labelNames: ["queue"],
+      registers,
+      collect() {
+        this.reset();
+        for (const load of supervisor.health().queues) this.set({ queue: load.queue }, load.buffered);
       },
     });
     new Gauge({
@@ -166,13 +177,15 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: "sqsd_" });
 
     // Counted below the SDK's retry step, so every attempt counts: that is what SQS bills.
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        requests.inc({ action: (context.commandName ?? "unknown").replace(/Command$/, "") });
-        return next(args);
-      },
-      { step: "finalizeRequest", priority: "low", name: "sqsdRequestCounter" },
-    );
+    for (const client of clients) {
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          requests.inc({ action: (context.commandName ?? "unknown").replace(/Command$/, "") });
+          return next(args);
+        },
+        { step: "finalizeRequest", priority: "low", name: "sqsdRequestCounter" },
+      );
+    }
   }
 
   /** The exposition text, and its content type. */

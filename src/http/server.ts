@@ -124,19 +124,24 @@ export class OperationsServer {
     sendJson(response, 200, { asOf: asOf.toISOString(), supervisor: this.#options.supervisor.health(), queues });
   }
 
-  /** Liveness: every running poller has made progress within its long-poll wait plus `stallSeconds`. */
+  /**
+   * Liveness: every running poller has made progress within its long-poll wait plus `stallSeconds`, and no
+   * queue has had work and a free slot for longer than `stallSeconds` without starting any.
+   */
   #health(response: ServerResponse): void {
     const health = this.#options.supervisor.health();
     const limitMs = this.#options.stallSeconds * 1000;
     const stalled = health.pollers.filter((poller) => poller.silentMs > limitMs);
-    sendJson(response, stalled.length === 0 ? 200 : 503, {
-      healthy: stalled.length === 0,
+    const healthy = stalled.length === 0 && health.starved.length === 0;
+    sendJson(response, healthy ? 200 : 503, {
+      healthy,
       state: health.state,
       stalled: stalled.map((poller) => ({
         queue: poller.queue,
         silentMs: poller.silentMs,
         lastPollAt: poller.lastPollAt,
       })),
+      starved: health.starved,
     });
   }
 

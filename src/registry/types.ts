@@ -23,6 +23,12 @@ export interface ReceiverOptions<T = unknown, TSend = T> {
   /** Most messages of this queue (all suffixes together) running at once. @defaultValue the pool's capacity */
   readonly concurrency?: number;
   /**
+   * This queue's share of free pool slots while several queues have messages waiting (1..1000): a queue with
+   * weight 3 starts three messages for each one of a queue with weight 1. Each suffixed variant has this
+   * weight. @defaultValue `1`
+   */
+  readonly weight?: number;
+  /**
    * `"retry"` leaves a failed message for redelivery after its visibility timeout (a redrive policy ends the
    * retries). `"delete"` deletes it, as django-sqs did: the message is lost. @defaultValue `"retry"`
    */

@@ -5,8 +5,8 @@ import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { RegisteredQueue } from "../registry/types.js";
 import { Backoff, sleep } from "./backoff.js";
-import type { Capacity } from "./capacity.js";
 import type { SupervisorEmitter } from "./events.js";
+import type { ReceiveRoom } from "./scheduler.js";
 
 /** One physical queue the daemon consumes: a registered queue under one suffix. */
 export interface PollTarget {
@@ -20,19 +20,17 @@ export interface PollTarget {
 /** What a poller needs from the daemon. */
 export interface PollerOptions {
   readonly target: PollTarget;
+  /** The client for receives: its sockets are sized for one long poll per lane of every queue. */
   readonly client: SQSClient;
-  readonly capacity: Capacity;
+  /** This queue's side of the scheduler: how much to receive, and where received messages go. */
+  readonly room: ReceiveRoom;
   readonly logger: Logger;
   readonly events?: SupervisorEmitter;
   readonly waitTimeSeconds: number;
   readonly errorBackoff: ResolvedBackoff;
   readonly idleBackoff: ResolvedBackoff | false;
-  /** Concurrent receives at most; more only help while the queue has a backlog and slots are free. */
+  /** Concurrent receives at most; more than one only while the queue has a backlog and buffer room. */
   readonly maxLanes: number;
-  /** Takes ownership of received messages; their capacity slots are already reserved. */
-  readonly onMessages: (target: PollTarget, messages: readonly Message[]) => void;
-  /** Gives back messages a receive brought after receiving stopped; their slots are already returned. */
-  readonly onStrayMessages: (target: PollTarget, messages: readonly Message[]) => void;
 }
 
 /** A poller's state, for health checks and status pages. */
@@ -44,7 +42,7 @@ export interface PollerHealth {
   readonly receivesUnderWay: number;
   /**
    * How long the poller has gone without progress beyond its long-poll wait, in ms: 0 while it makes progress
-   * or waits on purpose (for free capacity, in an idle pause, paused). A hung connection or a run of failed
+   * or waits on purpose (for buffer room, in an idle pause, paused). A hung connection or a run of failed
    * receives makes it grow.
    */
   readonly silentMs: number;
@@ -57,8 +55,11 @@ export interface PollerHealth {
 const AUTH_BACKOFF = { initialMs: 30_000, maxMs: 300_000 } as const;
 
 /**
- * Long-polls one queue. It reserves capacity before each receive and asks SQS for at most that many messages.
- * While the queue has a backlog it runs several receives at once ("lanes"), up to what capacity can feed.
+ * Long-polls one queue. One receive is always waiting on SQS (the primary lane), whether or not a pool slot
+ * is free: received messages wait in the scheduler's bounded buffer. The poller stops only while the queue's
+ * own buffer is full (its messages are waiting for slots, so it is not starved), at the message limit, when
+ * paused, or in a backoff. While the queue has a backlog it runs more receives at once ("lanes"), as far as
+ * the buffer has room for full batches.
  * Errors back off exponentially with jitter; an optional idle backoff spaces out empty polls, and
  * {@link Poller.wake} cuts it short. {@link Poller.pause} and {@link Poller.resume} stop and restart
  * fetching; messages already received are processed either way.
@@ -70,14 +71,13 @@ const AUTH_BACKOFF = { initialMs: 30_000, maxMs: 300_000 } as const;
  */
 export class Poller {
   readonly #options: PollerOptions;
-  readonly #key: string;
   readonly #errorBackoff: Backoff;
   readonly #authBackoff = new Backoff(AUTH_BACKOFF);
   readonly #idleBackoff: Backoff | undefined;
   /** No receive before this time (epoch ms): set after handler-thread crashes. */
   #holdUntil = 0;
   #restarts = 0;
-  /** Aborted on pause or stop: capacity waits and sleeps end; receives under way finish. */
+  /** Aborted on pause or stop: room waits and sleeps end; receives under way finish. */
   #fetching = new AbortController();
   #stopping = false;
   readonly #lanes = new Set<Promise<void>>();
@@ -86,10 +86,9 @@ export class Poller {
   #receiveCount = 0;
   #started = false;
   /**
-   * Slots to ask for next. A long poll holds its slots for up to 20 s, so a poller asks for what its last
-   * receive suggests it can use: 1 at start and after an empty receive, as many as it got after a partial
-   * one, and double after a full one (up to the batch maximum). Idle and sporadic queues then hold a slot or
-   * two each while they wait, never the whole pool.
+   * Messages to ask for next: 1 at start and after an empty receive, as many as came after a partial one,
+   * double after a full one (up to 10). A waiting long poll reserves its size against the global buffer
+   * ceiling, so idle queues reserve nothing beyond their one listening message, and busy queues get the room.
    */
   #want: number;
   /** A batch handler's batch size: asking for less would split its batches. */
@@ -98,13 +97,12 @@ export class Poller {
   #lastPollAt: number | undefined;
   /** Last time the poller made progress: started, received, or finished a deliberate wait. */
   #lastProgressAt = Date.now();
-  /** Deliberate waits under way (capacity, idle pause); while any runs, silence is not a stall. */
+  /** Deliberate waits under way (buffer full, idle pause, crash hold); while any runs, silence is not a stall. */
   #waits = 0;
   #stopped: Promise<void> | undefined;
 
   constructor(options: PollerOptions) {
     this.#options = options;
-    this.#key = options.target.queue.name;
     this.#errorBackoff = new Backoff(options.errorBackoff);
     this.#idleBackoff = options.idleBackoff === false ? undefined : new Backoff(options.idleBackoff);
     const handler = options.target.queue.handler;
@@ -221,25 +219,27 @@ export class Poller {
   }
 
   async #runLane(primary: boolean, fetching: AbortSignal): Promise<void> {
-    const { capacity } = this.#options;
+    const { room } = this.#options;
     while (!fetching.aborted) {
       const holdMs = this.#holdUntil - Date.now();
       if (holdMs > 0) {
         await this.#waitOnPurpose(sleep(holdMs, fetching));
         continue;
       }
-      let granted: number;
-      try {
-        granted = await this.#waitOnPurpose(capacity.acquire(this.#key, this.#want, fetching));
-      } catch (error) {
-        if (fetching.aborted) return;
-        throw error;
+      const size = room.receiveSize(this.#want, primary);
+      // A receive smaller than wanted while buffered messages still wait would cost a request for a few
+      // messages: wait for the buffer to drain instead. An empty buffer always gets its receive.
+      if (size === 0 || (size < this.#want && room.buffered > 0)) {
+        if (!primary) return;
+        await this.#waitOnPurpose(room.roomChanged(fetching));
+        continue;
       }
+      room.beginReceive(size, primary);
       let messages: readonly Message[];
       try {
-        messages = await this.#receive(granted);
+        messages = await this.#receive(size);
       } catch (error) {
-        capacity.refund(this.#key, granted);
+        room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
         if (fetching.aborted || !primary) return;
         await this.#backOffAfter(error, fetching);
@@ -249,22 +249,21 @@ export class Poller {
       this.#lastProgressAt = this.#lastPollAt;
       this.#errorBackoff.reset();
       this.#authBackoff.reset();
-      capacity.refund(this.#key, granted - messages.length);
-      if (this.#stopping) {
-        capacity.refund(this.#key, messages.length);
-        if (messages.length > 0) this.#options.onStrayMessages(this.target, messages);
-        return;
-      }
-      if (messages.length > 0) this.#options.onMessages(this.target, messages);
-      const full = messages.length === granted;
-      this.#want = Math.max(this.#minWant, full ? Math.min(SQS_LIMITS.maxBatchEntries, granted * 2) : messages.length);
+      if (messages.length > 0) this.#options.events?.emit("received", this.target.fullName, messages.length);
+      room.endReceive(size, primary, messages);
+      const full = messages.length === size;
+      this.#want = Math.max(
+        this.#minWant,
+        full ? Math.min(SQS_LIMITS.maxBatchEntries, size * 2) : Math.max(1, messages.length),
+      );
       if (messages.length === 0) {
         if (!primary) return;
         await this.#idlePause(fetching);
       } else {
         this.#idleBackoff?.reset();
-        // A full batch suggests a backlog: another lane keeps more receives going while slots are free.
-        if (full && this.#lanes.size < this.#options.maxLanes && !fetching.aborted) this.#addLane(false);
+        // A full batch suggests a backlog: another lane keeps more receives going while the buffer has room.
+        const another = this.#lanes.size < this.#options.maxLanes && room.receiveSize(this.#want, false) >= this.#want;
+        if (full && another && !fetching.aborted) this.#addLane(false);
       }
     }
   }

@@ -1,25 +1,36 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedConfig } from "../config/types.js";
-import { errorSummary, type WorkerStartError } from "../errors.js";
+import type { WorkerStartError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import { Acker } from "./acker.js";
 import { Backoff } from "./backoff.js";
-import { Capacity } from "./capacity.js";
 import { Dispatcher } from "./dispatcher.js";
+import { drain } from "./drain.js";
 import { SupervisorEmitter } from "./events.js";
 import type { HandlerPool } from "./pool.js";
 import { Poller, type PollerHealth, type PollTarget } from "./poller.js";
+import { Scheduler, type QueueLoad } from "./scheduler.js";
+import { VisibilityKeeper } from "./visibility-keeper.js";
 
 /** Everything the supervisor runs with; the run command builds it. */
 export interface SupervisorOptions {
   readonly config: ResolvedConfig;
   readonly targets: readonly PollTarget[];
+  /** For deletes and visibility changes. */
   readonly client: SQSClient;
+  /** For receives: sized for every queue's long polls, so that acks never queue behind them. @defaultValue `client` */
+  readonly receiveClient?: SQSClient;
   readonly pool: HandlerPool;
   readonly logger: Logger;
   /** Stop after this many messages were processed (`--message-limit`). @defaultValue no limit */
   readonly messageLimit?: number | undefined;
+  /**
+   * The last known count of visible messages in a queue and when it was read (from the status cache), for
+   * the stall check. It never reads SQS itself.
+   * @defaultValue unknown
+   */
+  readonly visibleMessages?: (fullName: string) => { readonly count: number; readonly asOf: number } | undefined;
 }
 
 /** Why and how the supervisor stopped. */
@@ -35,10 +46,26 @@ export interface StopReport {
 /** The supervisor's state, for health and readiness checks and status pages. */
 export interface SupervisorHealth {
   readonly state: "starting" | "running" | "paused" | "draining" | "stopped";
+  /** Messages running now. */
   readonly inFlight: number;
   readonly maxInFlight: number;
+  /** Messages received and waiting for a slot, across all queues. */
+  readonly buffered: number;
   readonly processed: number;
   readonly pollers: readonly PollerHealth[];
+  /** Each queue's buffered and running messages. */
+  readonly queues: readonly QueueLoad[];
+  /** Queues that had work and a free slot for longer than `stallSeconds` without starting any. */
+  readonly starved: readonly StarvedQueue[];
+}
+
+/** A queue the stall check found starved. */
+export interface StarvedQueue {
+  readonly queue: string;
+  /** How long it has had work and a free slot without a start, in ms. */
+  readonly waitingMs: number;
+  /** What showed it had work: messages in its buffer, or visible in SQS. */
+  readonly evidence: "buffered" | "visible";
 }
 
 /** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
@@ -63,8 +90,8 @@ export class Supervisor {
   /** What the supervisor does, as it does it: for metrics. */
   readonly events = new SupervisorEmitter();
   readonly #options: SupervisorOptions;
-  readonly #capacity: Capacity;
   readonly #acker: Acker;
+  readonly #scheduler: Scheduler;
   readonly #dispatcher: Dispatcher;
   readonly #pollers: Poller[];
   #state: SupervisorHealth["state"] = "starting";
@@ -72,6 +99,8 @@ export class Supervisor {
   #watchdog: NodeJS.Timeout | undefined;
   /** When the watchdog last restarted each poller. */
   readonly #lastRestart = new Map<Poller, number>();
+  /** When polling started (epoch ms). */
+  #startedAt = 0;
   #draining: Promise<StopReport> | undefined;
   readonly #stopped: Promise<StopReport>;
   #resolveStopped!: (report: StopReport) => void;
@@ -79,43 +108,40 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options;
     const { config, logger, messageLimit } = options;
-    this.#capacity = new Capacity(config.pool.maxInFlight, { budget: messageLimit });
-    for (const target of options.targets) {
-      const concurrency = target.queue.options.concurrency;
-      if (concurrency !== undefined) this.#capacity.limitQueue(target.queue.name, concurrency);
-    }
     this.#acker = new Acker(options.client, logger);
     this.#dispatcher = new Dispatcher({
       pool: options.pool,
       acker: this.#acker,
-      capacity: this.#capacity,
       logger,
       events: this.events,
       defaultRetry: config.defaults.retry,
+    });
+    this.#scheduler = new Scheduler(options.targets, {
+      maxInFlight: config.pool.maxInFlight,
+      prefetch: config.pool.prefetch,
+      maxBuffered: config.pool.maxBuffered,
+      messageLimit,
+      keeper: new VisibilityKeeper(this.#acker, logger),
+      start: (deliveries) => this.#dispatcher.run(deliveries),
+      release: (deliveries, why) => this.#dispatcher.release(deliveries, why),
       onProcessed: (processed) => {
         if (messageLimit !== undefined && processed >= messageLimit) {
           void this.drain(`message limit of ${messageLimit} reached`);
         }
       },
     });
-    const maxLanes = Math.max(1, Math.ceil(config.pool.maxInFlight / SQS_LIMITS.maxBatchEntries));
     this.#pollers = options.targets.map(
       (target) =>
         new Poller({
           target,
-          client: options.client,
-          capacity: this.#capacity,
+          client: options.receiveClient ?? options.client,
+          room: this.#scheduler.room(target),
           logger,
           events: this.events,
           waitTimeSeconds: config.defaults.waitTimeSeconds,
           errorBackoff: config.defaults.errorBackoff,
           idleBackoff: config.defaults.idleBackoff,
-          maxLanes: Math.min(
-            maxLanes,
-            Math.ceil((target.queue.options.concurrency ?? Infinity) / SQS_LIMITS.maxBatchEntries),
-          ),
-          onMessages: (from, messages) => this.#dispatcher.accept(from, messages),
-          onStrayMessages: (from, messages) => this.#dispatcher.giveBack(from, messages),
+          maxLanes: maxLanes(config.pool.prefetch),
         }),
     );
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
@@ -123,8 +149,9 @@ export class Supervisor {
   }
 
   /** A handler's `message.extendVisibility(seconds)`, relayed from its thread. */
-  extendVisibility(messageId: string, seconds: number): Promise<boolean> {
-    return this.#dispatcher.extendVisibility(messageId, seconds);
+  async extendVisibility(messageId: string, seconds: number): Promise<boolean> {
+    const delivery = this.#scheduler.find(messageId);
+    return delivery?.state === "running" ? delivery.extendVisibility(seconds) : false;
   }
 
   /** Crash backoff: holds a queue's pollers back after a handler thread died on one of its messages. */
@@ -154,15 +181,18 @@ export class Supervisor {
   #checkPollers(): void {
     const now = Date.now();
     const limitMs = this.#options.config.stallSeconds * 1000;
+    const starved = new Set(this.#starved(this.#scheduler.loads(now), now).map((queue) => queue.queue));
     for (const poller of this.#pollers) {
       const health = poller.health(now);
-      if (health.silentMs <= limitMs || now - (this.#lastRestart.get(poller) ?? 0) < limitMs) continue;
+      const stalled = health.silentMs > limitMs || starved.has(health.queue);
+      if (!stalled || now - (this.#lastRestart.get(poller) ?? 0) < limitMs) continue;
       this.#lastRestart.set(poller, now);
       poller.restart();
       this.events.emit("pollerRestarted", health.queue);
       this.#options.logger.warn("poller stalled; restarted it", {
         queue: health.queue,
         silentMs: health.silentMs,
+        starved: starved.has(health.queue),
         lastPollAt: health.lastPollAt,
         restarts: health.restarts + 1,
       });
@@ -179,21 +209,51 @@ export class Supervisor {
     return this.#options.targets;
   }
 
-  /** The state of the supervisor and each poller. */
+  /** The state of the supervisor, each poller and each queue. */
   health(now = Date.now()): SupervisorHealth {
+    const queues = this.#scheduler.loads(now);
     return {
       state: this.#state,
-      inFlight: this.#dispatcher.inFlight,
+      inFlight: this.#scheduler.running,
       maxInFlight: this.#options.config.pool.maxInFlight,
-      processed: this.#dispatcher.processed,
+      buffered: this.#scheduler.buffered,
+      processed: this.#scheduler.processed,
       pollers: this.#pollers.map((poller) => poller.health(now)),
+      queues,
+      starved: this.#starved(queues, now),
     };
+  }
+
+  /**
+   * Queues that had work and a free slot for longer than `stallSeconds` without starting any: work in their
+   * buffer (a scheduling fault), or messages SQS last reported visible while their receives bring nothing.
+   */
+  #starved(queues: readonly QueueLoad[], now: number): StarvedQueue[] {
+    if (this.#state !== "running") return [];
+    const limitMs = this.#options.config.stallSeconds * 1000;
+    const slotFree = this.#scheduler.running < this.#options.config.pool.maxInFlight;
+    const starved: StarvedQueue[] = [];
+    for (const load of queues) {
+      if (load.starvedSince !== undefined && now - load.starvedSince > limitMs) {
+        starved.push({ queue: load.queue, waitingMs: now - load.starvedSince, evidence: "buffered" });
+        continue;
+      }
+      const seen = this.#options.visibleMessages?.(load.queue);
+      if (!seen || seen.count === 0 || !slotFree || load.buffered > 0) continue;
+      // SQS counted visible messages long after this queue last started one, and a slot is free: its
+      // receives should have brought them (a long poll returns as soon as a message is there).
+      const idleSince = Math.max(load.lastStartAt ?? 0, this.#startedAt);
+      const waitingMs = seen.asOf - idleSince - this.#options.config.defaults.waitTimeSeconds * 1000;
+      if (waitingMs > limitMs) starved.push({ queue: load.queue, waitingMs, evidence: "visible" });
+    }
+    return starved;
   }
 
   /** Starts every poller. Idempotent. */
   start(): void {
     if (this.#state !== "starting") return;
     this.#state = "running";
+    this.#startedAt = Date.now();
     for (const poller of this.#pollers) poller.start();
     this.#watchdog = setInterval(() => this.#checkPollers(), WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
@@ -209,7 +269,8 @@ export class Supervisor {
     if (this.#state !== "running") return false;
     this.#state = "paused";
     for (const poller of this.#pollers) poller.pause();
-    this.#options.logger.info("paused: no new messages are fetched until resumed");
+    this.#scheduler.pause();
+    this.#options.logger.info("paused: no handler starts and no message is fetched until resumed");
     return true;
   }
 
@@ -217,6 +278,7 @@ export class Supervisor {
   resume(): boolean {
     if (this.#state !== "paused") return false;
     this.#state = "running";
+    this.#scheduler.resume();
     for (const poller of this.#pollers) poller.resume();
     this.#options.logger.info("resumed");
     return true;
@@ -239,53 +301,49 @@ export class Supervisor {
 
   async #drain(reason: string, exitCode: 0 | 1): Promise<StopReport> {
     const { logger, config, pool } = this.#options;
-    const dispatcher = this.#dispatcher;
     this.#state = "draining";
     clearInterval(this.#watchdog);
-    logger.info("draining", { reason, inFlight: dispatcher.inFlight, drainTimeoutMs: config.drainTimeoutMs });
-    dispatcher.beginDrain();
-    for (const poller of this.#pollers) poller.stopReceiving();
-    let interrupted = 0;
-    const report = (): StopReport => ({ reason, exitCode, processed: dispatcher.processed, interrupted });
-    try {
-      if (!(await dispatcher.waitUntilIdle(config.drainTimeoutMs))) {
-        exitCode = 1;
-        interrupted = dispatcher.interrupt("sqsd is shutting down");
-        logger.warn("drain timeout reached; aborted running handlers", { running: interrupted });
-        if (!(await dispatcher.waitUntilIdle(ABORT_GRACE_MS))) {
-          await pool.terminate();
-          await dispatcher.waitUntilIdle(ABORT_GRACE_MS);
-        }
-      }
-    } finally {
-      const polling = this.#pollers.reduce((sum, poller) => sum + poller.receivesUnderWay, 0);
-      if (polling > 0) {
-        logger.info("waiting for long polls under way to return", {
-          receives: polling,
-          waitTimeSeconds: config.defaults.waitTimeSeconds,
-        });
-      }
-      await this.#runEach([
-        () => Promise.all(this.#pollers.map((poller) => poller.stop())),
-        async () => dispatcher.releaseHeld(),
-        () => this.#acker.flush(),
-        () => pool.close(),
-      ]);
-      this.#state = "stopped";
-      logger.info("stopped", { ...report() });
-      this.#resolveStopped(report());
-    }
-    return report();
+    logger.info("draining", {
+      reason,
+      inFlight: this.#scheduler.running,
+      buffered: this.#scheduler.buffered,
+      drainTimeoutMs: config.drainTimeoutMs,
+    });
+    const pollers = this.#pollers;
+    const { interrupted } = await drain(
+      {
+        receivers: {
+          stopReceiving: () => pollers.forEach((poller) => poller.stopReceiving()),
+          receivesUnderWay: () => pollers.reduce((sum, poller) => sum + poller.receivesUnderWay, 0),
+          stopped: async () => void (await Promise.all(pollers.map((poller) => poller.stop()))),
+        },
+        scheduler: this.#scheduler,
+        handlers: this.#dispatcher,
+        pool,
+        acks: this.#acker,
+        logger,
+      },
+      {
+        drainTimeoutMs: config.drainTimeoutMs,
+        abortGraceMs: ABORT_GRACE_MS,
+        waitTimeSeconds: config.defaults.waitTimeSeconds,
+      },
+      "sqsd is shutting down",
+    );
+    const report: StopReport = {
+      reason,
+      exitCode: interrupted > 0 ? 1 : exitCode,
+      processed: this.#scheduler.processed,
+      interrupted,
+    };
+    this.#state = "stopped";
+    logger.info("stopped", { ...report });
+    this.#resolveStopped(report);
+    return report;
   }
+}
 
-  /** Runs cleanup steps one after another; one failing does not skip the rest. */
-  async #runEach(steps: readonly (() => Promise<unknown>)[]): Promise<void> {
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (error) {
-        this.#options.logger.error("shutdown step failed", { error: errorSummary(error) });
-      }
-    }
-  }
+/** Receives one queue may have waiting at once: enough full batches to fill its buffer, at least one. */
+export function maxLanes(prefetch: number): number {
+  return Math.max(1, Math.ceil(prefetch / SQS_LIMITS.maxBatchEntries));
 }

@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
-import type { Message } from "@aws-sdk/client-sqs";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { receiver } from "../../src/registry/receiver.js";
 import { getRegistry } from "../../src/registry/registry.js";
 import { createSqsClient } from "../../src/sqs/client.js";
-import { Capacity } from "../../src/supervisor/capacity.js";
+import { Acker } from "../../src/supervisor/acker.js";
+import type { Delivery } from "../../src/supervisor/delivery.js";
 import { Poller, type PollerOptions } from "../../src/supervisor/poller.js";
+import { Scheduler } from "../../src/supervisor/scheduler.js";
+import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 
-/** One poller against a real SQS server: what it asks for, and how it stops. */
+/** One poller and its scheduler against a real SQS server: what it asks for, and how it stops. */
 describe("Poller", () => {
   let sqs: TestSqs;
   let poller: Poller | undefined;
@@ -26,72 +28,103 @@ describe("Poller", () => {
     poller = undefined;
   });
 
-  async function startPoller(name: string, overrides: Partial<PollerOptions> & { capacity: Capacity }) {
+  /**
+   * A poller for a new queue, feeding a real scheduler whose runs never end on their own: `running` holds
+   * what started, `finish(n)` ends the first n of them, `released` what went back to SQS.
+   */
+  async function startPoller(
+    name: string,
+    options: { maxInFlight: number; prefetch: number; waitTimeSeconds?: number } & Partial<PollerOptions>,
+  ) {
     const url = await sqs.createQueue(name);
-    const received: Message[] = [];
-    const strays: Message[] = [];
+    const running: Delivery[] = [];
+    const released: string[] = [];
     const client = createSqsClient(sqs.settings);
-    poller = new Poller({
-      target: {
-        queue: receiver(name, async () => {}).queue,
-        suffix: undefined,
-        fullName: name,
-        url,
-        visibilityTimeoutSeconds: 30,
+    const { logger } = memoryLogger();
+    const acker = new Acker(client, logger);
+    const target = {
+      queue: receiver(name, async () => {}).queue,
+      suffix: undefined,
+      fullName: name,
+      url,
+      visibilityTimeoutSeconds: 30,
+    };
+    const scheduler = new Scheduler([target], {
+      maxInFlight: options.maxInFlight,
+      prefetch: options.prefetch,
+      maxBuffered: 100,
+      keeper: new VisibilityKeeper(acker, logger),
+      start: (deliveries) => running.push(...deliveries),
+      release: (deliveries) => {
+        for (const delivery of deliveries) {
+          released.push(delivery.message.Body ?? "");
+          void acker.changeVisibility(delivery.ack, 0);
+        }
       },
+    });
+    poller = new Poller({
+      target,
       client,
-      logger: memoryLogger().logger,
-      waitTimeSeconds: 1,
+      room: scheduler.room(target),
+      logger,
+      waitTimeSeconds: options.waitTimeSeconds ?? 1,
       errorBackoff: { initialMs: 100, maxMs: 1_000 },
       idleBackoff: false,
       maxLanes: 4,
-      onMessages: (_, messages) => received.push(...messages),
-      onStrayMessages: (_, messages) => strays.push(...messages),
-      ...overrides,
+      ...options,
     });
-    return { url, received, strays, poller };
+    const finish = (count: number): void => {
+      for (const delivery of running.splice(0, count)) delivery.finish({ counted: true, succeeded: true });
+    };
+    const started = (): string[] => running.map((delivery) => delivery.message.Body ?? "");
+    return { url, scheduler, started, finish, released, poller };
   }
 
-  it("asks SQS for no more messages than it holds slots for", async () => {
-    const capacity = new Capacity(3);
-    const { url, received, poller } = await startPoller("limited", { capacity });
+  it("receives ahead up to the prefetch bound while every slot is busy, and no further", async () => {
+    const { url, scheduler, started, finish, poller } = await startPoller("limited", { maxInFlight: 1, prefetch: 3 });
     await sqs.sendMany(
       url,
       Array.from({ length: 10 }, (_, index) => String(index)),
     );
     poller.start();
-    await eventually(() => received.length === 3);
-    assert.deepEqual(await sqs.counts(url), { visible: 7, inFlight: 3, delayed: 0 });
-    assert.equal(capacity.inUse, 3);
-    // One message finishes: exactly one more is received, the rest stay in the queue.
-    capacity.release("limited", 1);
-    await eventually(() => received.length === 4);
+    await eventually(() => scheduler.buffered === 3 && started().length === 1);
+    // The buffer is full: the poller waits for room instead of receiving more.
+    const receives = sqs.requests("ReceiveMessage");
+    await eventually(() => poller.health().receivesUnderWay === 0);
     assert.deepEqual(await sqs.counts(url), { visible: 6, inFlight: 4, delayed: 0 });
+    assert.equal(sqs.requests("ReceiveMessage"), receives, "no receive while the buffer is full");
+    // Finishing runs frees slots: buffered messages start, and the rest is received in turn.
+    for (let done = 0; done < 10; done += 1) {
+      await eventually(() => started().length === 1);
+      finish(1);
+    }
+    await eventually(async () => (await sqs.counts(url)).visible === 0 && scheduler.held === 0);
   });
 
-  it("stops without aborting a long poll under way, and hands back what it brings", async () => {
-    const capacity = new Capacity(10);
-    const { url, received, strays, poller } = await startPoller("stray", { capacity, waitTimeSeconds: 10 });
+  it("stops without aborting a long poll under way, and gives back what it brings", async () => {
+    const { url, scheduler, started, released, poller } = await startPoller("stray", {
+      maxInFlight: 10,
+      prefetch: 10,
+      waitTimeSeconds: 10,
+    });
     const receivesBefore = sqs.requests("ReceiveMessage");
     poller.start();
-    // A long poll is now waiting on the empty queue; stop while it is under way.
+    // A long poll is now waiting on the empty queue; drain while it is under way.
     await eventually(() => sqs.requests("ReceiveMessage") > receivesBefore);
+    scheduler.beginDrain();
     const stopped = poller.stop();
     await sqs.send(url, "late");
     await stopped;
-    assert.deepEqual(
-      strays.map((message) => message.Body),
-      ["late"],
-    );
-    assert.equal(received.length, 0);
-    assert.equal(capacity.inUse, 0);
+    assert.deepEqual(released, ["late"]);
+    assert.deepEqual(started(), []);
+    assert.equal(scheduler.held, 0);
     assert.equal(sqs.requests("ReceiveMessage"), receivesBefore + 1, "no receive after stop()");
   });
 
   it("wake() ends an idle backoff pause at once", async () => {
-    const capacity = new Capacity(10);
-    const { url, received, poller } = await startPoller("sleepy", {
-      capacity,
+    const { url, started, poller } = await startPoller("sleepy", {
+      maxInFlight: 10,
+      prefetch: 10,
       idleBackoff: { initialMs: 3_600_000, maxMs: 3_600_000 },
     });
     poller.start();
@@ -99,7 +132,7 @@ describe("Poller", () => {
     await eventually(() => poller.lastPollAt !== undefined);
     await sqs.send(url, "urgent");
     poller.wake();
-    await eventually(() => received.length === 1, { timeoutMs: 10_000 });
-    assert.equal(received[0]?.Body, "urgent");
+    await eventually(() => started().length === 1, { timeoutMs: 10_000 });
+    assert.deepEqual(started(), ["urgent"]);
   });
 });

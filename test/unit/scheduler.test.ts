@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import type { Message } from "@aws-sdk/client-sqs";
+import { afterEach, describe, it } from "node:test";
+import type { Outcome } from "../../src/protocol.js";
+import { receiver } from "../../src/registry/receiver.js";
+import { getRegistry } from "../../src/registry/registry.js";
+import type { ReceiverOptions } from "../../src/registry/types.js";
+import type { Acker, AckTarget } from "../../src/supervisor/acker.js";
+import { Dispatcher } from "../../src/supervisor/dispatcher.js";
+import { SupervisorEmitter } from "../../src/supervisor/events.js";
+import type { PollTarget } from "../../src/supervisor/poller.js";
+import type { HandlerPool } from "../../src/supervisor/pool.js";
+import { Scheduler, type SchedulerOptions } from "../../src/supervisor/scheduler.js";
+import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
+import { eventually } from "../helpers/eventually.js";
+import { memoryLogger } from "../helpers/memory-logger.js";
+
+/**
+ * The scheduler and dispatcher over a stand-in pool and acker, recording everything in one ordered log
+ * (`start A1`, `end A1`, `delete A1`, `extend A2`, `release A3`). This is the scheduling policy alone; the
+ * e2e tests show the same behaviour against a real SQS server. Messages are admitted as a receive would admit
+ * them. A body ending in "fail" fails its handler; handlers take `handlerMs` unless held (`hold: true` keeps
+ * every run going until `releaseRuns()`).
+ */
+const disposers: (() => void)[] = [];
+afterEach(() => disposers.splice(0).forEach((dispose) => dispose()));
+
+function harness(options: {
+  queues: readonly { name: string; receiverOptions?: ReceiverOptions }[];
+  handlerMs?: number;
+  hold?: boolean;
+  visibilityTimeoutSeconds?: number;
+  scheduler?: Partial<Omit<SchedulerOptions, "keeper" | "start" | "release">>;
+}) {
+  getRegistry().clear();
+  const log: string[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const held: (() => void)[] = [];
+  const failed: Outcome = {
+    kind: "failed",
+    phase: "handler",
+    error: { name: "Error", message: "no", stack: undefined, code: undefined },
+    durationMs: 1,
+  };
+  const pool = {
+    run(task: { messages: { body: string }[] }) {
+      const bodies = task.messages.map((message) => message.body);
+      log.push(`start ${bodies.join("+")}`);
+      running += bodies.length;
+      maxRunning = Math.max(maxRunning, running);
+      const outcome = new Promise<Outcome[]>((resolve) => {
+        const end = (): void => {
+          running -= bodies.length;
+          log.push(`end ${bodies.join("+")}`);
+          resolve(bodies.map((body) => (body.endsWith("fail") ? failed : { kind: "ok", durationMs: 1 })));
+        };
+        if (options.hold) held.push(end);
+        else setTimeout(end, options.handlerMs ?? 1);
+      });
+      return { taskId: 1, outcome, abort: () => undefined, terminateThread: async () => false };
+    },
+  } as unknown as HandlerPool;
+  const acker = {
+    delete: async (target: AckTarget) => (log.push(`delete ${target.messageId}`), true),
+    changeVisibility: async (target: AckTarget, seconds: number) => (
+      log.push(`${seconds === 0 ? "release" : "extend"} ${target.messageId}`),
+      true
+    ),
+  } as unknown as Acker;
+  const { logger } = memoryLogger();
+  const dispatcher = new Dispatcher({ pool, acker, logger, events: new SupervisorEmitter(), defaultRetry: false });
+  const targets: PollTarget[] = options.queues.map(({ name, receiverOptions }) => ({
+    queue: receiver(name, receiverOptions ?? {}, async () => {}).queue,
+    suffix: undefined,
+    fullName: name,
+    url: `https://sqs/${name}`,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+  }));
+  const scheduler = new Scheduler(targets, {
+    maxInFlight: 10,
+    prefetch: 10,
+    maxBuffered: 100,
+    ...options.scheduler,
+    keeper: new VisibilityKeeper(acker, logger),
+    start: (deliveries) => dispatcher.run(deliveries),
+    release: (deliveries, why) => dispatcher.release(deliveries, why),
+  });
+  /** Admits messages to a queue as one receive would; ids double as bodies, `id@group` sets a FIFO group. */
+  const receive = (queueIndex: number, ...ids: string[]): void => {
+    const room = scheduler.room(targets[queueIndex]!);
+    room.beginReceive(ids.length, true);
+    room.endReceive(
+      ids.length,
+      true,
+      ids.map((spec): Message => {
+        const [id, group] = spec.split("@");
+        return {
+          MessageId: id,
+          ReceiptHandle: `r-${id}`,
+          Body: id,
+          Attributes: { ApproximateReceiveCount: "1", ...(group ? { MessageGroupId: group } : {}) },
+        };
+      }),
+    );
+  };
+  const of = (action: string): string[] =>
+    log.filter((line) => line.startsWith(`${action} `)).map((line) => line.slice(action.length + 1));
+  const releaseRuns = (count = held.length): void => held.splice(0, count).forEach((end) => end());
+  disposers.push(() => {
+    // Buffered and running deliveries keep heartbeat timers: end them all.
+    scheduler.beginDrain();
+    scheduler.releaseAll();
+    releaseRuns();
+  });
+  return { scheduler, dispatcher, log, of, receive, releaseRuns, maxRunning: () => maxRunning, targets };
+}
+
+describe("Scheduler: FIFO", () => {
+  it("runs a group's messages one after another, and gives back the buffered ones after a failure", async () => {
+    const { scheduler, of, receive, maxRunning } = harness({ queues: [{ name: "orders.fifo" }], handlerMs: 5 });
+    receive(0, "A1@A", "B1@B", "A2-fail@A", "B2@B", "A3@A", "A4@A");
+    await eventually(() => scheduler.held === 0);
+
+    const ran = of("start");
+    assert.deepEqual(
+      ran.filter((body) => body.startsWith("A")),
+      ["A1", "A2-fail"],
+      "group A stopped at its failure",
+    );
+    assert.deepEqual(
+      ran.filter((body) => body.startsWith("B")),
+      ["B1", "B2"],
+    );
+    assert.equal(maxRunning(), 2, "the two groups ran side by side, one message each");
+    assert.deepEqual(of("release").sort(), ["A3", "A4"], "the later messages of A went back");
+    assert.deepEqual(of("delete").sort(), ["A1", "B1", "B2"]);
+    assert.equal(scheduler.running, 0, "every slot was returned");
+  });
+
+  it("keeps a buffered message's visibility from receipt, before its turn comes", async () => {
+    // A1 runs 1.5 visibility timeouts; A2 waits behind it all that time. Without a heartbeat from receipt,
+    // A2 would become visible in SQS while it waits, and be delivered again.
+    const { scheduler, log, receive } = harness({
+      queues: [{ name: "orders.fifo" }],
+      handlerMs: 1_500,
+      visibilityTimeoutSeconds: 1,
+    });
+    receive(0, "A1@A", "A2@A");
+    await eventually(() => scheduler.held === 0, { timeoutMs: 10_000 });
+    const extendedWhileWaiting = log.indexOf("extend A2");
+    assert.ok(extendedWhileWaiting >= 0, `A2's visibility was extended: ${log.join(", ")}`);
+    assert.ok(extendedWhileWaiting < log.indexOf("start A2"), `before A2 started: ${log.join(", ")}`);
+  });
+
+  it("holds a full buffer in group order while every slot is busy", async () => {
+    const { scheduler, of, receive, releaseRuns } = harness({
+      queues: [{ name: "orders.fifo" }],
+      hold: true,
+      scheduler: { maxInFlight: 1 },
+    });
+    receive(0, "A1@A", "A2@A", "B1@B", "A3@A", "B2@B");
+    assert.deepEqual(of("start"), ["A1"]);
+    assert.equal(scheduler.buffered, 4);
+    for (let step = 0; step < 4; step += 1) {
+      releaseRuns();
+      await eventually(() => of("start").length === step + 2);
+    }
+    releaseRuns();
+    await eventually(() => scheduler.held === 0);
+    const ran = of("start");
+    assert.deepEqual(
+      ran.filter((body) => body.startsWith("A")),
+      ["A1", "A2", "A3"],
+    );
+    assert.deepEqual(
+      ran.filter((body) => body.startsWith("B")),
+      ["B1", "B2"],
+    );
+  });
+});
+
+describe("Scheduler: buffering, pause and drain", () => {
+  it("starts no more than maxInFlight and keeps the rest buffered", async () => {
+    const { scheduler, of, receive, releaseRuns } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      scheduler: { maxInFlight: 2 },
+    });
+    receive(0, "m1", "m2", "m3", "m4", "m5");
+    assert.deepEqual(of("start"), ["m1", "m2"]);
+    assert.equal(scheduler.buffered, 3);
+    releaseRuns(1);
+    await eventually(() => of("start").length === 3);
+    assert.equal(of("start")[2], "m3", "first in, first out");
+  });
+
+  it("gives every buffered message back at once when a drain begins, and finishes the running ones", async () => {
+    const { scheduler, of, receive, releaseRuns } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      scheduler: { maxInFlight: 1 },
+    });
+    receive(0, "m1", "m2", "m3");
+    scheduler.beginDrain();
+    await eventually(() => of("release").length === 2);
+    assert.deepEqual(of("release"), ["m2", "m3"], "no receive under way: back at once");
+    assert.deepEqual(of("start"), ["m1"], "nothing new started during the drain");
+    releaseRuns();
+    assert.equal(await scheduler.waitUntilIdle(5_000), true);
+    assert.deepEqual(of("delete"), ["m1"], "the running message finished");
+    assert.equal(scheduler.held, 0);
+  });
+
+  it("holds give-backs while a receive of ours waits on the queue, and releases them when it returns", async () => {
+    const { scheduler, of, receive, targets } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      scheduler: { maxInFlight: 1 },
+    });
+    receive(0, "m1", "m2");
+    const room = scheduler.room(targets[0]!);
+    room.beginReceive(5, true);
+    scheduler.pause();
+    assert.deepEqual(of("release"), [], "our own long poll could take it again");
+    room.endReceive(5, true, [{ MessageId: "late", ReceiptHandle: "r-late", Body: "late" }]);
+    assert.deepEqual(of("release").sort(), ["late", "m2"]);
+    assert.equal(scheduler.buffered, 0);
+  });
+
+  it("starts nothing while paused, and starts again on resume", async () => {
+    const { scheduler, of, receive, releaseRuns, targets } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      scheduler: { maxInFlight: 1 },
+    });
+    receive(0, "m1", "m2");
+    const room = scheduler.room(targets[0]!);
+    room.beginReceive(1, true);
+    scheduler.pause();
+    releaseRuns();
+    await eventually(() => of("delete").includes("m1"));
+    assert.deepEqual(of("start"), ["m1"], "m2 did not start while paused");
+    assert.equal(room.receiveSize(10, true), 0, "no receive while paused");
+    scheduler.resume();
+    assert.deepEqual(of("start"), ["m1", "m2"], "resumed before it went back: m2 runs");
+    assert.deepEqual(of("release"), []);
+  });
+
+  it("never asks for more than the message limit leaves", () => {
+    const { scheduler, receive, targets } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      scheduler: { maxInFlight: 2, messageLimit: 5 },
+    });
+    receive(0, "m1", "m2", "m3");
+    const room = scheduler.room(targets[0]!);
+    assert.equal(room.receiveSize(10, true), 2, "5 allowed, 3 held");
+    room.beginReceive(2, true);
+    assert.equal(room.receiveSize(10, false), 0);
+  });
+
+  it("caps receives at the global buffer ceiling but always lets the primary lane listen for one", () => {
+    const { scheduler, receive, targets } = harness({
+      queues: [{ name: "a" }, { name: "b" }],
+      hold: true,
+      scheduler: { maxInFlight: 1, maxBuffered: 3 },
+    });
+    receive(0, "a1", "a2", "a3", "a4");
+    assert.equal(scheduler.buffered, 3);
+    const other = scheduler.room(targets[1]!);
+    assert.equal(other.receiveSize(10, true), 1, "the ceiling is reached: one, to keep listening");
+    assert.equal(other.receiveSize(10, false), 0, "and no extra lane");
+  });
+});
+
+describe("Scheduler: weights", () => {
+  it("shares slots in proportion to weight while both queues have a backlog", async () => {
+    const { of, receive, releaseRuns } = harness({
+      queues: [
+        { name: "light", receiverOptions: { weight: 1 } },
+        { name: "heavy", receiverOptions: { weight: 3 } },
+      ],
+      hold: true,
+      scheduler: { maxInFlight: 1, prefetch: 40 },
+    });
+    receive(0, ...Array.from({ length: 40 }, (_, index) => `l${index}`));
+    receive(1, ...Array.from({ length: 40 }, (_, index) => `h${index}`));
+    for (let started = 1; started < 40; started += 1) {
+      releaseRuns();
+      await eventually(() => of("start").length === started + 1);
+    }
+    const heavy = of("start").filter((body) => body.startsWith("h")).length;
+    const light = of("start").filter((body) => body.startsWith("l")).length;
+    assert.equal(heavy + light, 40);
+    assert.equal(heavy, 30, `3:1 share (heavy ${heavy}, light ${light})`);
+  });
+});
