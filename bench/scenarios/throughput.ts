@@ -5,7 +5,11 @@
  * - raw SDK loop: 16 concurrent receive-10 + DeleteMessageBatch loops (bench/peers/raw-loop.ts), the ceiling
  *   for a consumer on this server.
  * - sqsd: every core a thread, 80 tasks per thread (160 handlers at once): a no-op handler is all overhead, so
- *   it takes many in flight to hide the round trips to SQS and to the threads.
+ *   it takes many in flight to hide the round trips to SQS and to the threads. `prefetch: 160` keeps them fed:
+ *   sqsd runs a receive lane per 10 messages of prefetch, so 160 gives the 16 receives at once that the raw
+ *   loop makes (with the default 10, one receive at a time caps supply at one batch per round trip), and a
+ *   whole pool's worth of messages waiting, so a slot freed while a receive is under way still starts at once.
+ *   The default `maxBuffered`, twice maxInFlight, leaves that room.
  * - sqs-consumer: one Consumer with batchSize 10, in each of its modes.
  *
  * Targets: sqsd ≥ 0.9× the raw loop's msg/s, ≤ 0.21 SQS requests per message, ≥ 3× sqs-consumer handleMessage.
@@ -27,7 +31,10 @@ export const throughput: Scenario = {
         startSqsd(endpoint, {
           queues: [queue.name],
           work: "noop",
-          config: { pool: { threads, tasksPerThread: 80 }, defaults: { visibilityTimeoutSeconds: 60 } },
+          config: {
+            pool: { threads, tasksPerThread: 80, prefetch: 160 },
+            defaults: { visibilityTimeoutSeconds: 60 },
+          },
         }),
       message: (queue: QueueRef) =>
         startPeer("sqs-consumer", { endpoint, queueUrls: [queue.url], work: "noop", mode: "message" }),
@@ -45,7 +52,7 @@ export const throughput: Scenario = {
       {
         measure: `msg/s, sqsd ÷ raw SDK loop (${whole(messages)} no-op messages)`,
         value: ratio(sqsd.rate, raw.rate),
-        detail: `${rate(sqsd)} vs ${rate(raw)} msg/s; sqsd ${threads} threads × 80 tasks`,
+        detail: `${rate(sqsd)} vs ${rate(raw)} msg/s; sqsd ${threads} threads × 80 tasks, prefetch 160`,
         target: "≥ 0.9×",
         met: sqsd.rate / raw.rate >= 0.9,
       },
