@@ -8,7 +8,8 @@
  * Run by the bench (lib.ts `startPeer`) with a {@link PeerRun} as JSON in its first argument.
  */
 import { Consumer } from "sqs-consumer";
-import { benchClient, type PeerRun } from "../lib.js";
+import type { PeerRun } from "../consumers.js";
+import { benchClient } from "../lib.js";
 import { workFromEnv } from "../receivers/work.js";
 
 const run = JSON.parse(process.argv[2]!) as PeerRun;

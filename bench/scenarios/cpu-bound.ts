@@ -12,7 +12,8 @@
  * the cores there are); ≤ 0.25 SQS requests per message.
  */
 import { availableParallelism } from "node:os";
-import { measureDrain, startPeer, startSqsd, type DrainResult, type QueueRef } from "../lib.js";
+import { startPeer, startSqsd } from "../consumers.js";
+import { measureDrain, type DrainResult, type QueueRef } from "../lib.js";
 import { drainRate as rate, ratio, whole, type Row, type Scenario } from "../report.js";
 
 const SPIN_MS = 5;

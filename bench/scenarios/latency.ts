@@ -8,18 +8,8 @@
  * sqsd runs its default pool (a thread per core, one task each); sqs-consumer one Consumer with batchSize 10.
  * Targets for sqsd: p50 ≤ 5 ms, p99 ≤ 50 ms.
  */
-import {
-  awaitSamples,
-  createQueues,
-  latencyFile,
-  percentile,
-  sendTimed,
-  sleep,
-  startPeer,
-  startSqsd,
-  type Consumer,
-  type QueueRef,
-} from "../lib.js";
+import { startPeer, startSqsd, type Consumer } from "../consumers.js";
+import { awaitSamples, createQueues, latencyFile, percentile, sendTimed, sleep, type QueueRef } from "../lib.js";
 import { ms, type Row, type Scenario } from "../report.js";
 
 const INTERVAL_MS = 20;

@@ -12,20 +12,8 @@
  * Targets for sqsd: every queue polled at about 3 receives a minute; idle CPU ≤ 2% of a core; RSS ≤ 250 MB;
  * send → start p99 ≤ 50 ms.
  */
-import {
-  awaitSamples,
-  createQueues,
-  latencyFile,
-  percentile,
-  processCpuMs,
-  processRssMb,
-  sendTimed,
-  sleep,
-  startPeer,
-  startSqsd,
-  type BenchServer,
-  type Consumer,
-} from "../lib.js";
+import { processCpuMs, processRssMb, startPeer, startSqsd, type Consumer } from "../consumers.js";
+import { awaitSamples, createQueues, latencyFile, percentile, sendTimed, sleep, type BenchServer } from "../lib.js";
 import { ms, whole, type Row, type Scenario } from "../report.js";
 
 const SETTLE_MS = 5_000;

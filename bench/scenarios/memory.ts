@@ -9,7 +9,8 @@
  * Targets: RSS flat (least-squares slope after a 10 s warm-up ≤ 5 MB a minute, about 2% of the budget of
  * 250 MB); running never above `sqsd_max_in_flight`; buffered never above the prefetch.
  */
-import { createQueues, fillQueue, processRssMb, sleep, startSqsd } from "../lib.js";
+import { processRssMb, startSqsd } from "../consumers.js";
+import { createQueues, fillQueue, sleep } from "../lib.js";
 import { whole, type Row, type Scenario } from "../report.js";
 
 const WARM_UP_S = 10;

@@ -15,7 +15,8 @@
  * Targets: sqsd ≥ 0.9× the raw loop's msg/s, ≤ 0.21 SQS requests per message, ≥ 3× sqs-consumer handleMessage.
  */
 import { availableParallelism } from "node:os";
-import { measureDrain, startPeer, startSqsd, type DrainResult, type QueueRef } from "../lib.js";
+import { startPeer, startSqsd } from "../consumers.js";
+import { measureDrain, type DrainResult, type QueueRef } from "../lib.js";
 import { drainRate as rate, ratio, whole, type Row, type Scenario } from "../report.js";
 
 export const throughput: Scenario = {
