@@ -27,6 +27,8 @@ export interface SqsdRun {
   readonly eventsFile?: string;
   /** Config fields besides `endpoint`, `receivers` and `log`: `pool`, `defaults`, `http`. */
   readonly config?: Record<string, unknown>;
+  /** Receiver modules to load instead of the bench receivers (which then register nothing). */
+  readonly receivers?: readonly string[];
 }
 
 /** Starts `sqsd --config <file>` as a user would, and resolves once it logs "sqsd started". */
@@ -37,7 +39,7 @@ export async function startSqsd(endpoint: string, run: SqsdRun): Promise<Consume
     configPath,
     JSON.stringify({
       endpoint,
-      receivers: [here("./receivers/bench.ts")],
+      receivers: run.receivers ?? [here("./receivers/bench.ts")],
       ...run.config,
       // info: start-up and shutdown only; per-message records are debug.
       log: { level: "info", format: "json" },

@@ -48,8 +48,12 @@ export default defineConfig({
     threads: availableParallelism(),
     // Handlers one thread runs at once. Raise it for handlers that mostly wait on I/O.
     tasksPerThread: 1,
-    // Messages held at once (received, not yet done). Default and maximum: threads × tasksPerThread.
+    // Messages running at once, across all queues. Default and maximum: threads × tasksPerThread.
     maxInFlight: availableParallelism(),
+    // Messages each queue receives ahead while every slot is busy; their visibility is kept while they wait.
+    prefetch: 10,
+    // Buffered messages across all queues (each queue still listens for one past it). Default: max(100, 2 × maxInFlight).
+    maxBuffered: Math.max(100, 2 * availableParallelism()),
     // Heap limit per worker thread in MiB; a handler past it loses its thread, not the daemon. Default: Node's.
     // maxHeapMb: 512,
   },

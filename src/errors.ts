@@ -239,15 +239,54 @@ export class WorkerStartError extends SqsdError {
 }
 
 /**
- * A pool task no thread ever began: it waited on a thread that was ended (a handler there blocked or crashed
- * it) or the pool closed. Its messages were never handled, so they go back without counting as a failure.
+ * Why a pool task never started: `threadEnded`, it waited on a thread that was ended (a handler there blocked
+ * or crashed it) or the pool closed; `threadBroken`, it landed on a thread that could not load the receiver
+ * modules, which refuses every task.
+ */
+export type TaskNotStartedReason = "threadEnded" | "threadBroken";
+
+const NOT_STARTED_WHY: Record<TaskNotStartedReason, string> = {
+  threadEnded: "its thread ended before the handler began",
+  threadBroken: "its thread could not load the receiver modules",
+};
+
+/**
+ * A pool task no thread ever began. Its messages were never handled, so they go back without counting as a
+ * failure.
  */
 export class TaskNotStartedError extends SqsdError {
   override readonly name = "TaskNotStartedError";
   readonly code = "SQSD_TASK_NOT_STARTED";
   readonly exitCode = 1;
-  constructor(cause: unknown) {
-    super(`the task never started: ${errorSummary(cause)}`, { cause });
+  readonly reason: TaskNotStartedReason;
+  /** The reason in words, for logs: `its thread ended before the handler began`. */
+  readonly why: string;
+  constructor(cause: unknown, reason: TaskNotStartedReason = "threadEnded") {
+    super(`the task never started, ${NOT_STARTED_WHY[reason]}: ${errorSummary(cause)}`, { cause });
+    this.reason = reason;
+    this.why = NOT_STARTED_WHY[reason];
+  }
+}
+
+/**
+ * How a request between the supervisor and a pool thread came to nothing: `failed`, the service threw (or
+ * none is registered under that name); `timeout`, no answer came in time; `closed`, either side left the
+ * pool's channel first.
+ */
+export type PoolRequestFailure = "failed" | "timeout" | "closed";
+
+/** A request on the pool's channel got no result; the service's own error, if it threw, is the `cause`. */
+export class PoolRequestError extends SqsdError {
+  override readonly name = "PoolRequestError";
+  readonly code = "SQSD_POOL_REQUEST";
+  readonly exitCode = 1;
+  /** The requested service, e.g. `extendVisibility`. */
+  readonly service: string;
+  readonly failure: PoolRequestFailure;
+  constructor(service: string, failure: PoolRequestFailure, detail: string, cause?: unknown) {
+    super(`pool request ${service} ${detail}`, cause === undefined ? {} : { cause });
+    this.service = service;
+    this.failure = failure;
   }
 }
 

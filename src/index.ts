@@ -22,8 +22,8 @@ export type {
   SendAttributeValue,
   SendOptions,
 } from "./registry/types.js";
-export { send, sendBatch } from "./sqs/producer.js";
-export type { SendBatchResult } from "./sqs/producer.js";
+export { send, sendBatch } from "./registry/producer.js";
+export type { SendBatchResult } from "./registry/producer.js";
 export { configureSqs } from "./sqs/settings.js";
 export { configureFromFile } from "./sqs/configure-from-file.js";
 export type { ConfigureFromFileOptions } from "./sqs/configure-from-file.js";
@@ -31,9 +31,9 @@ export type { SqsCredentials, SqsSettings } from "./sqs/settings.js";
 export { RestartLater, isRestartLater } from "./restart-later.js";
 export type { RestartLaterOptions } from "./restart-later.js";
 export { base64Codec, base64JsonCodec, jsonCodec, rawCodec } from "./codecs/codec.js";
-export type { Codec, CodecContext, CodecName, MessageAttribute } from "./codecs/codec.js";
+export type { Codec, CodecContext, CodecName, MessageAttribute, ModelRef } from "./codecs/codec.js";
 export { modelInstance, encodeModelRef, decodeModelRef } from "./codecs/model-instance.js";
-export type { ModelInstanceOptions, ModelLoader, ModelRef } from "./codecs/model-instance.js";
+export type { ModelInstanceOptions, ModelLoader } from "./codecs/model-instance.js";
 export {
   MessageDecodeError,
   ModelInstanceNotFoundError,

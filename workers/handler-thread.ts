@@ -3,7 +3,7 @@
  * (and checked) once, when the thread starts, before its first task.
  */
 import { workerData } from "node:worker_threads";
-import type { PoolWorkerData } from "../src/protocol.js";
+import type { PoolWorkerData } from "../src/pool/protocol.js";
 import { startThread } from "./task-runner.js";
 
 export default startThread(workerData as PoolWorkerData);

@@ -1,18 +1,19 @@
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { BroadcastChannel, threadId } from "node:worker_threads";
+import { threadId } from "node:worker_threads";
 import { validateWithSchema } from "../src/codecs/schema.js";
+import { errorSummary } from "../src/errors.js";
 import { importUserModule } from "../src/loader.js";
 import {
   serializeError,
   type HandlerTask,
-  type LifecycleMessage,
   type Outcome,
   type PoolWorkerData,
   type SerializedError,
   type TaskResult,
+  type ThreadFailurePhase,
   type WireMessage,
-} from "../src/protocol.js";
+} from "../src/pool/protocol.js";
+import { ThreadChannel } from "../src/pool/thread-channel.js";
 import { getRegistry } from "../src/registry/registry.js";
 import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
 import { isRestartLater } from "../src/restart-later.js";
@@ -23,50 +24,33 @@ export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
 
 /**
  * Prepares this thread: SQS settings for handlers that send, then the receiver modules, imported once. Tells
- * the supervisor on the lifecycle channel whether that worked. A thread that could not load them answers every
- * task with `broken` outcomes, so it can never run a handler half-loaded.
+ * the supervisor on the pool's channel whether that worked. A thread that could not load them is broken for
+ * good: it refuses every task it is given (the pool reports those as never started), so it can never run a
+ * handler half-loaded.
  */
 export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   configureSqs(data.sqs);
-  const channel = new BroadcastChannel(data.lifecycleChannel);
-  // Piscina keeps the thread alive; the channel must not, or a destroyed pool could leave it hanging.
-  channel.unref();
-  const announce = (message: LifecycleMessage): void => channel.postMessage(message);
+  const channel = new ThreadChannel(data.channelName);
+  const threadMap = new Int32Array(data.threadMap);
   try {
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
     const serialized = serializeError(error);
-    announce({ type: "broken", threadId, error: serialized });
-    return async (task) => task.messages.map(() => ({ kind: "broken", error: serialized }));
+    channel.announceBroken(serialized);
+    return async (task) => {
+      // Marked in shared memory before the task fails, so the pool knows it was refused, not started.
+      Atomics.store(threadMap, task.slot, -threadId);
+      throw new Error(`this pool thread could not load the receiver modules: ${errorSummary(error)}`);
+    };
   }
   const hooks = new ThreadHooks();
-  const threadMap = new Int32Array(data.threadMap);
   /** Abort controllers of the tasks running in this thread, by task id. */
   const running = new Map<number, AbortController>();
-  /** extendVisibility requests waiting for the supervisor's answer, by request id. */
-  const extensions = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
-  channel.onmessage = (event) => {
-    const message = (event as { data: LifecycleMessage }).data;
-    if (message.type === "abort") running.get(message.taskId)?.abort(new Error(message.reason));
-    else if (message.type === "extendVisibilityResult") {
-      const pending = extensions.get(message.requestId);
-      extensions.delete(message.requestId);
-      if (message.ok) pending?.resolve();
-      else
-        pending?.reject(
-          new Error(`the visibility timeout could not be extended${message.error ? `: ${message.error}` : ""}`),
-        );
-    } else if (message.type === "teardown") {
-      void hooks.teardown().then((errors) => announce({ type: "tornDown", threadId, errors }));
-    }
-  };
-  const extendVisibility: ExtendVisibility = (messageId, seconds) =>
-    new Promise((resolve, reject) => {
-      const requestId = randomUUID();
-      extensions.set(requestId, { resolve, reject });
-      announce({ type: "extendVisibility", requestId, messageId, seconds });
-    });
-  announce({ type: "ready", threadId });
+  channel.announceReady({
+    abort: (taskId, reason) => running.get(taskId)?.abort(new Error(reason)),
+    teardown: () => hooks.teardown(),
+  });
+  const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
   return async (task) => {
     // Tell the supervisor which thread runs this task, through shared memory: if the handler then blocks this
     // thread's event loop, the supervisor can still find the thread and end it.
@@ -92,7 +76,7 @@ async function runTask(
 ): Promise<TaskResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  const failAll = (phase: "setup" | "handler", error: unknown): Outcome[] =>
+  const failAll = (phase: ThreadFailurePhase, error: unknown): Outcome[] =>
     task.messages.map(() => ({ kind: "failed", phase, error: serializeError(error), durationMs: elapsed() }));
   const queue = getRegistry().find(task.queue);
   if (!queue?.handler) return failAll("setup", new Error(`queue "${task.queue}" has no handler in this thread`));

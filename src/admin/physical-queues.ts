@@ -1,7 +1,7 @@
 import type { DeadLetterOptions, ResolvedConfig } from "../config/types.js";
 import { UnknownQueueError } from "../errors.js";
 import { FIFO_SUFFIX } from "../limits.js";
-import { fullQueueName, isFifoName, NAME_SEPARATOR } from "../registry/names.js";
+import { fullQueueName, isFifoName, NAME_SEPARATOR } from "../queue-names.js";
 import type { RegisteredQueue } from "../registry/types.js";
 
 /** A queue as it exists in SQS: a registered queue under one suffix (or none). */

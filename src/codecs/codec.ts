@@ -1,7 +1,18 @@
 import { decodeBase64Text, encodeBase64Text } from "./base64.js";
 import { MessageDecodeError } from "./errors.js";
-import type { ModelRef } from "./model-instance.js";
 import { pythonJsonDumps } from "./python-json.js";
+
+/**
+ * A reference to a database row, as django-sqs's `ModelInstanceMessage` carried it. Declared here, not in
+ * model-instance.ts, because {@link Codec.reference} returns one and model-instance.ts builds on `Codec`.
+ */
+export interface ModelRef {
+  /** Django's app label, e.g. `auth`. */
+  readonly app: string;
+  /** The model's name, lower case as Django's ContentType has it, e.g. `user`. */
+  readonly model: string;
+  readonly pk: string | number;
+}
 
 /** What a codec may look at besides the body when it decodes. */
 export interface CodecContext {

@@ -1,16 +1,7 @@
 import { decodeBase64Text, encodeBase64Text } from "./base64.js";
-import type { Codec } from "./codec.js";
+import type { Codec, ModelRef } from "./codec.js";
 import { MessageDecodeError, ModelInstanceNotFoundError, UnknownModelError } from "./errors.js";
 import { pythonJsonDumps } from "./python-json.js";
-
-/** A reference to a database row, as django-sqs's `ModelInstanceMessage` carried it. */
-export interface ModelRef {
-  /** Django's app label, e.g. `auth`. */
-  readonly app: string;
-  /** The model's name, lower case as Django's ContentType has it, e.g. `user`. */
-  readonly model: string;
-  readonly pk: string | number;
-}
 
 /** Loads the row a reference names. `null` or `undefined` means the row does not exist. */
 export type ModelLoader<M> = (ref: ModelRef) => M | null | undefined | Promise<M | null | undefined>;

@@ -2,7 +2,7 @@ import { CreateQueueCommand, SetQueueAttributesCommand, type SQSClient } from "@
 import { physicalQueues, type PhysicalQueue } from "../admin/physical-queues.js";
 import { parseRedrivePolicy, readAttributes } from "../admin/queue-status.js";
 import { SqsRequestError } from "../errors.js";
-import { isFifoName } from "../registry/names.js";
+import { isFifoName } from "../queue-names.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 import { openCommandContext, table, type CommandOptions } from "./context.js";
 

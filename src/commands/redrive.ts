@@ -12,7 +12,7 @@ import { parseRedrivePolicy, readAttributes } from "../admin/queue-status.js";
 import { errorSummary, isRetryable, QueueNotFoundError, UsageError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import { getRegistry } from "../registry/registry.js";
-import { sleep } from "../supervisor/backoff.js";
+import { sleep } from "../util/backoff.js";
 import { openCommandContext, type CommandOptions } from "./context.js";
 
 /** Options of `sqsd redrive`. */

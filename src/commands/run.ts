@@ -16,8 +16,8 @@ import { createSqsClient } from "../sqs/client.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { configureSqs, endpointLabel } from "../sqs/settings.js";
-import { HandlerPool } from "../supervisor/pool.js";
-import type { PollTarget } from "../supervisor/poller.js";
+import { HandlerPool } from "../pool/pool.js";
+import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { setWarningSink } from "../warnings.js";
 
@@ -90,21 +90,19 @@ export async function runCommand(options: RunOptions): Promise<number> {
       }
     }
 
-    const pool: HandlerPool = new HandlerPool({
+    const pool = new HandlerPool({
       threads: config.pool.threads,
       tasksPerThread: config.pool.tasksPerThread,
       receiverModules,
       sqs: settings,
       logger,
       maxHeapMb: config.pool.maxHeapMb,
-      // Handlers' extendVisibility requests only arrive once tasks run, after the supervisor exists.
-      onExtendVisibility: (messageId, seconds): Promise<boolean> => supervisor.extendVisibility(messageId, seconds),
     });
     cleanup.push(() => pool.close());
     await pool.start();
     await warnAboutMissingRedrive(targets, client, urls, logger);
     const status = config.http ? queueStatusCache(config.http, client, urls, targets) : undefined;
-    const supervisor: Supervisor = new Supervisor({
+    const supervisor = new Supervisor({
       config,
       targets,
       client,
@@ -118,6 +116,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
         return queue && snapshot ? { count: queue.visible, asOf: snapshot.asOf.getTime() } : undefined;
       },
     });
+    // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
+    pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http && status) {
       const metrics = new Metrics({ supervisor, pool, clients: [client, receiveClient], status });

@@ -2,7 +2,7 @@ import { text } from "node:stream/consumers";
 import { UsageError } from "../errors.js";
 import { getRegistry } from "../registry/registry.js";
 import type { SendOptions } from "../registry/types.js";
-import { sendToQueue } from "../sqs/producer.js";
+import { sendToQueue } from "../registry/producer.js";
 import { openCommandContext, type CommandOptions } from "./context.js";
 
 /** Options of `sqsd send`. */

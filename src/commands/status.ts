@@ -1,6 +1,7 @@
 import { physicalQueues } from "../admin/physical-queues.js";
 import { readQueueStatus, type QueueStatus } from "../admin/queue-status.js";
-import { sleep } from "../supervisor/backoff.js";
+import { sleep } from "../util/backoff.js";
+import { readDaemonLoad, type DaemonQueueLoad } from "./daemon-load.js";
 import { openCommandContext, table, type CommandContext, type CommandOptions } from "./context.js";
 
 /** Options of `sqsd status`. */
@@ -25,12 +26,15 @@ export async function statusCommand(options: StatusOptions): Promise<number> {
     const queues = physicalQueues(context.registered, context.config, { names: options.queues });
     for (;;) {
       const asOf = new Date();
-      const status = await readQueueStatus(
-        context.client,
-        context.urls,
-        queues.map((queue) => queue.fullName),
-      );
-      render(context, asOf, status, options.watch === true);
+      const [status, daemon] = await Promise.all([
+        readQueueStatus(
+          context.client,
+          context.urls,
+          queues.map((queue) => queue.fullName),
+        ),
+        readDaemonLoad(context.config.http),
+      ]);
+      render(context, asOf, status, daemon, options.watch === true);
       if (!options.watch || options.signal?.aborted) return 0;
       await sleep((options.intervalSeconds ?? 2) * 1000, options.signal);
       if (options.signal?.aborted) return 0;
@@ -40,14 +44,20 @@ export async function statusCommand(options: StatusOptions): Promise<number> {
   }
 }
 
-function render(context: CommandContext, asOf: Date, status: readonly QueueStatus[], watching: boolean): void {
+function render(
+  context: CommandContext,
+  asOf: Date,
+  status: readonly QueueStatus[],
+  daemon: ReadonlyMap<string, DaemonQueueLoad> | undefined,
+  watching: boolean,
+): void {
   const { output, config } = context;
   if (output.json) {
     output.result({
       asOf: asOf.toISOString(),
       region: config.region,
       queuePrefix: config.queuePrefix ?? null,
-      queues: status,
+      queues: status.map((queue) => (daemon ? { ...queue, daemon: daemon.get(queue.name) ?? null } : queue)),
     });
     return;
   }
@@ -59,6 +69,12 @@ function render(context: CommandContext, asOf: Date, status: readonly QueueStatu
   ]
     .filter(Boolean)
     .join(", ");
+  // The running daemon's own counts, when its HTTP endpoint answers: what it buffers and runs of each queue.
+  const held = (name: string): (string | number)[] => {
+    if (!daemon) return [];
+    const load = daemon.get(name);
+    return load ? [load.buffered, load.running] : ["-", "-"];
+  };
   const rows = status.map((queue) =>
     queue.exists
       ? [
@@ -68,15 +84,17 @@ function render(context: CommandContext, asOf: Date, status: readonly QueueStatu
           queue.delayed,
           queue.deadLetter?.name ?? "-",
           queue.deadLetter?.visible ?? "-",
+          ...held(queue.name),
         ]
-      : [queue.name, "-", "-", "-", "(queue does not exist)", "-"],
+      : [queue.name, "-", "-", "-", "(queue does not exist)", "-", ...held(queue.name)],
   );
+  const daemonHeaders = daemon ? ["BUFFERED", "RUNNING"] : [];
   output.text(
     `Active SQS queues (${where}), ${asOf
       .toISOString()
       .replace("T", " ")
       .replace(/\.\d+Z$/, " UTC")}`,
     "",
-    ...table(["QUEUE", "VISIBLE", "IN FLIGHT", "DELAYED", "DEAD-LETTER QUEUE", "DEAD LETTERS"], rows),
+    ...table(["QUEUE", "VISIBLE", "IN FLIGHT", "DELAYED", "DEAD-LETTER QUEUE", "DEAD LETTERS", ...daemonHeaders], rows),
   );
 }

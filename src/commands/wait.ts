@@ -1,6 +1,6 @@
 import { physicalQueues } from "../admin/physical-queues.js";
 import { readQueueStatus } from "../admin/queue-status.js";
-import { sleep } from "../supervisor/backoff.js";
+import { sleep } from "../util/backoff.js";
 import { openCommandContext, type CommandOptions } from "./context.js";
 
 /** Options of `sqsd wait`. */

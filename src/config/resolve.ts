@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { ValidationError, type FieldProblem } from "../errors.js";
-import { namePartProblem } from "../registry/names.js";
+import { namePartProblem } from "../queue-names.js";
 import { configSchema, validate } from "./rules.js";
 import type { ResolvedBackoff, ResolvedConfig, SqsdConfig } from "./types.js";
 

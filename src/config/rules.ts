@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { namePartProblem, queueNameProblem } from "../registry/names.js";
+import { namePartProblem, queueNameProblem } from "../queue-names.js";
 import { isCodecName } from "../codecs/codec.js";
 import { isStandardSchema } from "../codecs/schema.js";
 

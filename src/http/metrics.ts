@@ -1,7 +1,8 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CachedQueueStatus } from "../admin/queue-status.js";
-import type { HandlerPool } from "../supervisor/pool.js";
+import type { HandlerPool } from "../pool/pool.js";
+import { FAILURE_PHASES } from "../pool/protocol.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 
 /**
@@ -46,7 +47,7 @@ export class Metrics {
     });
     const failed = new Counter({
       name: "sqsd_messages_failed_total",
-      help: "Handler runs that failed, by phase (decode, setup, handler, timeout, crash).",
+      help: `Handler runs that failed, by phase (${FAILURE_PHASES.join(", ")}).`,
       labelNames: ["queue", "phase"],
       registers,
     });

@@ -2,10 +2,10 @@ import { resolveCodec } from "../codecs/codec.js";
 import { batchReceiverOptionsSchema, receiverOptionsSchema, validate } from "../config/rules.js";
 import { RegistrationError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { sendToQueue } from "../sqs/producer.js";
+import { sendToQueue } from "./producer.js";
 import { currentSqsSettings } from "../sqs/settings.js";
 import { warn } from "../warnings.js";
-import { fullQueueName, isFifoName, queueNameProblem } from "./names.js";
+import { fullQueueName, isFifoName, queueNameProblem } from "../queue-names.js";
 import { getRegistry } from "./registry.js";
 import type {
   BatchHandler,

@@ -1,6 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { Codec, CodecName, MessageAttribute } from "../codecs/codec.js";
-import type { ModelRef } from "../codecs/model-instance.js";
+import type { Codec, CodecName, MessageAttribute, ModelRef } from "../codecs/codec.js";
 import type { DeadLetterOptions, RetryOptions } from "../config/types.js";
 
 /** What happens to a message whose handler throws (anything but {@link RestartLater}). */

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from "@aws-sdk/client-sqs";
 import { QueueNotFoundError, SqsRequestError } from "../errors.js";
-import { isFifoName } from "../registry/names.js";
+import { isFifoName } from "../queue-names.js";
 
 /** Attributes given to a queue that sqsd creates. */
 export interface NewQueueAttributes {

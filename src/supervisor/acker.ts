@@ -6,8 +6,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { errorSummary, isRetryable, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
-import { Backoff, sleep } from "./backoff.js";
-import { Batcher } from "./batcher.js";
+import { Backoff, sleep } from "../util/backoff.js";
+import { Batcher } from "../util/batcher.js";
 
 /** What the acker needs to know about one received message. */
 export interface AckTarget {

@@ -1,7 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { AckTarget } from "./acker.js";
-import type { PollTarget } from "./poller.js";
-import type { RunningTask } from "./pool.js";
+import type { PollTarget } from "./target.js";
+import type { RunningTask } from "../pool/pool.js";
 import type { KeptVisibility, VisibilityKeeper } from "./visibility-keeper.js";
 
 /**

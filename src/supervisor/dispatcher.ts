@@ -1,10 +1,10 @@
 import type { RetryOptions } from "../config/types.js";
 import type { Logger } from "../logging.js";
-import type { Outcome } from "../protocol.js";
+import type { Outcome } from "../pool/protocol.js";
+import type { HandlerPool, RunningTask } from "../pool/pool.js";
 import type { Acker } from "./acker.js";
 import type { Delivery } from "./delivery.js";
 import type { SupervisorEmitter } from "./events.js";
-import type { HandlerPool, RunningTask } from "./pool.js";
 import { toWireMessage } from "./received.js";
 import { settle, type RunEnd } from "./settlement.js";
 

@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
+import type { FailurePhase } from "../pool/protocol.js";
 
 /** How a message's handler run ended, as metrics and logs count it. */
-export type SettledAs = "ok" | "restartLater" | "failed" | "interrupted" | "broken" | "notStarted";
+export type SettledAs = "ok" | "restartLater" | "failed" | "interrupted" | "notStarted";
 
 /**
  * What the supervisor reports as it works, for metrics and anything else that wants to watch. Queue labels
@@ -10,8 +11,11 @@ export type SettledAs = "ok" | "restartLater" | "failed" | "interrupted" | "brok
 export interface SupervisorEvents {
   /** A receive brought `count` messages. */
   received: [queue: string, count: number];
-  /** A handler run ended for one message; `durationMs` is the handler's own time when it ran. */
-  settled: [queue: string, outcome: SettledAs, durationMs: number | undefined, phase: string | undefined];
+  /**
+   * A handler run ended for one message; `durationMs` is the handler's own time when it ran, `phase` where it
+   * failed when it did.
+   */
+  settled: [queue: string, outcome: SettledAs, durationMs: number | undefined, phase: FailurePhase | undefined];
   /** A message was deleted from its queue. */
   deleted: [queue: string];
   /** A receive failed. */

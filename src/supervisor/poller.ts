@@ -3,19 +3,10 @@ import type { ResolvedBackoff } from "../config/types.js";
 import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
-import type { RegisteredQueue } from "../registry/types.js";
-import { Backoff, sleep } from "./backoff.js";
+import { Backoff, sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { ReceiveRoom } from "./scheduler.js";
-
-/** One physical queue the daemon consumes: a registered queue under one suffix. */
-export interface PollTarget {
-  readonly queue: RegisteredQueue;
-  readonly suffix: string | undefined;
-  readonly fullName: string;
-  readonly url: string;
-  readonly visibilityTimeoutSeconds: number;
-}
+import type { PollTarget } from "./target.js";
 
 /** What a poller needs from the daemon. */
 export interface PollerOptions {
@@ -159,6 +150,11 @@ export class Poller {
     this.#fetching.abort();
     this.#fetching = new AbortController();
     this.#addLane(true);
+  }
+
+  /** Whether a crash backoff holds receives back at `now`. */
+  holding(now = Date.now()): boolean {
+    return this.#holdUntil > now;
   }
 
   /** Issues no receive for `ms` (after handler threads crashed on this queue's messages). */

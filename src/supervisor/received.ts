@@ -1,6 +1,6 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { MessageAttribute } from "../codecs/codec.js";
-import type { WireMessage } from "../protocol.js";
+import type { WireMessage } from "../pool/protocol.js";
 
 /**
  * Splits one receive's messages into FIFO groups (by `MessageGroupId`), each in the order SQS returned them,

@@ -1,6 +1,6 @@
 import type { RetryOptions } from "../config/types.js";
 import { errorSummary, TaskNotStartedError } from "../errors.js";
-import type { Outcome } from "../protocol.js";
+import type { FailurePhase, Outcome } from "../pool/protocol.js";
 import type { ReceiverOptions } from "../registry/types.js";
 import type { SettledAs } from "./events.js";
 import { retryDelaySeconds } from "./retry.js";
@@ -38,14 +38,12 @@ export interface SettlementLog {
 export interface Settlement {
   readonly action: SqsAction;
   readonly settledAs: SettledAs;
-  /** Where a failed run failed (`decode`, `handler`, `timeout`, `crash`, ...). */
-  readonly phase: string | undefined;
+  /** Where a failed run failed. */
+  readonly phase: FailurePhase | undefined;
   /** The handler's own time, when it ran. */
   readonly durationMs: number | undefined;
   /** Counts as processed: the handler had its turn. A message handed back untried or interrupted does not. */
   readonly counted: boolean;
-  /** The message did not use its capacity turn (its receiver could not load), so the slot is refunded. */
-  readonly refund: boolean;
   readonly logs: readonly SettlementLog[];
 }
 
@@ -57,20 +55,16 @@ export interface Settlement {
  */
 export function settle(end: RunEnd, context: SettleContext): Settlement {
   const { deleteOnStart } = context.options;
-  if (end.kind === "broken") {
-    return { ...untried("broken"), action: release(deleteOnStart), refund: true };
-  }
   if (end.kind === "crashed" && end.error instanceof TaskNotStartedError) {
     return {
       ...untried("notStarted"),
       action: release(deleteOnStart),
-      refund: true,
       logs: [
         log(
           deleteOnStart ? "error" : "warn",
           deleteOnStart
-            ? "message lost: deleted on start, and its thread ended before the handler began"
-            : "message given back unstarted: its thread ended before the handler began",
+            ? `message lost: deleted on start, and ${end.error.why}`
+            : `message given back unstarted: ${end.error.why}`,
           { outcome: "notStarted", error: errorSummary(end.error.cause) },
         ),
       ],
@@ -113,7 +107,7 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
       };
     }
     case "failed": {
-      const phase = context.timedOut ? "timeout" : end.phase;
+      const phase: FailurePhase = context.timedOut ? "timeout" : end.phase;
       const failure = {
         durationMs: end.durationMs,
         ...failureFields(phase, context),
@@ -131,7 +125,7 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
     }
     case "crashed": {
       // The thread died under the run (or was ended after a timeout): a failure, never a success.
-      const phase = context.timedOut ? "timeout" : "crash";
+      const phase: FailurePhase = context.timedOut ? "timeout" : "crash";
       const line = log("error", phase === "timeout" ? "handler timed out" : "handler thread died", {
         ...failureFields(phase, context),
         error: errorSummary(end.error),
@@ -157,15 +151,15 @@ function release(deleteOnStart: boolean | undefined): SqsAction {
   return deleteOnStart ? LEAVE : { kind: "release" };
 }
 
-function handled(settledAs: SettledAs, durationMs: number | undefined, phase?: string) {
-  return { settledAs, phase, durationMs, counted: true, refund: false } as const;
+function handled(settledAs: SettledAs, durationMs: number | undefined, phase?: FailurePhase) {
+  return { settledAs, phase, durationMs, counted: true } as const;
 }
 
 function untried(settledAs: SettledAs) {
-  return { settledAs, phase: undefined, durationMs: undefined, counted: false, refund: false, logs: [] } as const;
+  return { settledAs, phase: undefined, durationMs: undefined, counted: false, logs: [] } as const;
 }
 
-function failureFields(phase: string, context: SettleContext): Record<string, unknown> {
+function failureFields(phase: FailurePhase, context: SettleContext): Record<string, unknown> {
   return { outcome: "failed", phase, onError: context.options.onError ?? "retry" };
 }
 

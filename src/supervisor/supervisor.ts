@@ -4,13 +4,15 @@ import type { WorkerStartError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import { Acker } from "./acker.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../util/backoff.js";
 import { Dispatcher } from "./dispatcher.js";
 import { drain } from "./drain.js";
 import { SupervisorEmitter } from "./events.js";
-import type { HandlerPool } from "./pool.js";
-import { Poller, type PollerHealth, type PollTarget } from "./poller.js";
+import type { HandlerPool } from "../pool/pool.js";
+import { Poller, type PollerHealth } from "./poller.js";
 import { Scheduler, type QueueLoad } from "./scheduler.js";
+import { findStarved, type StarvedQueue } from "./starvation.js";
+import type { PollTarget } from "./target.js";
 import { VisibilityKeeper } from "./visibility-keeper.js";
 
 /** Everything the supervisor runs with; the run command builds it. */
@@ -57,15 +59,6 @@ export interface SupervisorHealth {
   readonly queues: readonly QueueLoad[];
   /** Queues that had work and a free slot for longer than `stallSeconds` without starting any. */
   readonly starved: readonly StarvedQueue[];
-}
-
-/** A queue the stall check found starved. */
-export interface StarvedQueue {
-  readonly queue: string;
-  /** How long it has had work and a free slot without a start, in ms. */
-  readonly waitingMs: number;
-  /** What showed it had work: messages in its buffer, or visible in SQS. */
-  readonly evidence: "buffered" | "visible";
 }
 
 /** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
@@ -224,29 +217,19 @@ export class Supervisor {
     };
   }
 
-  /**
-   * Queues that had work and a free slot for longer than `stallSeconds` without starting any: work in their
-   * buffer (a scheduling fault), or messages SQS last reported visible while their receives bring nothing.
-   */
+  /** Queues that had work and a free slot for longer than `stallSeconds` without starting any. */
   #starved(queues: readonly QueueLoad[], now: number): StarvedQueue[] {
     if (this.#state !== "running") return [];
-    const limitMs = this.#options.config.stallSeconds * 1000;
-    const slotFree = this.#scheduler.running < this.#options.config.pool.maxInFlight;
-    const starved: StarvedQueue[] = [];
-    for (const load of queues) {
-      if (load.starvedSince !== undefined && now - load.starvedSince > limitMs) {
-        starved.push({ queue: load.queue, waitingMs: now - load.starvedSince, evidence: "buffered" });
-        continue;
-      }
-      const seen = this.#options.visibleMessages?.(load.queue);
-      if (!seen || seen.count === 0 || !slotFree || load.buffered > 0) continue;
-      // SQS counted visible messages long after this queue last started one, and a slot is free: its
-      // receives should have brought them (a long poll returns as soon as a message is there).
-      const idleSince = Math.max(load.lastStartAt ?? 0, this.#startedAt);
-      const waitingMs = seen.asOf - idleSince - this.#options.config.defaults.waitTimeSeconds * 1000;
-      if (waitingMs > limitMs) starved.push({ queue: load.queue, waitingMs, evidence: "visible" });
-    }
-    return starved;
+    const { config, visibleMessages } = this.#options;
+    return findStarved(queues, {
+      now,
+      limitMs: config.stallSeconds * 1000,
+      waitMs: config.defaults.waitTimeSeconds * 1000,
+      slotFree: this.#scheduler.running < config.pool.maxInFlight,
+      startedAt: this.#startedAt,
+      visible: (queue) => visibleMessages?.(queue),
+      holding: (queue) => this.#pollers.some((poller) => poller.target.fullName === queue && poller.holding(now)),
+    });
   }
 
   /** Starts every poller. Idempotent. */

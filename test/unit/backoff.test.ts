@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Backoff, sleep } from "../../src/supervisor/backoff.js";
+import { Backoff, sleep } from "../../src/util/backoff.js";
 
 describe("Backoff", () => {
   it("doubles up to the ceiling and waits at least half of it", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Batcher } from "../../src/supervisor/batcher.js";
+import { Batcher } from "../../src/util/batcher.js";
 
 describe("Batcher", () => {
   it("sends ten entries per batch at once, and the rest after the delay", async () => {

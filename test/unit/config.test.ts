@@ -33,7 +33,7 @@ describe("config resolution", () => {
         deadLetter: false,
         retry: false,
       },
-      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4, maxHeapMb: undefined },
+      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4, prefetch: 10, maxBuffered: 100, maxHeapMb: undefined },
       drainTimeoutMs: 30_000,
       stallSeconds: 60,
       createQueues: false,
@@ -128,6 +128,17 @@ describe("config resolution", () => {
     );
     const config = resolveConfig({ receivers: ["r.ts"], pool: { threads: 2, tasksPerThread: 4 } }, context);
     assert.equal(config.pool.maxInFlight, 8);
+  });
+
+  it("bounds the prefetch buffer, and grows the global ceiling with a large pool", () => {
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], pool: { prefetch: 0 } }),
+      /pool\.prefetch must be an integer 1\.\.10000, got 0/,
+    );
+    const large = resolveConfig({ receivers: ["r.ts"], pool: { threads: 64, tasksPerThread: 2 } }, context);
+    assert.equal(large.pool.maxBuffered, 256, "2 × maxInFlight past the floor of 100");
+    const set = resolveConfig({ receivers: ["r.ts"], pool: { prefetch: 40, maxBuffered: 7 } }, context);
+    assert.deepEqual([set.pool.prefetch, set.pool.maxBuffered], [40, 7]);
   });
 
   it("fills partial backoff bounds consistently", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fullQueueName, isFifoName, namePartProblem, queueNameProblem } from "../../src/registry/names.js";
+import { fullQueueName, isFifoName, namePartProblem, queueNameProblem } from "../../src/queue-names.js";
 
 describe("full queue names", () => {
   it("joins prefix, name and suffix with double underscores, as django-sqs did", () => {

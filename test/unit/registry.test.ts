@@ -101,6 +101,7 @@ describe("the registry", () => {
       () => receiver("opts2", { onError: "ignore" as never, visibilityTimeout: 3 } as never, async () => {}),
       /onError must be "retry" or "delete", got "ignore".*visibilityTimeout is not a known option, got 3/,
     );
+    assert.throws(() => receiver("opts3", { weight: 0 }, async () => {}), /weight must be an integer 1\.\.1000, got 0/);
   });
 
   it("registers send-only queues with register()", () => {

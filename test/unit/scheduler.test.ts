@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, it } from "node:test";
-import type { Outcome } from "../../src/protocol.js";
+import type { Outcome } from "../../src/pool/protocol.js";
 import { receiver } from "../../src/registry/receiver.js";
 import { getRegistry } from "../../src/registry/registry.js";
 import type { ReceiverOptions } from "../../src/registry/types.js";
 import type { Acker, AckTarget } from "../../src/supervisor/acker.js";
 import { Dispatcher } from "../../src/supervisor/dispatcher.js";
 import { SupervisorEmitter } from "../../src/supervisor/events.js";
-import type { PollTarget } from "../../src/supervisor/poller.js";
-import type { HandlerPool } from "../../src/supervisor/pool.js";
+import type { PollTarget } from "../../src/supervisor/target.js";
+import type { HandlerPool } from "../../src/pool/pool.js";
 import { Scheduler, type SchedulerOptions } from "../../src/supervisor/scheduler.js";
 import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
 import { eventually } from "../helpers/eventually.js";

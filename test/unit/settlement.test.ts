@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TaskNotStartedError } from "../../src/errors.js";
-import type { Outcome } from "../../src/protocol.js";
+import type { Outcome } from "../../src/pool/protocol.js";
 import { settle, type RunEnd, type SettleContext } from "../../src/supervisor/settlement.js";
 
 const context = (overrides: Partial<SettleContext> = {}): SettleContext => ({
@@ -18,7 +18,6 @@ const ok: Outcome = { kind: "ok", durationMs: 12 };
 const failed: Outcome = { kind: "failed", phase: "handler", error, durationMs: 3 };
 const decodeFailed: Outcome = { kind: "failed", phase: "decode", error, durationMs: 0, codec: "json" };
 const crashed: RunEnd = { kind: "crashed", error: new Error("worker exited with code 1") };
-const broken: Outcome = { kind: "broken", error };
 
 /** The delivery contract, decided in one pure function: only success deletes, unless the user chose otherwise. */
 describe("settling a finished run", () => {
@@ -97,22 +96,37 @@ describe("settling a finished run", () => {
     assert.deepEqual(settle(ok, context({ interrupting: true })).action, { kind: "delete" });
   });
 
-  it("releases and refunds a message whose receiver could not load on its thread", () => {
-    const settlement = settle(broken, context());
-    assert.deepEqual(settlement.action, { kind: "release" });
-    assert.equal(settlement.settledAs, "broken");
-    assert.deepEqual([settlement.counted, settlement.refund], [false, true]);
-  });
-
-  it("releases and refunds, uncounted, a message whose task never started on its thread", () => {
+  it("releases, uncounted, a message whose task never started on its thread", () => {
     const end: RunEnd = { kind: "crashed", error: new TaskNotStartedError(new Error("worker exited")) };
     for (const interrupting of [false, true]) {
       const settlement = settle(end, context({ interrupting, options: { onError: "delete" } }));
       assert.deepEqual(settlement.action, { kind: "release" }, "never deleted, whatever onError says");
       assert.equal(settlement.settledAs, "notStarted");
-      assert.deepEqual([settlement.counted, settlement.refund], [false, true]);
+      assert.equal(settlement.counted, false);
       assert.equal(settlement.logs[0]?.level, "warn");
+      assert.equal(
+        settlement.logs[0]?.message,
+        "message given back unstarted: its thread ended before the handler began",
+      );
     }
+  });
+
+  it("releases, uncounted, a message whose task landed on a thread that could not load the receivers", () => {
+    const end: RunEnd = {
+      kind: "crashed",
+      error: new TaskNotStartedError(new Error("this pool thread could not load the receiver modules"), "threadBroken"),
+    };
+    const settlement = settle(end, context());
+    assert.deepEqual(settlement.action, { kind: "release" });
+    assert.equal(settlement.settledAs, "notStarted");
+    assert.equal(settlement.counted, false);
+    assert.equal(
+      settlement.logs[0]?.message,
+      "message given back unstarted: its thread could not load the receiver modules",
+    );
+    const withDeleteOnStart = settle(end, context({ options: { deleteOnStart: true } }));
+    assert.deepEqual(withDeleteOnStart.action, { kind: "leave" }, "already deleted: nothing to release");
+    assert.equal(withDeleteOnStart.logs[0]?.level, "error", "a message deleted on start and never run is lost");
   });
 
   it("makes RestartLater's message visible after its delay, or leaves it to its visibility timeout", () => {

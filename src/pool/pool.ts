@@ -1,11 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { BroadcastChannel, type Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { TaskNotStartedError, WorkerStartError } from "../errors.js";
 import type { Logger } from "../logging.js";
-import type { HandlerTask, LifecycleMessage, PoolWorkerData, TaskResult } from "../protocol.js";
 import type { SqsSettings } from "../sqs/settings.js";
+import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
+import type {
+  HandlerTask,
+  LifecycleMessage,
+  PoolWorkerData,
+  SupervisorServices,
+  TaskResult,
+  ThreadServices,
+} from "./protocol.js";
 
 /** The compiled thread entry. The supervisor never imports it; piscina loads it in each thread. */
 const THREAD_ENTRY = fileURLToPath(new URL("../../workers/handler-thread.js", import.meta.url));
@@ -19,14 +27,16 @@ export interface HandlerPoolOptions {
   readonly logger: Logger;
   /** Heap limit per thread in MiB. @defaultValue Node's default */
   readonly maxHeapMb?: number | undefined;
-  /** Handles `message.extendVisibility()` calls from handlers; resolves with whether it worked. */
-  readonly onExtendVisibility?: (messageId: string, seconds: number) => Promise<boolean>;
 }
 
 /** One handler run as the supervisor sees it. */
 export interface RunningTask {
   readonly taskId: number;
-  /** One outcome per message of the task. Rejects if the thread died under it. */
+  /**
+   * One outcome per message of the task. Rejects if the thread died under it, and with a
+   * {@link TaskNotStartedError} if the task never started: its thread was ended first, or could not load the
+   * receiver modules.
+   */
   readonly outcome: Promise<TaskResult>;
   /** Asks the handler to stop: its `message.signal` aborts. */
   abort(reason: string): void;
@@ -39,12 +49,14 @@ export interface RunningTask {
 
 /**
  * The worker-thread pool: a facade over piscina that adds what sqsd needs from it — all threads warm and
- * verified before the first message, a way to abort one running handler, and per-thread teardown hooks at close.
+ * verified before the first message, a way to abort one running handler, per-thread teardown hooks at close,
+ * and services the supervisor offers handlers ({@link HandlerPool.serve}). A thread that cannot load the
+ * receiver modules is broken: it says so, the pool reports itself broken ({@link HandlerPool.whenBroken}), and
+ * tasks that land on it reject as never started.
  */
 export class HandlerPool {
   readonly #options: HandlerPoolOptions;
-  readonly #channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
-  readonly #channel: BroadcastChannel;
+  readonly #channel: ChannelEndpoint<SupervisorServices, ThreadServices>;
   readonly #piscina: Piscina<HandlerTask, TaskResult>;
   readonly #readyThreads = new Set<number>();
   readonly #tornDown = new Set<number>();
@@ -55,15 +67,19 @@ export class HandlerPool {
   #reportBroken!: (error: WorkerStartError) => void;
   #closing: Promise<void> | undefined;
   #lastTaskId = 0;
-  /** Thread id per slot, written by the threads (see HandlerTask.slot). */
+  /** Per task slot, which thread started (or refused) its task; see {@link PoolWorkerData.threadMap}. */
   readonly #threadMap: Int32Array;
   readonly #freeSlots: number[];
 
   constructor(options: HandlerPoolOptions) {
     this.#options = options;
     this.#brokenSignal = new Promise((resolve) => (this.#reportBroken = resolve));
-    this.#channel = new BroadcastChannel(this.#channelName);
-    this.#channel.onmessage = (event) => this.#onLifecycle((event as { data: LifecycleMessage }).data);
+    const channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
+    this.#channel = new ChannelEndpoint({
+      channelName,
+      address: "supervisor",
+      onLifecycle: (message) => this.#onLifecycle(message),
+    });
     // One slot per task that can run at once, and spares: a slot is freed when its task settles.
     const slots = options.threads * options.tasksPerThread + 16;
     const threadMap = new SharedArrayBuffer(slots * Int32Array.BYTES_PER_ELEMENT);
@@ -72,7 +88,7 @@ export class HandlerPool {
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
       sqs: options.sqs,
-      lifecycleChannel: this.#channelName,
+      channelName,
       threadMap,
     };
     this.#piscina = new Piscina<HandlerTask, TaskResult>({
@@ -123,6 +139,17 @@ export class HandlerPool {
    */
   whenBroken(): Promise<WorkerStartError> {
     return this.#brokenSignal;
+  }
+
+  /**
+   * Answers pool threads' requests for `name` (see {@link SupervisorServices}), e.g. a handler's
+   * `message.extendVisibility(seconds)`. A request for a service not registered fails in the handler.
+   */
+  serve<N extends keyof SupervisorServices>(
+    name: N,
+    implementation: ServiceImplementation<SupervisorServices[N]>,
+  ): void {
+    this.#channel.serve(name, implementation);
   }
 
   /** Threads alive now. */
@@ -179,10 +206,12 @@ export class HandlerPool {
       },
       (error: unknown) => {
         // Read before the slot can be reused. With tasksPerThread > 1, piscina queues tasks on a thread whose
-        // handler may be blocking it; when that thread is ended, they fail without ever having run.
-        const started = Atomics.load(this.#threadMap, slot) !== 0;
+        // handler may be blocking it; when that thread is ended, they fail without ever having run. A broken
+        // thread marks the tasks it refuses with its negated id.
+        const cell = Atomics.load(this.#threadMap, slot);
         this.#freeSlots.push(slot);
-        throw started ? error : new TaskNotStartedError(error);
+        if (cell > 0) throw error;
+        throw new TaskNotStartedError(error, cell < 0 ? "threadBroken" : "threadEnded");
       },
     );
     const channel = this.#channel;
@@ -190,8 +219,7 @@ export class HandlerPool {
       taskId,
       outcome,
       abort(reason) {
-        const message: LifecycleMessage = { type: "abort", taskId, reason };
-        channel.postMessage(message);
+        channel.post({ type: "abort", taskId, reason });
       },
       terminateThread: async () => {
         const thread = this.#thread(Atomics.load(this.#threadMap, slot));
@@ -221,6 +249,7 @@ export class HandlerPool {
   }
 
   async #shutDown(): Promise<void> {
+    // Closed first: handlers still waiting on a request to the supervisor get an error, not silence.
     this.#channel.close();
     await this.#piscina.destroy();
   }
@@ -246,8 +275,7 @@ export class HandlerPool {
             if ([...expected].every((id) => this.#tornDown.has(id) || !this.#thread(id))) done();
           };
           this.#listeners.add(listener);
-          const teardown: LifecycleMessage = { type: "teardown" };
-          this.#channel.postMessage(teardown);
+          this.#channel.post({ type: "teardown" });
         });
       }
     } finally {
@@ -255,26 +283,9 @@ export class HandlerPool {
     }
   }
 
-  async #extendVisibility(request: Extract<LifecycleMessage, { type: "extendVisibility" }>): Promise<void> {
-    let ok = false;
-    let error: string | undefined;
-    try {
-      ok = (await this.#options.onExtendVisibility?.(request.messageId, request.seconds)) ?? false;
-    } catch (failure) {
-      error = String(failure);
-    }
-    const reply: LifecycleMessage = {
-      type: "extendVisibilityResult",
-      requestId: request.requestId,
-      ok,
-      ...(error === undefined ? {} : { error }),
-    };
-    this.#channel.postMessage(reply);
-  }
-
-  /** The live thread with this id, if any (0, "not started yet", matches none). */
+  /** The live thread with this id, if any. Thread-map cells that name no running task (0, or < 0) match none. */
   #thread(threadId: number): Worker | undefined {
-    return threadId === 0 ? undefined : this.#piscina.threads.find((thread) => thread.threadId === threadId);
+    return threadId <= 0 ? undefined : this.#piscina.threads.find((thread) => thread.threadId === threadId);
   }
 
   #onLifecycle(message: LifecycleMessage): void {
@@ -299,12 +310,8 @@ export class HandlerPool {
           });
         }
         break;
-      case "extendVisibility":
-        void this.#extendVisibility(message);
-        break;
       case "teardown":
       case "abort":
-      case "extendVisibilityResult":
         break;
     }
     for (const listener of [...this.#listeners]) listener();

@@ -1,4 +1,4 @@
-import { FIFO_SUFFIX, QUEUE_NAME_PATTERN, SQS_LIMITS } from "../limits.js";
+import { FIFO_SUFFIX, QUEUE_NAME_PATTERN, SQS_LIMITS } from "./limits.js";
 
 /** Separator django-sqs put between prefix, name and suffix; kept so migrated apps find their queues. */
 export const NAME_SEPARATOR = "__";

@@ -1,35 +1,18 @@
-import {
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  type MessageAttributeValue,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+/**
+ * `send()` and `sendBatch()`: everything that can refuse a body before any request (schema, codec, sizes)
+ * is here; the SQS client behind them is loaded at the first send (see producer-client.ts). Receiver modules
+ * import this file in every pool thread, so nothing here may import the AWS SDK at run time.
+ */
+import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { validateWithSchema } from "../codecs/schema.js";
-import { errorSummary, MessageTooLargeError, SqsRequestError, ValidationError, type FieldProblem } from "../errors.js";
+import { MessageTooLargeError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { getRegistry } from "../registry/registry.js";
-import type { RegisteredQueue, SendAttributeValue, SendOptions } from "../registry/types.js";
-import { Batcher } from "../supervisor/batcher.js";
-import { warn } from "../warnings.js";
-import { createSqsClient } from "./client.js";
-import { QueueUrls } from "./queue-urls.js";
-import { currentSqsSettings, endpointLabel, settingsGeneration } from "./settings.js";
+import { getRegistry } from "./registry.js";
+import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
+import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
 
 /** Group id used for FIFO sends that name none. */
 export const DEFAULT_FIFO_GROUP_ID = "default";
-
-/** How long a send waits for others to share its SendMessageBatch request. */
-const SEND_BATCH_DELAY_MS = 2;
-
-/** One message ready to go: its batch entry without an Id, and its size as SQS counts it. */
-interface OutgoingMessage {
-  readonly entry: Omit<SendMessageBatchRequestEntry, "Id">;
-  readonly bytes: number;
-}
-
-/** What one entry of a SendMessageBatch came to. */
-type SendResult = { readonly messageId: string } | { readonly error: Error };
 
 /** What {@link sendBatch} reports: per entry, by index into the bodies given. */
 export interface SendBatchResult {
@@ -71,9 +54,9 @@ export async function sendToQueue<T, TSend>(
   body: TSend,
   options: SendOptions = {},
 ): Promise<string> {
-  const producer = currentProducer();
   const fullName = queue.fullNameFor(options.suffix);
   const outgoing = await prepare(queue, fullName, body, options);
+  const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
@@ -89,7 +72,7 @@ export async function sendBatchToQueue<T, TSend>(
   bodies: readonly TSend[],
   options: SendOptions = {},
 ): Promise<SendBatchResult> {
-  const producer = currentProducer();
+  const producer = await currentProducer();
   const fullName = queue.fullNameFor(options.suffix);
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
@@ -195,97 +178,11 @@ function attributeBytes(attributes: Record<string, MessageAttributeValue> | unde
   return bytes;
 }
 
-/** This thread's SQS client, queue URLs, size limits and send batchers; rebuilt when the settings change. */
-class Producer {
-  readonly client: SQSClient;
-  readonly urls: QueueUrls;
-  readonly #maxSizes = new Map<string, Promise<number>>();
-  readonly #standard: Batcher<OutgoingMessage, SendResult>;
-  readonly #fifo: Batcher<OutgoingMessage, SendResult>;
+/** The producer-client module, imported once, at the first send. */
+let producerClient: Promise<typeof import("../sqs/producer-client.js")> | undefined;
 
-  constructor() {
-    const settings = currentSqsSettings();
-    this.client = createSqsClient(settings);
-    this.urls = new QueueUrls(this.client, {
-      createQueues: settings.createQueues,
-      endpointLabel: endpointLabel(settings),
-    });
-    const batching = {
-      delayMs: SEND_BATCH_DELAY_MS,
-      sizeOf: (message: OutgoingMessage) => message.bytes,
-      maxBatchBytes: SQS_LIMITS.maxMessageBytes,
-    };
-    const execute = (queueUrl: string, messages: readonly OutgoingMessage[]) => this.#sendBatch(queueUrl, messages);
-    this.#standard = new Batcher(execute, batching);
-    // FIFO order holds within a request; one request at a time per queue keeps it across requests.
-    this.#fifo = new Batcher(execute, { ...batching, serial: true });
-  }
-
-  batcher(fifo: boolean): Batcher<OutgoingMessage, SendResult> {
-    return fifo ? this.#fifo : this.#standard;
-  }
-
-  /** Refuses a message larger than the queue's MaximumMessageSize, which is fetched once per queue. */
-  async checkSize(queueUrl: string, fullName: string, bytes: number): Promise<void> {
-    let limit = this.#maxSizes.get(queueUrl);
-    if (!limit) {
-      limit = this.#fetchMaxSize(queueUrl, fullName);
-      this.#maxSizes.set(queueUrl, limit);
-    }
-    const maxBytes = await limit;
-    if (bytes > maxBytes) throw new MessageTooLargeError(fullName, bytes, maxBytes);
-  }
-
-  async #fetchMaxSize(queueUrl: string, fullName: string): Promise<number> {
-    try {
-      const { Attributes } = await this.client.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["MaximumMessageSize"] }),
-      );
-      const size = Number(Attributes?.MaximumMessageSize);
-      return Number.isInteger(size) && size > 0 ? size : SQS_LIMITS.maxMessageBytes;
-    } catch (error) {
-      // A producer may hold sqs:SendMessage without sqs:GetQueueAttributes: SQS's own ceiling still applies.
-      warn(
-        `cannot read MaximumMessageSize of ${fullName} (${errorSummary(error)}); checking sizes against SQS's ${SQS_LIMITS.maxMessageBytes}-byte ceiling`,
-        "SQSD_MAX_SIZE_UNKNOWN",
-      );
-      return SQS_LIMITS.maxMessageBytes;
-    }
-  }
-
-  async #sendBatch(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
-    let output;
-    try {
-      output = await this.client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: messages.map((message, index) => ({ Id: String(index), ...message.entry })),
-        }),
-      );
-    } catch (error) {
-      const failure = new SqsRequestError("SendMessageBatch", error, { queueUrl });
-      return messages.map(() => ({ error: failure }));
-    }
-    const results: SendResult[] = messages.map(() => ({ error: new Error("SendMessageBatch returned no result") }));
-    for (const success of output.Successful ?? []) results[Number(success.Id)] = { messageId: success.MessageId ?? "" };
-    for (const failure of output.Failed ?? []) {
-      const cause = Object.assign(new Error(`${failure.Code ?? "error"}: ${failure.Message ?? ""}`), {
-        name: failure.Code ?? "Error",
-        Code: failure.Code,
-      });
-      results[Number(failure.Id)] = { error: new SqsRequestError("SendMessageBatch", cause, { queueUrl }) };
-    }
-    return results;
-  }
-}
-
-let current: { generation: number; producer: Producer } | undefined;
-
-function currentProducer(): Producer {
-  const generation = settingsGeneration();
-  if (current?.generation !== generation) {
-    current?.producer.client.destroy();
-    current = { generation, producer: new Producer() };
-  }
-  return current.producer;
+/** This thread's producer; the first call loads the AWS SDK. */
+async function currentProducer(): Promise<Producer> {
+  producerClient ??= import("../sqs/producer-client.js");
+  return (await producerClient).currentProducer();
 }

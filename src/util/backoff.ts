@@ -1,4 +1,11 @@
-import type { ResolvedBackoff } from "../config/types.js";
+/**
+ * The bounds of a {@link Backoff}. Declared here rather than taken from the config types so that this module
+ * stays a leaf; the config's `ResolvedBackoff` has the same shape and is passed as is.
+ */
+export interface BackoffBounds {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
 
 /**
  * Exponential backoff with "equal jitter": attempt n waits a random time in [c/2, c), where
@@ -6,11 +13,11 @@ import type { ResolvedBackoff } from "../config/types.js";
  * the fixed half guarantees a real pause, so an outage never turns into a tight retry loop.
  */
 export class Backoff {
-  readonly #bounds: ResolvedBackoff;
+  readonly #bounds: BackoffBounds;
   readonly #random: () => number;
   #attempt = 0;
 
-  constructor(bounds: ResolvedBackoff, random: () => number = Math.random) {
+  constructor(bounds: BackoffBounds, random: () => number = Math.random) {
     this.#bounds = bounds;
     this.#random = random;
   }

@@ -1,0 +1,175 @@
+/**
+ * The data the supervisor and the pool threads exchange. Everything here is plain, structured-clone-safe data:
+ * functions, class instances and errors never cross the thread boundary as such.
+ */
+import type { MessageAttribute } from "../codecs/codec.js";
+import type { SqsSettings } from "../sqs/settings.js";
+
+/** An SQS message as the supervisor received it, minus the receipt handle, which never leaves the supervisor. */
+export interface WireMessage {
+  readonly id: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
+}
+
+/** One handler run: one message for a handler, up to `batchSize` for a batch handler. */
+export interface HandlerTask {
+  /** Unique within the pool; abort requests address the run by it. */
+  readonly taskId: number;
+  /** This task's cell in the pool's shared thread map (see {@link PoolWorkerData.threadMap}). */
+  readonly slot: number;
+  /** Registered queue name; the thread looks the handler up by it. */
+  readonly queue: string;
+  readonly suffix: string | undefined;
+  readonly fullName: string;
+  readonly messages: readonly WireMessage[];
+}
+
+/** An error flattened for the trip across threads. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly code: string | undefined;
+}
+
+/**
+ * Every place a handler run can fail, from the thread's own report to the supervisor's verdict. The thread
+ * reports `setup` (a setup hook threw, or the queue has no handler there), `decode` (codec or schema) and
+ * `handler`; the supervisor says `timeout` when the run outlived its `timeoutMs`, and `crash` when the thread
+ * died under it. Metrics label failures with these names.
+ */
+export const FAILURE_PHASES = ["setup", "decode", "handler", "timeout", "crash"] as const;
+
+/** Where a failed run failed; see {@link FAILURE_PHASES}. */
+export type FailurePhase = (typeof FAILURE_PHASES)[number];
+
+/** The phases a pool thread reports in a `failed` outcome; `timeout` and `crash` are the supervisor's to say. */
+export type ThreadFailurePhase = Extract<FailurePhase, "setup" | "decode" | "handler">;
+
+/**
+ * What a handler run came to. A task that never ran (its thread could not load the receiver modules, or was
+ * ended before it began) has no outcome: the pool rejects it with a `TaskNotStartedError`.
+ */
+export type Outcome =
+  | { readonly kind: "ok"; readonly durationMs: number }
+  | {
+      readonly kind: "restartLater";
+      readonly delaySeconds: number | undefined;
+      readonly reason: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly kind: "failed";
+      readonly phase: ThreadFailurePhase;
+      readonly error: SerializedError;
+      readonly durationMs: number;
+      /** For decode failures, the codec that failed. */
+      readonly codec?: string;
+    };
+
+/** What a task comes to: one outcome per message, in the order of `HandlerTask.messages`. */
+export type TaskResult = readonly Outcome[];
+
+/** What every pool thread starts with (piscina's workerData). */
+export interface PoolWorkerData {
+  /** Absolute paths of the receiver modules, imported in this order. */
+  readonly receiverModules: readonly string[];
+  readonly sqs: SqsSettings;
+  /** Name of the pool's BroadcastChannel, which carries every {@link ChannelMessage}. */
+  readonly channelName: string;
+  /**
+   * Int32 cells, one per task slot, written by the thread a task lands on: its thread id when it starts the
+   * task, the negated id when it refuses it (it could not load the receiver modules), and 0 until then. Shared
+   * memory, so that the supervisor can read a cell even while a handler blocks that thread's event loop.
+   */
+  readonly threadMap: SharedArrayBuffer;
+}
+
+/**
+ * One-way messages on the pool's channel. `ready`, `broken` and `tornDown` go from a thread to the supervisor;
+ * `abort` and `teardown` from the supervisor to every thread.
+ */
+export type LifecycleMessage =
+  /** The thread loaded the receiver modules and takes tasks. */
+  | { readonly type: "ready"; readonly threadId: number }
+  /** The thread could not load the receiver modules: it refuses every task it is given. */
+  | { readonly type: "broken"; readonly threadId: number; readonly error: SerializedError }
+  /** Abort the handler signal of the task `taskId`, on whichever thread runs it. */
+  | { readonly type: "abort"; readonly taskId: number; readonly reason: string }
+  /** The pool is closing: run the teardown hooks. */
+  | { readonly type: "teardown" }
+  | { readonly type: "tornDown"; readonly threadId: number; readonly errors: readonly SerializedError[] };
+
+/** A party on the pool's channel: the supervisor, or one pool thread by its thread id. */
+export type ChannelAddress = "supervisor" | number;
+
+/**
+ * What the supervisor answers for pool threads, by request name: the arguments and the result. A service may
+ * also fail; the requester then gets a `PoolRequestError` carrying the serialized error.
+ */
+export interface SupervisorServices {
+  /** A handler called `message.extendVisibility(seconds)`; true if SQS accepted the new visibility timeout. */
+  extendVisibility(messageId: string, seconds: number): boolean;
+}
+
+/**
+ * What a pool thread answers for the supervisor. None yet: aborts and teardown are broadcasts that every
+ * thread hears, which a request to one address cannot express.
+ */
+export type ThreadServices = Record<never, never>;
+
+/** A request to one party's service. `id` is unique among the requester's pending requests. */
+export interface ChannelRequest {
+  readonly type: "request";
+  readonly id: string;
+  readonly from: ChannelAddress;
+  readonly to: ChannelAddress;
+  readonly name: string;
+  readonly args: readonly unknown[];
+}
+
+/** The answer to a {@link ChannelRequest}, addressed back to the requester. */
+export type ChannelResponse = {
+  readonly type: "response";
+  readonly id: string;
+  readonly to: ChannelAddress;
+} & ({ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError });
+
+/** A party leaves the channel: its peers stop waiting for its answers. */
+export interface ChannelClosed {
+  readonly type: "closed";
+  readonly from: ChannelAddress;
+}
+
+/**
+ * Everything on the pool's BroadcastChannel, which every thread and the supervisor share (piscina owns each
+ * thread's parentPort). One channel rather than a MessageChannel per task: control messages are rare, and
+ * creating and transferring a port for every task measurably cut throughput. Every party hears every message;
+ * requests and responses name the party they are for, and the others ignore them.
+ */
+export type ChannelMessage = LifecycleMessage | ChannelRequest | ChannelResponse | ChannelClosed;
+
+/** Flattens any thrown value for the trip across threads. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      code: typeof code === "string" ? code : undefined,
+    };
+  }
+  return { name: "NonError", message: String(error), stack: undefined, code: undefined };
+}
+
+/** Rebuilds an Error from its serialized form, on the side that receives it. */
+export function deserializeError(serialized: SerializedError): Error {
+  const error = new Error(serialized.message);
+  error.name = serialized.name;
+  error.stack = serialized.stack ?? `${serialized.name}: ${serialized.message}`;
+  if (serialized.code !== undefined) Object.assign(error, { code: serialized.code });
+  return error;
+}

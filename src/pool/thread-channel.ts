@@ -1,0 +1,77 @@
+/**
+ * A pool thread's side of the pool's channel. Runs only in pool threads (workers/ imports it); the supervisor
+ * never does.
+ */
+import { threadId } from "node:worker_threads";
+import { errorSummary } from "../errors.js";
+import { ChannelEndpoint } from "./channel.js";
+import { serializeError, type SerializedError, type SupervisorServices, type ThreadServices } from "./protocol.js";
+
+/** What the thread does when the supervisor speaks to it. */
+export interface ThreadChannelHandlers {
+  /** The supervisor aborts task `taskId`; ignore it if that task is not running in this thread. */
+  readonly abort?: (taskId: number, reason: string) => void;
+  /** The pool is closing: run the teardown hooks and return the errors they threw. */
+  readonly teardown?: () => Promise<readonly SerializedError[]>;
+}
+
+/**
+ * This thread on the pool's channel: it announces whether it could load the receiver modules, hears aborts
+ * and the pool's teardown, and asks the supervisor for what only the supervisor can do (it holds the receipt
+ * handles), such as extending a message's visibility.
+ */
+export class ThreadChannel {
+  readonly #endpoint: ChannelEndpoint<ThreadServices, SupervisorServices>;
+  #handlers: ThreadChannelHandlers = {};
+
+  constructor(channelName: string, options: { readonly requestTimeoutMs?: number } = {}) {
+    this.#endpoint = new ChannelEndpoint({
+      channelName,
+      address: threadId,
+      keepsThreadAlive: false,
+      ...options,
+      onLifecycle: (message) => {
+        if (message.type === "abort") this.#handlers.abort?.(message.taskId, message.reason);
+        else if (message.type === "teardown") void this.#tearDown();
+      },
+    });
+  }
+
+  /** The receiver modules loaded: this thread takes tasks. `handlers` answer the supervisor from now on. */
+  announceReady(handlers: ThreadChannelHandlers): void {
+    this.#handlers = handlers;
+    this.#endpoint.post({ type: "ready", threadId });
+  }
+
+  /** The receiver modules did not load: this thread refuses every task, and the pool stops. */
+  announceBroken(error: SerializedError): void {
+    this.#endpoint.post({ type: "broken", threadId, error });
+  }
+
+  /**
+   * Asks the supervisor to set a message's visibility timeout, `seconds` from now. Resolves once SQS accepted
+   * it; rejects if the supervisor could not (the message is no longer running, the receipt expired, the
+   * request failed or timed out).
+   */
+  async extendVisibility(messageId: string, seconds: number): Promise<void> {
+    let extended: boolean;
+    try {
+      extended = await this.#endpoint.request("supervisor", "extendVisibility", messageId, seconds);
+    } catch (error) {
+      throw new Error(`the visibility timeout could not be extended: ${errorSummary(error)}`, { cause: error });
+    }
+    if (!extended) throw new Error("the visibility timeout could not be extended");
+  }
+
+  async #tearDown(): Promise<void> {
+    // A thread without hooks (one that could not load the receivers) still answers, so close() need not wait
+    // for it until its timeout.
+    let errors: readonly SerializedError[];
+    try {
+      errors = (await this.#handlers.teardown?.()) ?? [];
+    } catch (error) {
+      errors = [serializeError(error)];
+    }
+    this.#endpoint.post({ type: "tornDown", threadId, errors });
+  }
+}

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { TaskNotStartedError, WorkerStartError } from "../../src/errors.js";
+import { HandlerPool } from "../../src/pool/pool.js";
+import type { HandlerTask, Outcome } from "../../src/pool/protocol.js";
+import { TestSqs } from "../helpers/local-sqs.js";
+import { memoryLogger } from "../helpers/memory-logger.js";
+import { fixture } from "../helpers/paths.js";
+import { Workspace } from "../helpers/workspace.js";
+
+/** The pool on real piscina threads, driven as the dispatcher drives it, with fixture receivers. */
+describe("the handler pool", () => {
+  let sqs: TestSqs;
+  let ws: Workspace;
+  let pool: HandlerPool | undefined;
+  let log: ReturnType<typeof memoryLogger>;
+  before(async () => {
+    sqs = await TestSqs.start();
+  });
+  after(async () => {
+    await sqs.stop();
+  });
+  beforeEach(() => {
+    ws = new Workspace();
+    // Threads take a copy of the environment when they start: fixture handlers record to this file.
+    process.env["SQSD_TEST_EVENTS"] = ws.eventsFile;
+    log = memoryLogger();
+  });
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+    ws.remove();
+  });
+
+  function startPool(receivers: readonly string[]): HandlerPool {
+    pool = new HandlerPool({
+      threads: 1,
+      tasksPerThread: 2,
+      receiverModules: receivers.map((name) => fixture("receivers", `${name}.ts`)),
+      sqs: sqs.settings,
+      logger: log.logger,
+    });
+    return pool;
+  }
+
+  /** One message for `queue`; the body is JSON-encoded, as the default codec expects. */
+  function task(queue: string, body: unknown, id = "m-1"): Omit<HandlerTask, "taskId" | "slot"> {
+    return {
+      queue,
+      suffix: undefined,
+      fullName: queue,
+      messages: [{ id, body: JSON.stringify(body), attributes: {}, messageAttributes: {} }],
+    };
+  }
+
+  async function runOne(running: HandlerPool, queue: string, body: unknown, id?: string): Promise<Outcome> {
+    const [outcome] = await running.run(task(queue, body, id)).outcome;
+    assert.ok(outcome);
+    return outcome;
+  }
+
+  describe("a handler's extendVisibility", () => {
+    it("goes to the service the supervisor registered, and resolves or fails as it answers", async () => {
+      const running = startPool(["extends-visibility"]);
+      const calls: [string, number][] = [];
+      running.serve("extendVisibility", async (messageId, seconds) => {
+        calls.push([messageId, seconds]);
+        return seconds <= 60;
+      });
+      await running.start();
+
+      assert.equal((await runOne(running, "extends-visibility", 30, "m-granted")).kind, "ok");
+      const refused = await runOne(running, "extends-visibility", 600, "m-refused");
+      assert.equal(refused.kind, "failed");
+      assert.equal(refused.kind === "failed" && refused.error.message, "the visibility timeout could not be extended");
+      assert.deepEqual(calls, [
+        ["m-granted", 30],
+        ["m-refused", 600],
+      ]);
+    });
+
+    it("fails with the service's own error when the service throws", async () => {
+      const running = startPool(["extends-visibility"]);
+      running.serve("extendVisibility", () => {
+        throw new RangeError("the receipt handle has expired");
+      });
+      await running.start();
+
+      const outcome = await runOne(running, "extends-visibility", 30);
+      assert.equal(outcome.kind, "failed");
+      assert.match(
+        outcome.kind === "failed" ? outcome.error.message : "",
+        /could not be extended: PoolRequestError: .*RangeError: the receipt handle has expired/,
+      );
+    });
+
+    it("fails when the supervisor serves no extendVisibility", async () => {
+      const running = startPool(["extends-visibility"]);
+      await running.start();
+
+      const outcome = await runOne(running, "extends-visibility", 30);
+      assert.equal(outcome.kind, "failed");
+      assert.match(
+        outcome.kind === "failed" ? outcome.error.message : "",
+        /the supervisor serves no "extendVisibility"/,
+      );
+    });
+  });
+
+  it("reports a thread that cannot load the receivers as broken, and its tasks as never started", async () => {
+    const running = startPool(["breaks-in-threads"]);
+    await assert.rejects(running.start(), (error) => {
+      assert.ok(error instanceof WorkerStartError);
+      assert.match(error.message, /could not load the receiver modules: .*cannot load in a worker thread/);
+      return true;
+    });
+    assert.ok((await running.whenBroken()) instanceof WorkerStartError);
+
+    await assert.rejects(running.run(task("breaks-in-threads", {})).outcome, (error) => {
+      assert.ok(error instanceof TaskNotStartedError, String(error));
+      assert.equal(error.reason, "threadBroken");
+      return true;
+    });
+    // A broken thread still answers the teardown, so closing does not wait for it until the timeout.
+    await running.close();
+    assert.ok(!log.records.some((record) => /did not finish their teardown hooks/.test(record.message)));
+  });
+
+  it("loads the AWS SDK in a thread only when a handler first sends", async () => {
+    const url = await sqs.createQueue("sent");
+    const running = startPool(["sends"]);
+    await running.start();
+
+    assert.equal((await runOne(running, "sends", "stay", "m-stays")).kind, "ok");
+    const sendOutcome = await runOne(running, "sends", "send", "m-sends");
+    assert.equal(sendOutcome.kind, "ok", JSON.stringify(sendOutcome));
+
+    const events = ws.events();
+    const stays = events.find((event) => event.id === "m-stays");
+    const sends = events.find((event) => event.id === "m-sends");
+    assert.deepEqual([stays?.["sdkBefore"], stays?.["sdkAfter"]], [false, false], "a handler that does not send");
+    assert.deepEqual([sends?.["sdkBefore"], sends?.["sdkAfter"]], [false, true], "the first send loads it");
+    assert.deepEqual(await sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
+  });
+});
