@@ -1,9 +1,9 @@
 /**
  * The consumers under test, each in a process of its own: sqsd spawned as users run it, and the peers in
- * bench/peers/; and what the bench reads of a process from /proc (CPU time, resident memory).
+ * bench/peers/.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -130,19 +130,4 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(again);
   clearTimeout(kill);
-}
-
-const clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-
-/** CPU time (user + system, every thread) a process has used so far, in ms, from /proc/PID/stat. */
-export function processCpuMs(pid: number): number {
-  // Fields after the command name, which is in parentheses and may itself hold spaces; utime and stime are
-  // fields 14 and 15 of the whole line, so 11 and 12 of what follows the name.
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1000;
-}
-
-/** Resident memory of a process in MB (10^6 bytes; every thread: the supervisor's and the workers'), from /proc. */
-export function processRssMb(pid: number): number {
-  return (Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024) / 1e6;
 }

@@ -1,7 +1,7 @@
 /**
  * What the bench scenarios share: the SQS server in a process of its own, queues and their contents, and the
- * measurements taken of a consumer (drain rate, requests, send-to-start latency). The consumers themselves
- * are started by consumers.ts.
+ * measurements taken of a consumer (drain rate, requests, CPU time and memory from /proc, send-to-start
+ * latency). The consumers themselves are started by consumers.ts.
  */
 import {
   CreateQueueCommand,
@@ -11,7 +11,7 @@ import {
   SQSClient,
   type SendMessageBatchRequestEntry,
 } from "@aws-sdk/client-sqs";
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import type { Consumer } from "./consumers.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
@@ -174,6 +174,21 @@ export async function drainTimed(
   return { processed: total - left, seconds: (performance.now() - started) / 1000 };
 }
 
+const clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+/** CPU time (user + system, every thread) a process has used so far, in ms, from /proc/PID/stat. */
+export function processCpuMs(pid: number): number {
+  // Fields after the command name, which is in parentheses and may itself hold spaces; utime and stime are
+  // fields 14 and 15 of the whole line, so 11 and 12 of what follows the name.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1000;
+}
+
+/** Resident memory of a process in MB (10^6 bytes; every thread: the supervisor's and the workers'), from /proc. */
+export function processRssMb(pid: number): number {
+  return (Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024) / 1e6;
+}
+
 /** A file handlers append latencies to (bench/receivers/work.ts `latency`), one number in ms a line. */
 export function latencyFile(): { readonly path: string; readonly read: () => number[]; readonly remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "sqsd-bench-latency-"));
@@ -243,6 +258,8 @@ export interface DrainResult {
   /** SQS requests the consumer made per message processed, start-up included. */
   readonly requestsPerMessage: number;
   readonly byAction: Requests;
+  /** CPU time of the consumer's process (every thread) per message processed, in ms. */
+  readonly cpuMsPerMessage: number;
 }
 
 /**
@@ -259,9 +276,12 @@ export async function measureDrain(
   const before = await server.requestsByQueue();
   const consumer = await run.start({ name: run.queue, url: queueUrl! });
   try {
+    const cpuBefore = processCpuMs(consumer.pid);
     const { processed, seconds } = await drainTimed(server.client, queueUrl!, run.messages, run.limitMs);
+    const cpuMsPerMessage = (processCpuMs(consumer.pid) - cpuBefore) / Math.max(processed, 1);
     const { total, byAction } = consumerRequests(before, await server.requestsByQueue(), [run.queue]);
     return {
+      cpuMsPerMessage,
       rate: processed / seconds,
       processed,
       finished: processed === run.messages,

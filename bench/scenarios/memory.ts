@@ -6,14 +6,18 @@
  * shows whether the bound holds. Every second the bench samples the process's RSS and, from /metrics,
  * messages running and buffered.
  *
- * Targets: RSS flat (least-squares slope after a 10 s warm-up ≤ 5 MB a minute, about 2% of the budget of
- * 250 MB); running never above `sqsd_max_in_flight`; buffered never above the prefetch.
+ * Targets: RSS flat; running never above `sqsd_max_in_flight`; buffered never above the prefetch. RSS
+ * saws up and down by tens of MB as the heap grows and is collected, which swings a least-squares slope over
+ * a minute either way by more than a leak would move it; so the slope is reported, but "flat" is judged by
+ * the floor (the lowest sample: the heap just after a collection) of the last third of the run against that
+ * of the first third after a 10 s warm-up: it may rise by at most 10 MB, 4% of the 250 MB budget.
  */
-import { processRssMb, startSqsd } from "../consumers.js";
-import { createQueues, fillQueue, sleep } from "../lib.js";
+import { startSqsd } from "../consumers.js";
+import { createQueues, fillQueue, processRssMb, sleep } from "../lib.js";
 import { whole, type Row, type Scenario } from "../report.js";
 
 const WARM_UP_S = 10;
+const FLOOR_RISE_MB = 10;
 const PREFETCH = 20;
 
 interface Sample {
@@ -55,7 +59,11 @@ export const memory: Scenario = {
     }
 
     const rss = samples.map((sample) => sample.rssMb);
-    const slope = slopePerMinute(samples.filter((sample) => sample.second > WARM_UP_S));
+    const warm = samples.filter((sample) => sample.second > WARM_UP_S);
+    const slope = slopePerMinute(warm);
+    const third = Math.floor(warm.length / 3);
+    const floor = (part: readonly Sample[]): number => Math.min(...part.map((sample) => sample.rssMb));
+    const [firstFloor, lastFloor] = [floor(warm.slice(0, third)), floor(warm.slice(-third))];
     const maxRunning = Math.max(...samples.map((sample) => sample.inFlight));
     const limit = Math.min(...samples.map((sample) => sample.maxInFlight));
     const buffered = samples.map((sample) => sample.buffered).filter((value) => value !== undefined);
@@ -63,13 +71,14 @@ export const memory: Scenario = {
     log(`RSS ${rss.map((value) => value.toFixed(0)).join(" ")} MB; running at most ${maxRunning} of ${limit}`);
     return [
       {
-        measure: `RSS slope over ${seconds} s, ${whole(messages)} queued`,
-        value: `${slope >= 0 ? "+" : ""}${slope.toFixed(1)} MB/min`,
+        measure: `RSS over ${seconds} s, ${whole(messages)} queued: rise of the floor (lowest sample), first to last third`,
+        value: `${signed(lastFloor - firstFloor)} MB`,
         detail:
           `first ${whole(rss[0]!)}, last ${whole(rss.at(-1)!)}, max ${whole(Math.max(...rss))} MB; ` +
+          `slope ${signed(slope)} MB/min; floor ${whole(firstFloor)} → ${whole(lastFloor)} MB; ` +
           `${whole(processed)} processed (50 ms handler, 2 threads × 8)`,
-        target: "≤ 5 MB/min",
-        met: slope <= 5,
+        target: `flat: ≤ ${FLOOR_RISE_MB} MB`,
+        met: lastFloor - firstFloor <= FLOOR_RISE_MB,
       },
       {
         measure: "messages running (sqsd_messages_in_flight), sampled every second",
@@ -111,6 +120,8 @@ async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rs
     processed: sum("sqsd_messages_succeeded_total") ?? 0,
   };
 }
+
+const signed = (value: number): string => `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
 
 /** Least-squares slope of RSS against time, in MB a minute. */
 function slopePerMinute(samples: readonly Sample[]): number {

@@ -17,7 +17,7 @@
 import { availableParallelism } from "node:os";
 import { startPeer, startSqsd } from "../consumers.js";
 import { measureDrain, type DrainResult, type QueueRef } from "../lib.js";
-import { drainRate as rate, ratio, whole, type Row, type Scenario } from "../report.js";
+import { cpuVersus, drainRate as rate, ratio, requestsByAction, whole, type Row, type Scenario } from "../report.js";
 
 export const throughput: Scenario = {
   name: "throughput",
@@ -53,32 +53,37 @@ export const throughput: Scenario = {
       {
         measure: `msg/s, sqsd ÷ raw SDK loop (${whole(messages)} no-op messages)`,
         value: ratio(sqsd.rate, raw.rate),
-        detail: `${rate(sqsd)} vs ${rate(raw)} msg/s; sqsd ${threads} threads × 80 tasks, prefetch 160`,
+        detail:
+          `${rate(sqsd)} vs ${rate(raw)} msg/s; ${cpuVersus(sqsd, raw)}; ` +
+          `sqsd ${threads} threads × 80 tasks, prefetch 160`,
         target: "≥ 0.9×",
         met: sqsd.rate / raw.rate >= 0.9,
       },
       {
         measure: "SQS requests per message, sqsd",
         value: perMessage(sqsd),
-        detail: `raw loop ${perMessage(raw)}, sqs-consumer ${perMessage(message)} (handleMessage) / ${perMessage(batch)} (batch)`,
+        detail:
+          `${requestsByAction(sqsd)}; raw loop ${perMessage(raw)}, ` +
+          `sqs-consumer ${perMessage(message)} (handleMessage) / ${perMessage(batch)} (batch)`,
         target: "≤ 0.21",
         met: sqsd.requestsPerMessage <= 0.21,
       },
       {
         measure: "msg/s, sqsd ÷ sqs-consumer handleMessage",
         value: ratio(sqsd.rate, message.rate),
-        detail: `${rate(sqsd)} vs ${rate(message)} msg/s`,
+        detail: `${rate(sqsd)} vs ${rate(message)} msg/s; ${cpuVersus(sqsd, message)}`,
         target: "≥ 3×",
         met: sqsd.rate / message.rate >= 3,
       },
       {
         measure: "msg/s, sqsd ÷ sqs-consumer handleMessageBatch",
         value: ratio(sqsd.rate, batch.rate),
-        detail: `${rate(sqsd)} vs ${rate(batch)} msg/s`,
+        detail: `${rate(sqsd)} vs ${rate(batch)} msg/s; ${cpuVersus(sqsd, batch)}`,
       },
     ] satisfies Row[];
   },
 };
 
 const describe = (result: DrainResult): string =>
-  `${rate(result)} msg/s, ${result.requestsPerMessage.toFixed(3)} requests/msg ${JSON.stringify(result.byAction)}`;
+  `${rate(result)} msg/s, ${result.requestsPerMessage.toFixed(3)} requests/msg (${requestsByAction(result)}), ` +
+  `CPU ${result.cpuMsPerMessage.toFixed(2)} ms/msg`;
