@@ -51,7 +51,7 @@ export default defineConfig({
     // Messages running at once, across all queues. Default and maximum: threads × tasksPerThread.
     maxInFlight: availableParallelism(),
     // Messages each queue receives ahead while every slot is busy; their visibility is kept while they wait.
-    prefetch: 10,
+    prefetch: 20,
     // Buffered messages across all queues (each queue still listens for one past it). Default: max(100, 2 × maxInFlight).
     maxBuffered: Math.max(100, 2 * availableParallelism()),
     // Heap limit per worker thread in MiB; a handler past it loses its thread, not the daemon. Default: Node's.

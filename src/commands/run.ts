@@ -75,9 +75,10 @@ export async function runCommand(options: RunOptions): Promise<number> {
     // One URL cache for start-up, the redrive check and the status page: each queue is looked up once.
     const urls = new QueueUrls(client, { createQueues: config.createQueues, endpointLabel: endpointLabel(settings) });
     const targets = await resolveTargets(selected, options.suffixes, config, urls);
-    // One socket per receive that can wait at once: every queue's lanes. A long poll holds its socket for up to
+    // One socket per receive that can wait at once: every queue's lanes, and one spare each for a lane the
+    // watchdog restarts while the stuck one still holds its socket. A long poll holds its socket for up to
     // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
-    const receiveSockets = targets.length * maxLanes(config.pool.prefetch);
+    const receiveSockets = targets.length * (maxLanes(config.pool.prefetch) + 1);
     const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
     cleanup.push(async () => receiveClient.destroy());
     for (const queue of selected) {

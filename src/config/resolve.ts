@@ -15,7 +15,7 @@ export const CONFIG_DEFAULTS = {
     /** Bounds used when `idleBackoff` is enabled with some bounds left out. */
     idleBackoff: { initialMs: 5_000, maxMs: 60_000 },
   },
-  pool: { tasksPerThread: 1, prefetch: 10, minMaxBuffered: 100 },
+  pool: { tasksPerThread: 1, prefetch: 20, minMaxBuffered: 100 },
   drainTimeoutMs: 30_000,
   stallSeconds: 60,
   http: { host: "127.0.0.1", statusCacheSeconds: 30 },

@@ -118,7 +118,9 @@ export interface SqsdConfig {
     /**
      * Messages each queue keeps received ahead, beyond those running, so that a freed slot starts work without
      * a round trip to SQS. Their visibility is kept while they wait, and a drain or pause gives them back at
-     * once. A batch handler's queue keeps at least one batch. @defaultValue `10`
+     * once. A receive asks for a full batch of 10 only while there is room for it, so 20 keeps a batch
+     * waiting while the next one is received. A batch handler's queue keeps at least one batch.
+     * @defaultValue `20`
      */
     readonly prefetch?: number;
     /**

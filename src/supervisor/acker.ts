@@ -24,6 +24,8 @@ export interface AckTarget {
 interface VisibilityEntry {
   readonly target: AckTarget;
   readonly visibilityTimeoutSeconds: number;
+  /** Which change of this receipt handle this is: only the latest one is sent. */
+  readonly generation: number;
 }
 
 /**
@@ -44,6 +46,9 @@ export class Acker {
   readonly #logger: Logger;
   readonly #deletes: Batcher<AckTarget, boolean>;
   readonly #visibility: Batcher<VisibilityEntry, boolean>;
+  /** The latest visibility change asked for each receipt handle, while one is pending. */
+  readonly #latestChange = new Map<string, number>();
+  #changes = 0;
 
   constructor(client: SQSClient, logger: Logger) {
     this.#client = client;
@@ -62,9 +67,22 @@ export class Acker {
     return this.#deletes.add(target.queueUrl, target).catch(() => false);
   }
 
-  /** Sets the message's visibility timeout from now; 0 makes it receivable again at once. */
+  /**
+   * Sets the message's visibility timeout from now; 0 makes it receivable again at once. A later change of the
+   * same receipt handle supersedes one not sent yet (or waiting to be retried): that one is dropped and
+   * resolves true. Otherwise a heartbeat's extension, retried under throttling, could land after a give-back
+   * and hide the message again for a whole visibility timeout.
+   */
   changeVisibility(target: AckTarget, visibilityTimeoutSeconds: number): Promise<boolean> {
-    return this.#visibility.add(target.queueUrl, { target, visibilityTimeoutSeconds }).catch(() => false);
+    const handle = target.receiptHandle;
+    const generation = ++this.#changes;
+    this.#latestChange.set(handle, generation);
+    return this.#visibility
+      .add(target.queueUrl, { target, visibilityTimeoutSeconds, generation })
+      .catch(() => false)
+      .finally(() => {
+        if (this.#latestChange.get(handle) === generation) this.#latestChange.delete(handle);
+      });
   }
 
   /** Sends everything waiting and waits for every request under way. */
@@ -109,6 +127,7 @@ export class Acker {
         return output.Failed ?? [];
       },
       (entry) => entry.target,
+      (entry) => this.#latestChange.get(entry.target.receiptHandle) !== entry.generation,
     );
   }
 
@@ -123,6 +142,7 @@ export class Acker {
     entries: readonly E[],
     attempt: (pending: readonly { entry: E; id: string }[]) => Promise<readonly BatchResultErrorEntry[]>,
     targetOf: (entry: E) => AckTarget,
+    superseded: (entry: E) => boolean = () => false,
   ): Promise<readonly boolean[]> {
     const results = entries.map(() => false);
     let pending = entries.map((entry, index) => ({ entry, id: String(index) }));
@@ -143,6 +163,10 @@ export class Acker {
         if (pending.length === 0) break;
         await sleep(delayMs);
       }
+      // A later change of the same message stands in for a superseded one: it is not sent.
+      for (const item of pending) if (superseded(item.entry)) results[Number(item.id)] = true;
+      pending = pending.filter((item) => !superseded(item.entry));
+      if (pending.length === 0) break;
       attempts += 1;
       let failed: readonly BatchResultErrorEntry[];
       try {

@@ -60,7 +60,9 @@ export class Delivery {
     this.receivedAt = receivedAt;
     this.groupId = message.Attributes?.MessageGroupId ?? "";
     if (target.visibilityTimeoutSeconds > 0) {
-      this.#visibility = keeper.keep(this.ack, receivedAt, target.visibilityTimeoutSeconds, this.logFields());
+      this.#visibility = keeper.keep(this.ack, receivedAt, target.visibilityTimeoutSeconds, this.logFields(), () =>
+        this.#visibilityLost(),
+      );
     }
   }
 
@@ -125,6 +127,16 @@ export class Delivery {
     clearTimeout(this.#timeoutTimer);
     this.#onFinish?.(this, { ...end, heldSlot: wasRunning });
     return true;
+  }
+
+  /**
+   * The heartbeat could not keep the message hidden: SQS will deliver it again (perhaps to us, as a new
+   * delivery). One that has not started must not run as well: it leaves the buffer, uncounted. A running one
+   * runs on; the keeper has logged that it may be redelivered.
+   */
+  #visibilityLost(): void {
+    if (this.#state !== "buffered" && this.#state !== "givingBack") return;
+    this.finish({ counted: false, succeeded: false });
   }
 
   /** The fields every log line about this message carries: never the body. */

@@ -51,6 +51,12 @@ export class Dispatcher {
   run(deliveries: readonly Delivery[]): void {
     const first = deliveries[0];
     if (!first) return;
+    if (this.#interrupting.signal.aborted) {
+      // The drain timed out before this run could start: nothing ran, so everything goes straight back.
+      this.release(deliveries, "gave back messages not started before the drain timeout");
+      for (const delivery of deliveries) delivery.finish({ counted: false, succeeded: false });
+      return;
+    }
     if (first.target.queue.options.deleteOnStart) void this.#deleteThenRun(deliveries);
     else void this.#run(deliveries);
   }
@@ -78,6 +84,15 @@ export class Dispatcher {
   async #deleteThenRun(deliveries: readonly Delivery[]): Promise<void> {
     const deleted = await Promise.all(deliveries.map((delivery) => this.#delete(delivery)));
     const runnable = deliveries.filter((delivery, index) => {
+      if (deleted[index] && this.#interrupting.signal.aborted) {
+        // Deleted, and the drain timed out before it could run: at-most-once makes this a loss; say so.
+        this.#options.logger.error("message lost: deleted on start, and the drain timed out before it ran", {
+          ...delivery.logFields(),
+          outcome: "interrupted",
+        });
+        delivery.finish({ counted: false, succeeded: false });
+        return false;
+      }
       if (deleted[index]) {
         delivery.stopHeartbeat();
         return true;
@@ -91,14 +106,7 @@ export class Dispatcher {
 
   /** Runs one task and settles each of its deliveries. */
   async #run(deliveries: readonly Delivery[]): Promise<void> {
-    const first = deliveries[0]!;
-    const { target } = first;
-    if (this.#interrupting.signal.aborted) {
-      // The drain timed out before this run could start: nothing ran, so everything goes straight back.
-      this.release(deliveries, "gave back messages not started before the drain timeout");
-      for (const delivery of deliveries) delivery.finish({ counted: false, succeeded: false });
-      return;
-    }
+    const { target } = deliveries[0]!;
     const task = this.#options.pool.run({
       queue: target.queue.name,
       suffix: target.suffix,

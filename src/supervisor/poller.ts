@@ -46,10 +46,10 @@ export interface PollerHealth {
 const AUTH_BACKOFF = { initialMs: 30_000, maxMs: 300_000 } as const;
 
 /**
- * Long-polls one queue. One receive is always waiting on SQS (the primary lane), whether or not a pool slot
- * is free: received messages wait in the scheduler's bounded buffer. The poller stops only while the queue's
- * own buffer is full (its messages are waiting for slots, so it is not starved), at the message limit, when
- * paused, or in a backoff. While the queue has a backlog it runs more receives at once ("lanes"), as far as
+ * Long-polls one queue. A receive is waiting on SQS (the primary lane) whether or not a pool slot is free:
+ * received messages wait in the scheduler's bounded buffer. The poller holds back only while the queue's
+ * buffer has no room for a full receive and still holds messages that can start (they are waiting for
+ * slots, so the queue is not starved), at the message limit, when paused, or in a backoff. While the queue has a backlog it runs more receives at once ("lanes"), as far as
  * the buffer has room for full batches.
  * Errors back off exponentially with jitter; an optional idle backoff spaces out empty polls, and
  * {@link Poller.wake} cuts it short. {@link Poller.pause} and {@link Poller.resume} stop and restart
@@ -152,9 +152,12 @@ export class Poller {
     this.#addLane(true);
   }
 
-  /** Whether a crash backoff holds receives back at `now`. */
+  /**
+   * Whether the poller holds receives back on purpose at `now`: a crash backoff, an idle backoff, or a wait
+   * for buffer room or message-limit budget.
+   */
   holding(now = Date.now()): boolean {
-    return this.#holdUntil > now;
+    return this.#holdUntil > now || this.#waits > 0;
   }
 
   /** Issues no receive for `ms` (after handler threads crashed on this queue's messages). */
@@ -225,7 +228,7 @@ export class Poller {
       const size = room.receiveSize(this.#want, primary);
       // A receive smaller than wanted while buffered messages still wait would cost a request for a few
       // messages: wait for the buffer to drain instead. An empty buffer always gets its receive.
-      if (size === 0 || (size < this.#want && room.buffered > 0)) {
+      if (size === 0 || (size < this.#want && room.waitingToStart > 0)) {
         if (!primary) return;
         await this.#waitOnPurpose(room.roomChanged(fetching));
         continue;

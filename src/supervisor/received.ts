@@ -2,21 +2,6 @@ import type { Message } from "@aws-sdk/client-sqs";
 import type { MessageAttribute } from "../codecs/codec.js";
 import type { WireMessage } from "../pool/protocol.js";
 
-/**
- * Splits one receive's messages into FIFO groups (by `MessageGroupId`), each in the order SQS returned them,
- * which is the group's order.
- */
-export function fifoGroups<T>(items: readonly T[], messageOf: (item: T) => Message): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const groupId = messageOf(item).Attributes?.MessageGroupId ?? "";
-    let group = groups.get(groupId);
-    if (!group) groups.set(groupId, (group = []));
-    group.push(item);
-  }
-  return [...groups.values()];
-}
-
 /** A received message as a pool thread gets it: plain data, and without the receipt handle. */
 export function toWireMessage(message: Message): WireMessage {
   const messageAttributes: Record<string, MessageAttribute> = {};

@@ -6,6 +6,7 @@ import type { PollTarget } from "./target.js";
 /** One queue's share of the scheduler, as status pages and the watchdog read it. */
 export interface QueueLoad {
   readonly queue: string;
+  readonly fifo: boolean;
   readonly buffered: number;
   readonly running: number;
   /** Since when (epoch ms) a startable message has waited while a slot was free; undefined when none has. */
@@ -19,12 +20,18 @@ export interface ReceiveRoom {
   /**
    * How many messages the next receive may ask for: at most `want` and 10, within the queue's prefetch room,
    * the message limit and (beyond one message) the global buffer ceiling. 0 when the queue's own buffer is
-   * full or the message limit is reached: the poller then waits for {@link ReceiveRoom.roomChanged}.
+   * full, the message limit is reached, or the scheduler is paused or draining: the poller then waits for
+   * {@link ReceiveRoom.roomChanged}.
    * An extra lane (`primary` false) gets nothing past the global ceiling: only the primary lane always listens.
    */
   receiveSize(want: number, primary: boolean): number;
   /** Messages of this queue waiting in its buffer. */
   readonly buffered: number;
+  /**
+   * Buffered messages that could start as soon as a slot frees: all of them, except on a FIFO queue those
+   * behind a running message of their group.
+   */
+  readonly waitingToStart: number;
   /** Resolves when the room may have grown, or when `signal` aborts. */
   roomChanged(signal: AbortSignal): Promise<void>;
   /** A receive of `size` messages is under way. */
@@ -107,18 +114,26 @@ export class ScheduledQueue implements ReceiveRoom {
     this.weight = target.queue.options.weight ?? 1;
     const handler = target.queue.handler;
     this.#batchSize = handler?.kind === "batch" ? handler.batchSize : 1;
-    // A batch handler's buffer holds at least one batch, or its batches could never be full.
-    this.#prefetch = Math.max(prefetch, this.#batchSize);
+    // A batch handler's buffer holds at least one batch, or its batches could never be full. With a visibility
+    // timeout of 0 nothing can be kept hidden: a buffered message would be received again, so hold just one.
+    this.#prefetch = target.visibilityTimeoutSeconds === 0 ? 1 : Math.max(prefetch, this.#batchSize);
   }
 
   get buffered(): number {
     return this.buffer.length;
   }
 
+  get waitingToStart(): number {
+    // On a FIFO queue, messages behind a running message of their group cannot start whatever the slots.
+    // SQS returns no more of a group while one of its messages is in flight, so new receives bring other
+    // groups: those blocked messages must not hold the queue's receives back (maxBuffered still bounds them).
+    return this.target.queue.fifo ? this.#startable(this.buffer.length).length : this.buffer.length;
+  }
+
   receiveSize(want: number, primary: boolean): number {
     const scheduler = this.#scheduler;
     if (scheduler.stopped) return 0;
-    const ownRoom = this.#prefetch - this.buffer.length - this.#asked;
+    const ownRoom = this.#prefetch - this.waitingToStart - this.#asked;
     return Math.max(
       0,
       Math.min(
@@ -169,26 +184,34 @@ export class ScheduledQueue implements ReceiveRoom {
     for (const waiter of [...this.#roomWaiters]) waiter();
   }
 
-  /** Whether a run can start now: a startable delivery, room under `concurrency`, not gathering a batch. */
+  /** Whether a run can start now: a startable delivery and room under `concurrency`. */
   canStart(): boolean {
-    return this.#gatherTimer === undefined && this.#group.running < this.#group.limit && this.#startable(1).length > 0;
+    return this.#group.running < this.#group.limit && this.#startable(1).length > 0;
   }
 
-  /** Takes the next run's deliveries (up to `freeSlots`), marks them running, and returns them. */
-  take(freeSlots: number): Delivery[] {
-    const limit = Math.min(this.#batchSize, freeSlots, this.#group.limit - this.#group.running);
+  /**
+   * Takes the next run's deliveries (up to `freeSlots` of the pool's `maxSlots`), marks them running, and
+   * returns them; or returns undefined while a batch handler's queue gathers slots for a fuller batch, and
+   * the scheduler then keeps the free slots for it.
+   */
+  take(freeSlots: number, maxSlots: number): Delivery[] | undefined {
+    const groupRoom = this.#group.limit - this.#group.running;
+    const limit = Math.min(this.#batchSize, freeSlots, groupRoom);
     if (this.#batchSize > 1 && !this.#gathered) {
       // Slots free up a few at a time under load; a moment's wait fills the batch instead of splitting it.
-      const wanted = this.#startable(this.#batchSize).length;
+      // Only worth it below what this queue could ever get at once.
+      const wanted = Math.min(this.#startable(this.#batchSize).length, maxSlots, groupRoom);
       if (limit < wanted) {
         this.#gatherTimer ??= setTimeout(() => {
           this.#gatherTimer = undefined;
           this.#gathered = true;
           this.#scheduler.pump();
         }, this.#scheduler.gatherMs);
-        return [];
+        return undefined;
       }
     }
+    clearTimeout(this.#gatherTimer);
+    this.#gatherTimer = undefined;
     this.#gathered = false;
     const taken = this.#startable(limit);
     for (const delivery of taken) {
@@ -278,6 +301,7 @@ export class ScheduledQueue implements ReceiveRoom {
     }
     return {
       queue: this.target.fullName,
+      fifo: this.target.queue.fifo,
       buffered: this.buffer.length,
       running: this.#running,
       starvedSince: this.#starvedSince,

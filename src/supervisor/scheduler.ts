@@ -169,11 +169,16 @@ export class Scheduler implements SchedulerLedger {
   /** Hands free slots to buffered messages, fairly, until slots or startable messages run out. */
   pump(): void {
     if (this.#paused || this.#draining || this.#releasing > 0) return;
-    while (this.#running < this.#options.maxInFlight) {
+    const { maxInFlight } = this.#options;
+    while (this.#running < maxInFlight) {
       const queue = this.#pick();
       if (!queue) return;
-      const deliveries = queue.take(this.#options.maxInFlight - this.#running);
-      if (deliveries.length === 0) continue;
+      // A queue that was blocked (its group running, its concurrency full) or away starts at the current
+      // pass: being owed turns would otherwise let it take a burst of slots.
+      queue.pass = Math.max(queue.pass, this.#virtualTime);
+      const deliveries = queue.take(maxInFlight - this.#running, maxInFlight);
+      // The next queue is gathering slots for a fuller batch: keep the free ones for it (up to gatherMs).
+      if (!deliveries) return;
       this.#virtualTime = queue.pass;
       queue.pass += deliveries.length / queue.weight;
       this.#running += deliveries.length;

@@ -20,31 +20,41 @@ export interface StarvationContext {
   readonly slotFree: boolean;
   /** When polling started (epoch ms). */
   readonly startedAt: number;
-  /** The last count of visible messages SQS reported for a queue, and when it was read. */
-  readonly visible: (queue: string) => { readonly count: number; readonly asOf: number } | undefined;
-  /** Whether a queue is held back on purpose (a crash backoff): not starved, however long it waits. */
+  /**
+   * What SQS last reported of a queue: its visible count, when that was read, and since when the reads have
+   * shown visible messages without a start in between. Undefined when nothing is known (no status reads).
+   */
+  readonly visible: (
+    load: QueueLoad,
+  ) => { readonly count: number; readonly asOf: number; readonly since: number } | undefined;
+  /**
+   * Whether a queue's poller waits on purpose now (an idle backoff, a crash backoff, the message limit): its
+   * visible messages are expected to wait.
+   */
   readonly holding: (queue: string) => boolean;
 }
 
 /**
  * The queues that had work and a free slot for longer than `stallSeconds` without starting any: buffered
- * messages that no free slot picked up (a scheduling fault), or messages SQS reported visible long after the
- * queue last started one, while nothing is buffered and a slot is free (its receives should have brought
- * them: a long poll returns as soon as a message is there). /healthz and the watchdog act on them.
+ * messages that no free slot picked up (a scheduling fault), or messages SQS has kept reporting visible for
+ * that long without a start, while nothing is buffered, a slot is free and the poller is not waiting on
+ * purpose (its receives should have brought them: a long poll returns as soon as a message is there). FIFO
+ * queues are judged by their buffer only: SQS counts a blocked group's messages as visible while it returns
+ * none of them. /healthz and the watchdog act on them.
  */
 export function findStarved(loads: readonly QueueLoad[], context: StarvationContext): StarvedQueue[] {
   const { now, limitMs } = context;
   const starved: StarvedQueue[] = [];
   for (const load of loads) {
-    if (context.holding(load.queue)) continue;
     if (load.starvedSince !== undefined && now - load.starvedSince > limitMs) {
       starved.push({ queue: load.queue, waitingMs: now - load.starvedSince, evidence: "buffered" });
       continue;
     }
-    const seen = context.visible(load.queue);
-    if (!seen || seen.count === 0 || !context.slotFree || load.buffered > 0) continue;
-    const idleSince = Math.max(load.lastStartAt ?? 0, context.startedAt);
-    const waitingMs = seen.asOf - idleSince - context.waitMs;
+    if (load.fifo || !context.slotFree || load.buffered > 0 || context.holding(load.queue)) continue;
+    const seen = context.visible(load);
+    if (!seen || seen.count === 0) continue;
+    const waitingSince = Math.max(seen.since, load.lastStartAt ?? 0, context.startedAt);
+    const waitingMs = seen.asOf - waitingSince - context.waitMs;
     if (waitingMs > limitMs) starved.push({ queue: load.queue, waitingMs, evidence: "visible" });
   }
   return starved;

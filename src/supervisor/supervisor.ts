@@ -94,6 +94,8 @@ export class Supervisor {
   readonly #lastRestart = new Map<Poller, number>();
   /** When polling started (epoch ms). */
   #startedAt = 0;
+  /** Per queue, the first status read that showed visible messages since the queue's last start. */
+  readonly #firstSeenVisible = new Map<string, number>();
   #draining: Promise<StopReport> | undefined;
   readonly #stopped: Promise<StopReport>;
   #resolveStopped!: (report: StopReport) => void;
@@ -174,10 +176,16 @@ export class Supervisor {
   #checkPollers(): void {
     const now = Date.now();
     const limitMs = this.#options.config.stallSeconds * 1000;
-    const starved = new Set(this.#starved(this.#scheduler.loads(now), now).map((queue) => queue.queue));
+    const starved = this.#starved(this.#scheduler.loads(now), now);
+    for (const queue of starved.filter((entry) => entry.evidence === "buffered")) {
+      // Buffered work and a free slot: a scheduling fault no poller restart can mend. Say so, and pump.
+      this.#options.logger.error("buffered messages waited for a free slot past stallSeconds", { ...queue });
+    }
+    if (starved.some((entry) => entry.evidence === "buffered")) this.#scheduler.pump();
+    const visible = new Set(starved.filter((entry) => entry.evidence === "visible").map((entry) => entry.queue));
     for (const poller of this.#pollers) {
       const health = poller.health(now);
-      const stalled = health.silentMs > limitMs || starved.has(health.queue);
+      const stalled = health.silentMs > limitMs || visible.has(health.queue);
       if (!stalled || now - (this.#lastRestart.get(poller) ?? 0) < limitMs) continue;
       this.#lastRestart.set(poller, now);
       poller.restart();
@@ -185,7 +193,7 @@ export class Supervisor {
       this.#options.logger.warn("poller stalled; restarted it", {
         queue: health.queue,
         silentMs: health.silentMs,
-        starved: starved.has(health.queue),
+        starved: visible.has(health.queue),
         lastPollAt: health.lastPollAt,
         restarts: health.restarts + 1,
       });
@@ -217,6 +225,26 @@ export class Supervisor {
     };
   }
 
+  /**
+   * Since when status reads have shown a queue's messages visible (the first read that did, after the last
+   * start): a message that arrived a moment ago is not evidence of a stall, however long the queue was idle.
+   */
+  #visibleSince(
+    load: QueueLoad,
+    seen: { readonly count: number; readonly asOf: number } | undefined,
+  ): { count: number; asOf: number; since: number } | undefined {
+    if (!seen || seen.count === 0) {
+      this.#firstSeenVisible.delete(load.queue);
+      return seen && { ...seen, since: seen.asOf };
+    }
+    let since = this.#firstSeenVisible.get(load.queue);
+    if (since === undefined || since < (load.lastStartAt ?? 0)) {
+      since = seen.asOf;
+      this.#firstSeenVisible.set(load.queue, since);
+    }
+    return { ...seen, since };
+  }
+
   /** Queues that had work and a free slot for longer than `stallSeconds` without starting any. */
   #starved(queues: readonly QueueLoad[], now: number): StarvedQueue[] {
     if (this.#state !== "running") return [];
@@ -227,7 +255,7 @@ export class Supervisor {
       waitMs: config.defaults.waitTimeSeconds * 1000,
       slotFree: this.#scheduler.running < config.pool.maxInFlight,
       startedAt: this.#startedAt,
-      visible: (queue) => visibleMessages?.(queue),
+      visible: (load) => this.#visibleSince(load, visibleMessages?.(load.queue)),
       holding: (queue) => this.#pollers.some((poller) => poller.target.fullName === queue && poller.holding(now)),
     });
   }

@@ -35,12 +35,17 @@ export class VisibilityKeeper {
     this.#logger = logger;
   }
 
-  /** Starts the heartbeat of a message received at `receivedAt` with this visibility timeout. */
+  /**
+   * Starts the heartbeat of a message received at `receivedAt` with this visibility timeout. `onLost` is
+   * called once if the heartbeat can no longer keep the message hidden (an extension failed, or SQS's
+   * 12-hour ceiling is reached), unless stopped first.
+   */
   keep(
     ack: AckTarget,
     receivedAt: number,
     visibilityTimeoutSeconds: number,
     fields: Record<string, unknown>,
+    onLost: () => void = () => undefined,
   ): KeptVisibility {
     const ceiling = receivedAt + SQS_LIMITS.maxVisibilityTimeoutSeconds * 1000;
     let periodSeconds = visibilityTimeoutSeconds;
@@ -52,23 +57,38 @@ export class VisibilityKeeper {
       if (stopped || periodSeconds <= 0) return;
       timer = setTimeout(() => void beat(), Math.max(MIN_HEARTBEAT_MS, fromNow * HEARTBEAT_FRACTION * 1000));
     };
+    let lost = false;
+    const lose = (): void => {
+      if (stopped || lost) return;
+      lost = true;
+      onLost();
+    };
     const extendTo = async (seconds: number): Promise<boolean> => {
       const allowed = Math.floor((ceiling - Date.now()) / 1000);
       const granted = Math.min(seconds, allowed);
       if (granted < 1) {
-        this.#logger.warn(
-          "visibility reached SQS's 12-hour ceiling; the message will reappear if the handler runs on",
-          fields,
-        );
+        this.#logger.warn("visibility reached SQS's 12-hour ceiling; the message will reappear", fields);
+        lose();
         return false;
       }
       const requestedAt = Date.now();
       const ok = await this.#acker.changeVisibility({ ...ack, validUntil: deadline }, granted);
-      if (ok) deadline = requestedAt + granted * 1000;
-      if (!ok)
-        this.#logger.warn("could not extend the visibility; the message may be redelivered while it runs", fields);
-      else this.#logger.debug("visibility extended", { ...fields, visibilityTimeoutSeconds: granted });
-      return ok && granted === seconds;
+      // Stopped meanwhile (the message is done, or given back): the answer no longer matters.
+      if (stopped) return false;
+      if (!ok) {
+        this.#logger.warn("could not extend the visibility; the message may be redelivered", fields);
+        lose();
+        return false;
+      }
+      deadline = requestedAt + granted * 1000;
+      this.#logger.debug("visibility extended", { ...fields, visibilityTimeoutSeconds: granted });
+      if (granted < seconds) {
+        // The last extension SQS allows: the message reappears at the ceiling.
+        this.#logger.warn("visibility reached SQS's 12-hour ceiling; the message will reappear", fields);
+        timer = setTimeout(lose, Math.max(0, deadline - Date.now()));
+        return false;
+      }
+      return true;
     };
     const beat = async (): Promise<void> => {
       if (stopped) return;

@@ -77,4 +77,18 @@ describe("Acker retry rules", () => {
     assert.equal(await acker.delete({ ...target(1), validUntil: Date.now() + 60_000 }), true);
     assert.equal(calls.length, 6);
   });
+
+  it("drops a visibility change that a later one of the same message supersedes, also between retries", async () => {
+    const throttled = () => Object.assign(new Error("slow down"), { name: "ThrottlingException" });
+    type VisibilityEntry = Entry & { VisibilityTimeout: number };
+    const { client, calls } = stubClient([throttled, () => ({})]);
+    const acker = new Acker(client, memoryLogger().logger);
+    // A heartbeat's extension is throttled and waits to be retried; meanwhile the message is given back.
+    const extension = acker.changeVisibility({ ...target(1), validUntil: Date.now() + 60_000 }, 30);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const release = acker.changeVisibility(target(1), 0);
+    assert.deepEqual(await Promise.all([extension, release]), [true, true]);
+    const sent = calls.map((entries) => (entries as VisibilityEntry[]).map((entry) => entry.VisibilityTimeout));
+    assert.deepEqual(sent, [[30], [0]], "the extension was not sent again after the give-back");
+  });
 });

@@ -33,7 +33,7 @@ describe("config resolution", () => {
         deadLetter: false,
         retry: false,
       },
-      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4, prefetch: 10, maxBuffered: 100, maxHeapMb: undefined },
+      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4, prefetch: 20, maxBuffered: 100, maxHeapMb: undefined },
       drainTimeoutMs: 30_000,
       stallSeconds: 60,
       createQueues: false,

@@ -31,6 +31,10 @@ function harness(options: {
   hold?: boolean;
   visibilityTimeoutSeconds?: number;
   scheduler?: Partial<Omit<SchedulerOptions, "keeper" | "start" | "release">>;
+  /** This queue gets a batch handler of 10. */
+  batch?: string;
+  /** Extensions (visibility changes other than 0) fail. */
+  extendFails?: boolean;
 }) {
   getRegistry().clear();
   const log: string[] = [];
@@ -65,13 +69,16 @@ function harness(options: {
     delete: async (target: AckTarget) => (log.push(`delete ${target.messageId}`), true),
     changeVisibility: async (target: AckTarget, seconds: number) => (
       log.push(`${seconds === 0 ? "release" : "extend"} ${target.messageId}`),
-      true
+      seconds === 0 || !options.extendFails
     ),
   } as unknown as Acker;
   const { logger } = memoryLogger();
   const dispatcher = new Dispatcher({ pool, acker, logger, events: new SupervisorEmitter(), defaultRetry: false });
   const targets: PollTarget[] = options.queues.map(({ name, receiverOptions }) => ({
-    queue: receiver(name, receiverOptions ?? {}, async () => {}).queue,
+    queue:
+      name === options.batch
+        ? receiver.batch(name, { ...receiverOptions, batchSize: 10 }, async () => {}).queue
+        : receiver(name, receiverOptions ?? {}, async () => {}).queue,
     suffix: undefined,
     fullName: name,
     url: `https://sqs/${name}`,
@@ -153,6 +160,22 @@ describe("Scheduler: FIFO", () => {
     assert.ok(extendedWhileWaiting < log.indexOf("start A2"), `before A2 started: ${log.join(", ")}`);
   });
 
+  it("drops a buffered message whose visibility could not be kept, so that it never runs twice", async () => {
+    const { scheduler, of, receive, releaseRuns } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      visibilityTimeoutSeconds: 1,
+      extendFails: true,
+      scheduler: { maxInFlight: 1 },
+    });
+    receive(0, "m1", "m2");
+    // At half its timeout m2's extension fails: SQS will deliver it again, so this copy must not run.
+    await eventually(() => scheduler.buffered === 0, { timeoutMs: 10_000 });
+    releaseRuns();
+    await eventually(() => scheduler.held === 0);
+    assert.deepEqual(of("start"), ["m1"]);
+  });
+
   it("holds a full buffer in group order while every slot is busy", async () => {
     const { scheduler, of, receive, releaseRuns } = harness({
       queues: [{ name: "orders.fifo" }],
@@ -177,6 +200,32 @@ describe("Scheduler: FIFO", () => {
       ran.filter((body) => body.startsWith("B")),
       ["B1", "B2"],
     );
+  });
+});
+
+describe("Scheduler: batches and blocked groups", () => {
+  it("keeps freed slots for a batch queue gathering a fuller batch, instead of giving them to others", async () => {
+    const { of, receive } = harness({
+      queues: [{ name: "single" }, { name: "batched", receiverOptions: {} }],
+      hold: true,
+      scheduler: { maxInFlight: 10, prefetch: 20 },
+      batch: "batched",
+    });
+    receive(0, "s0");
+    receive(1, ...Array.from({ length: 20 }, (_, index) => `b${index}`));
+    receive(0, ...Array.from({ length: 19 }, (_, index) => `s${index + 1}`));
+    assert.deepEqual(of("start"), ["s0"], "9 slots free, the batch queue wants 10: the slots wait for it");
+    // Past the gather time it takes what is free rather than wait on: a batch of 9, nothing for "single".
+    await eventually(() => of("start").length === 2);
+    assert.equal(of("start")[1]!.split("+").length, 9);
+  });
+
+  it("keeps receiving on a FIFO queue whose buffered messages all wait behind one running group", () => {
+    const { scheduler, receive, targets } = harness({ queues: [{ name: "orders.fifo" }], hold: true });
+    receive(0, ...Array.from({ length: 10 }, (_, index) => `g${index}@G`));
+    const room = scheduler.room(targets[0]!);
+    assert.deepEqual([scheduler.running, room.buffered, room.waitingToStart], [1, 9, 0]);
+    assert.equal(room.receiveSize(10, true), 10, "other groups can still be received");
   });
 });
 
