@@ -3,10 +3,11 @@
  * sqsd runs one task per thread (a second task on a busy thread would only queue behind the first), with 2
  * threads and then with 1; sqs-consumer runs its handlers on its one thread, as it must.
  *
- * sqsd's `prefetch: 20` is two receives' worth: a lane asks for a full 10 only when the buffer has room for
- * them, so with the default 10 it waits for the buffer to empty and the threads idle through the round trip;
- * with 20 the next 10 arrive while the last 10 run (10 messages are 25 ms of work for 2 threads, a receive a
- * few ms), and receives stay full, which the requests-per-message target needs.
+ * sqsd's `prefetch: 20` (the default, set here because the scenario depends on it) is two receives' worth: a
+ * lane asks for a full 10 only when the buffer has room for them, so with 10 it would wait for the buffer to
+ * empty and the threads would idle through the round trip; with 20 the next 10 arrive while the last 10 run
+ * (10 messages are 25 ms of work for 2 threads, a receive a few ms), and receives stay full, which the
+ * requests-per-message target needs.
  *
  * Targets: sqsd with 2 threads ≥ 1.7× sqsd with 1; ≥ 0.75 of what the CPU allows (200 msg/s per thread, up to
  * the cores there are); ≤ 0.25 SQS requests per message. On a shared machine other processes take part of the

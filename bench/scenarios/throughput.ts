@@ -7,7 +7,7 @@
  * - sqsd: every core a thread, 80 tasks per thread (160 handlers at once): a no-op handler is all overhead, so
  *   it takes many in flight to hide the round trips to SQS and to the threads. `prefetch: 160` keeps them fed:
  *   sqsd runs a receive lane per 10 messages of prefetch, so 160 gives the 16 receives at once that the raw
- *   loop makes (with the default 10, one receive at a time caps supply at one batch per round trip), and a
+ *   loop makes (the default 20 allows two at a time, which caps supply at two batches per round trip), and a
  *   whole pool's worth of messages waiting, so a slot freed while a receive is under way still starts at once.
  *   The default `maxBuffered`, twice maxInFlight, leaves that room.
  * - sqs-consumer: one Consumer with batchSize 10, in each of its modes.
