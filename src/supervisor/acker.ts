@@ -8,6 +8,7 @@ import { errorSummary, isRetryable, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import { Backoff, sleep } from "../util/backoff.js";
 import { Batcher } from "../util/batcher.js";
+import { OutageGate } from "./outage-gate.js";
 
 /** What the acker needs to know about one received message. */
 export interface AckTarget {
@@ -35,6 +36,8 @@ interface VisibilityEntry {
 const MAX_ATTEMPTS = 4;
 /** How long an entry may wait for nine others before its batch goes out anyway. */
 const FLUSH_DELAY_MS = 5;
+/** How long an entry whose receipt handle's validity is unknown may wait out an outage before it is given up. */
+const UNKNOWN_VALIDITY_MS = 5_000;
 
 /**
  * Settles messages in SQS: deletes after success and visibility changes (RestartLater delays, releases),
@@ -49,6 +52,8 @@ export class Acker {
   /** The latest visibility change asked for each receipt handle, while one is pending. */
   readonly #latestChange = new Map<string, number>();
   #changes = 0;
+  /** While SQS cannot be reached, one request at a time probes it; the others wait. */
+  readonly #gate = new OutageGate();
 
   constructor(client: SQSClient, logger: Logger) {
     this.#client = client;
@@ -150,6 +155,7 @@ export class Acker {
     let lastProblem = "";
     let attempts = 0;
     const givenUp: { entry: E; id: string }[] = [];
+    const startedAt = Date.now();
     while (pending.length > 0) {
       if (attempts > 0) {
         const delayMs = backoff.next();
@@ -167,6 +173,14 @@ export class Acker {
       for (const item of pending) if (superseded(item.entry)) results[Number(item.id)] = true;
       pending = pending.filter((item) => !superseded(item.entry));
       if (pending.length === 0) break;
+      const deadline = Math.max(
+        ...pending.map((item) => targetOf(item.entry).validUntil ?? startedAt + UNKNOWN_VALIDITY_MS),
+      );
+      if (!(await this.#gate.enter(deadline))) {
+        lastProblem ||= "SQS could not be reached";
+        givenUp.push(...pending);
+        break;
+      }
       attempts += 1;
       let failed: readonly BatchResultErrorEntry[];
       try {
@@ -174,11 +188,14 @@ export class Acker {
       } catch (error) {
         lastProblem = errorSummary(new SqsRequestError(action, error, { queueUrl }));
         if (!isRetryable(error)) {
+          this.#gate.succeeded();
           givenUp.push(...pending);
           break;
         }
+        this.#gate.failed();
         continue;
       }
+      this.#gate.succeeded();
       const failedById = new Map(failed.map((failure) => [failure.Id, failure]));
       const retry: typeof pending = [];
       for (const item of pending) {

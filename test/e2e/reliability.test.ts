@@ -101,9 +101,10 @@ describe("reliability", () => {
     const dlq = await redriveTo("blocks-dlq", 1);
     const blocks = await scenario.sqs.createQueue("blocks", { RedrivePolicy: dlq.policy });
     const ok = await scenario.sqs.createQueue("ok");
-    // One thread taking two tasks: the second task waits on the thread the first one blocks.
+    // One thread taking two tasks: the second task waits on the thread the first one blocks. The ok queue's
+    // visibility timeout (600 s) outlasts every wait below: only a release brings its message back in time.
     const configPath = scenario.writeConfig(["blocks-thread", "ok"], {
-      defaults: { visibilityTimeoutSeconds: 10, waitTimeSeconds: 1 },
+      defaults: { visibilityTimeoutSeconds: 600, waitTimeSeconds: 1 },
       pool: { threads: 1, tasksPerThread: 2 },
     });
     const daemon = scenario.spawn(["--config", configPath]);
@@ -111,19 +112,27 @@ describe("reliability", () => {
     const stuck = await scenario.sqs.send(blocks, "{}");
     await eventually(() => scenario.ws.events().some((event) => event.id === stuck));
     const waiting = await scenario.sqs.send(ok, "1");
-    const handled = await eventually(() =>
-      scenario.ws.events().find((event) => event.id === waiting && event.event === "handled"),
+    // The handler's own "handled" event lands in the events file before the thread returns the outcome; the
+    // supervisor's log line for it comes later, through the stdout pipe. Wait for that line, not the event.
+    // Both waits time out if the message, once given back, is not received and handled again.
+    const handled = await eventually(
+      () => scenario.ws.events().find((event) => event.id === waiting && event.event === "handled"),
+      { timeoutMs: 60_000, message: "the message given back was not handled again" },
     );
+    await daemon.waitForLog((record) => record.messageId === waiting && record.outcome === "ok", 60_000);
     const records = daemon.logs.filter((record) => record.messageId === waiting && record.outcome !== undefined);
     assert.deepEqual(
       records.map((record) => record.outcome),
       ["notStarted", "ok"],
       "given back once when the blocked thread was ended, never counted as a failure; then handled",
     );
-    // Released at once (visibility 0), not left to its 10 s visibility timeout: received a second time.
+    // Released at once (visibility 0), not left to its visibility timeout: received a second time.
     assert.equal(handled.receiveCount, 2);
-    assert.equal(scenario.ws.events().filter((event) => event.id === waiting).length, 1, "handled once");
     await eventually(async () => (await scenario.sqs.counts(dlq.url)).visible === 1, { timeoutMs: 30_000 });
+    // Checked once the blocked message has come back after its 10 s visibility timeout: time enough for this
+    // one to have been handled a second time, had it been released again after its success.
+    assert.equal(scenario.ws.events().filter((event) => event.id === waiting).length, 1, "handled once");
+    assert.deepEqual(await scenario.sqs.counts(ok), { visible: 0, inFlight: 0, delayed: 0 }, "deleted");
     assert.equal(daemon.child.exitCode, null);
   });
 

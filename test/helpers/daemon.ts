@@ -100,16 +100,17 @@ export class SqsdProcess {
   }
 }
 
-/** Runs `sqsd` to completion and returns its exit status and output. */
+/** Runs `sqsd` to completion and returns its exit status, process id and output. */
 export async function runSqsd(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
-): Promise<ExitStatus & { stdout: string; stderr: string; logs: LogRecord[] }> {
+): Promise<ExitStatus & { pid: number | undefined; stdout: string; stderr: string; logs: LogRecord[] }> {
   const daemon = new SqsdProcess(args, options);
   const timer = setTimeout(() => daemon.kill("SIGKILL"), options.timeoutMs ?? 60_000);
   try {
     const status = await daemon.exited;
-    return { ...status, stdout: daemon.stdoutLines.join("\n"), stderr: daemon.stderr, logs: daemon.logs };
+    const { pid } = daemon.child;
+    return { ...status, pid, stdout: daemon.stdoutLines.join("\n"), stderr: daemon.stderr, logs: daemon.logs };
   } finally {
     clearTimeout(timer);
   }
