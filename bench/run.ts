@@ -2,8 +2,8 @@
  * The bench: sqsd beside its peers (a raw @aws-sdk/client-sqs loop and sqs-consumer) in a set of scenarios,
  * each against a fresh local SQS server in its own process, printed as one markdown table.
  *
- *   npm run bench                                   every scenario, full size (about 8 minutes on 2 cores)
- *   npm run bench -- --quick                        smaller sizes and shorter windows
+ *   npm run bench                                   every scenario, full size (8–9 minutes on a busy 2-core machine)
+ *   npm run bench -- --quick                        smaller sizes and shorter windows (about 4 minutes)
  *   npm run bench -- --scenario throughput [--scenario latency ...]
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
