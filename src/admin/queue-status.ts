@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, QueueDoesNotExist, type SQSClient } from "@aws-sdk/client-sqs";
 import { QueueNotFoundError, SqsRequestError } from "../errors.js";
+import { mapWithConcurrency } from "../util/concurrency.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 
 /** Message counts of one queue, as SQS approximates them. */
@@ -25,13 +26,17 @@ const COUNT_ATTRIBUTES = [
   "ApproximateNumberOfMessagesDelayed",
 ] as const;
 
+/** Status reads under way at once. */
+const STATUS_READS_AT_ONCE = 16;
+
 /** Reads the status of each named queue (one GetQueueAttributes each, plus one per dead-letter queue). */
 export async function readQueueStatus(
   client: SQSClient,
   urls: QueueUrls,
   names: readonly string[],
 ): Promise<QueueStatus[]> {
-  return Promise.all(names.map((name) => readOne(client, urls, name)));
+  // A request each, a few at a time: a thousand at once would wait for sockets past the connection timeout.
+  return mapWithConcurrency(names, STATUS_READS_AT_ONCE, (name) => readOne(client, urls, name));
 }
 
 async function readOne(client: SQSClient, urls: QueueUrls, name: string): Promise<QueueStatus> {

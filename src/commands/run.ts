@@ -19,6 +19,7 @@ import { configureSqs, endpointLabel } from "../sqs/settings.js";
 import { HandlerPool } from "../pool/pool.js";
 import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
+import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
 
 /** Options of `sqsd run`, already parsed. */
@@ -36,6 +37,12 @@ export interface RunOptions {
   /** Called once every poller is running, with the embedded server's endpoint if one was started. */
   readonly onReady?: ((info: { endpoint: string | undefined }) => void) | undefined;
 }
+
+/**
+ * Start-up requests (queue look-ups, redrive checks) under way at once: well within the acks' sockets, so none
+ * waits for a socket past the SDK's connection timeout, however many queues there are.
+ */
+const STARTUP_REQUESTS = 32;
 
 /** Sockets for deletes, visibility changes, sends and status reads, beyond one per running message. */
 const ACK_SOCKETS = 64;
@@ -198,23 +205,23 @@ async function warnAboutMissingRedrive(
   urls: QueueUrls,
   logger: Logger,
 ): Promise<void> {
-  await Promise.all(
-    targets
-      .filter((target) => (target.queue.options.onError ?? "retry") === "retry" && !target.queue.options.deleteOnStart)
-      .map(async (target) => {
-        const attributes = await readAttributes(client, urls, target.fullName, ["RedrivePolicy"]).catch(
-          () => undefined,
+  await mapWithConcurrency(
+    targets.filter(
+      (target) => (target.queue.options.onError ?? "retry") === "retry" && !target.queue.options.deleteOnStart,
+    ),
+    STARTUP_REQUESTS,
+    async (target) => {
+      const attributes = await readAttributes(client, urls, target.fullName, ["RedrivePolicy"]).catch(() => undefined);
+      if (attributes && !parseRedrivePolicy(attributes["RedrivePolicy"])) {
+        logger.warn(
+          "queue has no redrive policy: a message that always fails will be retried until its retention period ends",
+          {
+            queue: target.fullName,
+            fix: "give it a dead-letter queue (deadLetter option, then sqsd init)",
+          },
         );
-        if (attributes && !parseRedrivePolicy(attributes["RedrivePolicy"])) {
-          logger.warn(
-            "queue has no redrive policy: a message that always fails will be retried until its retention period ends",
-            {
-              queue: target.fullName,
-              fix: "give it a dead-letter queue (deadLetter option, then sqsd init)",
-            },
-          );
-        }
-      }),
+      }
+    },
   );
 }
 
@@ -257,12 +264,10 @@ async function resolveTargets(
   config: ResolvedConfig,
   urls: QueueUrls,
 ): Promise<PollTarget[]> {
-  return Promise.all(
-    physicalQueues(queues, config, { suffixes }).map(async (physical) => {
-      const url = await urls.resolve(physical.fullName, {
-        visibilityTimeoutSeconds: physical.visibilityTimeoutSeconds,
-      });
-      return { ...physical, url };
-    }),
-  );
+  return mapWithConcurrency(physicalQueues(queues, config, { suffixes }), STARTUP_REQUESTS, async (physical) => {
+    const url = await urls.resolve(physical.fullName, {
+      visibilityTimeoutSeconds: physical.visibilityTimeoutSeconds,
+    });
+    return { ...physical, url };
+  });
 }

@@ -1,5 +1,6 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_LIMITS } from "../limits.js";
+import { nextNotification } from "../util/notify.js";
 import type { Delivery } from "./delivery.js";
 import type { PollTarget } from "./target.js";
 
@@ -147,16 +148,7 @@ export class ScheduledQueue implements ReceiveRoom {
   }
 
   roomChanged(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = (): void => {
-        this.#roomWaiters.delete(done);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.#roomWaiters.add(done);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return nextNotification(this.#roomWaiters, signal);
   }
 
   beginReceive(size: number, primary: boolean): void {

@@ -1,4 +1,5 @@
 import type { Message } from "@aws-sdk/client-sqs";
+import { nextNotification } from "../util/notify.js";
 import { Delivery, type FinishedDelivery } from "./delivery.js";
 import {
   ScheduledQueue,
@@ -152,17 +153,7 @@ export class Scheduler implements SchedulerLedger {
   async waitUntilIdle(timeoutMs: number): Promise<boolean> {
     if (this.#running === 0) return true;
     const deadline = AbortSignal.timeout(timeoutMs);
-    while (this.#running > 0 && !deadline.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.#idleListeners.delete(done);
-          deadline.removeEventListener("abort", done);
-          resolve();
-        };
-        this.#idleListeners.add(done);
-        deadline.addEventListener("abort", done, { once: true });
-      });
-    }
+    while (this.#running > 0 && !deadline.aborted) await nextNotification(this.#idleListeners, deadline);
     return this.#running === 0;
   }
 
