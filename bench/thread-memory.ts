@@ -6,13 +6,11 @@
  *
  *   npm run bench:threads -- [--threads 4] [--runs 3] [--settle-seconds 3]
  */
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { spawnSqsd, startServerProcess } from "./lib.js";
+import { startSqsd } from "./consumers.js";
+import { startServer } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -26,34 +24,25 @@ const runs = Number(values.runs);
 const settleMs = Number(values["settle-seconds"]) * 1000;
 const receivers = fileURLToPath(new URL("../examples/quickstart/receivers.ts", import.meta.url));
 
-const server = await startServerProcess();
-const dir = mkdtempSync(join(tmpdir(), "sqsd-thread-memory-"));
+// The AWS SDK's notice that it will need Node 22 would interleave with the results.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
+const server = await startServer();
 
 /** The daemon's RSS in MiB, `settleMs` after it reported that it started. */
 async function daemonRssMiB(threadCount: number): Promise<number> {
-  const configPath = join(dir, `sqs.config.${threadCount}.json`);
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      endpoint: server.endpoint,
+  const daemon = await startSqsd(server.endpoint, {
+    queues: [],
+    work: "noop",
+    receivers: [receivers],
+    config: {
       createQueues: true,
-      receivers: [receivers],
       pool: { threads: threadCount, tasksPerThread: 4 },
       defaults: { waitTimeSeconds: 1 },
-      log: { level: "info", format: "json" },
-    }),
-  );
-  const daemon = spawnSqsd(configPath);
-  const exited = new Promise((resolve) => daemon.on("exit", resolve));
-  await new Promise<void>((resolve) =>
-    createInterface({ input: daemon.stdout }).on("line", (line) => {
-      if (line.includes('"sqsd started"')) resolve();
-    }),
-  );
+    },
+  });
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, "utf8"))?.[1] ?? 0);
-  daemon.kill("SIGTERM");
-  await exited;
+  await daemon.stop();
   return rssKb / 1024;
 }
 
@@ -70,6 +59,5 @@ try {
   console.log(`RSS with ${threads} threads (MiB): ${format(many)}; median ${median(many).toFixed(1)}`);
   console.log(`per extra thread (MiB): ${((median(many) - median(one)) / (threads - 1)).toFixed(1)}`);
 } finally {
-  server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
 }

@@ -1,0 +1,138 @@
+/**
+ * Memory under a deep backlog: 100,000 messages queued, then sqsd with 2 threads × 8 tasks and a 50 ms
+ * handler (slow enough that the backlog stays deep all run, fast enough that some 19,000 messages pass
+ * through the daemon in a minute, so a per-message leak would show) for 60 s. `prefetch: 20` (two receives'
+ * worth) with the default `maxBuffered` (100) bounds the buffer at 20: a deep queue keeps it full, so the run
+ * shows whether the bound holds. Every second the bench samples the process's RSS and, from /metrics,
+ * messages running and buffered.
+ *
+ * Targets: RSS flat; running never above `sqsd_max_in_flight`; buffered never above the prefetch. RSS
+ * saws up and down by tens of MB as the heap grows and is collected, which swings a least-squares slope over
+ * a minute either way by more than a leak would move it; so the slope is reported, but "flat" is judged by
+ * the floor (the lowest sample: the heap just after a collection) of the last third of the run against that
+ * of the first third after a 10 s warm-up: it may rise by at most 10 MB, 4% of the 250 MB budget.
+ */
+import { startSqsd } from "../consumers.js";
+import { createQueues, fillQueue, processRssMb, sleep } from "../lib.js";
+import { whole, type Row, type Scenario } from "../report.js";
+
+const WARM_UP_S = 10;
+const FLOOR_RISE_MB = 10;
+const PREFETCH = 20;
+
+interface Sample {
+  readonly second: number;
+  readonly rssMb: number;
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  /** Undefined when this sqsd has no `sqsd_messages_buffered` metric. */
+  readonly buffered: number | undefined;
+  readonly processed: number;
+}
+
+export const memory: Scenario = {
+  name: "memory",
+  async run({ server, quick, log }) {
+    const messages = quick ? 20_000 : 100_000;
+    const seconds = quick ? 20 : 60;
+    const queue = "memory-backlog";
+    const [url] = await createQueues(server.client, [queue]);
+    const filling = performance.now();
+    await fillQueue(server.client, url!, messages);
+    log(
+      `queued ${whole(messages)} in ${((performance.now() - filling) / 1000).toFixed(1)} s; sampling for ${seconds} s`,
+    );
+    const daemon = await startSqsd(server.endpoint, {
+      queues: [queue],
+      work: "sleep:50",
+      config: { pool: { threads: 2, tasksPerThread: 8, prefetch: PREFETCH }, http: { port: 0 } },
+    });
+    const samples: Sample[] = [];
+    try {
+      const started = performance.now();
+      for (let second = 1; second <= seconds; second += 1) {
+        await sleep(started + second * 1_000 - performance.now());
+        samples.push({ second, rssMb: processRssMb(daemon.pid), ...(await readMetrics(daemon.httpUrl!)) });
+      }
+    } finally {
+      await daemon.stop();
+    }
+
+    const rss = samples.map((sample) => sample.rssMb);
+    const warm = samples.filter((sample) => sample.second > WARM_UP_S);
+    const slope = slopePerMinute(warm);
+    const third = Math.floor(warm.length / 3);
+    const floor = (part: readonly Sample[]): number => Math.min(...part.map((sample) => sample.rssMb));
+    const [firstFloor, lastFloor] = [floor(warm.slice(0, third)), floor(warm.slice(-third))];
+    const maxRunning = Math.max(...samples.map((sample) => sample.inFlight));
+    const limit = Math.min(...samples.map((sample) => sample.maxInFlight));
+    const buffered = samples.map((sample) => sample.buffered).filter((value) => value !== undefined);
+    const processed = samples.at(-1)?.processed ?? 0;
+    log(`RSS ${rss.map((value) => value.toFixed(0)).join(" ")} MB; running at most ${maxRunning} of ${limit}`);
+    return [
+      {
+        measure: `RSS over ${seconds} s, ${whole(messages)} queued: rise of the floor (lowest sample), first to last third`,
+        value: `${signed(lastFloor - firstFloor)} MB`,
+        detail:
+          `first ${whole(rss[0]!)}, last ${whole(rss.at(-1)!)}, max ${whole(Math.max(...rss))} MB; ` +
+          `slope ${signed(slope)} MB/min; floor ${whole(firstFloor)} → ${whole(lastFloor)} MB; ` +
+          `${whole(processed)} processed (50 ms handler, 2 threads × 8)`,
+        target: `flat: ≤ ${FLOOR_RISE_MB} MB`,
+        met: lastFloor - firstFloor <= FLOOR_RISE_MB,
+      },
+      {
+        measure: "messages running (sqsd_messages_in_flight), sampled every second",
+        value: `max ${maxRunning}`,
+        detail: `limit sqsd_max_in_flight = ${limit}`,
+        target: `≤ ${limit}`,
+        met: maxRunning <= limit,
+      },
+      buffered.length > 0
+        ? {
+            measure: "messages buffered (sqsd_messages_buffered), sampled every second",
+            value: `max ${Math.max(...buffered)}`,
+            detail: `prefetch ${PREFETCH}; running + buffered at most ${Math.max(...samples.map((sample) => sample.inFlight + (sample.buffered ?? 0)))}`,
+            target: `≤ ${PREFETCH}`,
+            met: Math.max(...buffered) <= PREFETCH,
+          }
+        : {
+            measure: "messages buffered",
+            value: "not reported",
+            detail: "this sqsd has no sqsd_messages_buffered metric; only messages running are checked",
+          },
+    ] satisfies Row[];
+  },
+};
+
+async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rssMb">> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  // A metric's value summed over its label sets; undefined when the daemon does not export it at all.
+  const sum = (name: string): number | undefined => {
+    const values = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].map((match) =>
+      Number(match[1]),
+    );
+    return text.includes(`# TYPE ${name} `) ? values.reduce((total, value) => total + value, 0) : undefined;
+  };
+  return {
+    inFlight: sum("sqsd_messages_in_flight") ?? 0,
+    maxInFlight: sum("sqsd_max_in_flight") ?? 0,
+    buffered: sum("sqsd_messages_buffered"),
+    processed: sum("sqsd_messages_succeeded_total") ?? 0,
+  };
+}
+
+const signed = (value: number): string => `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
+
+/** Least-squares slope of RSS against time, in MB a minute. */
+function slopePerMinute(samples: readonly Sample[]): number {
+  const n = samples.length;
+  const meanX = samples.reduce((total, sample) => total + sample.second, 0) / n;
+  const meanY = samples.reduce((total, sample) => total + sample.rssMb, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (const sample of samples) {
+    covariance += (sample.second - meanX) * (sample.rssMb - meanY);
+    variance += (sample.second - meanX) ** 2;
+  }
+  return (covariance / variance) * 60;
+}
