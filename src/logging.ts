@@ -3,6 +3,9 @@ import type { LogLevel } from "./config/types.js";
 
 export type { Logger } from "winston";
 
+/** winston's npm level values for the levels sqsd writes at: lower is more severe. */
+const LEVELS: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 5 };
+
 /** How the daemon logs. */
 export interface LoggerOptions {
   readonly level: LogLevel;
@@ -15,12 +18,16 @@ export interface LoggerOptions {
  * durationMs, outcome). Message bodies are never logged above debug level: they can hold personal data.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  // winston runs the whole format chain (timestamp, JSON) for every record and filters by level only in the
+  // transport: a debug line per message cost its formatting at every level. Dropping it first costs nothing.
+  const threshold = LEVELS[options.level];
+  const atLevel = format((info) => ((LEVELS[info.level as LogLevel] ?? 0) <= threshold ? info : false))();
   return createWinstonLogger({
     level: options.level,
     format:
       options.format === "json"
-        ? format.combine(format.timestamp(), format.errors({ stack: true }), format.json())
-        : format.combine(format.timestamp(), format.errors({ stack: true }), format.printf(pretty)),
+        ? format.combine(atLevel, format.timestamp(), format.errors({ stack: true }), format.json())
+        : format.combine(atLevel, format.timestamp(), format.errors({ stack: true }), format.printf(pretty)),
     transports: [new transports.Console({ stderrLevels: [] })],
   });
 }

@@ -160,8 +160,12 @@ export class Dispatcher {
       timedOut: delivery.timedOut,
       interrupting: this.#interrupting.signal.aborted,
     });
-    for (const line of settlement.logs)
-      this.#options.logger.log(line.level, line.message, { ...delivery.logFields(), ...line.fields });
+    const { logger } = this.#options;
+    for (const line of settlement.logs) {
+      // A debug line per message: skip building its fields when the level is off.
+      if (logger.isLevelEnabled(line.level))
+        logger.log(line.level, line.message, { ...delivery.logFields(), ...line.fields });
+    }
     const { action } = settlement;
     if (action.kind === "delete") void this.#delete(delivery);
     else if (action.kind === "changeVisibility")
