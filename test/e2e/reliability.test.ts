@@ -252,8 +252,11 @@ describe("reliability", () => {
         );
       }
     }
+    // The message limit counts handler runs, so a redelivery would stop the daemon one message short. With a 1 s
+    // visibility timeout a loaded machine caused them: a delete arriving after the timeout had run out. 30 s
+    // leaves room for that, and a 1 s retry delay still brings the failed message back at once.
     const configPath = scenario.writeConfig(["fifo"], {
-      defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
+      defaults: { visibilityTimeoutSeconds: 30, waitTimeSeconds: 1, retry: [1] },
       pool: { threads: 2, tasksPerThread: 4 },
     });
     const result = await scenario.run(["--config", configPath, "--message-limit", "151"]);
