@@ -69,8 +69,12 @@ export class SqsdProcess {
     this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
   }
 
-  /** Resolves with the first log record matching `predicate`, waiting up to `timeoutMs`. */
-  waitForLog(predicate: (record: LogRecord) => boolean, timeoutMs = 20_000): Promise<LogRecord> {
+  /**
+   * Resolves with the first log record matching `predicate`, waiting up to `timeoutMs` (as long as
+   * {@link SqsdProcess.started} by default: records such as "http endpoint listening" come at start-up, which
+   * a loaded machine can make take more than 20 s).
+   */
+  waitForLog(predicate: (record: LogRecord) => boolean, timeoutMs = 30_000): Promise<LogRecord> {
     return eventually(() => this.logs.find(predicate), {
       timeoutMs,
       // Read when the wait fails, so it shows what the process said by then.
