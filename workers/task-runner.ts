@@ -55,6 +55,9 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     // Tell the supervisor which thread runs this task, through shared memory: if the handler then blocks this
     // thread's event loop, the supervisor can still find the thread and end it.
     Atomics.store(threadMap, task.slot, threadId);
+    // The first task waits until piscina counts this thread as started, so that a handler ending the thread
+    // at once is taken for a crash (the thread is replaced), not for a thread that failed to start.
+    await channel.admitted();
     const abort = new AbortController();
     running.set(task.taskId, abort);
     try {

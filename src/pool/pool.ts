@@ -6,13 +6,14 @@ import { TaskNotStartedError, WorkerStartError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { SqsSettings } from "../sqs/settings.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
-import type {
-  HandlerTask,
-  LifecycleMessage,
-  PoolWorkerData,
-  SupervisorServices,
-  TaskResult,
-  ThreadServices,
+import {
+  ADMISSION,
+  type HandlerTask,
+  type LifecycleMessage,
+  type PoolWorkerData,
+  type SupervisorServices,
+  type TaskResult,
+  type ThreadServices,
 } from "./protocol.js";
 
 /** The compiled thread entry. The supervisor never imports it; piscina loads it in each thread. */
@@ -108,6 +109,12 @@ export class HandlerPool {
     // its tasks reject and the dispatcher settles them. The event only needs to be heard, not handled here.
     this.#piscina.on("error", (error: unknown) => {
       options.logger.debug("pool thread error", { error: String(error) });
+    });
+    // A thread's admission request arrives behind piscina's "ready" on the same port: piscina has marked the
+    // thread started by now, so it may run its first task (see ADMISSION).
+    this.#piscina.on("message", (message: unknown) => {
+      const threadId = (message as Record<string, unknown> | null)?.[ADMISSION];
+      if (typeof threadId === "number") this.#channel.post({ type: "admitted", threadId });
     });
     // Piscina replaces a thread that dies after it has started, but once one dies while starting it never
     // replaces any thread again: the pool would shrink for good, in the end to no thread, and the daemon would
@@ -312,6 +319,7 @@ export class HandlerPool {
         break;
       case "teardown":
       case "abort":
+      case "admitted":
         break;
     }
     for (const listener of [...this.#listeners]) listener();

@@ -100,7 +100,18 @@ export type LifecycleMessage =
   | { readonly type: "abort"; readonly taskId: number; readonly reason: string }
   /** The pool is closing: run the teardown hooks. */
   | { readonly type: "teardown" }
+  /** Supervisor → one thread: piscina counts it as started; it may run its first task (see ADMISSION). */
+  | { readonly type: "admitted"; readonly threadId: number }
   | { readonly type: "tornDown"; readonly threadId: number; readonly errors: readonly SerializedError[] };
+
+/**
+ * What a thread posts on its parentPort before its first task, and waits to be `admitted`. piscina marks a
+ * thread started when its "ready" message, on that same port, is handled; a handler that ended the thread at
+ * once could otherwise be heard first, and piscina then takes the thread for one that failed to start and never
+ * replaces a thread again (the daemon would stop, exit 1, over an ordinary crash). Posted behind "ready" on the
+ * same port, this message reaches the supervisor only after it.
+ */
+export const ADMISSION = "sqsdAdmission";
 
 /** A party on the pool's channel: the supervisor, or one pool thread by its thread id. */
 export type ChannelAddress = "supervisor" | number;

@@ -2,10 +2,16 @@
  * A pool thread's side of the pool's channel. Runs only in pool threads (workers/ imports it); the supervisor
  * never does.
  */
-import { threadId } from "node:worker_threads";
+import { parentPort, threadId } from "node:worker_threads";
 import { errorSummary } from "../errors.js";
 import { ChannelEndpoint } from "./channel.js";
-import { serializeError, type SerializedError, type SupervisorServices, type ThreadServices } from "./protocol.js";
+import {
+  ADMISSION,
+  serializeError,
+  type SerializedError,
+  type SupervisorServices,
+  type ThreadServices,
+} from "./protocol.js";
 
 /** What the thread does when the supervisor speaks to it. */
 export interface ThreadChannelHandlers {
@@ -23,6 +29,8 @@ export interface ThreadChannelHandlers {
 export class ThreadChannel {
   readonly #endpoint: ChannelEndpoint<ThreadServices, SupervisorServices>;
   #handlers: ThreadChannelHandlers = {};
+  #admitted: Promise<void> | undefined;
+  #admit: (() => void) | undefined;
 
   constructor(channelName: string, options: { readonly requestTimeoutMs?: number } = {}) {
     this.#endpoint = new ChannelEndpoint({
@@ -33,6 +41,7 @@ export class ThreadChannel {
       onLifecycle: (message) => {
         if (message.type === "abort") this.#handlers.abort?.(message.taskId, message.reason);
         else if (message.type === "teardown") void this.#tearDown();
+        else if (message.type === "admitted" && message.threadId === threadId) this.#admit?.();
       },
     });
   }
@@ -41,6 +50,18 @@ export class ThreadChannel {
   announceReady(handlers: ThreadChannelHandlers): void {
     this.#handlers = handlers;
     this.#endpoint.post({ type: "ready", threadId });
+  }
+
+  /**
+   * Resolves once the supervisor has seen that piscina counts this thread as started (see ADMISSION): await
+   * it before running a task. Asked once per thread; later calls resolve at once.
+   */
+  admitted(): Promise<void> {
+    this.#admitted ??= new Promise<void>((resolve) => {
+      this.#admit = resolve;
+      parentPort?.postMessage({ [ADMISSION]: threadId });
+    });
+    return this.#admitted;
   }
 
   /** The receiver modules did not load: this thread refuses every task, and the pool stops. */
