@@ -239,19 +239,20 @@ export class WorkerStartError extends SqsdError {
 }
 
 /**
- * Why a pool task never started: `threadEnded`, it waited on a thread that was ended (a handler there blocked
+ * Why a handler run never started: `threadEnded`, it waited on a thread that was ended (a handler there blocked
  * or crashed it) or the pool closed; `threadBroken`, it landed on a thread that could not load the receiver
- * modules, which refuses every task.
+ * modules, which refuses every task; `aborted`, a drain stopped it while it waited for a permit in its thread.
  */
-export type TaskNotStartedReason = "threadEnded" | "threadBroken";
+export type TaskNotStartedReason = "threadEnded" | "threadBroken" | "aborted";
 
 const NOT_STARTED_WHY: Record<TaskNotStartedReason, string> = {
   threadEnded: "its thread ended before the handler began",
   threadBroken: "its thread could not load the receiver modules",
+  aborted: "it was stopped while it waited for its thread",
 };
 
 /**
- * A pool task no thread ever began. Its messages were never handled, so they go back without counting as a
+ * A handler run no thread ever began. Its messages were never handled, so they go back without counting as a
  * failure.
  */
 export class TaskNotStartedError extends SqsdError {
@@ -262,7 +263,7 @@ export class TaskNotStartedError extends SqsdError {
   /** The reason in words, for logs: `its thread ended before the handler began`. */
   readonly why: string;
   constructor(cause: unknown, reason: TaskNotStartedReason = "threadEnded") {
-    super(`the task never started, ${NOT_STARTED_WHY[reason]}: ${errorSummary(cause)}`, { cause });
+    super(`the run never started, ${NOT_STARTED_WHY[reason]}: ${errorSummary(cause)}`, { cause });
     this.reason = reason;
     this.why = NOT_STARTED_WHY[reason];
   }

@@ -5,10 +5,12 @@ import { errorSummary } from "../src/errors.js";
 import { importUserModule } from "../src/loader.js";
 import {
   serializeError,
+  type HandlerRun,
   type HandlerTask,
   type Outcome,
   type PoolWorkerData,
   type SerializedError,
+  type RunResult,
   type TaskResult,
   type ThreadFailurePhase,
   type WireMessage,
@@ -18,8 +20,9 @@ import { getRegistry } from "../src/registry/registry.js";
 import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
 import { isRestartLater } from "../src/restart-later.js";
 import { configureSqs } from "../src/sqs/settings.js";
+import { Permits } from "../src/util/permits.js";
 
-/** Runs one task in this thread. */
+/** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
 
 /**
@@ -32,55 +35,72 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   configureSqs(data.sqs);
   const channel = new ThreadChannel(data.channelName);
   const threadMap = new Int32Array(data.threadMap);
+  const startTimes = new BigInt64Array(data.startTimes);
   try {
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
     const serialized = serializeError(error);
     channel.announceBroken(serialized);
     return async (task) => {
-      // Marked in shared memory before the task fails, so the pool knows it was refused, not started.
-      Atomics.store(threadMap, task.slot, -threadId);
+      // Marked in shared memory before the task fails, so the pool knows its runs were refused, not started.
+      for (const run of task.runs) Atomics.store(threadMap, run.slot, -threadId);
       throw new Error(`this pool thread could not load the receiver modules: ${errorSummary(error)}`);
     };
   }
   const hooks = new ThreadHooks();
-  /** Abort controllers of the tasks running in this thread, by task id. */
-  const running = new Map<number, AbortController>();
+  /** Abort controllers of the runs in this thread, started or waiting for a permit, by run id. */
+  const runs = new Map<number, AbortController>();
+  // Piscina gives a thread up to tasksPerThread tasks, and a task may carry several runs: the permits keep the
+  // handlers running at once on this thread to tasksPerThread all the same.
+  const permits = new Permits(data.tasksPerThread);
   channel.announceReady({
-    abort: (taskId, reason) => running.get(taskId)?.abort(new Error(reason)),
+    abort: (runId, reason) => runs.get(runId)?.abort(new Error(reason)),
     teardown: () => hooks.teardown(),
   });
   const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
+
+  const startRun = async (task: HandlerTask, run: HandlerRun): Promise<RunResult> => {
+    const abort = new AbortController();
+    runs.set(run.runId, abort);
+    try {
+      if (!(await permits.acquire(abort.signal))) return "notStarted";
+      try {
+        // Tell the supervisor which thread runs this, and since when, through shared memory: if the handler
+        // then blocks this thread's event loop, the supervisor can still time it out and end the thread.
+        Atomics.store(threadMap, run.slot, threadId);
+        Atomics.store(startTimes, run.slot, BigInt(Date.now()));
+        return await runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility);
+      } finally {
+        permits.release();
+      }
+    } finally {
+      runs.delete(run.runId);
+    }
+  };
+
   return async (task) => {
-    // Tell the supervisor which thread runs this task, through shared memory: if the handler then blocks this
-    // thread's event loop, the supervisor can still find the thread and end it.
-    Atomics.store(threadMap, task.slot, threadId);
     // The first task waits until piscina counts this thread as started, so that a handler ending the thread
     // at once is taken for a crash (the thread is replaced), not for a thread that failed to start.
     await channel.admitted();
-    const abort = new AbortController();
-    running.set(task.taskId, abort);
-    try {
-      return await runTask(task, hooks, abort.signal, extendVisibility);
-    } finally {
-      running.delete(task.taskId);
-    }
+    return Promise.all(task.runs.map((run) => startRun(task, run)));
   };
 }
 
 /** Asks the supervisor to set a message's visibility timeout. */
 type ExtendVisibility = (messageId: string, seconds: number) => Promise<void>;
 
-async function runTask(
+/** One handler run: decode its messages, then hand them to the queue's handler; one outcome per message. */
+async function runHandlerRun(
   task: HandlerTask,
+  messages: readonly WireMessage[],
   hooks: ThreadHooks,
   signal: AbortSignal,
   extendVisibility: ExtendVisibility,
-): Promise<TaskResult> {
+): Promise<Outcome[]> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const failAll = (phase: ThreadFailurePhase, error: unknown): Outcome[] =>
-    task.messages.map(() => ({ kind: "failed", phase, error: serializeError(error), durationMs: elapsed() }));
+    messages.map(() => ({ kind: "failed", phase, error: serializeError(error), durationMs: elapsed() }));
   const queue = getRegistry().find(task.queue);
   if (!queue?.handler) return failAll("setup", new Error(`queue "${task.queue}" has no handler in this thread`));
   try {
@@ -90,9 +110,9 @@ async function runTask(
   }
 
   // Decode every message first; one that does not decode fails alone and never reaches the handler.
-  const outcomes: (Outcome | undefined)[] = task.messages.map(() => undefined);
+  const outcomes: (Outcome | undefined)[] = messages.map(() => undefined);
   const decoded: { index: number; message: ReceivedMessage }[] = [];
-  for (const [index, wire] of task.messages.entries()) {
+  for (const [index, wire] of messages.entries()) {
     try {
       decoded.push({ index, message: await decode(queue, task, wire, signal, extendVisibility) });
     } catch (error) {

@@ -8,13 +8,18 @@ import type { SqsSettings } from "../sqs/settings.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import {
   ADMISSION,
+  type HandlerRun,
   type HandlerTask,
   type LifecycleMessage,
+  type Outcome,
   type PoolWorkerData,
   type SupervisorServices,
   type TaskResult,
   type ThreadServices,
 } from "./protocol.js";
+
+/** Most runs one task carries; see {@link HandlerPool.maxRunsPerTask}. */
+const MAX_RUNS_PER_TASK = 10;
 
 /** The compiled thread entry. The supervisor never imports it; piscina loads it in each thread. */
 const THREAD_ENTRY = fileURLToPath(new URL("../../workers/handler-thread.js", import.meta.url));
@@ -31,22 +36,30 @@ export interface HandlerPoolOptions {
 }
 
 /** One handler run as the supervisor sees it. */
-export interface RunningTask {
-  readonly taskId: number;
+export interface RunningHandler {
+  readonly runId: number;
   /**
-   * One outcome per message of the task. Rejects if the thread died under it, and with a
-   * {@link TaskNotStartedError} if the task never started: its thread was ended first, or could not load the
-   * receiver modules.
+   * One outcome per message of the run. Rejects if the thread died under it, and with a
+   * {@link TaskNotStartedError} if the run never started: its thread was ended first, could not load the
+   * receiver modules, or it was aborted while it waited for a permit there.
    */
-  readonly outcome: Promise<TaskResult>;
-  /** Asks the handler to stop: its `message.signal` aborts. */
+  readonly outcome: Promise<readonly Outcome[]>;
+  /** When the thread started the run (epoch ms); undefined while it has not. */
+  readonly startedAt: () => number | undefined;
+  /** Asks the handler to stop: its `message.signal` aborts. A run that has not started never will. */
   abort(reason: string): void;
   /**
-   * Ends the thread running this task (a handler that ignored its signal, or blocks its event loop). Other
-   * tasks on that thread die with it; piscina starts a replacement. False if the thread is not known yet.
+   * Ends the thread running this run (a handler that ignored its signal, or blocks its event loop). Other
+   * runs on that thread die with it; piscina starts a replacement. False if the run has not started.
    */
   terminateThread(): Promise<boolean>;
 }
+
+/** A run to start: one message, or a batch handler's batch. */
+export type RunRequest = Pick<HandlerRun, "messages">;
+
+/** Runs to start for one queue, in one trip to one thread. */
+export type TaskRequest = Omit<HandlerTask, "runs"> & { readonly runs: readonly RunRequest[] };
 
 /**
  * The worker-thread pool: a facade over piscina that adds what sqsd needs from it — all threads warm and
@@ -67,9 +80,11 @@ export class HandlerPool {
   readonly #brokenSignal: Promise<WorkerStartError>;
   #reportBroken!: (error: WorkerStartError) => void;
   #closing: Promise<void> | undefined;
-  #lastTaskId = 0;
-  /** Per task slot, which thread started (or refused) its task; see {@link PoolWorkerData.threadMap}. */
+  #lastRunId = 0;
+  /** Per run slot, which thread started (or refused) its run; see {@link PoolWorkerData.threadMap}. */
   readonly #threadMap: Int32Array;
+  /** Per run slot, when its run started; see {@link PoolWorkerData.startTimes}. */
+  readonly #startTimes: BigInt64Array;
   readonly #freeSlots: number[];
 
   constructor(options: HandlerPoolOptions) {
@@ -81,16 +96,20 @@ export class HandlerPool {
       address: "supervisor",
       onLifecycle: (message) => this.#onLifecycle(message),
     });
-    // One slot per task that can run at once, and spares: a slot is freed when its task settles.
+    // One slot per run that can run at once, and spares: a slot is freed when its run settles.
     const slots = options.threads * options.tasksPerThread + 16;
     const threadMap = new SharedArrayBuffer(slots * Int32Array.BYTES_PER_ELEMENT);
+    const startTimes = new SharedArrayBuffer(slots * BigInt64Array.BYTES_PER_ELEMENT);
     this.#threadMap = new Int32Array(threadMap);
+    this.#startTimes = new BigInt64Array(startTimes);
     this.#freeSlots = Array.from({ length: slots }, (_, slot) => slots - 1 - slot);
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
       sqs: options.sqs,
       channelName,
+      tasksPerThread: options.tasksPerThread,
       threadMap,
+      startTimes,
     };
     this.#piscina = new Piscina<HandlerTask, TaskResult>({
       filename: THREAD_ENTRY,
@@ -197,38 +216,86 @@ export class HandlerPool {
   }
 
   /**
-   * Starts a handler run. No AbortSignal goes to piscina: it would mark the task abortable, and piscina runs an
+   * How many runs {@link HandlerPool.runAll} may put in one task: up to a quarter of a thread's
+   * `tasksPerThread` (at most 10), 1 below 8. piscina places tasks by count, not by runs, so a larger pack
+   * could leave its runs waiting for permits on one thread while another has room; with `tasksPerThread` 1
+   * (CPU-bound handlers) every run has a thread hop of its own.
+   */
+  get maxRunsPerTask(): number {
+    return Math.max(1, Math.min(MAX_RUNS_PER_TASK, Math.floor(this.#options.tasksPerThread / 4)));
+  }
+
+  /** Starts one handler run; see {@link HandlerPool.runAll}. */
+  run(request: Omit<TaskRequest, "runs"> & RunRequest): RunningHandler {
+    const { messages, ...queue } = request;
+    return this.runAll({ ...queue, runs: [{ messages }] })[0]!;
+  }
+
+  /**
+   * Starts handler runs for one queue in one task: one trip to one thread, each run with its own outcome,
+   * abort and start time. No AbortSignal goes to piscina: it would mark the task abortable, and piscina runs an
    * abortable task alone on its thread, which would silently cap concurrency at one task per thread. Hard
    * stops terminate threads instead ({@link HandlerPool.terminate}).
    */
-  run(task: Omit<HandlerTask, "taskId" | "slot">): RunningTask {
-    const taskId = ++this.#lastTaskId;
-    const slot = this.#freeSlots.pop();
-    if (slot === undefined) throw new Error("no free task slot: more tasks than the pool can run at once");
-    Atomics.store(this.#threadMap, slot, 0);
-    const outcome = this.#piscina.run({ ...task, taskId, slot }).then(
-      (result) => {
-        this.#freeSlots.push(slot);
-        return result;
+  runAll(request: TaskRequest): RunningHandler[] {
+    const runs: HandlerRun[] = request.runs.map(({ messages }) => {
+      const slot = this.#freeSlots.pop();
+      if (slot === undefined) throw new Error("no free run slot: more runs than the pool can run at once");
+      Atomics.store(this.#threadMap, slot, 0);
+      Atomics.store(this.#startTimes, slot, 0n);
+      return { runId: ++this.#lastRunId, slot, messages };
+    });
+    const task: HandlerTask = { queue: request.queue, suffix: request.suffix, fullName: request.fullName, runs };
+    const result = this.#piscina.run(task);
+    return runs.map((run, index) => this.#handle(run, index, result));
+  }
+
+  /** The supervisor's view of one run of a task whose result is `result`. */
+  #handle(run: HandlerRun, index: number, result: Promise<TaskResult>): RunningHandler {
+    const { runId, slot } = run;
+    let settledStart: number | undefined;
+    let settled = false;
+    // Read the slot's cells, then free it: it may be reused at once.
+    const settle = (): number => {
+      const cell = Atomics.load(this.#threadMap, slot);
+      const started = Number(Atomics.load(this.#startTimes, slot));
+      settledStart = started > 0 ? started : undefined;
+      settled = true;
+      this.#freeSlots.push(slot);
+      return cell;
+    };
+    const outcome = result.then(
+      (results) => {
+        settle();
+        const runResult = results[index];
+        if (runResult === "notStarted" || runResult === undefined) {
+          throw new TaskNotStartedError(new Error("aborted before it began"), "aborted");
+        }
+        return runResult;
       },
       (error: unknown) => {
-        // Read before the slot can be reused. With tasksPerThread > 1, piscina queues tasks on a thread whose
-        // handler may be blocking it; when that thread is ended, they fail without ever having run. A broken
-        // thread marks the tasks it refuses with its negated id.
-        const cell = Atomics.load(this.#threadMap, slot);
-        this.#freeSlots.push(slot);
+        // With tasksPerThread > 1, piscina queues tasks on a thread whose handler may be blocking it, and a
+        // packed run may wait for a permit there; when that thread is ended, they fail without ever having run.
+        // A broken thread marks the runs it refuses with its negated id.
+        const cell = settle();
         if (cell > 0) throw error;
         throw new TaskNotStartedError(error, cell < 0 ? "threadBroken" : "threadEnded");
       },
     );
     const channel = this.#channel;
     return {
-      taskId,
+      runId,
       outcome,
+      startedAt: () => {
+        if (settled) return settledStart;
+        const started = Number(Atomics.load(this.#startTimes, slot));
+        return started > 0 ? started : undefined;
+      },
       abort(reason) {
-        channel.post({ type: "abort", taskId, reason });
+        channel.post({ type: "abort", runId, reason });
       },
       terminateThread: async () => {
+        if (settled) return false;
         const thread = this.#thread(Atomics.load(this.#threadMap, slot));
         if (!thread) return false;
         await thread.terminate();

@@ -14,16 +14,26 @@ export interface WireMessage {
 }
 
 /** One handler run: one message for a handler, up to `batchSize` for a batch handler. */
-export interface HandlerTask {
+export interface HandlerRun {
   /** Unique within the pool; abort requests address the run by it. */
-  readonly taskId: number;
-  /** This task's cell in the pool's shared thread map (see {@link PoolWorkerData.threadMap}). */
+  readonly runId: number;
+  /** This run's cell in the pool's shared maps (see {@link PoolWorkerData.threadMap}). */
   readonly slot: number;
+  readonly messages: readonly WireMessage[];
+}
+
+/**
+ * What one trip to a pool thread carries: one run or several, all for one queue. Several runs share the
+ * thread hop (posting a task and its answer costs the supervisor more than a no-op handler's whole run), yet
+ * each keeps its own abort, timeout and outcome. The thread starts a run when one of its `tasksPerThread`
+ * permits is free, so packing never runs more handlers at once on a thread than one run per task would.
+ */
+export interface HandlerTask {
   /** Registered queue name; the thread looks the handler up by it. */
   readonly queue: string;
   readonly suffix: string | undefined;
   readonly fullName: string;
-  readonly messages: readonly WireMessage[];
+  readonly runs: readonly HandlerRun[];
 }
 
 /** An error flattened for the trip across threads. */
@@ -69,8 +79,14 @@ export type Outcome =
       readonly codec?: string;
     };
 
-/** What a task comes to: one outcome per message, in the order of `HandlerTask.messages`. */
-export type TaskResult = readonly Outcome[];
+/**
+ * What a run came to: one outcome per message, in the order of `HandlerRun.messages`; or `notStarted` when it
+ * was aborted (a drain gave up waiting) while it still waited for a permit in its thread, so no handler saw it.
+ */
+export type RunResult = readonly Outcome[] | "notStarted";
+
+/** What a task comes to: one result per run, in the order of `HandlerTask.runs`. */
+export type TaskResult = readonly RunResult[];
 
 /** What every pool thread starts with (piscina's workerData). */
 export interface PoolWorkerData {
@@ -79,12 +95,19 @@ export interface PoolWorkerData {
   readonly sqs: SqsSettings;
   /** Name of the pool's BroadcastChannel, which carries every {@link ChannelMessage}. */
   readonly channelName: string;
+  /** How many runs this thread starts at once; later runs wait for a permit. */
+  readonly tasksPerThread: number;
   /**
-   * Int32 cells, one per task slot, written by the thread a task lands on: its thread id when it starts the
-   * task, the negated id when it refuses it (it could not load the receiver modules), and 0 until then. Shared
+   * Int32 cells, one per run slot, written by the thread a run lands on: its thread id when it starts the
+   * run, the negated id when it refuses it (it could not load the receiver modules), and 0 until then. Shared
    * memory, so that the supervisor can read a cell even while a handler blocks that thread's event loop.
    */
   readonly threadMap: SharedArrayBuffer;
+  /**
+   * BigInt64 cells, one per run slot: when the run started (epoch ms), 0 until then. A run's timeout counts
+   * from here, not from when its task was posted, since a run of a packed task may wait for a permit.
+   */
+  readonly startTimes: SharedArrayBuffer;
 }
 
 /**
@@ -96,8 +119,8 @@ export type LifecycleMessage =
   | { readonly type: "ready"; readonly threadId: number }
   /** The thread could not load the receiver modules: it refuses every task it is given. */
   | { readonly type: "broken"; readonly threadId: number; readonly error: SerializedError }
-  /** Abort the handler signal of the task `taskId`, on whichever thread runs it. */
-  | { readonly type: "abort"; readonly taskId: number; readonly reason: string }
+  /** Abort the handler signal of the run `runId`, on whichever thread has it; one not started never starts. */
+  | { readonly type: "abort"; readonly runId: number; readonly reason: string }
   /** The pool is closing: run the teardown hooks. */
   | { readonly type: "teardown" }
   /** Supervisor → one thread: piscina counts it as started; it may run its first task (see ADMISSION). */

@@ -15,8 +15,8 @@ import {
 
 /** What the thread does when the supervisor speaks to it. */
 export interface ThreadChannelHandlers {
-  /** The supervisor aborts task `taskId`; ignore it if that task is not running in this thread. */
-  readonly abort?: (taskId: number, reason: string) => void;
+  /** The supervisor aborts run `runId`; ignore it if that run is not in this thread. */
+  readonly abort?: (runId: number, reason: string) => void;
   /** The pool is closing: run the teardown hooks and return the errors they threw. */
   readonly teardown?: () => Promise<readonly SerializedError[]>;
 }
@@ -39,7 +39,7 @@ export class ThreadChannel {
       keepsThreadAlive: false,
       ...options,
       onLifecycle: (message) => {
-        if (message.type === "abort") this.#handlers.abort?.(message.taskId, message.reason);
+        if (message.type === "abort") this.#handlers.abort?.(message.runId, message.reason);
         else if (message.type === "teardown") void this.#tearDown();
         else if (message.type === "admitted" && message.threadId === threadId) this.#admit?.();
       },

@@ -1,8 +1,11 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { AckTarget } from "./acker.js";
 import type { PollTarget } from "./target.js";
-import type { RunningTask } from "../pool/pool.js";
+import type { RunningHandler } from "../pool/pool.js";
 import type { KeptVisibility, VisibilityKeeper } from "./visibility-keeper.js";
+
+/** How often a timeout looks again for the start of a run still waiting for a permit in its thread. */
+const NOT_STARTED_RECHECK_MS = 250;
 
 /**
  * Where a delivery is in its life: waiting in its queue's buffer, running on the pool, waiting to be given
@@ -43,8 +46,8 @@ export class Delivery {
   #visibility: KeptVisibility | undefined;
   #timeoutTimer: NodeJS.Timeout | undefined;
   #onFinish: ((delivery: Delivery, end: FinishedDelivery) => void) | undefined;
-  /** The run this delivery belongs to, while it runs. */
-  task: RunningTask | undefined;
+  /** The handler run this delivery belongs to, once it is posted to the pool. */
+  handler: RunningHandler | undefined;
   /** The handler ran past its `timeoutMs`. */
   timedOut = false;
 
@@ -110,9 +113,20 @@ export class Delivery {
     this.#visibility?.stop();
   }
 
-  /** Calls `onTimeout` after `timeoutMs` unless the delivery finishes first. */
-  startTimeout(timeoutMs: number, onTimeout: () => void): void {
-    this.#timeoutTimer = setTimeout(onTimeout, timeoutMs);
+  /**
+   * Calls `onTimeout` once the handler has run for `timeoutMs`, counted from `startedAt()` (when its thread
+   * began it: a packed run may wait for a permit first), unless the delivery finishes first.
+   */
+  startTimeout(timeoutMs: number, startedAt: () => number | undefined, onTimeout: () => void): void {
+    const check = (): void => {
+      const started = startedAt();
+      // Not begun yet: look again soon rather than a whole timeout later.
+      const wait =
+        started === undefined ? Math.min(timeoutMs, NOT_STARTED_RECHECK_MS) : started + timeoutMs - Date.now();
+      if (started !== undefined && wait <= 0) onTimeout();
+      else this.#timeoutTimer = setTimeout(check, wait);
+    };
+    this.#timeoutTimer = setTimeout(check, timeoutMs);
   }
 
   /**

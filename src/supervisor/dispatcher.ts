@@ -1,15 +1,26 @@
 import type { RetryOptions } from "../config/types.js";
 import type { Logger } from "../logging.js";
 import type { Outcome } from "../pool/protocol.js";
-import type { HandlerPool, RunningTask } from "../pool/pool.js";
+import type { HandlerPool, RunningHandler } from "../pool/pool.js";
 import type { Acker } from "./acker.js";
 import type { Delivery } from "./delivery.js";
 import type { SupervisorEmitter } from "./events.js";
 import { toWireMessage } from "./received.js";
+import type { PollTarget } from "./target.js";
 import { settle, type RunEnd } from "./settlement.js";
 
 /** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
 const TIMEOUT_GRACE_MS = 1_000;
+
+/**
+ * Runs of a queue whose handler took less than this (a moving average of the threads' own timing) share thread
+ * hops: posting a task and its answer then costs more than the handler. Slower handlers get a hop each, so that
+ * a quick run never waits for a slow one packed with it before its outcome (and slot) comes back.
+ */
+const PACK_BELOW_MS = 2;
+
+/** Weight of the newest run in a queue's moving average of handler time. */
+const RUN_TIME_WEIGHT = 0.2;
 
 /** Stands in for a missing outcome, which would be a protocol bug: the message is treated as failed. */
 const NO_OUTCOME: Outcome = {
@@ -42,6 +53,10 @@ export class Dispatcher {
    */
   readonly #interrupting = new AbortController();
   readonly #running = new Set<Delivery>();
+  /** Runs started in this turn of the event loop, by queue, to be posted together (see {@link PACK_BELOW_MS}). */
+  readonly #starting = new Map<PollTarget, Delivery[][]>();
+  /** Each queue's moving average of handler time (ms), once a run has reported one. */
+  readonly #runTimes = new Map<PollTarget, number>();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -58,7 +73,7 @@ export class Dispatcher {
       return;
     }
     if (first.target.queue.options.deleteOnStart) void this.#deleteThenRun(deliveries);
-    else void this.#run(deliveries);
+    else this.#enqueue(deliveries);
   }
 
   /** Makes deliveries that never started receivable again at once (visibility 0). */
@@ -76,7 +91,7 @@ export class Dispatcher {
   /** Asks every running handler to stop (its `message.signal` aborts); their messages will be released. */
   interrupt(reason: string): number {
     this.#interrupting.abort(new Error(reason));
-    for (const delivery of this.#running) delivery.task?.abort(reason);
+    for (const delivery of this.#running) delivery.handler?.abort(reason);
     return this.#running.size;
   }
 
@@ -101,47 +116,93 @@ export class Dispatcher {
       delivery.finish({ counted: false, succeeded: false });
       return false;
     });
-    if (runnable.length > 0) await this.#run(runnable);
+    if (runnable.length > 0) this.#enqueue(runnable);
   }
 
-  /** Runs one task and settles each of its deliveries. */
-  async #run(deliveries: readonly Delivery[]): Promise<void> {
+  /**
+   * Queues one run to be posted at the end of this turn. The scheduler starts runs one at a time as it hands
+   * out slots; those of one queue started together then go to a thread together.
+   */
+  #enqueue(deliveries: readonly Delivery[]): void {
     const { target } = deliveries[0]!;
-    const task = this.#options.pool.run({
+    if (this.#starting.size === 0) queueMicrotask(() => this.#postStarting());
+    const runs = this.#starting.get(target);
+    if (runs) runs.push([...deliveries]);
+    else this.#starting.set(target, [[...deliveries]]);
+  }
+
+  #postStarting(): void {
+    const starting = [...this.#starting];
+    this.#starting.clear();
+    for (const [target, runs] of starting) {
+      if (this.#interrupting.signal.aborted) {
+        const deliveries = runs.flat();
+        this.release(deliveries, "gave back messages not started before the drain timeout");
+        for (const delivery of deliveries) delivery.finish({ counted: false, succeeded: false });
+        continue;
+      }
+      const size = this.#packSize(target);
+      for (let index = 0; index < runs.length; index += size) this.#post(target, runs.slice(index, index + size));
+    }
+  }
+
+  /** Runs per task for this queue: several while its handler is quick, else one. */
+  #packSize(target: PollTarget): number {
+    const runTime = this.#runTimes.get(target);
+    return runTime !== undefined && runTime < PACK_BELOW_MS ? this.#options.pool.maxRunsPerTask : 1;
+  }
+
+  /** Posts runs of one queue as one task, and settles each run's deliveries as its outcome comes. */
+  #post(target: PollTarget, runs: readonly (readonly Delivery[])[]): void {
+    const handlers = this.#options.pool.runAll({
       queue: target.queue.name,
       suffix: target.suffix,
       fullName: target.fullName,
-      messages: deliveries.map((delivery) => toWireMessage(delivery.message)),
+      runs: runs.map((deliveries) => ({ messages: deliveries.map((delivery) => toWireMessage(delivery.message)) })),
     });
+    runs.forEach((deliveries, index) => void this.#await(deliveries, handlers[index]!));
+  }
+
+  /** Watches one run: its timeout, then its outcome, which settles each of its deliveries. */
+  async #await(deliveries: readonly Delivery[], handler: RunningHandler): Promise<void> {
+    const { target } = deliveries[0]!;
     const timeoutMs = target.queue.options.timeoutMs;
     for (const delivery of deliveries) {
-      delivery.task = task;
+      delivery.handler = handler;
       this.#running.add(delivery);
-      if (timeoutMs !== undefined)
-        delivery.startTimeout(timeoutMs, () => void this.#timeOut(deliveries, task, timeoutMs));
+      if (timeoutMs !== undefined) {
+        delivery.startTimeout(timeoutMs, handler.startedAt, () => void this.#timeOut(deliveries, handler, timeoutMs));
+      }
     }
     let ends: readonly RunEnd[];
     try {
-      const outcomes = await task.outcome;
+      const outcomes = await handler.outcome;
       ends = deliveries.map((_, index) => outcomes[index] ?? NO_OUTCOME);
+      this.#recordRunTime(target, outcomes);
     } catch (error) {
       ends = deliveries.map(() => ({ kind: "crashed", error }));
     }
     deliveries.forEach((delivery, index) => this.#settle(delivery, ends[index]!));
   }
 
+  #recordRunTime(target: PollTarget, outcomes: readonly Outcome[]): void {
+    const runTime = Math.max(0, ...outcomes.map((outcome) => outcome.durationMs));
+    const average = this.#runTimes.get(target);
+    this.#runTimes.set(target, average === undefined ? runTime : average + RUN_TIME_WEIGHT * (runTime - average));
+  }
+
   /** `timeoutMs` passed: abort the handler's signal; a second later, end its thread if it is still running. */
-  async #timeOut(deliveries: readonly Delivery[], task: RunningTask, timeoutMs: number): Promise<void> {
+  async #timeOut(deliveries: readonly Delivery[], handler: RunningHandler, timeoutMs: number): Promise<void> {
     const running = deliveries.filter((delivery) => delivery.state === "running" && !delivery.timedOut);
     const first = running[0];
     if (!first) return;
     for (const delivery of running) delivery.timedOut = true;
     this.#options.logger.warn("handler timed out; aborting it", { ...first.logFields(), timeoutMs });
-    task.abort(`handler timed out after ${timeoutMs} ms`);
+    handler.abort(`handler timed out after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, TIMEOUT_GRACE_MS));
-    if (!running.some((delivery) => delivery.state === "running" && delivery.task === task)) return;
+    if (!running.some((delivery) => delivery.state === "running" && delivery.handler === handler)) return;
     // A handler that ignores its signal, or blocks its thread's event loop, only stops with its thread.
-    const ended = await task.terminateThread();
+    const ended = await handler.terminateThread();
     this.#options.logger.warn(
       ended
         ? "handler did not stop after its signal; its thread was ended"

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { TaskNotStartedError, WorkerStartError } from "../../src/errors.js";
-import { HandlerPool } from "../../src/pool/pool.js";
-import type { HandlerTask, Outcome } from "../../src/pool/protocol.js";
+import { HandlerPool, type RunRequest, type TaskRequest } from "../../src/pool/pool.js";
+import type { Outcome, WireMessage } from "../../src/pool/protocol.js";
+import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { fixture } from "../helpers/paths.js";
@@ -43,13 +44,23 @@ describe("the handler pool", () => {
     return pool;
   }
 
-  /** One message for `queue`; the body is JSON-encoded, as the default codec expects. */
-  function task(queue: string, body: unknown, id = "m-1"): Omit<HandlerTask, "taskId" | "slot"> {
+  /** One message; the body is JSON-encoded, as the default codec expects. */
+  function wire(body: unknown, id: string): WireMessage {
+    return { id, body: JSON.stringify(body), attributes: {}, messageAttributes: {} };
+  }
+
+  /** One run of one message for `queue`. */
+  function task(queue: string, body: unknown, id = "m-1"): Omit<TaskRequest, "runs"> & RunRequest {
+    return { queue, suffix: undefined, fullName: queue, messages: [wire(body, id)] };
+  }
+
+  /** One task of single-message runs for `queue`, one per body, with ids m-0, m-1, ... */
+  function pack(queue: string, bodies: readonly unknown[]): TaskRequest {
     return {
       queue,
       suffix: undefined,
       fullName: queue,
-      messages: [{ id, body: JSON.stringify(body), attributes: {}, messageAttributes: {} }],
+      runs: bodies.map((body, index) => ({ messages: [wire(body, `m-${index}`)] })),
     };
   }
 
@@ -104,6 +115,54 @@ describe("the handler pool", () => {
         outcome.kind === "failed" ? outcome.error.message : "",
         /the supervisor serves no "extendVisibility"/,
       );
+    });
+  });
+
+  describe("a task of several runs", () => {
+    it("gives each run its own outcome", async () => {
+      const running = startPool(["extends-visibility"]);
+      running.serve("extendVisibility", async (_messageId, seconds) => seconds <= 60);
+      await running.start();
+
+      const runs = running.runAll(pack("extends-visibility", [30, 600, 30]));
+      const outcomes = await Promise.all(runs.map(async (run) => (await run.outcome)[0]?.kind));
+      assert.deepEqual(outcomes, ["ok", "failed", "ok"]);
+      assert.equal(new Set(runs.map((run) => run.runId)).size, 3, "each run has its own id");
+    });
+
+    it("starts no more runs at once than tasksPerThread, and one aborted while it waits never starts", async () => {
+      // One thread with 2 permits; the handler runs until its own signal aborts.
+      const running = startPool(["aborts"]);
+      await running.start();
+
+      const [first, second, third] = running.runAll(pack("aborts", [1, 2, 3]));
+      assert.ok(first && second && third);
+      await eventually(() => ws.events().filter((event) => event.event === "started").length === 2);
+      assert.deepEqual(
+        ws
+          .events()
+          .filter((event) => event.event === "started")
+          .map((event) => event.id),
+        ["m-0", "m-1"],
+      );
+      assert.ok(first.startedAt() !== undefined && second.startedAt() !== undefined, "the first two started");
+      assert.equal(third.startedAt(), undefined, "the third waits for a permit");
+      assert.equal(await third.terminateThread(), false, "a run not started has no thread to end");
+
+      // Outcomes come back with the task, once all three runs are over.
+      third.abort("drain timed out");
+      first.abort("stop");
+      second.abort("stop");
+      await assert.rejects(third.outcome, (error) => {
+        assert.ok(error instanceof TaskNotStartedError, String(error));
+        assert.equal(error.reason, "aborted");
+        return true;
+      });
+      assert.deepEqual(
+        (await Promise.all([first.outcome, second.outcome])).map((outcomes) => outcomes[0]?.kind),
+        ["failed", "failed"],
+      );
+      assert.ok(!ws.events().some((event) => event.id === "m-2"), "the aborted run never reached its handler");
     });
   });
 

@@ -35,6 +35,10 @@ function harness(options: {
   batch?: string;
   /** Extensions (visibility changes other than 0) fail. */
   extendFails?: boolean;
+  /** The pool's `maxRunsPerTask`. @defaultValue 1 */
+  maxRunsPerTask?: number;
+  /** The handler time a successful run reports, in ms. @defaultValue 1 */
+  reportedMs?: number;
 }) {
   getRegistry().clear();
   const log: string[] = [];
@@ -47,22 +51,38 @@ function harness(options: {
     error: { name: "Error", message: "no", stack: undefined, code: undefined },
     durationMs: 1,
   };
+  // Each task the dispatcher posts is logged as `post A1,A2` (one entry per run); `start` is logged as the
+  // scheduler starts each run, before the dispatcher posts the runs of one turn together.
   const pool = {
-    run(task: { messages: { body: string }[] }) {
-      const bodies = task.messages.map((message) => message.body);
-      log.push(`start ${bodies.join("+")}`);
-      running += bodies.length;
-      maxRunning = Math.max(maxRunning, running);
-      const outcome = new Promise<Outcome[]>((resolve) => {
-        const end = (): void => {
-          running -= bodies.length;
-          log.push(`end ${bodies.join("+")}`);
-          resolve(bodies.map((body) => (body.endsWith("fail") ? failed : { kind: "ok", durationMs: 1 })));
+    maxRunsPerTask: options.maxRunsPerTask ?? 1,
+    runAll(task: { runs: { messages: { body: string }[] }[] }) {
+      log.push(`post ${task.runs.map((run) => run.messages.map((message) => message.body).join("+")).join(",")}`);
+      return task.runs.map((run) => {
+        const bodies = run.messages.map((message) => message.body);
+        running += bodies.length;
+        maxRunning = Math.max(maxRunning, running);
+        const outcome = new Promise<Outcome[]>((resolve) => {
+          const end = (): void => {
+            running -= bodies.length;
+            log.push(`end ${bodies.join("+")}`);
+            resolve(
+              bodies.map((body) =>
+                body.endsWith("fail") ? failed : { kind: "ok", durationMs: options.reportedMs ?? 1 },
+              ),
+            );
+          };
+          if (options.hold) held.push(end);
+          else setTimeout(end, options.handlerMs ?? 1);
+        });
+        const startedAt = Date.now();
+        return {
+          runId: 1,
+          outcome,
+          startedAt: () => startedAt,
+          abort: () => undefined,
+          terminateThread: async () => false,
         };
-        if (options.hold) held.push(end);
-        else setTimeout(end, options.handlerMs ?? 1);
       });
-      return { taskId: 1, outcome, abort: () => undefined, terminateThread: async () => false };
     },
   } as unknown as HandlerPool;
   const acker = {
@@ -90,7 +110,10 @@ function harness(options: {
     maxBuffered: 100,
     ...options.scheduler,
     keeper: new VisibilityKeeper(acker, logger),
-    start: (deliveries) => dispatcher.run(deliveries),
+    start: (deliveries) => {
+      log.push(`start ${deliveries.map((delivery) => delivery.message.Body).join("+")}`);
+      dispatcher.run(deliveries);
+    },
     release: (deliveries, why) => dispatcher.release(deliveries, why),
   });
   /** Admits messages to a queue as one receive would; ids double as bodies, `id@group` sets a FIFO group. */
@@ -113,12 +136,17 @@ function harness(options: {
   };
   const of = (action: string): string[] =>
     log.filter((line) => line.startsWith(`${action} `)).map((line) => line.slice(action.length + 1));
-  const releaseRuns = (count = held.length): void => held.splice(0, count).forEach((end) => end());
+  // Runs reach the pool a microtask after the scheduler starts them (the dispatcher posts a turn's runs
+  // together): let that happen before ending them.
+  const releaseRuns = async (count?: number): Promise<void> => {
+    await Promise.resolve();
+    held.splice(0, count ?? held.length).forEach((end) => end());
+  };
   disposers.push(() => {
     // Buffered and running deliveries keep heartbeat timers: end them all.
     scheduler.beginDrain();
     scheduler.releaseAll();
-    releaseRuns();
+    void releaseRuns();
   });
   return { scheduler, dispatcher, log, of, receive, releaseRuns, maxRunning: () => maxRunning, targets };
 }
@@ -171,7 +199,7 @@ describe("Scheduler: FIFO", () => {
     receive(0, "m1", "m2");
     // At half its timeout m2's extension fails: SQS will deliver it again, so this copy must not run.
     await eventually(() => scheduler.buffered === 0, { timeoutMs: 10_000 });
-    releaseRuns();
+    await releaseRuns();
     await eventually(() => scheduler.held === 0);
     assert.deepEqual(of("start"), ["m1"]);
   });
@@ -186,10 +214,10 @@ describe("Scheduler: FIFO", () => {
     assert.deepEqual(of("start"), ["A1"]);
     assert.equal(scheduler.buffered, 4);
     for (let step = 0; step < 4; step += 1) {
-      releaseRuns();
+      await releaseRuns();
       await eventually(() => of("start").length === step + 2);
     }
-    releaseRuns();
+    await releaseRuns();
     await eventually(() => scheduler.held === 0);
     const ran = of("start");
     assert.deepEqual(
@@ -239,7 +267,7 @@ describe("Scheduler: buffering, pause and drain", () => {
     receive(0, "m1", "m2", "m3", "m4", "m5");
     assert.deepEqual(of("start"), ["m1", "m2"]);
     assert.equal(scheduler.buffered, 3);
-    releaseRuns(1);
+    await releaseRuns(1);
     await eventually(() => of("start").length === 3);
     assert.equal(of("start")[2], "m3", "first in, first out");
   });
@@ -255,7 +283,7 @@ describe("Scheduler: buffering, pause and drain", () => {
     await eventually(() => of("release").length === 2);
     assert.deepEqual(of("release"), ["m2", "m3"], "no receive under way: back at once");
     assert.deepEqual(of("start"), ["m1"], "nothing new started during the drain");
-    releaseRuns();
+    await releaseRuns();
     assert.equal(await scheduler.waitUntilIdle(5_000), true);
     assert.deepEqual(of("delete"), ["m1"], "the running message finished");
     assert.equal(scheduler.held, 0);
@@ -287,7 +315,7 @@ describe("Scheduler: buffering, pause and drain", () => {
     const room = scheduler.room(targets[0]!);
     room.beginReceive(1, true);
     scheduler.pause();
-    releaseRuns();
+    await releaseRuns();
     await eventually(() => of("delete").includes("m1"));
     assert.deepEqual(of("start"), ["m1"], "m2 did not start while paused");
     assert.equal(room.receiveSize(10, true), 0, "no receive while paused");
@@ -323,6 +351,30 @@ describe("Scheduler: buffering, pause and drain", () => {
   });
 });
 
+describe("Dispatcher: runs sharing a thread hop", () => {
+  async function twoRounds(reportedMs: number): Promise<string[]> {
+    const { scheduler, of, receive } = harness({
+      queues: [{ name: "jobs" }],
+      maxRunsPerTask: 4,
+      reportedMs,
+      scheduler: { maxInFlight: 10 },
+    });
+    receive(0, "a1", "a2", "a3");
+    await eventually(() => scheduler.held === 0);
+    receive(0, "b1", "b2", "b3", "b4", "b5", "b6");
+    await eventually(() => scheduler.held === 0);
+    return of("post");
+  }
+
+  it("posts the runs a queue starts together as one task once its handler is known to be quick", async () => {
+    assert.deepEqual(await twoRounds(1), ["a1", "a2", "a3", "b1,b2,b3,b4", "b5,b6"]);
+  });
+
+  it("gives every run of a slower handler a task of its own", async () => {
+    assert.deepEqual(await twoRounds(5), ["a1", "a2", "a3", "b1", "b2", "b3", "b4", "b5", "b6"]);
+  });
+});
+
 describe("Scheduler: weights", () => {
   it("shares slots in proportion to weight while both queues have a backlog", async () => {
     const { of, receive, releaseRuns } = harness({
@@ -336,7 +388,7 @@ describe("Scheduler: weights", () => {
     receive(0, ...Array.from({ length: 40 }, (_, index) => `l${index}`));
     receive(1, ...Array.from({ length: 40 }, (_, index) => `h${index}`));
     for (let started = 1; started < 40; started += 1) {
-      releaseRuns();
+      await releaseRuns();
       await eventually(() => of("start").length === started + 1);
     }
     const heavy = of("start").filter((body) => body.startsWith("h")).length;
