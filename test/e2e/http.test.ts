@@ -3,6 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { setTimeout } from "node:timers/promises";
 import { testConfig } from "../helpers/config.js";
 import { SqsdProcess } from "../helpers/daemon.js";
+import { EmptyReceiveProxy } from "../helpers/empty-receive-proxy.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqsProcess } from "../helpers/local-sqs.js";
 import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
@@ -69,6 +70,67 @@ describe("the HTTP endpoint", () => {
     assert.equal(json.supervisor.inFlight, 2);
     assert.equal(json.queues.find((queue) => queue.name === "slow")?.inFlight, 2);
     assert.equal(json.queues.find((queue) => queue.name === "slow")?.delayed, 1);
+  });
+
+  it("reports a queue starved while SQS shows messages visible and its receives come back empty, and recovers", async () => {
+    scenario = await Scenario.start();
+    const url = await scenario.sqs.createQueue("ok");
+    // Receives come back empty after their wait while the messages stay visible: polling never goes quiet,
+    // so only the starved-queue check (status reads showing visible messages, no start) can see it.
+    const proxy = await EmptyReceiveProxy.start(scenario.sqs.endpoint);
+    cleanups.push(() => proxy.stop());
+    proxy.emptyReceives = true;
+    const configPath = scenario.ws.writeConfig(
+      testConfig({ endpoint: proxy.endpoint }, ["ok"], {
+        http: { port: 0, statusCacheSeconds: 0 },
+        stallSeconds: 2,
+        defaults: { waitTimeSeconds: 1 },
+      }),
+    );
+    const daemon = scenario.spawn(["--config", configPath]);
+    const base = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
+    await daemon.started();
+    await scenario.sqs.sendMany(url, ["1", "2", "3"]);
+
+    const unhealthy = await eventually(
+      async () => {
+        // A status read: what SQS reports visible is the check's evidence (metrics scrapes do the same).
+        await (await fetch(`${base}/status.json`)).arrayBuffer();
+        const response = await fetch(`${base}/healthz`);
+        const body = (await response.json()) as {
+          stalled: unknown[];
+          starved: { queue: string; evidence: string; waitingMs: number }[];
+        };
+        return response.status === 503 && body;
+      },
+      { timeoutMs: 60_000 },
+    );
+    assert.deepEqual(
+      unhealthy.starved.map((queue) => [queue.queue, queue.evidence]),
+      [["ok", "visible"]],
+    );
+    assert.ok(unhealthy.starved[0]!.waitingMs > 2_000, "waited past stallSeconds");
+    assert.deepEqual(unhealthy.stalled, [], "polling itself never went quiet");
+    assert.ok(proxy.emptied > 0);
+    const restarted = await daemon.waitForLog(
+      (record) => record.message === "poller stalled; restarted it" && record.starved === true,
+    );
+    assert.equal(restarted.queue, "ok");
+    assert.equal(scenario.ws.events().length, 0, "no handler ran");
+
+    proxy.emptyReceives = false;
+    await eventually(() => scenario!.ws.events().filter((event) => event.event === "handled").length === 3);
+    await eventually(async () => {
+      await (await fetch(`${base}/status.json`)).arrayBuffer();
+      return (await fetch(`${base}/healthz`)).status === 200;
+    });
+    await eventually(
+      async () => {
+        const counts = await scenario!.sqs.counts(url);
+        return counts.visible + counts.inFlight + counts.delayed === 0;
+      },
+      { message: "every message deleted" },
+    );
   });
 
   it("serves Prometheus metrics whose counters match what was processed", async () => {

@@ -29,6 +29,7 @@ export interface LogRecord {
   readonly attempts?: number;
   readonly codec?: string;
   readonly url?: string;
+  readonly starved?: boolean;
 }
 
 /** How a spawned command ended. */
