@@ -1,10 +1,12 @@
 import { performance } from "node:perf_hooks";
-import { threadId } from "node:worker_threads";
+import { parentPort, threadId } from "node:worker_threads";
 import { validateWithSchema } from "../src/codecs/schema.js";
 import { errorSummary } from "../src/errors.js";
 import { importUserModule } from "../src/loader.js";
 import {
+  RUN_RESULTS,
   serializeError,
+  type EarlyRunResults,
   type HandlerRun,
   type HandlerTask,
   type Outcome,
@@ -59,9 +61,9 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   });
   const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
 
-  const startRun = async (task: HandlerTask, run: HandlerRun): Promise<RunResult> => {
-    const abort = new AbortController();
-    runs.set(run.runId, abort);
+  const early = new EarlyResults();
+
+  const startRun = async (task: HandlerTask, run: HandlerRun, abort: AbortController): Promise<RunResult> => {
     try {
       if (!(await permits.acquire(abort.signal))) return "notStarted";
       try {
@@ -70,6 +72,15 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
         Atomics.store(threadMap, run.slot, threadId);
         Atomics.store(startTimes, run.slot, BigInt(Date.now()));
         return await runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility);
+      } catch (error) {
+        // runHandlerRun catches what handlers throw; this is sqsd's own fault. It fails this run alone: a
+        // rejected task would fail its other runs too, while they go on running here.
+        return run.messages.map(() => ({
+          kind: "failed",
+          phase: "handler",
+          error: serializeError(error),
+          durationMs: 0,
+        }));
       } finally {
         permits.release();
       }
@@ -79,11 +90,48 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   };
 
   return async (task) => {
+    // Registered before the admission wait, so that an abort sent meanwhile is heard.
+    const aborts = task.runs.map((run) => {
+      const abort = new AbortController();
+      runs.set(run.runId, abort);
+      return abort;
+    });
     // The first task waits until piscina counts this thread as started, so that a handler ending the thread
     // at once is taken for a crash (the thread is replaced), not for a thread that failed to start.
     await channel.admitted();
-    return Promise.all(task.runs.map((run) => startRun(task, run)));
+    let unfinished = task.runs.length;
+    return Promise.all(
+      task.runs.map(async (run, index) => {
+        const result = await startRun(task, run, aborts[index]!);
+        unfinished -= 1;
+        early.ended(run.runId, result, () => unfinished > 0);
+        return result;
+      }),
+    );
   };
+}
+
+/**
+ * Reports the results of runs that ended while others of their task still run (see RUN_RESULTS), gathered
+ * for a turn of the event loop: runs of a quick task that all end together come back with the task alone,
+ * and no extra message is posted.
+ */
+class EarlyResults {
+  readonly #ended: { runId: number; result: RunResult; taskRunning: () => boolean }[] = [];
+
+  ended(runId: number, result: RunResult, taskRunning: () => boolean): void {
+    if (!taskRunning()) return;
+    if (this.#ended.length === 0) setImmediate(() => this.#flush());
+    this.#ended.push({ runId, result, taskRunning });
+  }
+
+  #flush(): void {
+    const results: EarlyRunResults = this.#ended
+      .splice(0)
+      .filter((entry) => entry.taskRunning())
+      .map((entry) => [entry.runId, entry.result] as const);
+    if (results.length > 0) parentPort?.postMessage({ [RUN_RESULTS]: results });
+  }
 }
 
 /** Asks the supervisor to set a message's visibility timeout. */

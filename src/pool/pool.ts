@@ -8,11 +8,14 @@ import type { SqsSettings } from "../sqs/settings.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import {
   ADMISSION,
+  RUN_RESULTS,
+  type EarlyRunResults,
   type HandlerRun,
   type HandlerTask,
   type LifecycleMessage,
   type Outcome,
   type PoolWorkerData,
+  type RunResult,
   type SupervisorServices,
   type TaskResult,
   type ThreadServices,
@@ -85,6 +88,8 @@ export class HandlerPool {
   readonly #threadMap: Int32Array;
   /** Per run slot, when its run started; see {@link PoolWorkerData.startTimes}. */
   readonly #startTimes: BigInt64Array;
+  /** How each unsettled run takes a result that comes before its task's (see RUN_RESULTS), by run id. */
+  readonly #earlyResults = new Map<number, (result: RunResult) => void>();
   readonly #freeSlots: number[];
 
   constructor(options: HandlerPoolOptions) {
@@ -131,9 +136,13 @@ export class HandlerPool {
     });
     // A thread's admission request arrives behind piscina's "ready" on the same port: piscina has marked the
     // thread started by now, so it may run its first task (see ADMISSION).
+    // Runs that ended before the rest of their task report on the same port.
     this.#piscina.on("message", (message: unknown) => {
-      const threadId = (message as Record<string, unknown> | null)?.[ADMISSION];
+      const fields = message as Record<string, unknown> | null;
+      const threadId = fields?.[ADMISSION];
       if (typeof threadId === "number") this.#channel.post({ type: "admitted", threadId });
+      const early = fields?.[RUN_RESULTS] as EarlyRunResults | undefined;
+      for (const [runId, runResult] of early ?? []) this.#earlyResults.get(runId)?.(runResult);
     });
     // Piscina replaces a thread that dies after it has started, but once one dies while starting it never
     // replaces any thread again: the pool would shrink for good, in the end to no thread, and the daemon would
@@ -250,7 +259,10 @@ export class HandlerPool {
     return runs.map((run, index) => this.#handle(run, index, result));
   }
 
-  /** The supervisor's view of one run of a task whose result is `result`. */
+  /**
+   * The supervisor's view of one run of a task whose result is `result`. The run settles on whichever comes
+   * first: its own early result (see RUN_RESULTS) or its task's.
+   */
   #handle(run: HandlerRun, index: number, result: Promise<TaskResult>): RunningHandler {
     const { runId, slot } = run;
     let settledStart: number | undefined;
@@ -262,26 +274,35 @@ export class HandlerPool {
       settledStart = started > 0 ? started : undefined;
       settled = true;
       this.#freeSlots.push(slot);
+      this.#earlyResults.delete(runId);
       return cell;
     };
-    const outcome = result.then(
-      (results) => {
+    const outcome = new Promise<readonly Outcome[]>((resolve, reject) => {
+      const ended = (runResult: RunResult | undefined): void => {
+        if (settled) return;
         settle();
-        const runResult = results[index];
         if (runResult === "notStarted" || runResult === undefined) {
-          throw new TaskNotStartedError(new Error("aborted before it began"), "aborted");
+          reject(new TaskNotStartedError(new Error("aborted before it began"), "aborted"));
+        } else {
+          resolve(runResult);
         }
-        return runResult;
-      },
-      (error: unknown) => {
-        // With tasksPerThread > 1, piscina queues tasks on a thread whose handler may be blocking it, and a
-        // packed run may wait for a permit there; when that thread is ended, they fail without ever having run.
-        // A broken thread marks the runs it refuses with its negated id.
-        const cell = settle();
-        if (cell > 0) throw error;
-        throw new TaskNotStartedError(error, cell < 0 ? "threadBroken" : "threadEnded");
-      },
-    );
+      };
+      this.#earlyResults.set(runId, ended);
+      result.then(
+        (results) => ended(results[index]),
+        (error: unknown) => {
+          if (settled) return;
+          // With tasksPerThread > 1, piscina queues tasks on a thread whose handler may be blocking it, and a
+          // packed run may wait for a permit there; when that thread is ended, they fail without ever having
+          // run. A broken thread marks the runs it refuses with its negated id.
+          const cell = settle();
+          // piscina rejects with the thread's error (an Error): passed on as it is.
+          reject(
+            cell > 0 ? (error as Error) : new TaskNotStartedError(error, cell < 0 ? "threadBroken" : "threadEnded"),
+          );
+        },
+      );
+    });
     const channel = this.#channel;
     return {
       runId,

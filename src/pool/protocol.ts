@@ -136,6 +136,17 @@ export type LifecycleMessage =
  */
 export const ADMISSION = "sqsdAdmission";
 
+/**
+ * What a thread posts on its parentPort for runs of a task that ended while others of that task still run:
+ * `[runId, result]` pairs. A run's outcome then reaches the supervisor when the run ends, not when its whole
+ * task does, so its slot, timeout and message are settled at once, and a thread that dies later cannot take a
+ * finished run down with it. Runs that end with their task come back in the task's own result only.
+ */
+export const RUN_RESULTS = "sqsdRunResults";
+
+/** The payload under {@link RUN_RESULTS}. */
+export type EarlyRunResults = readonly (readonly [runId: number, result: RunResult])[];
+
 /** A party on the pool's channel: the supervisor, or one pool thread by its thread id. */
 export type ChannelAddress = "supervisor" | number;
 
@@ -185,18 +196,34 @@ export interface ChannelClosed {
  */
 export type ChannelMessage = LifecycleMessage | ChannelRequest | ChannelResponse | ChannelClosed;
 
-/** Flattens any thrown value for the trip across threads. */
+/** Flattens any thrown value for the trip across threads. Never throws, whatever was thrown. */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
+    // V8 builds `stack` lazily from name and message: reading it throws when the message cannot be a string.
+    let stack: unknown;
+    try {
+      stack = error.stack;
+    } catch {
+      stack = undefined;
+    }
     return {
-      name: error.name,
-      message: error.message,
-      stack: error.stack,
+      name: typeof error.name === "string" ? error.name : "Error",
+      message: typeof error.message === "string" ? error.message : describeValue(error.message),
+      stack: typeof stack === "string" ? stack : undefined,
       code: typeof code === "string" ? code : undefined,
     };
   }
-  return { name: "NonError", message: String(error), stack: undefined, code: undefined };
+  return { name: "NonError", message: describeValue(error), stack: undefined, code: undefined };
+}
+
+/** `String(value)`, or its type tag for a value that cannot be made a string (`Object.create(null)`). */
+function describeValue(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** Rebuilds an Error from its serialized form, on the side that receives it. */

@@ -66,14 +66,27 @@ export class Dispatcher {
   run(deliveries: readonly Delivery[]): void {
     const first = deliveries[0];
     if (!first) return;
-    if (this.#interrupting.signal.aborted) {
-      // The drain timed out before this run could start: nothing ran, so everything goes straight back.
-      this.release(deliveries, "gave back messages not started before the drain timeout");
-      for (const delivery of deliveries) delivery.finish({ counted: false, succeeded: false });
-      return;
-    }
-    if (first.target.queue.options.deleteOnStart) void this.#deleteThenRun(deliveries);
+    if (this.#interrupting.signal.aborted) this.#tooLateToStart(deliveries, false);
+    else if (first.target.queue.options.deleteOnStart) void this.#deleteThenRun(deliveries);
     else this.#enqueue(deliveries);
+  }
+
+  /**
+   * The drain timed out before these could start: nothing ran, so they go straight back; unless they were
+   * deleted on start already, in which case at-most-once makes this a loss, and the log says so.
+   */
+  #tooLateToStart(deliveries: readonly Delivery[], deleted: boolean): void {
+    if (deleted) {
+      for (const delivery of deliveries) {
+        this.#options.logger.error("message lost: deleted on start, and the drain timed out before it ran", {
+          ...delivery.logFields(),
+          outcome: "interrupted",
+        });
+      }
+    } else {
+      this.release(deliveries, "gave back messages not started before the drain timeout");
+    }
+    for (const delivery of deliveries) delivery.finish({ counted: false, succeeded: false });
   }
 
   /** Makes deliveries that never started receivable again at once (visibility 0). */
@@ -100,12 +113,7 @@ export class Dispatcher {
     const deleted = await Promise.all(deliveries.map((delivery) => this.#delete(delivery)));
     const runnable = deliveries.filter((delivery, index) => {
       if (deleted[index] && this.#interrupting.signal.aborted) {
-        // Deleted, and the drain timed out before it could run: at-most-once makes this a loss; say so.
-        this.#options.logger.error("message lost: deleted on start, and the drain timed out before it ran", {
-          ...delivery.logFields(),
-          outcome: "interrupted",
-        });
-        delivery.finish({ counted: false, succeeded: false });
+        this.#tooLateToStart([delivery], true);
         return false;
       }
       if (deleted[index]) {
@@ -136,9 +144,7 @@ export class Dispatcher {
     this.#starting.clear();
     for (const [target, runs] of starting) {
       if (this.#interrupting.signal.aborted) {
-        const deliveries = runs.flat();
-        this.release(deliveries, "gave back messages not started before the drain timeout");
-        for (const delivery of deliveries) delivery.finish({ counted: false, succeeded: false });
+        this.#tooLateToStart(runs.flat(), target.queue.options.deleteOnStart === true);
         continue;
       }
       const size = this.#packSize(target);
@@ -178,17 +184,20 @@ export class Dispatcher {
     try {
       const outcomes = await handler.outcome;
       ends = deliveries.map((_, index) => outcomes[index] ?? NO_OUTCOME);
-      this.#recordRunTime(target, outcomes);
+      this.#recordRunTime(target, Math.max(0, ...outcomes.map((outcome) => outcome.durationMs)));
     } catch (error) {
       ends = deliveries.map(() => ({ kind: "crashed", error }));
+      // A run that hung or crashed its thread counts too, by how long it ran: a queue whose quick handler
+      // turns slow must stop packing, or each thread it ends takes packed runs with it.
+      const startedAt = handler.startedAt();
+      if (startedAt !== undefined) this.#recordRunTime(target, Date.now() - startedAt);
     }
     deliveries.forEach((delivery, index) => this.#settle(delivery, ends[index]!));
   }
 
-  #recordRunTime(target: PollTarget, outcomes: readonly Outcome[]): void {
-    const runTime = Math.max(0, ...outcomes.map((outcome) => outcome.durationMs));
+  #recordRunTime(target: PollTarget, runTimeMs: number): void {
     const average = this.#runTimes.get(target);
-    this.#runTimes.set(target, average === undefined ? runTime : average + RUN_TIME_WEIGHT * (runTime - average));
+    this.#runTimes.set(target, average === undefined ? runTimeMs : average + RUN_TIME_WEIGHT * (runTimeMs - average));
   }
 
   /** `timeoutMs` passed: abort the handler's signal; a second later, end its thread if it is still running. */

@@ -9,6 +9,19 @@ import { memoryLogger } from "../helpers/memory-logger.js";
 import { fixture } from "../helpers/paths.js";
 import { Workspace } from "../helpers/workspace.js";
 
+/** Resolves as `promise` does, or fails the test if it has not settled within 30 s (a hang, not a timing). */
+async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not come within 30 s`)), 30_000);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The pool on real piscina threads, driven as the dispatcher drives it, with fixture receivers. */
 describe("the handler pool", () => {
   let sqs: TestSqs;
@@ -163,6 +176,22 @@ describe("the handler pool", () => {
         ["failed", "failed"],
       );
       assert.ok(!ws.events().some((event) => event.id === "m-2"), "the aborted run never reached its handler");
+    });
+
+    it("settles a run that ends before the rest of its task at once, and a thread that dies later keeps it", async () => {
+      const running = startPool(["quick-or-waits"]);
+      await running.start();
+
+      const [quick, waits] = running.runAll(pack("quick-or-waits", ["now", "wait"]));
+      assert.ok(quick && waits);
+      // Without its own early result, the quick run would only come back with its task, which never ends here.
+      const [outcome] = await withDeadline(quick.outcome, "the quick run's outcome, ahead of its task");
+      assert.equal(outcome?.kind, "ok");
+      assert.equal(await quick.terminateThread(), false, "a settled run has no thread to end");
+
+      assert.equal(await waits.terminateThread(), true);
+      await assert.rejects(waits.outcome, (error) => !(error instanceof TaskNotStartedError));
+      assert.equal((await quick.outcome)[0]?.kind, "ok", "the finished run is still a success");
     });
   });
 
