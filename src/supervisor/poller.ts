@@ -33,8 +33,10 @@ export interface PollerHealth {
   readonly receivesUnderWay: number;
   /**
    * How long the poller has gone without progress beyond its long-poll wait, in ms: 0 while it makes progress
-   * or waits on purpose (for buffer room, in an idle pause, paused). A hung connection or a run of failed
-   * receives makes it grow.
+   * or waits on purpose (for buffer room, in an idle pause, paused). A receive that has not returned (a hung
+   * connection, a frozen server) or a run of failed receives makes it grow from when that receive began,
+   * whatever the poller does meanwhile: neither a deliberate wait nor a watchdog restart is progress. Only a
+   * receive that succeeds is.
    */
   readonly silentMs: number;
   readonly consecutiveErrors: number;
@@ -88,6 +90,11 @@ export class Poller {
   #lastPollAt: number | undefined;
   /** Last time the poller made progress: started, received, or finished a deliberate wait. */
   #lastProgressAt = Date.now();
+  /**
+   * When the first receive that failed since the last success began (epoch ms). From its start, not its end:
+   * a hung receive that ends in a timeout keeps counting from when it hung.
+   */
+  #failingSince: number | undefined;
   /** Deliberate waits under way (buffer full, idle pause, crash hold); while any runs, silence is not a stall. */
   #waits = 0;
   #stopped: Promise<void> | undefined;
@@ -125,9 +132,11 @@ export class Poller {
   health(now = Date.now()): PollerHealth {
     const state = this.#stopping ? "stopped" : this.paused ? "paused" : "running";
     const waitingOnPurpose = state !== "running" || this.#waits > 0;
-    const silentMs = waitingOnPurpose
-      ? 0
-      : Math.max(0, now - this.#lastProgressAt - this.#options.waitTimeSeconds * 1000);
+    const waitMs = this.#options.waitTimeSeconds * 1000;
+    const quietMs = waitingOnPurpose ? 0 : now - this.#lastProgressAt - waitMs;
+    const troubleSince = this.#troubleSince(now);
+    const troubleMs = troubleSince === undefined ? 0 : now - troubleSince - waitMs;
+    const silentMs = state === "running" ? Math.max(0, quietMs, troubleMs) : 0;
     return {
       queue: this.target.fullName,
       state,
@@ -150,6 +159,25 @@ export class Poller {
     this.#fetching.abort();
     this.#fetching = new AbortController();
     this.#addLane(true);
+  }
+
+  /**
+   * Since when receives have been failing or hanging (epoch ms): the start of the oldest receive still under
+   * way, or of the first failed receive since the last success. A long poll returns within its wait, so one
+   * older than that means trouble; undefined while neither holds.
+   */
+  #troubleSince(now: number): number | undefined {
+    let since = this.#failingSince;
+    const lastSuccessAt = this.#lastPollAt ?? 0;
+    for (const startedAt of this.#receivesUnderWay.values()) {
+      // Only receives that outlived their wait (one inside it is an ordinary long poll), and began after the
+      // last success: one stuck connection while other receives succeed is the watchdog's to restart, not a
+      // poller that cannot reach SQS.
+      if (now - startedAt > this.#options.waitTimeSeconds * 1000 && startedAt >= lastSuccessAt) {
+        since = Math.min(since ?? startedAt, startedAt);
+      }
+    }
+    return since;
   }
 
   /**
@@ -234,10 +262,12 @@ export class Poller {
         continue;
       }
       room.beginReceive(size, primary);
+      const receiveStartedAt = Date.now();
       let messages: readonly Message[];
       try {
         messages = await this.#receive(size);
       } catch (error) {
+        if (receiveStartedAt >= (this.#lastPollAt ?? 0)) this.#failingSince ??= receiveStartedAt;
         room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
         if (fetching.aborted || !primary) return;
@@ -246,6 +276,7 @@ export class Poller {
       }
       this.#lastPollAt = Date.now();
       this.#lastProgressAt = this.#lastPollAt;
+      this.#failingSince = undefined;
       this.#errorBackoff.reset();
       this.#authBackoff.reset();
       if (messages.length > 0) this.#options.events?.emit("received", this.target.fullName, messages.length);

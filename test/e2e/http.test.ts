@@ -6,6 +6,7 @@ import { SqsdProcess } from "../helpers/daemon.js";
 import { EmptyReceiveProxy } from "../helpers/empty-receive-proxy.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqsProcess } from "../helpers/local-sqs.js";
+import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
 import { Scenario } from "../helpers/scenario.js";
 
@@ -263,67 +264,118 @@ describe("the HTTP endpoint", () => {
 describe("the liveness probe", () => {
   let server: TestSqsProcess | undefined;
   let daemon: SqsdProcess | undefined;
+  let proxy: TcpProxy | undefined;
+  const workspaces: { remove(): void }[] = [];
   afterEach(async () => {
     server?.child.kill("SIGCONT");
     await daemon?.dispose();
+    await proxy?.stop();
     await server?.stop();
+    for (const ws of workspaces.splice(0)) ws.remove();
+    daemon = undefined;
+    proxy = undefined;
+    server = undefined;
   });
 
-  it("fails while polling is stalled (the SQS server frozen with SIGSTOP) and recovers after", async () => {
-    server = await TestSqsProcess.start();
-    const client = server.client();
+  const STALL_SECONDS = 2;
+  const WAIT_SECONDS = 1;
+  /** The documented bound: /healthz fails within stallSeconds + one long-poll wait of SQS going away. */
+  const BOUND_MS = (STALL_SECONDS + WAIT_SECONDS) * 1000;
+  /** Room for the moment between two receives in which no request is under way, and for the probe's trip. */
+  const SLACK_MS = 2_000;
+
+  /** A daemon consuming "ok" on `server` through `endpoint` (the server's own, or a proxy's). */
+  async function startDaemon(endpoint: string): Promise<string> {
+    const client = server!.client();
     const { CreateQueueCommand } = await import("@aws-sdk/client-sqs");
     await client.send(new CreateQueueCommand({ QueueName: "ok" }));
     client.destroy();
     const { Workspace } = await import("../helpers/workspace.js");
     const ws = new Workspace();
-    try {
-      const configPath = ws.writeConfig(
-        testConfig(server, ["ok"], {
-          http: { port: 0, statusCacheSeconds: 1 },
-          stallSeconds: 2,
-          defaults: { waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 },
-        }),
-      );
-      daemon = new SqsdProcess(["--config", configPath], { env: { ...server.env, ...ws.env } });
-      const listening = await daemon.waitForLog((record) => record.message === "http endpoint listening");
-      const base = listening.url!;
-      await daemon.started();
-      await eventually(async () => (await fetch(`${base}/healthz`)).status === 200);
-      const scrape = async (): Promise<{ status: number; body: string }> => {
-        // Bounded, so that a scrape waiting on the frozen server fails here rather than hanging the test.
-        const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(20_000) });
-        return { status: response.status, body: await response.text() };
-      };
-      const before = await scrape();
-      assert.equal(
-        sampleValue(parsePrometheus(before.body), "sqsd_queue_messages", { queue: "ok", state: "visible" }),
-        0,
-      );
+    workspaces.push(ws);
+    const configPath = ws.writeConfig(
+      testConfig({ endpoint }, ["ok"], {
+        http: { port: 0, statusCacheSeconds: 1 },
+        stallSeconds: STALL_SECONDS,
+        defaults: { waitTimeSeconds: WAIT_SECONDS, visibilityTimeoutSeconds: 2 },
+        // A prefetch of one: the receive hung on the dead endpoint holds the queue's whole room, so the lane
+        // a watchdog restart starts waits for room, a deliberate wait that once read as progress.
+        pool: { prefetch: 1 },
+      }),
+    );
+    daemon = new SqsdProcess(["--config", configPath], { env: { ...server!.env, ...ws.env } });
+    const listening = await daemon.waitForLog((record) => record.message === "http endpoint listening");
+    await daemon.started();
+    await eventually(async () => (await fetch(`${listening.url!}/healthz`)).status === 200);
+    return listening.url!;
+  }
 
-      server.child.kill("SIGSTOP");
-      const unhealthy = await eventually(
-        async () => {
-          const response = await fetch(`${base}/healthz`);
-          return response.status === 503 && ((await response.json()) as { stalled: { queue: string }[] });
-        },
-        { timeoutMs: 30_000 },
-      );
-      assert.deepEqual(
-        unhealthy.stalled.map((poller) => poller.queue),
-        ["ok"],
-      );
-      // Metrics still answer while SQS does not: the queue counts are the last good ones, and say how old.
-      const during = await scrape();
-      assert.equal(during.status, 200);
-      const samples = parsePrometheus(during.body);
-      assert.equal(sampleValue(samples, "sqsd_queue_messages", { queue: "ok", state: "visible" }), 0);
-      assert.ok(sampleValue(samples, "sqsd_queue_status_age_seconds")! > 1, "the counts are marked stale");
-
-      server.child.kill("SIGCONT");
-      await eventually(async () => (await fetch(`${base}/healthz`)).status === 200, { timeoutMs: 30_000 });
-    } finally {
-      ws.remove();
+  /**
+   * Probes /healthz every 500 ms for 12 s from the moment SQS went away, as a kubelet would, and checks that
+   * every probe past the bound failed: a watchdog restart of the poller, which happens every stallSeconds
+   * meanwhile, must not count as progress.
+   */
+  async function probeOutage(base: string, wentAwayAt: number): Promise<void> {
+    const late: { afterMs: number; status: number }[] = [];
+    while (Date.now() - wentAwayAt < 12_000) {
+      const sentAt = Date.now();
+      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) });
+      const body = (await response.json()) as { stalled: { queue: string }[] };
+      if (sentAt - wentAwayAt > BOUND_MS + SLACK_MS) {
+        late.push({ afterMs: sentAt - wentAwayAt, status: response.status });
+        if (response.status === 503)
+          assert.deepEqual(
+            body.stalled.map((poller) => poller.queue),
+            ["ok"],
+          );
+      }
+      await setTimeout(500);
     }
+    assert.ok(late.length >= 5, `probes past the bound: ${late.length}`);
+    assert.deepEqual(
+      late.filter((probe) => probe.status !== 503),
+      [],
+      "every probe past stallSeconds + one wait failed",
+    );
+    assert.ok(daemon!.logsWith("poller stalled; restarted it").length > 0, "the watchdog restarted the poller");
+  }
+
+  it("fails while the SQS server is frozen (SIGSTOP), on every probe past the bound, and recovers after", async () => {
+    server = await TestSqsProcess.start();
+    const base = await startDaemon(server.endpoint);
+    const scrape = async (): Promise<{ status: number; body: string }> => {
+      // Bounded, so that a scrape waiting on the frozen server fails here rather than hanging the test.
+      const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(20_000) });
+      return { status: response.status, body: await response.text() };
+    };
+    const before = await scrape();
+    assert.equal(
+      sampleValue(parsePrometheus(before.body), "sqsd_queue_messages", { queue: "ok", state: "visible" }),
+      0,
+    );
+
+    server.child.kill("SIGSTOP");
+    await probeOutage(base, Date.now());
+    // Metrics still answer while SQS does not: the queue counts are the last good ones, and say how old.
+    const during = await scrape();
+    assert.equal(during.status, 200);
+    const samples = parsePrometheus(during.body);
+    assert.equal(sampleValue(samples, "sqsd_queue_messages", { queue: "ok", state: "visible" }), 0);
+    assert.ok(sampleValue(samples, "sqsd_queue_status_age_seconds")! > 1, "the counts are marked stale");
+
+    server.child.kill("SIGCONT");
+    await eventually(async () => (await fetch(`${base}/healthz`)).status === 200, { timeoutMs: 30_000 });
+  });
+
+  it("fails while the SQS endpoint refuses connections, on every probe past the bound, and recovers after", async () => {
+    server = await TestSqsProcess.start();
+    proxy = await TcpProxy.start(server.endpoint);
+    const base = await startDaemon(proxy.endpoint);
+
+    proxy.cut();
+    await probeOutage(base, Date.now());
+
+    proxy.restore();
+    await eventually(async () => (await fetch(`${base}/healthz`)).status === 200, { timeoutMs: 60_000 });
   });
 });
