@@ -140,6 +140,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       logger.info("sqsd started", {
         queues: targets.map((target) => target.fullName),
         threads: config.pool.threads,
+        threadsFrom: config.pool.threadsFrom,
         tasksPerThread: config.pool.tasksPerThread,
         maxInFlight: config.pool.maxInFlight,
         prefetch: config.pool.prefetch,

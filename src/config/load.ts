@@ -1,10 +1,10 @@
 import { access, readFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { extname, resolve } from "node:path";
 import { ConfigError, errorSummary, SqsdError } from "../errors.js";
 import { defaultExport, importUserModule } from "../loader.js";
 import { resolveConfig } from "./resolve.js";
 import type { ResolvedConfig } from "./types.js";
+import { cpuBudget } from "../process/cpu-budget.js";
 
 /** File names tried, in order, when no `--config` is given. */
 export const CONFIG_FILE_NAMES = [
@@ -33,10 +33,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const cwd = options.cwd ?? process.cwd();
   const configPath = await findConfigFile(options.configPath, cwd);
   const raw = await readConfigFile(configPath);
+  const budget = cpuBudget();
   return resolveConfig(raw, {
     configPath,
     env: options.env ?? process.env,
-    cores: availableParallelism(),
+    cores: budget.cpus,
+    coresSource: budget.source,
     isTTY: options.isTTY ?? process.stdout.isTTY === true,
     ...(options.embedded === undefined ? {} : { embedded: options.embedded }),
   });

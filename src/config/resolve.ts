@@ -27,8 +27,10 @@ export interface ResolveContext {
   /** Absolute path of the config file; receiver paths are relative to its folder. */
   readonly configPath: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** CPU cores, the default thread count. */
+  /** CPUs this process may use (cores, or fewer under a CPU quota): the default thread count. */
   readonly cores: number;
+  /** Where `cores` came from, for the start-up log. @defaultValue `available cores` */
+  readonly coresSource?: string;
   /** Whether stdout is a terminal, which makes `pretty` the default log format. */
   readonly isTTY: boolean;
   /** `--embedded` on the command line. */
@@ -103,6 +105,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
     },
     pool: {
       threads,
+      threadsFrom: config.pool?.threads === undefined ? (context.coresSource ?? "available cores") : "config",
       tasksPerThread,
       maxInFlight,
       prefetch: config.pool?.prefetch ?? CONFIG_DEFAULTS.pool.prefetch,

@@ -182,6 +182,8 @@ export interface ResolvedConfig {
   };
   readonly pool: {
     readonly threads: number;
+    /** Where `threads` came from: `config`, `available cores`, or a cgroup CPU quota (for the start-up log). */
+    readonly threadsFrom: string;
     readonly tasksPerThread: number;
     readonly maxInFlight: number;
     readonly prefetch: number;

@@ -16,6 +16,14 @@ function problemsOf(input: unknown, overrides: Partial<ResolveContext> = {}): st
 }
 
 describe("config resolution", () => {
+  it("sizes the pool by the CPUs the process may use, and says where the number came from", () => {
+    const quota = { ...context, cores: 2, coresSource: "cgroup v2 cpu.max (2 CPUs)" };
+    const byQuota = resolveConfig({ receivers: ["./r.ts"] }, quota).pool;
+    assert.deepEqual([byQuota.threads, byQuota.threadsFrom], [2, "cgroup v2 cpu.max (2 CPUs)"]);
+    const byConfig = resolveConfig({ receivers: ["./r.ts"], pool: { threads: 3 } }, quota).pool;
+    assert.deepEqual([byConfig.threads, byConfig.threadsFrom], [3, "config"]);
+  });
+
   it("fills every default", () => {
     const config = resolveConfig({ receivers: ["./receivers/*.ts"] }, context);
     assert.deepEqual(config, {
@@ -33,7 +41,15 @@ describe("config resolution", () => {
         deadLetter: false,
         retry: false,
       },
-      pool: { threads: 4, tasksPerThread: 1, maxInFlight: 4, prefetch: 20, maxBuffered: 100, maxHeapMb: undefined },
+      pool: {
+        threads: 4,
+        threadsFrom: "available cores",
+        tasksPerThread: 1,
+        maxInFlight: 4,
+        prefetch: 20,
+        maxBuffered: 100,
+        maxHeapMb: undefined,
+      },
       drainTimeoutMs: 30_000,
       stallSeconds: 60,
       createQueues: false,
