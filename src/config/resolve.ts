@@ -17,6 +17,7 @@ export const CONFIG_DEFAULTS = {
   },
   pool: { tasksPerThread: 1, prefetch: 20, minMaxBuffered: 100 },
   drainTimeoutMs: 30_000,
+  drainPolls: "wait",
   stallSeconds: 60,
   http: { host: "127.0.0.1", statusCacheSeconds: 30 },
   log: { level: "info" },
@@ -113,6 +114,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       maxHeapMb: config.pool?.maxHeapMb,
     },
     drainTimeoutMs: config.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs,
+    drainPolls: config.drainPolls ?? CONFIG_DEFAULTS.drainPolls,
     stallSeconds: config.stallSeconds ?? CONFIG_DEFAULTS.stallSeconds,
     createQueues: config.createQueues ?? embedded,
     http: config.http && {

@@ -108,6 +108,7 @@ export const configSchema = z.strictObject(
       })
       .optional(),
     drainTimeoutMs: integer(0, 3_600_000).optional(),
+    drainPolls: z.enum(["wait", "abort"]).optional(),
     stallSeconds: integer(1, 86_400).optional(),
     createQueues: boolean.optional(),
     http: z

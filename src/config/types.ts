@@ -138,6 +138,14 @@ export interface SqsdConfig {
   /** How long a drain waits for running handlers after SIGTERM or SIGINT. @defaultValue `30000` */
   readonly drainTimeoutMs?: number;
   /**
+   * What a drain does with long polls waiting on SQS. `wait` (the default) lets them return, which takes up to
+   * `waitTimeSeconds` on an idle queue. `abort` ends them at once, so an idle daemon stops in a moment; the cost
+   * is that a poll aborted on our side may live on at the server for the rest of its wait and take a message
+   * sent meanwhile, which then stays hidden until its visibility timeout: a delayed redelivery, never a loss.
+   * @defaultValue `"wait"`
+   */
+  readonly drainPolls?: "wait" | "abort";
+  /**
    * A poller silent (no completed receive, and not waiting on purpose) for its long-poll wait plus this is
    * stalled: the watchdog restarts it, and /healthz fails. @defaultValue `60`
    */
@@ -191,6 +199,7 @@ export interface ResolvedConfig {
     readonly maxHeapMb: number | undefined;
   };
   readonly drainTimeoutMs: number;
+  readonly drainPolls: "wait" | "abort";
   readonly stallSeconds: number;
   readonly createQueues: boolean;
   readonly http:

@@ -5,6 +5,8 @@ import type { Logger } from "../logging.js";
 export interface DrainReceivers {
   /** Issues no new receive; receives waiting on SQS go on. */
   stopReceiving(): void;
+  /** Ends the receives waiting on SQS now (`drainPolls: "abort"`). */
+  abortReceives(): void;
   /** Receives waiting on SQS now. */
   receivesUnderWay(): number;
   /** Resolves once every receive under way has returned. */
@@ -59,6 +61,8 @@ export interface DrainTimings {
   readonly abortGraceMs: number;
   /** The long-poll wait, for the log line that explains a wait for receives under way. */
   readonly waitTimeSeconds: number;
+  /** `drainPolls`: let receives under way return (`wait`), or end them at once (`abort`). */
+  readonly drainPolls: "wait" | "abort";
 }
 
 /** What a drain came to. */
@@ -85,8 +89,9 @@ export type DrainPhase = (typeof DRAIN_PHASES)[number];
  * Stops the daemon without stranding a message, phase by phase:
  *
  * 1. `stopReceiving`: no new receive; nothing more starts, and buffered messages go back to SQS (visibility 0)
- *    as soon as no receive of ours waits on their queue. Receives already waiting are not aborted: an aborted
- *    long poll can live on at the server and take a message that then stays hidden for its visibility timeout.
+ *    as soon as no receive of ours waits on their queue. Receives already waiting are not aborted unless
+ *    `drainPolls` is `abort`: an aborted long poll can live on at the server and take a message that then stays
+ *    hidden for its visibility timeout.
  * 2. `waitForHandlers`: running handlers finish, up to `drainTimeoutMs`.
  * 3. `interrupt` (only past the timeout): running handlers' signals abort; they get `abortGraceMs`.
  * 4. `terminate` (only if some still run): the pool's threads are ended; their messages are released.
@@ -103,6 +108,7 @@ export async function drain(parts: DrainParts, timings: DrainTimings, reason: st
   try {
     phase("stopReceiving");
     receivers.stopReceiving();
+    if (timings.drainPolls === "abort") receivers.abortReceives();
     scheduler.beginDrain();
     phase("waitForHandlers");
     if (!(await scheduler.waitUntilIdle(timings.drainTimeoutMs))) {
@@ -117,7 +123,8 @@ export async function drain(parts: DrainParts, timings: DrainTimings, reason: st
     }
   } finally {
     const polling = receivers.receivesUnderWay();
-    if (polling > 0) {
+    // Aborted receives end in a moment; only waiting ones are worth a line.
+    if (polling > 0 && timings.drainPolls === "wait") {
       logger.info("waiting for long polls under way to return", {
         receives: polling,
         waitTimeSeconds: timings.waitTimeSeconds,

@@ -76,6 +76,8 @@ export class Poller {
   readonly #lanes = new Set<Promise<void>>();
   /** Start times of the receives waiting on SQS now, by receive number. */
   readonly #receivesUnderWay = new Map<number, number>();
+  /** Aborts every receive under way; see {@link Poller.abortReceives}. */
+  readonly #receiving = new AbortController();
   #receiveCount = 0;
   #started = false;
   /**
@@ -226,6 +228,15 @@ export class Poller {
   }
 
   /**
+   * Ends the receives waiting on SQS now (config `drainPolls: "abort"`), on our side: the server may keep an
+   * aborted long poll for the rest of its wait and hand it a message, which then stays hidden until its
+   * visibility timeout.
+   */
+  abortReceives(): void {
+    this.#receiving.abort(new Error("the drain aborted long polls under way"));
+  }
+
+  /**
    * Stops receiving and resolves when every lane has ended, which takes at most the long-poll wait (or the
    * client's request timeout, if the network is gone). Memoized.
    */
@@ -312,6 +323,7 @@ export class Poller {
           MessageSystemAttributeNames: ["All"],
           MessageAttributeNames: ["All"],
         }),
+        { abortSignal: this.#receiving.signal },
       );
       return output.Messages ?? [];
     } catch (error) {

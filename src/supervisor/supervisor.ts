@@ -328,6 +328,7 @@ export class Supervisor {
       {
         receivers: {
           stopReceiving: () => pollers.forEach((poller) => poller.stopReceiving()),
+          abortReceives: () => pollers.forEach((poller) => poller.abortReceives()),
           receivesUnderWay: () => pollers.reduce((sum, poller) => sum + poller.receivesUnderWay, 0),
           stopped: async () => void (await Promise.all(pollers.map((poller) => poller.stop()))),
         },
@@ -341,6 +342,7 @@ export class Supervisor {
         drainTimeoutMs: config.drainTimeoutMs,
         abortGraceMs: ABORT_GRACE_MS,
         waitTimeSeconds: config.defaults.waitTimeSeconds,
+        drainPolls: config.drainPolls,
       },
       "sqsd is shutting down",
     );

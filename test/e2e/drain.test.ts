@@ -85,6 +85,46 @@ describe("graceful drain", () => {
     assert.deepEqual(await sqs.counts(url), { visible: 4, inFlight: 0, delayed: 0 });
   });
 
+  it("with drainPolls abort, stops an idle daemon without waiting out its long poll, and loses nothing", async () => {
+    scenario = await Scenario.start();
+    const { sqs } = scenario;
+    const url = await sqs.createQueue("ok", { VisibilityTimeout: "2" });
+    const configPath = scenario.writeConfig(["ok"], {
+      drainPolls: "abort",
+      defaults: { waitTimeSeconds: 20, visibilityTimeoutSeconds: 2 },
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    await daemon.started();
+    const signalledAt = Date.now();
+    daemon.kill("SIGTERM");
+    await daemon.waitForLog((record) => record.message === "draining");
+    // Sent once the daemon receives no more, while its aborted poll may still wait at the server, which may
+    // hand it this message.
+    const id = await sqs.send(url, JSON.stringify("sent during the drain"));
+    const status = await daemon.exited;
+    assert.equal(status.code, 0);
+    assert.ok(Date.now() - signalledAt < 20_000, "stopped before its 20 s long poll could have returned");
+    assert.equal(daemon.logsWith("waiting for long polls under way to return").length, 0);
+    assert.equal(scenario.ws.events().length, 0, "no handler ran");
+    // At worst the dead poll took it, and it comes back after its 2 s visibility timeout: delayed, not lost.
+    const received = await eventually(async () => {
+      const ids = (await sqs.receive(url)).map((message) => message.MessageId);
+      return ids.length > 0 && ids;
+    });
+    assert.deepEqual(received, [id]);
+  });
+
+  it("by default, lets a long poll under way return before it exits", async () => {
+    scenario = await Scenario.start();
+    await scenario.sqs.createQueue("ok");
+    const configPath = scenario.writeConfig(["ok"], { defaults: { waitTimeSeconds: 3 } });
+    const daemon = scenario.spawn(["--config", configPath]);
+    await daemon.started();
+    daemon.kill("SIGTERM");
+    assert.equal((await daemon.exited).code, 0);
+    assert.equal(daemon.logsWith("waiting for long polls under way to return").length, 1);
+  });
+
   it("exits at once, non-zero, on a second signal", async () => {
     const { daemon } = await startSlowDaemon({ handler: { ms: 60_000 }, messages: 4, drainTimeoutMs: 60_000 });
     daemon.kill("SIGTERM");

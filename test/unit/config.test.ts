@@ -51,6 +51,7 @@ describe("config resolution", () => {
         maxHeapMb: undefined,
       },
       drainTimeoutMs: 30_000,
+      drainPolls: "wait",
       stallSeconds: 60,
       createQueues: false,
       http: undefined,

@@ -12,6 +12,7 @@ function parts(options: { idleAfter?: ("drain" | "interrupt" | "terminate" | "ne
   const drainParts: DrainParts = {
     receivers: {
       stopReceiving: () => void calls.push("stopReceiving"),
+      abortReceives: () => void calls.push("abortReceives"),
       receivesUnderWay: () => 1,
       stopped: async () => void calls.push("receiversStopped"),
     },
@@ -41,7 +42,7 @@ function parts(options: { idleAfter?: ("drain" | "interrupt" | "terminate" | "ne
   return { drainParts, calls };
 }
 
-const timings = { drainTimeoutMs: 30_000, abortGraceMs: 2_000, waitTimeSeconds: 20 };
+const timings = { drainTimeoutMs: 30_000, abortGraceMs: 2_000, waitTimeSeconds: 20, drainPolls: "wait" } as const;
 
 describe("drain phases", () => {
   it("stops receiving and gives back buffered messages first, then waits, then releases, flushes and closes", async () => {
@@ -83,6 +84,12 @@ describe("drain phases", () => {
     await drain(drainParts, timings, "SIGTERM");
     assert.ok(!calls.includes("terminate"), calls.join(", "));
     assert.ok(calls.includes("interrupt"));
+  });
+
+  it("ends the long polls under way right after it stops receiving when drainPolls is abort", async () => {
+    const { drainParts, calls } = parts();
+    await drain(drainParts, { ...timings, drainPolls: "abort" }, "SIGTERM");
+    assert.deepEqual(calls.slice(0, 3), ["stopReceiving", "abortReceives", "beginDrain"]);
   });
 
   it("still closes the pool when flushing fails", async () => {
