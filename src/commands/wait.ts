@@ -52,9 +52,10 @@ export async function waitCommand(options: WaitOptions): Promise<number> {
       // --timeout-seconds 8 and 5 s checks it stopped after about 5.7 s while saying "timed out after 8 s".
       if (performance.now() >= deadlineMs || options.signal?.aborted) {
         const waitedMs = Math.round(performance.now() - startedMs);
-        context.output.text(
-          `timed out after ${options.timeoutSeconds ?? 0} s; not empty: ${remaining.join(", ") || "(an empty check was not yet repeated)"}`,
-        );
+        const why = options.signal?.aborted
+          ? `interrupted after ${Math.round(waitedMs / 1000)} s`
+          : `timed out after ${options.timeoutSeconds ?? 0} s`;
+        context.output.text(`${why}; not empty: ${remaining.join(", ") || "(an empty check was not yet repeated)"}`);
         context.output.result({ empty: false, checks, waitedMs, queues: status });
         return 1;
       }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { AdminScenario } from "../helpers/admin.js";
+import { eventually } from "../helpers/eventually.js";
 
 /** The queue-admin commands that work on messages, spawned as an operator runs them. */
 describe("sqsd clear, wait, send and peek", () => {
@@ -85,6 +86,16 @@ describe("sqsd clear, wait, send and peek", () => {
       `gave up after ${String(waitedMs)} ms of a 3 s timeout`,
     );
     assert.equal(result.json()["empty"], false);
+  });
+
+  it("wait interrupted by Ctrl-C says so, not that it timed out", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    await admin.scenario.sqs.send(await admin.urlOf("emails"), "a");
+    const waiting = admin.scenario.spawn(["--config", admin.configPath, "wait", "emails", "--timeout-seconds", "600"]);
+    await eventually(() => waiting.stdoutLines.some((line) => line.startsWith("waiting: ")));
+    waiting.kill("SIGINT");
+    assert.equal((await waiting.exited).code, 1, waiting.stderr);
+    assert.match(waiting.stdoutLines.at(-1) ?? "", /^interrupted after \d+ s; not empty: emails \(1 visible/);
   });
 
   it("send encodes through the queue's codec, with suffix, attributes and a body from stdin", async () => {
