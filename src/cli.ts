@@ -19,12 +19,45 @@ const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import
   version: string;
 };
 
-/** Checks that a numeric option is a whole number in range. */
-function wholeNumber(name: string, value: number | undefined, min: number): number | undefined {
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-    throw new UsageError(`--${name} must be an integer of at least ${min}, got ${String(value)}`);
+/**
+ * Reads a whole-number option from the text as given. Numeric options are declared as strings because yargs
+ * turns `--message-limit lots` into NaN, and an error must echo what the user typed.
+ */
+function wholeNumber(name: string, given: string | readonly string[] | undefined, min: number): number | undefined {
+  const text = oneValue(name, given);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${flag(name)} must be an integer of at least ${min}, got ${text}`);
   }
   return value;
+}
+
+/** A single-value string option; empty (`--suffix` with nothing after it) or repeated is a usage error. */
+function oneValue(name: string, given: string | readonly string[] | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  // yargs gives a repeated flag as an array: say so rather than pick one.
+  if (typeof given !== "string") throw new UsageError(`${flag(name)} takes one value, got ${given.join(", ")}`);
+  if (given === "") throw new UsageError(`${flag(name)} needs a value`);
+  return given;
+}
+
+/**
+ * The values of a repeatable string option (`--suffix a --suffix b`); yargs reads one value per flag. An empty
+ * value (`--suffix` with nothing after it, or `--suffix=`) is refused: read as "no suffix", it would silently
+ * consume every queue.
+ */
+function repeatedValues(name: string, given: readonly string[] | undefined): string[] | undefined {
+  if (given === undefined) return undefined;
+  if (given.length === 0 || given.some((value) => value === "")) {
+    throw new UsageError(`${flag(name)} needs a value (one per flag: ${flag(name)} a ${flag(name)} b)`);
+  }
+  return [...given];
+}
+
+/** How the user writes an option: `-n`, `--message-limit`. */
+function flag(name: string): string {
+  return name.length === 1 ? `-${name}` : `--${name}`;
 }
 
 /** An AbortSignal that Ctrl-C aborts, for commands that loop (status --watch, wait). */
@@ -43,8 +76,15 @@ function withQueueOptions<T>(command: Argv<T>) {
 export async function main(argv: readonly string[]): Promise<number> {
   let verbose = argv.includes("--verbose");
   let exitCode = 0;
+  // A command's own failure is kept apart from yargs's: yargs hands both to fail(), where only the parser's
+  // errors (a flag without its value, say) are to become usage errors.
+  let commandFailure: { readonly error: unknown } | undefined;
   const run = async (command: Promise<number>): Promise<void> => {
-    exitCode = await command;
+    try {
+      exitCode = await command;
+    } catch (error) {
+      commandFailure = { error };
+    }
   };
   try {
     await yargs([...argv])
@@ -70,17 +110,24 @@ export async function main(argv: readonly string[]): Promise<number> {
               describe: "registered queue names (default: all with a handler)",
             })
             .option("message-limit", {
-              type: "number",
+              type: "string",
               describe: "exit cleanly after this many messages were processed",
             })
-            .option("suffix", { type: "string", array: true, describe: "consume only these queue-name suffixes" })
+            // One value per flag (repeat the flag for more), so `sqsd --suffix big gamma` reads as django-sqs's
+            // `runreceiver [--suffix] [queues]`: suffix "big", queue "gamma".
+            .option("suffix", {
+              type: "string",
+              array: true,
+              nargs: 1,
+              describe: "consume only this queue-name suffix (repeatable)",
+            })
             .option("embedded", { type: "boolean", default: false, describe: "start the embedded local SQS server" }),
         (args) =>
           run(
             runCommand({
               configPath: args.config,
               messageLimit: wholeNumber("message-limit", args["message-limit"], 1),
-              suffixes: args.suffix,
+              suffixes: repeatedValues("suffix", args.suffix),
               embedded: args.embedded,
               queues: args.queues,
             }),
@@ -93,7 +140,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           withQueueOptions(command)
             .positional("queues", { type: "string", array: true, describe: "registered queue names (default: all)" })
             .option("watch", { type: "boolean", default: false, describe: "redraw until Ctrl-C" })
-            .option("interval-seconds", { type: "number", default: 2, describe: "redraw interval for --watch" }),
+            .option("interval-seconds", {
+              type: "string",
+              defaultDescription: "2",
+              describe: "redraw interval for --watch",
+            }),
         (args) =>
           run(
             statusCommand({
@@ -131,9 +182,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         (command) =>
           withQueueOptions(command)
             .positional("queues", { type: "string", array: true, describe: "registered queue names (default: all)" })
-            .option("timeout-seconds", { type: "number", describe: "give up after this long (default: never)" })
-            .option("cycles", { type: "number", default: 2, describe: "consecutive empty checks needed" })
-            .option("interval-seconds", { type: "number", default: 5, describe: "time between checks" }),
+            .option("timeout-seconds", { type: "string", describe: "give up after this long (default: never)" })
+            .option("cycles", { type: "string", defaultDescription: "2", describe: "consecutive empty checks needed" })
+            .option("interval-seconds", { type: "string", defaultDescription: "5", describe: "time between checks" }),
         (args) =>
           run(
             waitCommand({
@@ -155,7 +206,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             .positional("queue", { type: "string", demandOption: true })
             .positional("body", { type: "string", describe: "JSON, or text for raw/base64 queues; - for stdin" })
             .option("suffix", { type: "string" })
-            .option("delay-seconds", { type: "number" })
+            .option("delay-seconds", { type: "string" })
             .option("group-id", { type: "string", describe: "FIFO message group" })
             .option("dedup-id", { type: "string", describe: "FIFO deduplication id" })
             .option("attr", { type: "string", array: true, describe: "message attribute key=value (repeatable)" }),
@@ -167,7 +218,7 @@ export async function main(argv: readonly string[]): Promise<number> {
               queue: args.queue,
               // yargs turns a lone "-" positional into "" (yargs/yargs#1312), so the raw arguments decide.
               body: args.body === "" && argv.includes("-") ? "-" : args.body,
-              suffix: args.suffix,
+              suffix: oneValue("suffix", args.suffix),
               delaySeconds: wholeNumber("delay-seconds", args["delay-seconds"], 0),
               groupId: args["group-id"],
               dedupId: args["dedup-id"],
@@ -193,15 +244,15 @@ export async function main(argv: readonly string[]): Promise<number> {
           withQueueOptions(command)
             .positional("queue", { type: "string", demandOption: true })
             .option("suffix", { type: "string" })
-            .option("max", { type: "number", describe: "move at most this many" })
-            .option("max-per-second", { type: "number", describe: "move at most this many a second" }),
+            .option("max", { type: "string", describe: "move at most this many" })
+            .option("max-per-second", { type: "string", describe: "move at most this many a second" }),
         (args) =>
           run(
             redriveCommand({
               configPath: args.config,
               json: args.json,
               queue: args.queue,
-              suffix: args.suffix,
+              suffix: oneValue("suffix", args.suffix),
               max: wholeNumber("max", args.max, 1),
               maxPerSecond: wholeNumber("max-per-second", args["max-per-second"], 1),
             }),
@@ -214,15 +265,15 @@ export async function main(argv: readonly string[]): Promise<number> {
           withQueueOptions(command)
             .positional("queue", { type: "string", demandOption: true })
             .option("suffix", { type: "string" })
-            .option("n", { type: "number", default: 10, describe: "how many messages (1..100)" }),
+            .option("n", { type: "string", defaultDescription: "10", describe: "how many messages (1..100)" }),
         (args) =>
           run(
             peekCommand({
               configPath: args.config,
               json: args.json,
               queue: args.queue,
-              suffix: args.suffix,
-              count: args.n,
+              suffix: oneValue("suffix", args.suffix),
+              count: wholeNumber("n", args.n, 1),
             }),
           ),
       )
@@ -230,9 +281,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       .version(packageJson.version)
       .help()
       .fail((message, error) => {
-        throw error ?? new UsageError(message);
+        // Here come yargs's validation messages, its parser's errors, and the option checks of cli.ts itself
+        // (already usage errors): all of them are mistakes on the command line.
+        if (error instanceof SqsdError) throw error;
+        throw new UsageError(message ?? errorSummary(error), { cause: error });
       })
       .parseAsync();
+    if (commandFailure) throw commandFailure.error;
     return exitCode;
   } catch (error) {
     // sqsd's own errors are written to be read as they are; anything else keeps its class name for context.

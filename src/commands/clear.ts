@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { physicalQueues } from "../admin/physical-queues.js";
 import { readQueueStatus } from "../admin/queue-status.js";
-import { SqsRequestError } from "../errors.js";
+import { SqsRequestError, UsageError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import { openCommandContext, type CommandOptions } from "./context.js";
 
@@ -18,7 +18,7 @@ export interface ClearOptions extends CommandOptions {
   readonly queues?: readonly string[] | undefined;
   /** Use PurgeQueue instead of receiving and deleting. @defaultValue `false` */
   readonly purge?: boolean | undefined;
-  /** Skip the confirmation a terminal gets. @defaultValue `false` */
+  /** Skip the confirmation; required where there is no terminal to ask on. @defaultValue `false` */
   readonly yes?: boolean | undefined;
   /** Asks a yes/no question; the CLI asks on the terminal. @defaultValue ask on stdin when it is a TTY */
   readonly confirm?: ((question: string) => Promise<boolean>) | undefined;
@@ -38,8 +38,14 @@ interface Cleared {
  * `sqsd clear`: empties queues. By default it receives and deletes until a queue is empty and says how many
  * messages it deleted, and how many it left alone because they were in flight (another consumer holds them)
  * or delayed. `--purge` uses PurgeQueue instead, which is one request but allowed once a minute per queue.
+ * It deletes only what was confirmed: on a terminal it asks, elsewhere (a script, a pipe, cron) it needs `--yes`.
  */
 export async function clearCommand(options: ClearOptions): Promise<number> {
+  const confirm = options.confirm ?? (process.stdin.isTTY && process.stdout.isTTY ? askOnTerminal : undefined);
+  if (!options.yes && !confirm) {
+    // Refused before any request: a forgotten queue name in a script would otherwise empty every queue.
+    throw new UsageError("clear deletes messages and there is no terminal to confirm on; pass --yes to go ahead");
+  }
   const context = await openCommandContext(options);
   try {
     const queues = physicalQueues(context.registered, context.config, { names: options.queues });
@@ -55,7 +61,6 @@ export async function clearCommand(options: ClearOptions): Promise<number> {
       context.output.result({ queues: [] });
       return 0;
     }
-    const confirm = options.confirm ?? (process.stdin.isTTY && process.stdout.isTTY ? askOnTerminal : undefined);
     if (!options.yes && confirm) {
       const names = existing.map((status) => status.name).join(", ");
       if (!(await confirm(`Delete every message in ${existing.length} queue(s) (${names})? [y/N] `))) {

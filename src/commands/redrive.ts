@@ -32,11 +32,16 @@ export interface RedriveOptions extends CommandOptions {
  */
 const COPY_VISIBILITY_SECONDS = 10;
 
+/** SQS's (approximate) count of a queue's received, not yet deleted messages. */
+const NOT_VISIBLE = "ApproximateNumberOfMessagesNotVisible";
+
 /**
  * `sqsd redrive`: moves messages from a queue's dead-letter queue (named by its redrive policy) back to it.
  * Without `--max` it asks SQS to do it with StartMessageMoveTask. Where that is not available (or with
  * `--max`), it copies: receive from the dead-letter queue, send to the source, and delete only what was
- * sent. Killed halfway, a message may end up in both queues, but never in neither.
+ * sent. Killed halfway, a message may end up in both queues, but never in neither; the batch it had received
+ * stays hidden in the dead-letter queue for {@link COPY_VISIBILITY_SECONDS}, so a rerun reports those as
+ * hidden (exit 1) rather than announce that the dead-letter queue is empty.
  */
 export async function redriveCommand(options: RedriveOptions): Promise<number> {
   const context = await openCommandContext(options);
@@ -73,11 +78,23 @@ export async function redriveCommand(options: RedriveOptions): Promise<number> {
     if (method === "copy") {
       ({ moved, failed } = await copyBack(client, deadLetterUrl, sourceUrl, options));
     }
+    // A receive cannot see hidden messages: a killed redrive's last batch (received, not yet deleted) or what
+    // another consumer of the dead-letter queue holds. They were not moved, so they are reported, not passed
+    // over as success. Our own failed copies are hidden too, and already counted as failed.
+    const notVisible = await readAttributes(client, urls, policy.deadLetterQueueName, [NOT_VISIBLE]);
+    const hidden = Math.max(0, Number(notVisible?.[NOT_VISIBLE] ?? 0) - (method === "copy" ? failed : 0));
+    const dlq = policy.deadLetterQueueName;
     output.text(
-      `moved ${moved} message(s) from ${policy.deadLetterQueueName} to ${source} (${method === "copy" ? "copied: sent, then deleted" : method})${failed > 0 ? `; ${failed} could not be moved and stay in ${policy.deadLetterQueueName}` : ""}`,
+      `moved ${moved} message(s) from ${dlq} to ${source} (${method === "copy" ? "copied: sent, then deleted" : method})${failed > 0 ? `; ${failed} could not be moved and stay in ${dlq}` : ""}`,
     );
-    output.result({ source, deadLetterQueue: policy.deadLetterQueueName, method, moved, failed });
-    return failed > 0 ? 1 : 0;
+    if (hidden > 0) {
+      output.text(
+        `not moved: about ${hidden} message(s) hidden in ${dlq} (received and not deleted: by a redrive that was ` +
+          `killed, visible again within ${COPY_VISIBILITY_SECONDS} s, or by another consumer); run redrive again once they are visible`,
+      );
+    }
+    output.result({ source, deadLetterQueue: dlq, method, moved, failed, hidden });
+    return failed > 0 || hidden > 0 ? 1 : 0;
   } finally {
     context.close();
   }

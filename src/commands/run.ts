@@ -3,7 +3,7 @@ import { physicalQueues } from "../admin/physical-queues.js";
 import { loadConfig } from "../config/load.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { startLocalSqs } from "../embedded.js";
-import { UnknownQueueError, UsageError } from "../errors.js";
+import { QueueNotFoundError, UnknownQueueError, UsageError } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
@@ -255,16 +255,47 @@ export function selectQueues(registered: readonly RegisteredQueue[], names: read
   });
 }
 
+/**
+ * The queues to poll, with their URLs. A suffix the receiver did not declare (given with `--suffix`) warns, as
+ * django-sqs did, and is consumed where its queue exists; it never creates one, whatever `createQueues` says:
+ * a typo on the command line must not bring queues into being for every receiver. Where such queues are
+ * missing, it is a usage error that names them all.
+ */
 async function resolveTargets(
   queues: readonly RegisteredQueue[],
   suffixes: readonly string[] | undefined,
   config: ResolvedConfig,
   urls: QueueUrls,
 ): Promise<PollTarget[]> {
-  return mapWithConcurrency(physicalQueues(queues, config, { suffixes }), STARTUP_REQUESTS, async (physical) => {
-    const url = await urls.resolve(physical.fullName, {
-      visibilityTimeoutSeconds: physical.visibilityTimeoutSeconds,
-    });
-    return { ...physical, url };
-  });
+  const missing: { readonly fullName: string; readonly suffix: string }[] = [];
+  const targets = await mapWithConcurrency(
+    physicalQueues(queues, config, { suffixes }),
+    STARTUP_REQUESTS,
+    async (physical) => {
+      const { suffix } = physical;
+      if (suffix === undefined || (physical.queue.options.suffixes ?? []).includes(suffix)) {
+        const url = await urls.resolve(physical.fullName, {
+          visibilityTimeoutSeconds: physical.visibilityTimeoutSeconds,
+        });
+        return { ...physical, url };
+      }
+      try {
+        return { ...physical, url: await urls.find(physical.fullName) };
+      } catch (error) {
+        if (!(error instanceof QueueNotFoundError)) throw error;
+        missing.push({ fullName: physical.fullName, suffix });
+        return undefined;
+      }
+    },
+  );
+  if (missing.length > 0) {
+    const undeclared = [...new Set(missing.map((queue) => queue.suffix))].map((suffix) => `"${suffix}"`);
+    const names = missing.map((queue) => queue.fullName).sort();
+    throw new UsageError(
+      `--suffix ${undeclared.join(", ")} is not declared for these queues, and they do not exist: ` +
+        `${names.join(", ")}. sqsd creates queues only for declared suffixes (a receiver's suffixes option); ` +
+        `an undeclared one is consumed only where its queue exists`,
+    );
+  }
+  return targets.filter((target) => target !== undefined);
 }

@@ -1,5 +1,6 @@
 import { text } from "node:stream/consumers";
-import { UsageError } from "../errors.js";
+import { SchemaValidationError } from "../codecs/errors.js";
+import { errorSummary, UsageError } from "../errors.js";
 import { getRegistry } from "../registry/registry.js";
 import type { SendOptions } from "../registry/types.js";
 import { sendToQueue } from "../registry/producer.js";
@@ -27,6 +28,8 @@ const TEXT_CODECS = new Set(["raw", "base64"]);
 /**
  * `sqsd send`: sends one message through the queue's codec, schema and naming, exactly as `send()` does.
  * For text codecs (`raw`, `base64`) the body is the text given; for every other codec it is parsed as JSON.
+ * A body the queue refuses (not JSON, not what its codec sends, failing its schema) is a usage error, exit 2,
+ * like every other mistake in the command line's input; SQS's own failures stay runtime failures, exit 1.
  */
 export async function sendCommand(options: SendCommandOptions): Promise<number> {
   const context = await openCommandContext(options);
@@ -35,6 +38,16 @@ export async function sendCommand(options: SendCommandOptions): Promise<number> 
     const raw =
       options.body === undefined || options.body === "-" ? await text(options.stdin ?? process.stdin) : options.body;
     const body = TEXT_CODECS.has(queue.codec.name) ? raw : parseJsonBody(raw, queue.name, queue.codec.name);
+    try {
+      // Encoded once here only to tell a body the codec cannot send (a modelInstance queue given something
+      // other than a reference, say) from a failed request: send() throws both.
+      queue.codec.encode(body);
+    } catch (error) {
+      throw new UsageError(
+        `queue "${queue.name}" uses the ${queue.codec.name} codec, which cannot send this body: ${errorSummary(error)}`,
+        { cause: error },
+      );
+    }
     const sendOptions: SendOptions = {
       ...(options.suffix === undefined ? {} : { suffix: options.suffix }),
       ...(options.delaySeconds === undefined ? {} : { delaySeconds: options.delaySeconds }),
@@ -44,7 +57,9 @@ export async function sendCommand(options: SendCommandOptions): Promise<number> 
         ? { messageAttributes: parseAttributes(options.attributes) }
         : {}),
     };
-    const messageId = await sendToQueue(queue, body, sendOptions);
+    const messageId = await sendToQueue(queue, body, sendOptions).catch((error: unknown) => {
+      throw error instanceof SchemaValidationError ? new UsageError(error.message, { cause: error }) : error;
+    });
     const fullName = queue.fullNameFor(options.suffix);
     context.output.text(`sent ${messageId} to ${fullName}`);
     context.output.result({ messageId, queue: fullName });

@@ -22,13 +22,16 @@ export interface WaitOptions extends CommandOptions {
  * overall timeout it lacked.
  */
 export async function waitCommand(options: WaitOptions): Promise<number> {
+  // The timeout counts from the command's start, on a monotonic clock (a wall-clock step must not end it).
+  const startedMs = performance.now();
+  const deadlineMs = options.timeoutSeconds === undefined ? Infinity : startedMs + options.timeoutSeconds * 1000;
   const context = await openCommandContext(options);
   try {
     const names = physicalQueues(context.registered, context.config, { names: options.queues }).map(
       (queue) => queue.fullName,
     );
     const cycles = options.cycles ?? 2;
-    const deadline = options.timeoutSeconds === undefined ? Infinity : Date.now() + options.timeoutSeconds * 1000;
+    const intervalMs = (options.intervalSeconds ?? 5) * 1000;
     let emptyChecks = 0;
     let checks = 0;
     for (;;) {
@@ -44,18 +47,37 @@ export async function waitCommand(options: WaitOptions): Promise<number> {
       const remaining = busy.map(
         (queue) => `${queue.name} (${queue.visible} visible, ${queue.inFlight} in flight, ${queue.delayed} delayed)`,
       );
-      const waitMs = (options.intervalSeconds ?? 5) * 1000;
-      if (Date.now() + waitMs > deadline || options.signal?.aborted) {
-        context.output.text(
-          `timed out after ${options.timeoutSeconds ?? 0} s; not empty: ${remaining.join(", ") || "(an empty check was not yet repeated)"}`,
-        );
-        context.output.result({ empty: false, checks, queues: status });
+      // Give up only once the deadline has passed (or Ctrl-C), after a last check at the deadline itself. An
+      // earlier version gave up as soon as a whole interval no longer fitted before the deadline, so with
+      // --timeout-seconds 8 and 5 s checks it stopped after about 5.7 s while saying "timed out after 8 s".
+      if (performance.now() >= deadlineMs || options.signal?.aborted) {
+        const waitedMs = Math.round(performance.now() - startedMs);
+        const why = options.signal?.aborted
+          ? `interrupted after ${Math.round(waitedMs / 1000)} s`
+          : `timed out after ${options.timeoutSeconds ?? 0} s`;
+        context.output.text(`${why}; not empty: ${remaining.join(", ") || "(an empty check was not yet repeated)"}`);
+        context.output.result({ empty: false, checks, waitedMs, queues: status });
         return 1;
       }
       context.output.text(busy.length > 0 ? `waiting: ${remaining.join(", ")}` : `empty (${emptyChecks}/${cycles})`);
-      await sleep(waitMs, options.signal);
+      await sleepUntil(Math.min(performance.now() + intervalMs, deadlineMs), options.signal);
     }
   } finally {
     context.close();
+  }
+}
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Sleeps until `targetMs` on the `performance.now()` clock. A timer can fire a little before its time (Node
+ * schedules from the event loop's cached clock), so it sleeps again for whatever is left.
+ */
+async function sleepUntil(targetMs: number, signal: AbortSignal | undefined): Promise<void> {
+  for (let leftMs = targetMs - performance.now(); leftMs > 0 && !signal?.aborted;) {
+    // setTimeout takes at most 2^31-1 ms and fires at once past that.
+    await sleep(Math.min(leftMs, MAX_TIMER_MS), signal);
+    leftMs = targetMs - performance.now();
   }
 }

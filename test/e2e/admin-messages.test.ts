@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { AdminScenario } from "../helpers/admin.js";
+import { eventually } from "../helpers/eventually.js";
 
 /** The queue-admin commands that work on messages, spawned as an operator runs them. */
 describe("sqsd clear, wait, send and peek", () => {
@@ -22,6 +23,22 @@ describe("sqsd clear, wait, send and peek", () => {
       "emails: 5 deleted; left alone: 1 in flight (run clear again once they are visible)",
     );
     assert.deepEqual(await admin.scenario.sqs.counts(url), { visible: 0, inFlight: 1, delayed: 0 });
+  });
+
+  it("clear without a terminal and without --yes refuses (exit 2) and deletes nothing", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    const emails = await admin.urlOf("emails");
+    const orders = await admin.urlOf("orders");
+    await admin.scenario.sqs.sendMany(emails, ["a", "b"]);
+    await admin.scenario.sqs.send(orders, '{"n":1}');
+    // Spawned with pipes, as from a script or cron: stdin is no terminal to ask on. No queue names: all of them.
+    const result = await admin.sqsd("clear");
+    assert.equal(result.code, 2, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    assert.match(result.stderr, /^sqsd: clear deletes messages and there is no terminal to confirm on; pass --yes/m);
+    assert.equal(admin.scenario.sqs.requests("ReceiveMessage"), 0);
+    assert.equal(admin.scenario.sqs.requests("PurgeQueue"), 0);
+    assert.deepEqual(await admin.scenario.sqs.counts(emails), { visible: 2, inFlight: 0, delayed: 0 });
+    assert.deepEqual(await admin.scenario.sqs.counts(orders), { visible: 1, inFlight: 0, delayed: 0 });
   });
 
   it("clear --purge empties a queue with PurgeQueue", async () => {
@@ -51,6 +68,34 @@ describe("sqsd clear, wait, send and peek", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /all 1 queue\(s\) empty for 2 check\(s\) in a row/);
     assert.equal(admin.scenario.ws.events().length, 3);
+  });
+
+  it("wait --timeout-seconds waits the whole timeout, even when the next check would fall after it", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    await admin.scenario.sqs.send(await admin.urlOf("emails"), "a");
+    // Checks 10 s apart and a 3 s timeout: the next check never fits before the deadline. Only a lower bound is
+    // asserted, which load can only make larger: the command measures from its own start.
+    const startedMs = performance.now();
+    const result = await admin.sqsd("wait", "emails", "--timeout-seconds", "3", "--interval-seconds", "10", "--json");
+    const elapsedMs = performance.now() - startedMs;
+    assert.equal(result.code, 1, result.stderr);
+    assert.ok(elapsedMs >= 3000, `the command ended ${Math.round(elapsedMs)} ms after it was spawned`);
+    const waitedMs = result.json()["waitedMs"];
+    assert.ok(
+      typeof waitedMs === "number" && waitedMs >= 3000,
+      `gave up after ${String(waitedMs)} ms of a 3 s timeout`,
+    );
+    assert.equal(result.json()["empty"], false);
+  });
+
+  it("wait interrupted by Ctrl-C says so, not that it timed out", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    await admin.scenario.sqs.send(await admin.urlOf("emails"), "a");
+    const waiting = admin.scenario.spawn(["--config", admin.configPath, "wait", "emails", "--timeout-seconds", "600"]);
+    await eventually(() => waiting.stdoutLines.some((line) => line.startsWith("waiting: ")));
+    waiting.kill("SIGINT");
+    assert.equal((await waiting.exited).code, 1, waiting.stderr);
+    assert.match(waiting.stdoutLines.at(-1) ?? "", /^interrupted after \d+ s; not empty: emails \(1 visible/);
   });
 
   it("send encodes through the queue's codec, with suffix, attributes and a body from stdin", async () => {
@@ -86,6 +131,26 @@ describe("sqsd clear, wait, send and peek", () => {
     const [fromStdin] = await admin.scenario.sqs.receive(await admin.urlOf("orders"));
     assert.equal(fromStdin?.MessageId, piped.json()["messageId"]);
     assert.equal(fromStdin?.Body, '{"orderId":"B-2"}');
+  });
+
+  it("send refuses bad input with exit 2, whether it is not JSON or fails the queue's schema", async () => {
+    const configPath = admin.scenario.writeConfig(["validated"], { createQueues: false }, "validated.json");
+    const url = await admin.urlOf("validated");
+    const send = (body: string) => admin.scenario.run(["--config", configPath, "send", "validated", body]);
+
+    const notJson = await send("{not json");
+    assert.equal(notJson.code, 2, notJson.stderr);
+    assert.match(notJson.stderr, /^sqsd: queue "validated" uses the json codec, so the body must be JSON/m);
+
+    const wrongShape = await send('{"orderId":"A-1","quantity":-3}');
+    assert.equal(wrongShape.code, 2, wrongShape.stderr);
+    assert.match(wrongShape.stderr, /^sqsd: send to validated does not match the schema: quantity: /m);
+    assert.ok(!wrongShape.stderr.includes("    at "), wrongShape.stderr);
+
+    assert.equal(admin.scenario.sqs.requests("SendMessage"), 0);
+    const good = await send('{"orderId":"A-1","quantity":3}');
+    assert.equal(good.code, 0, good.stderr);
+    assert.deepEqual(await admin.scenario.sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
   });
 
   it("peek shows messages decoded without consuming them", async () => {

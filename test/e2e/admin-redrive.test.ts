@@ -24,6 +24,7 @@ describe("sqsd redrive", () => {
       method: "copy",
       moved: 50,
       failed: 0,
+      hidden: 0,
     });
     assert.deepEqual(await admin.drain(await admin.urlOf("orders")), new Set(bodies));
     assert.deepEqual(await admin.scenario.sqs.counts(await admin.urlOf("orders__dlq")), {
@@ -31,6 +32,32 @@ describe("sqsd redrive", () => {
       inFlight: 0,
       delayed: 0,
     });
+  });
+
+  it("redrive reports messages still hidden in the dead-letter queue instead of announcing success", async () => {
+    assert.equal((await admin.sqsd("init")).code, 0);
+    const dlqUrl = await admin.urlOf("orders__dlq");
+    await admin.scenario.sqs.sendMany(
+      dlqUrl,
+      Array.from({ length: 8 }, (_, n) => `message ${n}`),
+    );
+    // What a killed redrive leaves behind: a batch received from the dead-letter queue and never deleted. A
+    // long visibility timeout keeps it hidden for the whole test, so the rerun must see it as hidden.
+    const held = await admin.scenario.sqs.receive(dlqUrl, { max: 3, waitSeconds: 0, visibilitySeconds: 300 });
+    assert.equal(held.length, 3);
+    const result = await admin.sqsd("redrive", "orders", "--json");
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(result.json(), {
+      source: "orders",
+      deadLetterQueue: "orders__dlq",
+      method: "copy",
+      moved: 5,
+      failed: 0,
+      hidden: 3,
+    });
+    const text = await admin.sqsd("redrive", "orders");
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /^not moved: about 3 message\(s\) hidden in orders__dlq \(received and not deleted/m);
   });
 
   it("redrive killed halfway loses no message", async () => {

@@ -100,6 +100,24 @@ describe("bad input", () => {
       /--message-limit must be an integer of at least 1, got 0/,
     );
     await expectFailure(["--config", path, "--mesage-limit", "3"], 2, /Unknown argument/i);
+    // The value as given, not what a number parse made of it.
+    await expectFailure(
+      ["--config", path, "--message-limit", "lots"],
+      2,
+      /--message-limit must be an integer of at least 1, got lots$/,
+    );
+    await expectFailure(["--config", path, "--message-limit", "2.5"], 2, /got 2\.5$/);
+    await expectFailure(["--config", path, "--message-limit"], 2, /--message-limit needs a value/);
+    await expectFailure(
+      ["--config", path, "status", "--interval-seconds", "soon"],
+      2,
+      /--interval-seconds .* got soon$/,
+    );
+    await expectFailure(
+      ["--config", path, "peek", "ok", "-n", "many"],
+      2,
+      /-n must be an integer of at least 1, got many$/,
+    );
   });
 
   it("a queue that does not exist, with createQueues off: exit 1, naming the queue", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { eventually } from "../helpers/eventually.js";
 import { TEST_CREDENTIALS, type TestSqs } from "../helpers/local-sqs.js";
 import { testConfig } from "../helpers/config.js";
 import { Scenario } from "../helpers/scenario.js";
@@ -17,6 +18,20 @@ describe("sqsd run", () => {
     ({ sqs, ws } = scenario);
   };
   afterEach(() => scenario.dispose());
+
+  /**
+   * Spawns `sqsd` expecting it to refuse at start-up; fails as soon as it starts consuming instead (a daemon
+   * that starts never exits by itself).
+   */
+  const expectRefusal = async (args: readonly string[]) => {
+    const daemon = scenario.spawn(args);
+    await eventually(() => daemon.child.exitCode !== null || daemon.logsWith("sqsd started").length > 0, {
+      timeoutMs: 60_000,
+    });
+    assert.equal(daemon.logsWith("sqsd started").length, 0, `it started: ${daemon.stdoutLines.join("\n")}`);
+    const status = await daemon.exited;
+    return { ...status, stderr: daemon.stderr, logs: daemon.logs };
+  };
 
   it("consumes three queues in one process, running handlers on worker threads", async () => {
     await fresh();
@@ -90,6 +105,87 @@ describe("sqsd run", () => {
     );
     assert.equal((await sqs.counts(base)).visible, 2);
     assert.equal((await sqs.counts(big)).visible, 0);
+  });
+
+  it("--suffix takes one value: `--suffix big gamma` is suffix big and queue gamma, as in django-sqs", async () => {
+    await fresh();
+    await sqs.createQueue("suffixed");
+    await sqs.send(await sqs.createQueue("suffixed__big"), "1");
+    const configPath = scenario.writeConfig(["suffixed"]);
+    const createdBefore = sqs.requests("CreateQueue");
+
+    const result = await expectRefusal(["--config", configPath, "--suffix", "big", "gamma", "--message-limit", "1"]);
+
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^sqsd: unknown queue "gamma" \(registered queues: suffixed\)$/m);
+    assert.equal(sqs.requests("CreateQueue"), createdBefore, "no queue was created");
+    assert.equal(ws.events().length, 0);
+  });
+
+  it("consumes every suffix of a repeated --suffix; an undeclared one warns and is used where its queue exists", async () => {
+    await fresh();
+    const big = await sqs.createQueue("suffixed__big");
+    const gamma = await sqs.createQueue("suffixed__gamma");
+    await sqs.send(big, "1");
+    await sqs.send(gamma, "2");
+    const configPath = scenario.writeConfig(["suffixed"]);
+    const createdBefore = sqs.requests("CreateQueue");
+
+    const result = await scenario.run([
+      "--config",
+      configPath,
+      "--suffix",
+      "big",
+      "--suffix",
+      "gamma",
+      "--message-limit",
+      "2",
+    ]);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.logs.find((record) => record.message === "sqsd started")?.queues, [
+      "suffixed__big",
+      "suffixed__gamma",
+    ]);
+    assert.deepEqual(
+      new Set(ws.events().map((event) => event.fullName)),
+      new Set(["suffixed__big", "suffixed__gamma"]),
+    );
+    const warning = result.logs.find((record) => record.code === "SQSD_UNKNOWN_SUFFIX");
+    assert.equal(warning?.level, "warn");
+    assert.match(warning?.message ?? "", /queue "suffixed" has no declared suffix "gamma"/);
+    assert.equal(sqs.requests("CreateQueue"), createdBefore, "no queue was created");
+  });
+
+  it("an undeclared --suffix whose queues do not exist is a usage error naming them, and creates none", async () => {
+    await fresh();
+    await sqs.createQueue("suffixed");
+    const configPath = scenario.writeConfig(["suffixed", "ok"]); // createQueues: true
+    const createdBefore = sqs.requests("CreateQueue");
+
+    const result = await expectRefusal(["--config", configPath, "--suffix", "gamma"]);
+
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /^sqsd: --suffix "gamma" is not declared for these queues, and they do not exist: ok__gamma, suffixed__gamma\. /m,
+    );
+    assert.ok(
+      result.logs.some((record) => record.code === "SQSD_UNKNOWN_SUFFIX"),
+      "it still warns",
+    );
+    assert.equal(sqs.requests("CreateQueue"), createdBefore, "no queue was created");
+  });
+
+  it("--suffix without a value is a usage error, not a start", async () => {
+    await fresh();
+    await sqs.createQueue("suffixed");
+    const configPath = scenario.writeConfig(["suffixed"]);
+    for (const args of [["--suffix"], ["suffixed", "--suffix"], ["--suffix="], ["--suffix", "--message-limit", "1"]]) {
+      const result = await expectRefusal(["--config", configPath, ...args]);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, /^sqsd: .*suffix/m, args.join(" "));
+    }
   });
 
   it("consumes the base queue and every declared suffix by default", async () => {
