@@ -4,7 +4,6 @@
  * (see their comments): copying those two lines pins them. (A test keeps this file and the real defaults in
  * step, in an environment without AWS_REGION and without a terminal.)
  */
-import { availableParallelism } from "node:os";
 import { defineConfig } from "sqsd";
 
 export default defineConfig({
@@ -44,22 +43,29 @@ export default defineConfig({
   },
 
   pool: {
-    // Worker threads. Default: the number of CPU cores.
-    threads: availableParallelism(),
+    // Worker threads. Default: the CPUs the process may use, its cores or its container's CPU quota (rounded
+    // down, at least 1); the start-up log's threadsFrom says which. Left out here, as the default depends on
+    // the machine.
+    // threads: 4,
     // Handlers one thread runs at once. Raise it for handlers that mostly wait on I/O.
     tasksPerThread: 1,
     // Messages running at once, across all queues. Default and maximum: threads × tasksPerThread.
-    maxInFlight: availableParallelism(),
+    // maxInFlight: 4,
     // Messages each queue receives ahead while every slot is busy; their visibility is kept while they wait.
     prefetch: 20,
     // Buffered messages across all queues (each queue still listens for one past it). Default: max(100, 2 × maxInFlight).
-    maxBuffered: Math.max(100, 2 * availableParallelism()),
+    // maxBuffered: 100,
     // Heap limit per worker thread in MiB; a handler past it loses its thread, not the daemon. Default: Node's.
     // maxHeapMb: 512,
   },
 
   // How long SIGTERM/SIGINT waits for running handlers before aborting them.
   drainTimeoutMs: 30_000,
+
+  // Long polls under way when a drain begins: "wait" lets them return (an idle daemon takes up to
+  // waitTimeSeconds to stop); "abort" ends them at once (a message sent meanwhile may come back only after its
+  // visibility timeout; never lost).
+  drainPolls: "wait",
 
   // A poller silent this long beyond its long-poll wait is restarted, and /healthz fails.
   stallSeconds: 60,
