@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { STATUS_WAIT_MS, type CachedQueueStatus, type LatestQueueStatus } from "../admin/queue-status.js";
 import type { ResolvedConfig } from "../config/types.js";
@@ -8,37 +8,9 @@ import type { Supervisor } from "../supervisor/supervisor.js";
 import { RateLimit } from "../util/rate-limit.js";
 import { bearerMatches, isLoopbackHost, isPreflightedRequest } from "./control-access.js";
 import type { Metrics } from "./metrics.js";
+import { createLimitedServer, type HttpServerLimits } from "./server-limits.js";
 
 type HttpConfig = NonNullable<ResolvedConfig["http"]>;
-
-/** The HTTP server's timeouts and connection limit. */
-export interface HttpServerLimits {
-  /** A client must send its whole request head within this. */
-  readonly headersTimeoutMs: number;
-  /** A client must send its whole request within this. */
-  readonly requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  readonly keepAliveTimeoutMs: number;
-  /** A connection with no traffic either way for this long is closed, whatever it waits on. */
-  readonly socketIdleTimeoutMs: number;
-  /** Connections open at once; further ones are closed as they arrive. */
-  readonly maxConnections: number;
-}
-
-/**
- * Fixed on purpose rather than configurable: the endpoint's clients are probes, scrapers and operators, none
- * sends a request body, and no route takes longer than the 2 s a status read may wait on SQS. A client that
- * dribbles its request in, or opens connections by the hundred, must not hold the file descriptors and memory
- * the daemon needs for SQS and its handlers. Node's defaults (300 s per request, unlimited connections) are
- * meant for public web servers with uploads.
- */
-export const HTTP_SERVER_LIMITS: HttpServerLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 15_000,
-  keepAliveTimeoutMs: 5_000,
-  socketIdleTimeoutMs: 30_000,
-  maxConnections: 64,
-};
 
 /** Refused control requests (and dropped connections) logged per minute; the rest are counted in the next line. */
 const REFUSALS_LOGGED_PER_MINUTE = 10;
@@ -52,7 +24,7 @@ export interface OperationsServerOptions {
   readonly logger: Logger;
   /** A poller silent for its long-poll wait plus this many seconds is stalled (config `stallSeconds`). */
   readonly stallSeconds: number;
-  /** For tests: some of {@link HTTP_SERVER_LIMITS}, overridden. */
+  /** For tests: some of the fixed server limits, overridden. */
   readonly limits?: Partial<HttpServerLimits>;
 }
 
@@ -101,29 +73,19 @@ export class OperationsServer {
       "POST /resume": (request, response) =>
         this.#control(request, response, () => ({ resumed: supervisor.resume(), state: supervisor.health().state })),
     };
-    const limits = { ...HTTP_SERVER_LIMITS, ...options.limits };
-    this.#server = createServer(
-      {
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        // How often the two timeouts above are checked (Node's default, 30 s, would stretch them by as much).
-        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-      },
+    this.#server = createLimitedServer(
+      options.limits ?? {},
       (request, response) => void this.#handle(request, response),
+      (remoteAddress, maxConnections) => {
+        const take = this.#dropLog.take();
+        if (!take.allowed) return;
+        options.logger.warn("http connection refused: too many open connections", {
+          remoteAddress,
+          maxConnections,
+          ...(take.heldBack > 0 && { alsoRefused: take.heldBack }),
+        });
+      },
     );
-    this.#server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-    // With no "timeout" listener, Node destroys a socket idle for this long.
-    this.#server.setTimeout(limits.socketIdleTimeoutMs);
-    this.#server.maxConnections = limits.maxConnections;
-    this.#server.on("drop", (connection?: { remoteAddress?: string }) => {
-      const take = this.#dropLog.take();
-      if (!take.allowed) return;
-      options.logger.warn("http connection refused: too many open connections", {
-        remoteAddress: connection?.remoteAddress,
-        maxConnections: limits.maxConnections,
-        ...(take.heldBack > 0 && { alsoRefused: take.heldBack }),
-      });
-    });
   }
 
   /** Listens; resolves with the base URL. Idempotent. */

@@ -1,6 +1,7 @@
 import type { CachedQueueStatus } from "../../src/admin/queue-status.js";
 import type { Metrics } from "../../src/http/metrics.js";
-import { OperationsServer, type HttpServerLimits } from "../../src/http/server.js";
+import type { HttpServerLimits } from "../../src/http/server-limits.js";
+import { OperationsServer } from "../../src/http/server.js";
 import type { Supervisor } from "../../src/supervisor/supervisor.js";
 import type { LogRecord } from "./daemon.js";
 import { memoryLogger } from "./memory-logger.js";
