@@ -79,7 +79,7 @@ export default defineConfig({
   //   port: 9090,
   //   host: "127.0.0.1",
   //   token: process.env.SQSD_HTTP_TOKEN,
-  //   allowUnauthenticatedControl: false,
+  //   allowUnauthenticatedControl: false, // if true: control requests need Content-Type: application/json
   //   statusCacheSeconds: 30,
   // },
 

@@ -138,14 +138,27 @@ export interface QueueStatusSnapshot {
   readonly queues: QueueStatus[];
 }
 
+/** What {@link CachedQueueStatus.latest} serves: a snapshot, and whether it is the last good one in place of a fresh read. */
+export interface LatestQueueStatus extends QueueStatusSnapshot {
+  /** True when SQS failed or did not answer in time, so this is the last good read, older than the TTL. */
+  readonly stale: boolean;
+}
+
+/**
+ * How long a status page or scrape waits for fresh queue counts before it serves the last good ones: well
+ * inside Prometheus's default 10 s scrape timeout, and short enough for a person at a status page.
+ */
+export const STATUS_WAIT_MS = 2_000;
+
 /**
  * Queue status read at most once per `ttlMs`, however often it is asked for: status pages and metric scrapes
- * then cost a fixed number of SQS requests per minute.
+ * then cost a fixed number of SQS requests per minute. At most one read is under way at a time: while SQS
+ * hangs, requests do not pile up more reads behind the one already waiting.
  */
 export class CachedQueueStatus {
   readonly #read: () => Promise<QueueStatus[]>;
   readonly #ttlMs: number;
-  #cached: { asOf: Date; queues: Promise<QueueStatus[]> } | undefined;
+  #cached: { asOf: Date; queues: Promise<QueueStatus[]>; settled: boolean } | undefined;
   #lastGood: QueueStatusSnapshot | undefined;
   #visibleIndex: { snapshot: QueueStatusSnapshot; byName: Map<string, number> } | undefined;
 
@@ -156,17 +169,23 @@ export class CachedQueueStatus {
 
   /** The status, fresh or at most `ttlMs` old, with the time it was read. */
   async get(now = Date.now()): Promise<QueueStatusSnapshot> {
-    if (!this.#cached || now - this.#cached.asOf.getTime() >= this.#ttlMs) {
+    // A read still under way is shared even past the TTL (the client's request timeout bounds it): while SQS
+    // hangs, every status request would otherwise start another read that hangs too.
+    const expired = this.#cached && this.#cached.settled && now - this.#cached.asOf.getTime() >= this.#ttlMs;
+    if (!this.#cached || expired) {
       const asOf = new Date(now);
       const queues = this.#read();
-      this.#cached = { asOf, queues };
+      const cached = { asOf, queues, settled: false };
+      this.#cached = cached;
       queues.then(
         (read) => {
+          cached.settled = true;
           if (!this.#lastGood || this.#lastGood.asOf <= asOf) this.#lastGood = { asOf, queues: read };
         },
         // A failed read is not cached: the next request tries again.
         () => {
-          if (this.#cached?.queues === queues) this.#cached = undefined;
+          cached.settled = true;
+          if (this.#cached === cached) this.#cached = undefined;
         },
       );
     }
@@ -192,11 +211,13 @@ export class CachedQueueStatus {
    * its `asOf` says), else undefined. Never throws: a metrics scrape must not fail, nor outlast the scraper's
    * timeout, because SQS is slow or unreachable; that is when its other metrics matter most.
    */
-  async latest(waitMs: number, now = Date.now()): Promise<QueueStatusSnapshot | undefined> {
+  async latest(waitMs: number, now = Date.now()): Promise<LatestQueueStatus | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
     try {
-      return (await Promise.race([this.get(now).catch(() => undefined), gaveUp])) ?? this.#lastGood;
+      const fresh = await Promise.race([this.get(now).catch(() => undefined), gaveUp]);
+      if (fresh) return { ...fresh, stale: false };
+      return this.#lastGood && { ...this.#lastGood, stale: true };
     } finally {
       clearTimeout(timer);
     }

@@ -1,15 +1,9 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { CachedQueueStatus } from "../admin/queue-status.js";
+import { STATUS_WAIT_MS, type CachedQueueStatus } from "../admin/queue-status.js";
 import type { HandlerPool } from "../pool/pool.js";
 import { FAILURE_PHASES } from "../pool/protocol.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
-
-/**
- * How long a scrape waits for fresh queue counts before it serves the last good ones: well inside Prometheus's
- * default 10 s scrape timeout.
- */
-const STATUS_WAIT_MS = 2_000;
 
 /** What the metrics read from. */
 export interface MetricsSources {

@@ -1,14 +1,19 @@
-import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { CachedQueueStatus } from "../admin/queue-status.js";
+import { STATUS_WAIT_MS, type CachedQueueStatus, type LatestQueueStatus } from "../admin/queue-status.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
+import { RateLimit } from "../util/rate-limit.js";
+import { bearerMatches, isLoopbackHost, isPreflightedRequest } from "./control-access.js";
 import type { Metrics } from "./metrics.js";
+import { createLimitedServer, type HttpServerLimits } from "./server-limits.js";
 
 type HttpConfig = NonNullable<ResolvedConfig["http"]>;
+
+/** Refused control requests (and dropped connections) logged per minute; the rest are counted in the next line. */
+const REFUSALS_LOGGED_PER_MINUTE = 10;
 
 /** What the HTTP endpoint serves. */
 export interface OperationsServerOptions {
@@ -19,6 +24,8 @@ export interface OperationsServerOptions {
   readonly logger: Logger;
   /** A poller silent for its long-poll wait plus this many seconds is stalled (config `stallSeconds`). */
   readonly stallSeconds: number;
+  /** For tests: some of the fixed server limits, overridden. */
+  readonly limits?: Partial<HttpServerLimits>;
 }
 
 type Route = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
@@ -27,12 +34,17 @@ type Route = (request: IncomingMessage, response: ServerResponse) => Promise<voi
  * The daemon's HTTP endpoint: status (text and JSON), Prometheus metrics, liveness and readiness probes, and
  * the control routes wake, pause and resume. Reads never create a queue, and queue counts come from a cache,
  * so neither scrapes nor a public status page can run up the SQS bill. The control routes need the bearer
- * token when one is configured, and are refused outright when there is none unless explicitly allowed.
+ * token when one is configured, and are refused outright when there is none unless explicitly allowed; then
+ * they need a JSON content type, so that no cross-site form can reach them. Refusals are logged with the remote
+ * address, at most {@link REFUSALS_LOGGED_PER_MINUTE} lines a minute. Status pages never wait on SQS for more
+ * than 2 s: they serve the last counts read, with their age, or answer 503.
  */
 export class OperationsServer {
   readonly #options: OperationsServerOptions;
   readonly #server: Server;
   readonly #routes: Record<string, Route>;
+  readonly #refusalLog = new RateLimit(REFUSALS_LOGGED_PER_MINUTE, 60_000);
+  readonly #dropLog = new RateLimit(REFUSALS_LOGGED_PER_MINUTE, 60_000);
   #started: Promise<string> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -61,13 +73,31 @@ export class OperationsServer {
       "POST /resume": (request, response) =>
         this.#control(request, response, () => ({ resumed: supervisor.resume(), state: supervisor.health().state })),
     };
-    this.#server = createServer((request, response) => void this.#handle(request, response));
+    this.#server = createLimitedServer(
+      options.limits ?? {},
+      (request, response) => void this.#handle(request, response),
+      (remoteAddress, maxConnections) => {
+        const take = this.#dropLog.take();
+        if (!take.allowed) return;
+        options.logger.warn("http connection refused: too many open connections", {
+          remoteAddress,
+          maxConnections,
+          ...(take.heldBack > 0 && { alsoRefused: take.heldBack }),
+        });
+      },
+    );
   }
 
   /** Listens; resolves with the base URL. Idempotent. */
   start(): Promise<string> {
     this.#started ??= new Promise((resolve, reject) => {
-      const { host, port } = this.#options.http;
+      const { host, port, token, allowUnauthenticatedControl } = this.#options.http;
+      if (token === undefined && allowUnauthenticatedControl && !isLoopbackHost(host)) {
+        this.#options.logger.warn(
+          "http control routes need no token and the endpoint listens beyond this host: anyone who can reach it can pause the daemon; set http.token",
+          { host },
+        );
+      }
       this.#server.once("error", reject);
       this.#server.listen(port, host, () => {
         const address = this.#server.address() as AddressInfo;
@@ -105,23 +135,47 @@ export class OperationsServer {
       else sendJson(response, 404, { error: "not found" });
     } catch (error) {
       this.#options.logger.warn("http request failed", { path, error: errorSummary(error) });
-      if (!response.headersSent) sendJson(response, 500, { error: errorSummary(error) });
+      // Not the error itself: SQS errors name the queue URL, which on AWS holds the account ID.
+      if (!response.headersSent) sendJson(response, 500, { error: "internal error; see the daemon's log" });
     }
   }
 
-  /** django-sqs's status view: a line per queue, `name<TAB>visible messages`, under a timestamp. */
+  /**
+   * django-sqs's status view: a line per queue, `name<TAB>visible messages`, under a timestamp. Counts older
+   * than a fresh read (SQS failed or was slow) say so on the first line; with none at all, 503.
+   */
   async #statusText(response: ServerResponse): Promise<void> {
-    const { asOf, queues } = await this.#options.status.get();
+    const counts = await this.#options.status.latest(STATUS_WAIT_MS);
+    if (!counts) {
+      send(response, 503, `Queue status unavailable: ${UNAVAILABLE}\n`, "text/plain; charset=utf-8");
+      return;
+    }
+    const { asOf, queues, stale } = counts;
+    const staleNote = stale ? ` (stale: ${ageSeconds(counts)} s old; SQS did not answer)` : "";
     const lines = [
-      `Queue status as of ${asOf.toISOString()}`,
+      `Queue status as of ${asOf.toISOString()}${staleNote}`,
       ...queues.map((queue) => `${queue.name}\t${queue.visible}`),
     ];
     send(response, 200, `${lines.join("\n")}\n`, "text/plain; charset=utf-8");
   }
 
+  /** The supervisor's state, always; the queue counts with their age, or `queues: null` and 503 when none were ever read. */
   async #statusJson(response: ServerResponse): Promise<void> {
-    const { asOf, queues } = await this.#options.status.get();
-    sendJson(response, 200, { asOf: asOf.toISOString(), supervisor: this.#options.supervisor.health(), queues });
+    const counts = await this.#options.status.latest(STATUS_WAIT_MS);
+    const supervisor = this.#options.supervisor.health();
+    if (!counts) {
+      sendJson(response, 503, {
+        error: UNAVAILABLE,
+        asOf: null,
+        ageSeconds: null,
+        stale: true,
+        supervisor,
+        queues: null,
+      });
+      return;
+    }
+    const { asOf, queues, stale } = counts;
+    sendJson(response, 200, { asOf: asOf.toISOString(), ageSeconds: ageSeconds(counts), stale, supervisor, queues });
   }
 
   /**
@@ -148,25 +202,56 @@ export class OperationsServer {
   #control(request: IncomingMessage, response: ServerResponse, action: () => unknown): void {
     const { token, allowUnauthenticatedControl } = this.#options.http;
     if (token === undefined && !allowUnauthenticatedControl) {
-      sendJson(response, 403, {
+      this.#refuse(request, response, 403, "control routes are off", {
         error: "control routes are off: set http.token (or http.allowUnauthenticatedControl) in the config",
       });
       return;
     }
-    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
-      response.setHeader("www-authenticate", 'Bearer realm="sqsd"');
-      sendJson(response, 401, { error: "a valid bearer token is required" });
+    if (token !== undefined) {
+      if (!bearerMatches(request.headers.authorization, token)) {
+        response.setHeader("www-authenticate", 'Bearer realm="sqsd"');
+        const reason = request.headers.authorization === undefined ? "no bearer token" : "wrong bearer token";
+        this.#refuse(request, response, 401, reason, { error: "a valid bearer token is required" });
+        return;
+      }
+    } else if (!isPreflightedRequest(request)) {
+      // Without a token, the only thing between a web page and this route is the browser's CORS check: a
+      // JSON content type makes the browser ask first (and this server never says yes); a form POST does not.
+      this.#refuse(
+        request,
+        response,
+        415,
+        "possible cross-site request (neither a JSON content type nor Authorization)",
+        {
+          error: "control requests need Content-Type: application/json (or an Authorization header)",
+        },
+      );
       return;
     }
     sendJson(response, 200, action());
   }
+
+  /** Answers a refused control request, and logs it with the remote address, rate-limited. */
+  #refuse(request: IncomingMessage, response: ServerResponse, status: number, reason: string, body: unknown): void {
+    const take = this.#refusalLog.take();
+    if (take.allowed) {
+      this.#options.logger.warn("http control request refused", {
+        route: `${request.method ?? "GET"} ${new URL(request.url ?? "/", "http://localhost").pathname}`,
+        status,
+        reason,
+        remoteAddress: request.socket.remoteAddress,
+        ...(take.heldBack > 0 && { alsoRefused: take.heldBack }),
+      });
+    }
+    sendJson(response, status, body);
+  }
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? "")?.[1] ?? "");
-  const expected = Buffer.from(token);
-  // Constant time, so response timing does not reveal how much of a guess was right.
-  return given.length === expected.length && timingSafeEqual(given, expected);
+const UNAVAILABLE = "queue counts are unavailable: SQS has not answered since the daemon started";
+
+/** How old the counts are, to a tenth of a second. */
+function ageSeconds(counts: LatestQueueStatus): number {
+  return Math.max(0, Math.round((Date.now() - counts.asOf.getTime()) / 100) / 10);
 }
 
 function send(response: ServerResponse, status: number, body: string, contentType: string): void {

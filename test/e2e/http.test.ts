@@ -61,7 +61,8 @@ describe("the HTTP endpoint", () => {
     const response = await get(`${base}/status`);
     assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
     const lines = (await response.text()).trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^Queue status as of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // A read slower than 2 s (a loaded machine) serves the last good counts, and says so after the time.
+    assert.match(lines[0] ?? "", /^Queue status as of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z( \(stale: .*\))?$/);
     assert.deepEqual(lines.slice(1).sort(), ["ok\t0", "slow\t0"]);
     const json = (await (await get(`${base}/status.json`)).json()) as {
       supervisor: { state: string; inFlight: number };

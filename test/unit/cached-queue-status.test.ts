@@ -61,10 +61,31 @@ describe("CachedQueueStatus", () => {
     next = "ok";
     const good = await cache.latest(50, start);
     assert.deepEqual(good?.queues, status);
+    assert.equal(good?.stale, false, "a fresh read");
     next = "fail";
-    assert.deepEqual(await cache.latest(50, start + 2_000), good, "a failed refresh serves the last good read");
+    const stale = { ...good, stale: true };
+    assert.deepEqual(await cache.latest(50, start + 2_000), stale, "a failed refresh serves the last good read");
     next = "hang";
-    assert.deepEqual(await cache.latest(50, start + 4_000), good, "so does a refresh that does not answer in time");
+    assert.deepEqual(await cache.latest(50, start + 4_000), stale, "so does a refresh that does not answer in time");
     assert.equal(good?.asOf.getTime(), start, "its asOf says how old it is");
+  });
+
+  it("starts no second read while one is still under way, even past the TTL", async () => {
+    let reads = 0;
+    let answer: ((queues: QueueStatus[]) => void) | undefined;
+    const cache = new CachedQueueStatus(() => {
+      reads += 1;
+      return new Promise<QueueStatus[]>((resolve) => (answer = resolve));
+    }, 1_000);
+    const start = Date.now();
+    assert.equal(await cache.latest(10, start), undefined);
+    for (let request = 1; request <= 10; request += 1)
+      assert.equal(await cache.latest(10, start + request * 5_000), undefined);
+    assert.equal(reads, 1, "the hanging read is shared, not joined by more");
+    answer?.(status);
+    assert.deepEqual((await cache.latest(10, start + 60_000))?.queues, status);
+    assert.equal(reads, 1, "that read answered the request that found it settled");
+    await cache.latest(10, start + 120_000);
+    assert.equal(reads, 2, "once it has settled, an expired read is replaced");
   });
 });
