@@ -12,7 +12,9 @@
 # `docker stop` and Kubernetes send) drains: running handlers finish, nothing received is stranded, exit 0.
 # Give it a stop timeout longer than the config's drainTimeoutMs plus the long-poll wait (default 30 s + 20 s).
 
-ARG NODE_VERSION=20
+# Node 24: the LTS line CI runs the suite on (.ci/run fetches the same release), in maintenance until April
+# 2028. Node 26 became the active LTS in October 2026; sqsd is not tested on it yet, so the image stays on 24.
+ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app

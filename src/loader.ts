@@ -1,6 +1,7 @@
 /**
- * Imports users' modules (config and receivers), which are usually TypeScript. Node 20 cannot import `.ts`
- * itself, so tsx's loader hooks are registered once per thread before the first such import. tsx rather than
+ * Imports users' modules (config and receivers), which are usually TypeScript. Node's own type stripping (22.18
+ * and later) cannot load every such file (`.js` specifiers for `.ts` files, enums, parameter properties; see
+ * docs/architecture.md), so tsx's loader hooks are registered once per thread before the first `.ts` import. tsx rather than
  * a bundler or jiti: it goes through Node's own module graph, so a receiver's `import "sqsd"` resolves to the
  * same module instance the daemon uses, and it works the same in worker threads.
  */

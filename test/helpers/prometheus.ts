@@ -7,7 +7,9 @@ export interface Sample {
 
 /**
  * Parses Prometheus text exposition (format 0.0.4) strictly: every sample line must be well formed, and every
- * sample's metric must have been declared with # TYPE. Throws on the first line that is not.
+ * sample's metric must have been declared with # TYPE. Throws on the first line that is not. NaN in any case, as
+ * Prometheus reads it (Go's ParseFloat ignores case): prom-client writes `Nan`, which Node 24's event-loop
+ * histogram reports as its mean before its first sample.
  */
 export function parsePrometheus(text: string): Sample[] {
   const declared = new Map<string, string>();
@@ -20,7 +22,7 @@ export function parsePrometheus(text: string): Sample[] {
       continue;
     }
     if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* /.test(line)) continue;
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( \d+)?$/.exec(line);
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|[Nn]a[Nn]|\+Inf|-Inf)( \d+)?$/.exec(line);
     if (!sample) throw new Error(`line ${index + 1} is not Prometheus exposition: ${line}`);
     const name = sample[1]!;
     const family = declared.has(name) ? name : name.replace(/_(bucket|sum|count)$/, "");
