@@ -270,6 +270,24 @@ export class TaskNotStartedError extends SqsdError {
 }
 
 /**
+ * The temporary directory cannot be written, and the TypeScript loader needs it: tsx caches compiled files
+ * there, and waits forever on a directory it cannot create. A container with a read-only root filesystem needs
+ * a writable volume at /tmp (or TMPDIR pointing at one).
+ */
+export class TempDirError extends SqsdError {
+  override readonly name = "TempDirError";
+  readonly code = "SQSD_TEMP_DIR";
+  readonly exitCode = 2;
+  constructor(dir: string, cause: unknown) {
+    super(
+      `cannot write to the temporary directory ${dir} (${errorSummary(cause)}): the TypeScript loader caches ` +
+        `compiled modules there. Mount a writable volume at /tmp (Kubernetes: an emptyDir), or set TMPDIR to one`,
+      { cause },
+    );
+  }
+}
+
+/**
  * How a request between the supervisor and a pool thread came to nothing: `failed`, the service threw (or
  * none is registered under that name); `timeout`, no answer came in time; `closed`, either side left the
  * pool's channel first.

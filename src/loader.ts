@@ -5,13 +5,21 @@
  * a bundler or jiti: it goes through Node's own module graph, so a receiver's `import "sqsd"` resolves to the
  * same module instance the daemon uses, and it works the same in worker threads.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { TempDirError } from "./errors.js";
 
 let registration: Promise<void> | undefined;
 
-/** Registers tsx's ESM and CommonJS hooks in this thread; later calls are free. */
+/**
+ * Registers tsx's ESM and CommonJS hooks in this thread; later calls are free. Throws {@link TempDirError} if
+ * the temporary directory cannot be written: tsx would wait forever there, silently.
+ */
 export function enableTypeScript(): Promise<void> {
   registration ??= (async () => {
+    assertWritableTempDir();
     const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all([
       import("tsx/esm/api"),
       import("tsx/cjs/api"),
@@ -38,4 +46,14 @@ export function defaultExport(namespace: Record<string, unknown>): unknown {
     return (value as { default?: unknown }).default;
   }
   return value;
+}
+
+/** Creates and removes a folder in the temporary directory, or throws {@link TempDirError}. */
+function assertWritableTempDir(): void {
+  const dir = tmpdir();
+  try {
+    rmSync(mkdtempSync(join(dir, "sqsd-")), { recursive: true, force: true });
+  } catch (error) {
+    throw new TempDirError(dir, error);
+  }
 }

@@ -134,6 +134,19 @@ describe("bad input", () => {
     );
   });
 
+  it("a temporary directory it cannot write, with a TypeScript config: exit 2 naming it, never a hang", async () => {
+    // /proc/sys cannot be written even by root: tsx would wait forever to create its cache there.
+    const config = ws.writeConfig('export default { receivers: ["./nothing/*.ts"] };\n', "tmp.config.ts");
+    const result = await runSqsd(["--config", config], {
+      env: { ...sqs.env, ...ws.env, TMPDIR: "/proc/sys" },
+      cwd: ws.dir,
+      timeoutMs: 30_000,
+    });
+    assert.equal(result.signal, null, "it hung and was killed");
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /sqsd: cannot write to the temporary directory \/proc\/sys .*TMPDIR/);
+  });
+
   it("prints the stack with --verbose", async () => {
     const result = await runSqsd(["--config", "missing.config.ts", "--verbose"], { cwd: ws.dir });
     assert.equal(result.code, 2);
