@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { ValidationError } from "../../src/errors.js";
 
-const SENTINEL = "SENTINEL-5f3a";
+const SENTINEL = "SNTL5f3a";
 
 /** The ValidationError that `input` makes, and its message and everything on it as one text. */
 function failureOf(input: unknown): { message: string; everything: string } {
