@@ -23,8 +23,8 @@ export interface SchemaIssue {
   /** The failing field, `$` for the whole body: `$.email`, `$.items[2].sku`. */
   readonly path: string;
   /**
-   * The validator's code for the problem when it gives one (zod's `code`, valibot's `type`, or another's `code`), e.g.
-   * `invalid_format`, `too_small`, `email`; `invalid` otherwise.
+   * The validator's code for the problem when it gives one (zod's `code`, valibot's `type`, or another
+   * validator's `code`), e.g. `invalid_format`, `too_small`, `email`; `invalid` otherwise.
    */
   readonly reason: string;
 }

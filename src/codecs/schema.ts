@@ -20,7 +20,8 @@ export async function validateWithSchema<Output>(
 /**
  * An issue as sqsd reports it. Standard Schema gives only `message` and `path`, and the message is the
  * validator's free text, which may quote the value, so it is dropped. The reason is the validator's own code,
- * read by duck typing (zod's `code`, valibot's `type`, or another validator's `code`) and kept only when it looks like a code.
+ * read by duck typing (zod's `code`, valibot's `type`, or another validator's `code`) and kept only when it
+ * looks like a code.
  */
 function toSchemaIssue(issue: StandardSchemaV1.Issue): SchemaIssue {
   const { code, type } = issue as { code?: unknown; type?: unknown };
