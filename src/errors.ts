@@ -30,8 +30,13 @@ export interface FieldProblem {
   readonly path: string;
   /** What the field must be, e.g. `must be an integer 1..256`. */
   readonly rule: string;
-  /** The value that was received. */
+  /** The value that was received; left undefined when {@link FieldProblem.hidden} is set. */
   readonly received: unknown;
+  /**
+   * Set when the value must not be shown, because the field can hold a secret (a token, credentials, any key
+   * sqsd does not know): what kind of value came instead, e.g. `a string`.
+   */
+  readonly hidden?: string;
 }
 
 /** A config object or receiver options failed validation; every problem is listed. */
@@ -46,19 +51,42 @@ export class ValidationError extends SqsdError {
   }
 }
 
-/** Formats a problem the way every sqsd validation message reads: `path rule, got value`. */
+/**
+ * Formats a problem the way every sqsd validation message reads: `path rule, got value`, or for a field that
+ * can hold a secret `path rule, got a string (value not shown)`.
+ */
 export function formatProblem(problem: FieldProblem): string {
-  return `${problem.path} ${problem.rule}, got ${describeValue(problem.received)}`;
+  const got = problem.hidden === undefined ? describeValue(problem.received) : `${problem.hidden} (value not shown)`;
+  return `${problem.path} ${problem.rule}, got ${got}`;
 }
 
+/**
+ * What kind of value this is, in words (`a string`, `an object`), for messages that must not show the value
+ * itself.
+ */
+export function kindOfValue(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  const type = typeof value;
+  return type === "object" ? "an object" : `a ${type}`;
+}
+
+/**
+ * A received value as messages show it. Scalars are shown as they are; a non-empty object or array only by
+ * its kind, since it may hold a key sqsd does not know, and so a secret.
+ */
 function describeValue(value: unknown): string {
   if (value === undefined) return "undefined";
   if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null && Object.keys(value).length > 0) {
+    return Array.isArray(value) ? `an array of ${value.length}` : "an object";
+  }
   try {
     const text = JSON.stringify(value);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
-    // Circular or BigInt values cannot be stringified; their type still tells the user what went wrong.
+    // BigInt values cannot be stringified; their type still tells the user what went wrong.
     return `a ${typeof value}`;
   }
 }

@@ -40,6 +40,7 @@ export {
   SchemaValidationError,
   UnknownModelError,
 } from "./codecs/errors.js";
+export type { SchemaIssue } from "./codecs/errors.js";
 export type { StandardSchemaV1 } from "./codecs/schema.js";
 export {
   ConfigError,

@@ -15,7 +15,7 @@ export interface LoggerOptions {
 
 /**
  * The daemon's logger. Everything goes to stdout as structured records (queue, messageId, receiveCount,
- * durationMs, outcome). Message bodies are never logged above debug level: they can hold personal data.
+ * durationMs, outcome). Message bodies are never logged, at any level: they can hold personal data.
  */
 export function createLogger(options: LoggerOptions): Logger {
   // winston runs the whole format chain (timestamp, JSON) for every record and filters by level only in the

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, threadId } from "node:worker_threads";
+import { loggableDecodeError } from "../src/codecs/errors.js";
 import { validateWithSchema } from "../src/codecs/schema.js";
 import { errorSummary } from "../src/errors.js";
 import { importUserModule } from "../src/loader.js";
@@ -164,10 +165,12 @@ async function runHandlerRun(
     try {
       decoded.push({ index, message: await decode(queue, task, wire, signal, extendVisibility) });
     } catch (error) {
+      // Made safe here, in the thread: no part of the body may cross to the supervisor's log, not even in a
+      // stack (a SyntaxError's stack repeats its message, which quotes the text).
       outcomes[index] = {
         kind: "failed",
         phase: "decode",
-        error: serializeError(error),
+        error: serializeError(loggableDecodeError(error)),
         durationMs: elapsed(),
         codec: queue.codec.name,
       };

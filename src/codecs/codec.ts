@@ -1,4 +1,5 @@
 import { decodeBase64Text, encodeBase64Text } from "./base64.js";
+import { jsonSyntaxReason } from "../util/json-syntax.js";
 import { MessageDecodeError } from "./errors.js";
 import { pythonJsonDumps } from "./python-json.js";
 
@@ -106,8 +107,10 @@ export const base64JsonCodec: Codec<unknown> = {
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new MessageDecodeError(`the body is not valid JSON (${(error as Error).message})`, { cause: error });
+  } catch {
+    // V8's message quotes the body, so neither it nor the SyntaxError (as a cause, which loggers print) may
+    // leave here: the reason names the offset only.
+    throw new MessageDecodeError(`the body is not valid JSON (${jsonSyntaxReason(text)})`);
   }
 }
 

@@ -1,25 +1,46 @@
 /**
  * The errors that make a message undecodable. They are thrown in pool threads and cross to the supervisor as
  * plain data, so each carries a stable `code`; they all follow the queue's `onError` policy, which with a
- * redrive policy carries a poison message to its dead-letter queue.
+ * redrive policy carries a poison message to its dead-letter queue. Their messages are logged, so they never
+ * hold any part of the body: they name the reason, a position or a field path.
  */
 
-/** The body is not what the queue's codec (or schema) expects. */
+/**
+ * The body is not what the queue's codec (or schema) expects. Its message is logged as it is: a custom codec
+ * that throws it must say why without quoting the body. Any other error a codec throws is logged by its name
+ * and code only.
+ */
 export class MessageDecodeError extends Error {
   override readonly name: string = "MessageDecodeError";
   readonly code: string = "SQSD_DECODE";
 }
 
 /**
+ * One schema problem as sqsd reports it: where, and what kind of problem, never the value or the validator's
+ * own text (which may quote the value: valibot writes `Invalid email: Received "jane@..."`).
+ */
+export interface SchemaIssue {
+  /** The failing field, `$` for the whole body: `$.email`, `$.items[2].sku`. */
+  readonly path: string;
+  /**
+   * The validator's code for the problem when it gives one (zod's `code`, valibot's `type`, or another
+   * validator's `code`), e.g. `invalid_format`, `too_small`, `email`; `invalid` otherwise.
+   */
+  readonly reason: string;
+}
+
+/**
  * A body failed the queue's schema: on send, before any request; on receive, as a decode failure that follows
- * `onError`. `issues` lists each problem as `path: message`.
+ * `onError`. The message lists each issue as `reason at path`, e.g. `invalid_format at $.email`.
  */
 export class SchemaValidationError extends Error {
   override readonly name: string = "SchemaValidationError";
   readonly code: string = "SQSD_SCHEMA";
-  readonly issues: readonly string[];
-  constructor(subject: string, issues: readonly string[]) {
-    super(`${subject} does not match the schema: ${issues.join("; ")}`);
+  readonly issues: readonly SchemaIssue[];
+  constructor(subject: string, issues: readonly SchemaIssue[]) {
+    super(
+      `${subject} does not match the schema: ${issues.map((issue) => `${issue.reason} at ${issue.path}`).join("; ")}`,
+    );
     this.issues = issues;
   }
 }
@@ -31,7 +52,7 @@ export class UnknownModelError extends MessageDecodeError {
   readonly app: string;
   readonly model: string;
   constructor(app: string, model: string) {
-    super(`unknown model ${app}.${model}`);
+    super(`unknown model ${modelLabel(app, model)}`);
     this.app = app;
     this.model = model;
   }
@@ -45,9 +66,60 @@ export class ModelInstanceNotFoundError extends MessageDecodeError {
   readonly model: string;
   readonly pk: string | number;
   constructor(app: string, model: string, pk: string | number) {
-    super(`${app}.${model} with pk ${JSON.stringify(pk)} does not exist`);
+    // Not the pk: it comes from the body, and a string pk can be an email address.
+    super(`the ${modelLabel(app, model)} row the message names does not exist`);
     this.app = app;
     this.model = model;
     this.pk = pk;
   }
+}
+
+/**
+ * `app.model` for messages. Both come from the body, so they are shown only when they are Python identifiers,
+ * as Django's app labels and model names are; anything else could be content, and is not shown.
+ */
+function modelLabel(app: string, model: string): string {
+  const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+  return identifier.test(app) && identifier.test(model) ? `${app}.${model}` : "(not an app_label.model name)";
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$.]{0,99}$/;
+
+/**
+ * What of a decode failure may be logged, as an Error to serialize or print. sqsd's decode errors
+ * ({@link MessageDecodeError} and its subclasses, {@link SchemaValidationError}) are kept whole: their
+ * messages never quote the body. Anything else a codec or schema throws (a custom codec's own `JSON.parse`,
+ * say) keeps its name, code and stack frames, but not its message, which may quote the body; its stack's
+ * first lines repeat that message, so they are rewritten too.
+ */
+export function loggableDecodeError(error: unknown): Error {
+  if (error instanceof MessageDecodeError || error instanceof SchemaValidationError) return error;
+  const { name, message, code, stack } = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    stack?: unknown;
+  };
+  const safe = new Error(
+    "the codec or schema threw this error; its message is not logged, since it may quote the body",
+  );
+  safe.name = typeof name === "string" && IDENTIFIER.test(name) ? name : "Error";
+  if (typeof code === "string" && IDENTIFIER.test(code)) Object.assign(safe, { code });
+  safe.stack = [`${safe.name}: ${safe.message}`, ...stackFrames(name, message, stack)].join("\n");
+  return safe;
+}
+
+/**
+ * The `at ...` lines of a stack, without its head, which is V8's `name: message` and so may quote the body.
+ * The message can span lines (a body with line breaks), so the head is cut by its exact text; a stack that
+ * does not start with it gives no frames rather than risk a line of the message.
+ */
+function stackFrames(name: unknown, message: unknown, stack: unknown): string[] {
+  if (typeof stack !== "string" || typeof name !== "string" || typeof message !== "string") return [];
+  const head = message === "" ? name : `${name}: ${message}`;
+  if (!stack.startsWith(`${head}\n`)) return [];
+  return stack
+    .slice(head.length + 1)
+    .split("\n")
+    .filter((line) => /^ {4}at /.test(line));
 }

@@ -73,7 +73,8 @@ export function decodeModelRef(body: string): ModelRef {
     parsed = JSON.parse(decodeBase64Text(body));
   } catch (error) {
     if (error instanceof MessageDecodeError) throw error;
-    throw new MessageDecodeError("the body is not base64 of a JSON [app_label, model, pk] array", { cause: error });
+    // Not the SyntaxError as a cause: its message quotes the body.
+    throw new MessageDecodeError("the body is not base64 of a JSON [app_label, model, pk] array");
   }
   if (
     !Array.isArray(parsed) ||

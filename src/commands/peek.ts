@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { physicalQueue } from "../admin/physical-queues.js";
+import { loggableDecodeError } from "../codecs/errors.js";
 import { errorSummary, QueueNotFoundError, UsageError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import { getRegistry } from "../registry/registry.js";
@@ -99,7 +100,8 @@ async function describe(queue: RegisteredQueue, message: Message) {
     // A reference is shown as it is: loading rows is the handler's business, not a peek's.
     decoded = queue.codec.reference ? queue.codec.reference(body, context) : await queue.codec.decode(body, context);
   } catch (failure) {
-    error = errorSummary(failure);
+    // The reason only: peek shows bodies on purpose, but a custom codec's error text is not a body view.
+    error = errorSummary(loggableDecodeError(failure));
   }
   const attributes: Record<string, string> = {};
   for (const [key, value] of Object.entries(message.MessageAttributes ?? {})) {

@@ -1,6 +1,7 @@
 import { text } from "node:stream/consumers";
 import { SchemaValidationError } from "../codecs/errors.js";
 import { errorSummary, UsageError } from "../errors.js";
+import { jsonSyntaxReason } from "../util/json-syntax.js";
 import { getRegistry } from "../registry/registry.js";
 import type { SendOptions } from "../registry/types.js";
 import { sendToQueue } from "../registry/producer.js";
@@ -72,9 +73,10 @@ export async function sendCommand(options: SendCommandOptions): Promise<number> 
 function parseJsonBody(raw: string, queue: string, codec: string): unknown {
   try {
     return JSON.parse(raw) as unknown;
-  } catch (error) {
+  } catch {
+    // Not V8's message: it quotes the body, which may hold personal data, into the terminal and CI logs.
     throw new UsageError(
-      `queue "${queue}" uses the ${codec} codec, so the body must be JSON: ${(error as Error).message}`,
+      `queue "${queue}" uses the ${codec} codec, so the body must be JSON (${jsonSyntaxReason(raw)})`,
     );
   }
 }

@@ -2,6 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { ConfigError, errorSummary, SqsdError } from "../errors.js";
 import { defaultExport, importUserModule } from "../loader.js";
+import { jsonErrorOffset } from "../util/json-syntax.js";
 import { resolveConfig } from "./resolve.js";
 import type { ResolvedConfig } from "./types.js";
 import { cpuBudget } from "../process/cpu-budget.js";
@@ -62,7 +63,7 @@ async function findConfigFile(explicit: string | undefined, cwd: string): Promis
 
 async function readConfigFile(path: string): Promise<unknown> {
   try {
-    if (extname(path) === ".json") return JSON.parse(await readFile(path, "utf8")) as unknown;
+    if (extname(path) === ".json") return parseJsonConfig(path, await readFile(path, "utf8"));
     return defaultExport(await importUserModule(path));
   } catch (error) {
     if (error instanceof SqsdError) throw error;
@@ -71,6 +72,26 @@ async function readConfigFile(path: string): Promise<unknown> {
       cause: error,
     });
   }
+}
+
+/**
+ * A JSON config's content. When it is not valid JSON, the error names the line and column, never V8's message,
+ * which quotes the text there (a token, say).
+ */
+function parseJsonConfig(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const offset = jsonErrorOffset(text);
+    const where = offset === undefined ? "" : ` at ${lineAndColumn(text, offset)}`;
+    throw new ConfigError(`config file ${path} is not valid JSON (SyntaxError${where})`, { file: path });
+  }
+}
+
+/** `line 3, column 14` (both from 1) of a UTF-16 offset. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length}, column ${before.at(-1)!.length + 1}`;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,10 +1,10 @@
 /**
  * The single place where sqsd's inputs are validated: the config file and receiver options. Each rule reads
  * as the message a user sees (`must be an integer 1..256`), and every failure names the field path and the
- * value received.
+ * value received, except where that value can be a secret (see {@link SECRET_KEY}).
  */
 import { z } from "zod";
-import { ValidationError, type FieldProblem } from "../errors.js";
+import { kindOfValue, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import { namePartProblem, queueNameProblem } from "../queue-names.js";
 import { isCodecName } from "../codecs/codec.js";
@@ -184,16 +184,37 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, subject
   );
 }
 
+/**
+ * Keys whose values can be secrets: `http.token`, and the names under which people put credentials. A problem
+ * under such a key, or under any key sqsd does not know (a misspelt `http.tokn` holds the token all the same),
+ * names the field and the kind of value, never the value: error messages end up in terminals, CI logs and
+ * issue trackers.
+ */
+const SECRET_KEY = /token|secret|passw|credential|api_?key|access_?key|private_?key|cookie|session/i;
+
 function toProblems(issue: z.core.$ZodIssue, root: unknown, rootPath: string): FieldProblem[] {
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({
-      path: joinPath(rootPath, [...issue.path, key]),
-      rule: "is not a known option",
-      received: valueAt(root, [...issue.path, key]),
-    }));
+    return issue.keys.map((key) =>
+      problem(
+        joinPath(rootPath, [...issue.path, key]),
+        "is not a known option",
+        valueAt(root, [...issue.path, key]),
+        true,
+      ),
+    );
   }
   const received = "input" in issue ? issue.input : valueAt(root, issue.path);
-  return [{ path: joinPath(rootPath, issue.path) || "config", rule: issue.message, received }];
+  const secret = issue.path.some((segment) => typeof segment === "string" && SECRET_KEY.test(segment));
+  return [problem(joinPath(rootPath, issue.path) || "config", issue.message, received, secret)];
+}
+
+function problem(path: string, rule: string, received: unknown, secret: boolean): FieldProblem {
+  // A non-empty object or array may hold a key sqsd does not know (a union's branches are strict), so it is
+  // hidden as well. A hidden value is not even kept on the error, so nothing that prints the error shows it.
+  const composite = typeof received === "object" && received !== null && Object.keys(received).length > 0;
+  return secret || composite
+    ? { path, rule, received: undefined, hidden: kindOfValue(received) }
+    : { path, rule, received };
 }
 
 function joinPath(rootPath: string, path: readonly PropertyKey[]): string {

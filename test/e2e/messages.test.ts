@@ -107,7 +107,10 @@ describe("messages", () => {
     const log = await daemon.waitForLog(
       (record) => record.messageId === bad && record.message === "message could not be decoded",
     );
-    assert.match(log.error ?? "", /^SchemaValidationError: message .* does not match the schema: quantity: /);
+    assert.match(
+      log.error ?? "",
+      /^SchemaValidationError: message .* does not match the schema: too_small at \$\.quantity$/,
+    );
     assert.equal(eventsFor(bad).length, 0);
   });
 
