@@ -144,7 +144,7 @@ describe("sqsd clear, wait, send and peek", () => {
 
     const wrongShape = await send('{"orderId":"A-1","quantity":-3}');
     assert.equal(wrongShape.code, 2, wrongShape.stderr);
-    assert.match(wrongShape.stderr, /^sqsd: send to validated does not match the schema: quantity: /m);
+    assert.match(wrongShape.stderr, /^sqsd: send to validated does not match the schema: too_small at \$\.quantity$/m);
     assert.ok(!wrongShape.stderr.includes("    at "), wrongShape.stderr);
 
     assert.equal(admin.scenario.sqs.requests("SendMessage"), 0);
