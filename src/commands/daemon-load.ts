@@ -6,8 +6,11 @@ export interface DaemonQueueLoad {
   readonly running: number;
 }
 
-/** How long `sqsd status` waits for the daemon's HTTP endpoint before it shows SQS's counts alone. */
-const DAEMON_WAIT_MS = 1_000;
+/**
+ * How long `sqsd status` waits for the daemon's HTTP endpoint before it shows SQS's counts alone: past the
+ * 2 s that /status.json itself may wait for SQS before it answers with the counts it has.
+ */
+const DAEMON_WAIT_MS = 3_000;
 
 /**
  * Asks the daemon that this config runs, through its HTTP endpoint, how many messages of each queue it holds
@@ -23,7 +26,8 @@ export async function readDaemonLoad(
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${http.port}/status.json`;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(DAEMON_WAIT_MS) });
-    if (!response.ok) return undefined;
+    // 503 while the daemon has never read its queues' counts from SQS: its own figures still come with it.
+    if (!response.ok && response.status !== 503) return undefined;
     const body = (await response.json()) as { supervisor?: { queues?: unknown } };
     const queues = body.supervisor?.queues;
     if (!Array.isArray(queues)) return undefined;
