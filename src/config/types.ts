@@ -51,8 +51,9 @@ export interface HttpOptions {
   /**
    * Answer /readyz with 200 while paused, as while running. Off, a paused daemon is not ready, which suits a
    * probe that asks "is it taking work?". On suits Kubernetes, where readiness only decides Service endpoints
-   * (which a worker has no use for) and whether a rolling update may go on: a paused pod that is not ready
-   * holds the rollout up. Starting, draining and stopped are never ready. @defaultValue `false`
+   * (which a worker has no use for) and whether the pod counts as available: a paused pod that is not ready
+   * counts against a rollout's `maxUnavailable` and a PodDisruptionBudget. Starting, draining and stopped are
+   * never ready. See docs/deploying.md. @defaultValue `false`
    */
   readonly readyWhenPaused?: boolean;
 }
