@@ -77,10 +77,11 @@ export default defineConfig({
   // Status, metrics, health and control over HTTP; off unless set. See docs/operations.md.
   // http: {
   //   port: 9090,
-  //   host: "127.0.0.1",
+  //   host: "127.0.0.1", // in a container, "0.0.0.0": probes and scrapers cannot reach the loopback
   //   token: process.env.SQSD_HTTP_TOKEN,
   //   allowUnauthenticatedControl: false, // if true: control requests need Content-Type: application/json
   //   statusCacheSeconds: 30,
+  //   readyWhenPaused: false, // true: /readyz stays 200 while paused (what Kubernetes wants; docs/deploying.md)
   // },
 
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).

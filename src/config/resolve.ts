@@ -123,6 +123,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       token: config.http.token,
       allowUnauthenticatedControl: config.http.allowUnauthenticatedControl ?? false,
       statusCacheSeconds: config.http.statusCacheSeconds ?? CONFIG_DEFAULTS.http.statusCacheSeconds,
+      readyWhenPaused: config.http.readyWhenPaused ?? false,
     },
     log: {
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,

@@ -118,6 +118,7 @@ export const configSchema = z.strictObject(
         token: nonEmptyString("must be a non-empty string (unset it to disable token checks)").optional(),
         allowUnauthenticatedControl: boolean.optional(),
         statusCacheSeconds: integer(0, 86_400).optional(),
+        readyWhenPaused: boolean.optional(),
       })
       .optional(),
     log: z

@@ -48,6 +48,14 @@ export interface HttpOptions {
   readonly allowUnauthenticatedControl?: boolean;
   /** How long queue counts are cached, so that scrapes and status pages cannot run up the SQS bill. @defaultValue `30` */
   readonly statusCacheSeconds?: number;
+  /**
+   * Answer /readyz with 200 while paused, as while running. Off, a paused daemon is not ready, which suits a
+   * probe that asks "is it taking work?". On suits Kubernetes, where readiness only decides Service endpoints
+   * (which a worker has no use for) and whether the pod counts as available: a paused pod that is not ready
+   * counts against a rollout's `maxUnavailable` and a PodDisruptionBudget. Starting, draining and stopped are
+   * never ready. See docs/deploying.md. @defaultValue `false`
+   */
+  readonly readyWhenPaused?: boolean;
 }
 
 /**
@@ -209,6 +217,7 @@ export interface ResolvedConfig {
         readonly token: string | undefined;
         readonly allowUnauthenticatedControl: boolean;
         readonly statusCacheSeconds: number;
+        readonly readyWhenPaused: boolean;
       }
     | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };

@@ -61,7 +61,8 @@ export class OperationsServer {
       "GET /healthz": (_, response) => this.#health(response),
       "GET /readyz": (_, response) => {
         const { state } = supervisor.health();
-        sendJson(response, state === "running" ? 200 : 503, { ready: state === "running", state });
+        const ready = state === "running" || (state === "paused" && options.http.readyWhenPaused);
+        sendJson(response, ready ? 200 : 503, { ready, state });
       },
       "POST /wake": (request, response) =>
         this.#control(request, response, () => {

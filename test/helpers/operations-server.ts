@@ -2,7 +2,7 @@ import type { CachedQueueStatus } from "../../src/admin/queue-status.js";
 import type { Metrics } from "../../src/http/metrics.js";
 import type { HttpServerLimits } from "../../src/http/server-limits.js";
 import { OperationsServer } from "../../src/http/server.js";
-import type { Supervisor } from "../../src/supervisor/supervisor.js";
+import type { Supervisor, SupervisorHealth } from "../../src/supervisor/supervisor.js";
 import type { LogRecord } from "./daemon.js";
 import { memoryLogger } from "./memory-logger.js";
 
@@ -11,6 +11,9 @@ export interface TestServerOptions {
   readonly host?: string;
   readonly token?: string;
   readonly allowUnauthenticatedControl?: boolean;
+  readonly readyWhenPaused?: boolean;
+  /** The stand-in supervisor's state, read on every request. @defaultValue always `"running"` */
+  readonly state?: () => SupervisorHealth["state"];
   /** Stands in for the status cache (`get` is served from it too). */
   readonly latest?: CachedQueueStatus["latest"];
   readonly limits?: Partial<HttpServerLimits>;
@@ -32,7 +35,7 @@ export async function startOperationsServer(options: TestServerOptions = {}): Pr
     wake: () => void calls.push("wake"),
     pause: () => (calls.push("pause"), true),
     resume: () => (calls.push("resume"), true),
-    health: () => ({ state: "running", inFlight: 0, maxInFlight: 1, processed: 0, pollers: [] }),
+    health: () => ({ state: options.state?.() ?? "running", inFlight: 0, maxInFlight: 1, processed: 0, pollers: [] }),
   } as unknown as Supervisor;
   const { logger, records } = memoryLogger();
   const latest = options.latest ?? (() => Promise.resolve(undefined));
@@ -47,6 +50,7 @@ export async function startOperationsServer(options: TestServerOptions = {}): Pr
       token: options.token,
       allowUnauthenticatedControl: options.allowUnauthenticatedControl ?? false,
       statusCacheSeconds: 0,
+      readyWhenPaused: options.readyWhenPaused ?? false,
     },
     stallSeconds: 60,
     supervisor,

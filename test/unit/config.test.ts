@@ -182,10 +182,20 @@ describe("config resolution", () => {
       token: undefined,
       allowUnauthenticatedControl: false,
       statusCacheSeconds: 30,
+      readyWhenPaused: false,
     });
     assert.match(
       problemsOf({ receivers: ["r.ts"], http: { host: "0.0.0.0" } }),
       /http\.port must be an integer 0\.\.65535, got undefined/,
+    );
+    assert.equal(
+      resolveConfig({ receivers: ["r.ts"], http: { port: 9090, readyWhenPaused: true } }, context).http
+        ?.readyWhenPaused,
+      true,
+    );
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], http: { port: 9090, readyWhenPaused: "yes" } }),
+      /http\.readyWhenPaused must be true or false, got "yes"/,
     );
     assert.match(
       problemsOf({ receivers: ["r.ts"], defaults: { deadLetter: { maxReceiveCount: 0 } } }),
