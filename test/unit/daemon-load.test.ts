@@ -20,6 +20,7 @@ const http = (port: number): ResolvedConfig["http"] => ({
   token: undefined,
   statusCacheSeconds: 30,
   allowUnauthenticatedControl: false,
+  readyWhenPaused: false,
 });
 
 describe("readDaemonLoad", () => {
