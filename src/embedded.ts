@@ -3,6 +3,7 @@
  * lazily: a production daemon never imports fauxqs, and a production install does not have it (it is an
  * optional peer dependency, installed in a development clone as a devDependency).
  */
+import { readFileSync } from "node:fs";
 import { MissingPackageError } from "./errors.js";
 
 /** Where and how to run the local server. */
@@ -84,13 +85,24 @@ async function importFauxqs(): Promise<typeof import("fauxqs")> {
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code !== "ERR_MODULE_NOT_FOUND") throw error;
     throw new MissingPackageError(
-      "fauxqs",
+      `fauxqs@${peerRange("fauxqs")}`,
       'the embedded SQS server (--embedded, endpoint: "embedded")',
       "point endpoint (or AWS_ENDPOINT_URL_SQS) at an SQS server",
       error,
     );
   }
   return import("fauxqs");
+}
+
+/**
+ * The version range of an optional peer dependency, from sqsd's package.json: a bare `npm install fauxqs` would
+ * take the latest major, which the peer range may not allow (npm then refuses the install).
+ */
+function peerRange(name: string): string {
+  const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    peerDependencies?: Record<string, string>;
+  };
+  return packageJson.peerDependencies?.[name] ?? "latest";
 }
 
 /** Credentials for the local server, which accepts any; set so a machine without AWS credentials still works. */

@@ -323,11 +323,11 @@ export class MissingPackageError extends SqsdError {
   override readonly name = "MissingPackageError";
   readonly code = "SQSD_MISSING_PACKAGE";
   readonly exitCode = 2;
-  /** The package to install, e.g. `fauxqs`. */
+  /** The package to install, with the version range sqsd accepts, e.g. `fauxqs@^1.9.2`. */
   readonly packageName: string;
   constructor(packageName: string, neededFor: string, alternative: string, cause: unknown) {
     super(
-      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install --save-dev ${packageName}\`, or ${alternative}`,
+      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install --save-dev "${packageName}"\`, or ${alternative}`,
       { cause },
     );
     this.packageName = packageName;

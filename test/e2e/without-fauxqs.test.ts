@@ -59,7 +59,7 @@ describe("an install without fauxqs", () => {
     assert.equal(lines.length, 1, `stderr: ${result.stderr}`);
     assert.match(
       lines[0] ?? "",
-      /^sqsd: the embedded SQS server \(--embedded, endpoint: "embedded"\) needs the package fauxqs, which is not installed: run `npm install --save-dev fauxqs`/,
+      /^sqsd: the embedded SQS server \(--embedded, endpoint: "embedded"\) needs the package fauxqs@\^1\.9\.2, which is not installed: run `npm install --save-dev "fauxqs@\^1\.9\.2"`/,
     );
   }
 
