@@ -11,6 +11,12 @@
 # The container runs `sqsd --config sqs.config.ts` in /srv; override CMD for other arguments. SIGTERM (what
 # `docker stop` and Kubernetes send) drains: running handlers finish, nothing received is stranded, exit 0.
 # Give it a stop timeout longer than the config's drainTimeoutMs plus the long-poll wait (default 30 s + 20 s).
+#
+# It runs as `node`, with production dependencies only (no fauxqs: `--embedded` is for development), and
+# works with a read-only root filesystem given a writable /tmp (`docker run --read-only --tmpfs /tmp`, or an
+# emptyDir on Kubernetes): the TypeScript loader caches compiled modules there, and sqsd exits 2 naming the
+# directory when it cannot write to it. .ci/dockerfile-smoke runs these steps as a shell script: keep the two
+# in step.
 
 # Node 24: the LTS line CI runs the suite on (.ci/run fetches the same release), in maintenance until April
 # 2028. Node 26 became the active LTS in October 2026; sqsd is not tested on it yet, so the image stays on 24.
@@ -27,19 +33,36 @@ COPY workers ./workers
 RUN npx tsc -p tsconfig.build.json
 
 FROM node:${NODE_VERSION}-bookworm-slim
+# tini as PID 1: it reaps zombies left by anything a handler spawns, and passes signals on to sqsd. The kernel
+# drops signals a PID 1 has no handler for, so without it a SIGTERM that came while sqsd was still starting
+# (before its drain handler was installed) would be lost, and the stop would wait for SIGKILL.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Production dependencies only: fauxqs (and its fastify, S3 and SNS clients) and TypeScript are
+# devDependencies. Never --omit=optional: esbuild, under tsx, ships its platform binary as an optional
+# dependency, and without it no TypeScript config or receiver loads.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workers ./dist/workers
 COPY bin ./bin
 COPY config ./config
+# /app stays owned by root: the daemon's user cannot change it, read-only root filesystem or not.
 RUN mkdir -p /node_modules /srv \
   && ln -s /app /node_modules/sqsd \
   && chown node:node /srv
 USER node
 WORKDIR /srv
+# The port the README's examples give `http`; the endpoint is off unless the config sets it, and must listen
+# on 0.0.0.0 (http.host) to be reached from outside the container.
+EXPOSE 9090
+# Asks /healthz at the config's http host and port; healthy, with a note, when the config has no http. It reads
+# the default config in /srv: if CMD passes another --config, pass it here too.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["node", "/app/bin/sqsd.js", "healthcheck"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/bin/sqsd.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/sqsd.js"]
 CMD ["--config", "sqs.config.ts"]

@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["eslint.config.js", ".dependency-cruiser.js"],
+    files: ["eslint.config.js", ".dependency-cruiser.js", "scripts/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -11,7 +11,8 @@ export default defineConfig({
   region: "us-east-1",
 
   // SQS endpoint. Leave it out for AWS (the SDK also honours AWS_ENDPOINT_URL_SQS); give a URL for
-  // ElasticMQ, LocalStack or fauxqs; or "embedded" to start a local SQS server inside the daemon.
+  // ElasticMQ, LocalStack or fauxqs; or "embedded" to start a local SQS server inside the daemon (for
+  // development: it needs fauxqs, an optional peer dependency: npm install --save-dev "fauxqs@^1.9.2").
   // endpoint: "http://localhost:9324",
 
   // Where the embedded server listens (only with endpoint: "embedded" or --embedded).

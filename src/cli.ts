@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { clearCommand } from "./commands/clear.js";
+import { healthcheckCommand } from "./commands/healthcheck.js";
 import { initCommand } from "./commands/init.js";
 import { peekCommand } from "./commands/peek.js";
 import { redriveCommand } from "./commands/redrive.js";
@@ -276,6 +277,25 @@ export async function main(argv: readonly string[]): Promise<number> {
               count: wholeNumber("n", args.n, 1),
             }),
           ),
+      )
+      .command(
+        "healthcheck",
+        "ask the running daemon's GET /healthz (at the config's http host and port): exit 0 healthy, 1 not",
+        (command) =>
+          command.option("timeout-seconds", {
+            type: "string",
+            defaultDescription: "5",
+            describe: "give up waiting for the answer after this long",
+          }),
+        (args) => {
+          const timeoutSeconds = wholeNumber("timeout-seconds", args["timeout-seconds"], 1);
+          return run(
+            healthcheckCommand({
+              configPath: args.config,
+              timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+            }),
+          );
+        },
       )
       .strict()
       .version(packageJson.version)

@@ -1,7 +1,10 @@
 /**
  * The embedded local SQS server (fauxqs), for development, the quick start, the tests and the bench. Loaded
- * lazily: a production daemon never imports fauxqs.
+ * lazily: a production daemon never imports fauxqs, and a production install does not have it (it is an
+ * optional peer dependency, installed in a development clone as a devDependency).
  */
+import { readFileSync } from "node:fs";
+import { MissingPackageError } from "./errors.js";
 
 /** Where and how to run the local server. */
 export interface LocalSqsOptions {
@@ -36,7 +39,7 @@ export interface LocalSqsServer {
  */
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqsServer> {
   const host = options.host ?? "127.0.0.1";
-  const { buildApp } = await import("fauxqs");
+  const { buildApp } = await importFauxqs();
   const app = buildApp({ logger: false, defaultRegion: options.region ?? "us-east-1" });
   const requests = new Map<string, number>();
   const requestsByQueue = new Map<string, Map<string, number>>();
@@ -69,6 +72,37 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     requestsByQueue,
     stop: () => (stopping ??= app.close().then(() => undefined)),
   };
+}
+
+/**
+ * Imports fauxqs, or throws a {@link MissingPackageError} when it is not installed. The package is resolved
+ * first, so that only its own absence becomes that error: a missing module deeper inside fauxqs is a broken
+ * install, and surfaces as it is.
+ */
+async function importFauxqs(): Promise<typeof import("fauxqs")> {
+  try {
+    import.meta.resolve("fauxqs");
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new MissingPackageError(
+      `fauxqs@${peerRange("fauxqs")}`,
+      'the embedded SQS server (--embedded, endpoint: "embedded")',
+      "point endpoint (or AWS_ENDPOINT_URL_SQS) at an SQS server",
+      error,
+    );
+  }
+  return import("fauxqs");
+}
+
+/**
+ * The version range of an optional peer dependency, from sqsd's package.json: a bare `npm install fauxqs` would
+ * take the latest major, which the peer range may not allow (npm then refuses the install).
+ */
+function peerRange(name: string): string {
+  const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    peerDependencies?: Record<string, string>;
+  };
+  return packageJson.peerDependencies?.[name] ?? "latest";
 }
 
 /** Credentials for the local server, which accepts any; set so a machine without AWS credentials still works. */

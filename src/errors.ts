@@ -316,6 +316,25 @@ export class TempDirError extends SqsdError {
 }
 
 /**
+ * A feature needs an optional package that is not installed: the embedded SQS server needs fauxqs, which a
+ * production install (`npm ci --omit=dev`, the image) leaves out.
+ */
+export class MissingPackageError extends SqsdError {
+  override readonly name = "MissingPackageError";
+  readonly code = "SQSD_MISSING_PACKAGE";
+  readonly exitCode = 2;
+  /** The package to install, with the version range sqsd accepts, e.g. `fauxqs@^1.9.2`. */
+  readonly packageName: string;
+  constructor(packageName: string, neededFor: string, alternative: string, cause: unknown) {
+    super(
+      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install --save-dev "${packageName}"\`, or ${alternative}`,
+      { cause },
+    );
+    this.packageName = packageName;
+  }
+}
+
+/**
  * How a request between the supervisor and a pool thread came to nothing: `failed`, the service threw (or
  * none is registered under that name); `timeout`, no answer came in time; `closed`, either side left the
  * pool's channel first.

@@ -77,7 +77,8 @@ export interface SqsdConfig {
   readonly region?: string;
   /**
    * SQS endpoint URL for ElasticMQ, LocalStack or fauxqs, or `"embedded"` to start a local SQS server inside
-   * the daemon. Left out, the AWS SDK picks the endpoint (including `AWS_ENDPOINT_URL_SQS`).
+   * the daemon (for development: it needs the optional peer dependency fauxqs installed). Left out, the AWS SDK
+   * picks the endpoint (including `AWS_ENDPOINT_URL_SQS`).
    * @defaultValue undefined
    */
   readonly endpoint?: string;
