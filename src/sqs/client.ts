@@ -23,12 +23,25 @@ export interface ClientTuning {
   readonly maxAttempts?: number;
 }
 
+/**
+ * Whether the SDK will send to an endpoint of the environment's choosing (`AWS_ENDPOINT_URL_SQS`, or
+ * `AWS_ENDPOINT_URL`), as it reads them.
+ */
+export function endpointFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  if (env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.toLowerCase() === "true") return false;
+  return Boolean(env["AWS_ENDPOINT_URL_SQS"] || env["AWS_ENDPOINT_URL"]);
+}
+
 /** Creates an SQS client with keep-alive sockets and a request timeout. */
 export function createSqsClient(settings: SqsSettings, tuning: ClientTuning = {}): SQSClient {
   const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets ?? 50 };
   return new SQSClient({
     region: settings.region,
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+    // With an endpoint from the environment the SDK would still send each request to its QueueUrl's host,
+    // which a local server names after itself (sqs.us-east-1.localhost: unresolvable). An endpoint someone
+    // chose is where requests go.
+    ...(settings.endpoint === undefined && endpointFromEnv() ? { useQueueUrlAsEndpoint: false } : {}),
     ...(settings.credentials === undefined ? {} : { credentials: settings.credentials }),
     ...(tuning.maxAttempts === undefined ? {} : { maxAttempts: tuning.maxAttempts }),
     // The SDK builds its NodeHttpHandler from this plain object, so sqsd need not depend on @smithy directly.
