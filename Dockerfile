@@ -20,7 +20,7 @@
 
 # Node 24: the LTS line CI runs the suite on (.ci/run fetches the same release), in maintenance until April
 # 2028. Node 26 became the active LTS in October 2026; sqsd is not tested on it yet, so the image stays on 24.
-ARG NODE_VERSION=24
+ARG NODE_VERSION=24.22.3
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
