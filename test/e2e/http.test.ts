@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { setTimeout } from "node:timers/promises";
 import { testConfig } from "../helpers/config.js";
 import { SqsdProcess } from "../helpers/daemon.js";
-import { EmptyReceiveProxy } from "../helpers/empty-receive-proxy.js";
+import { SqsHttpProxy } from "../helpers/sqs-http-proxy.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqsProcess } from "../helpers/local-sqs.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
@@ -79,7 +79,7 @@ describe("the HTTP endpoint", () => {
     const url = await scenario.sqs.createQueue("ok");
     // Receives come back empty after their wait while the messages stay visible: polling never goes quiet,
     // so only the starved-queue check (status reads showing visible messages, no start) can see it.
-    const proxy = await EmptyReceiveProxy.start(scenario.sqs.endpoint);
+    const proxy = await SqsHttpProxy.start(scenario.sqs.endpoint);
     cleanups.push(() => proxy.stop());
     proxy.emptyReceives = true;
     const configPath = scenario.ws.writeConfig(

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { runSqsd } from "../helpers/daemon.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { repoRoot } from "../helpers/paths.js";
-import { RecordingProxy } from "../helpers/recording-proxy.js";
+import { SqsHttpProxy } from "../helpers/sqs-http-proxy.js";
 import { Workspace } from "../helpers/workspace.js";
 
 /**
@@ -16,13 +16,13 @@ import { Workspace } from "../helpers/workspace.js";
  */
 describe("the deploy kit's IAM policies", () => {
   let sqs: TestSqs;
-  let proxy: RecordingProxy;
+  let proxy: SqsHttpProxy;
   const ws = new Workspace();
   let configPath: string;
 
   before(async () => {
     sqs = await TestSqs.start();
-    proxy = await RecordingProxy.start(sqs.endpoint);
+    proxy = await SqsHttpProxy.start(sqs.endpoint);
     configPath = ws.writeConfig({
       endpoint: proxy.endpoint,
       region: "us-east-1",

@@ -2,14 +2,17 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from "node:net";
 
 /**
- * An HTTP proxy between sqsd and the SQS server that, while `emptyReceives` is on, answers every
- * ReceiveMessage itself with no messages after the request's long-poll wait, as a receive that finds the
- * queue empty would, while every other request (status reads, deletes) reaches the server. The queue's
- * messages stay visible in SQS, and polling never goes quiet: the fault only the starved-queue check sees.
+ * An HTTP proxy in front of the SQS server, for tests that need to see or bend what sqsd asks of SQS. It
+ * notes which SQS API each request called (the `X-Amz-Target` header of SQS's JSON protocol), so a test can
+ * list the calls a command made; and while `emptyReceives` is on it answers every ReceiveMessage itself with
+ * no messages after the request's long-poll wait, as a receive that finds the queue empty would, while every
+ * other request (status reads, deletes) reaches the server: the queue's messages stay visible and polling
+ * never goes quiet, the fault only the starved-queue check sees.
  */
-export class EmptyReceiveProxy {
+export class SqsHttpProxy {
   readonly #server: Server;
   readonly #target: URL;
+  #calls = new Set<string>();
   /** Answer receives with nothing instead of forwarding them. */
   emptyReceives = false;
   /** Receives answered with nothing so far. */
@@ -21,9 +24,9 @@ export class EmptyReceiveProxy {
   }
 
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<EmptyReceiveProxy> {
+  static async start(targetUrl: string): Promise<SqsHttpProxy> {
     const server = createServer();
-    const proxy = new EmptyReceiveProxy(server, new URL(targetUrl));
+    const proxy = new SqsHttpProxy(server, new URL(targetUrl));
     server.on(
       "request",
       (incoming: IncomingMessage, outgoing: ServerResponse) => void proxy.#handle(incoming, outgoing),
@@ -37,16 +40,25 @@ export class EmptyReceiveProxy {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /** The SQS APIs called since the last take (`ReceiveMessage`, `DeleteMessageBatch`, ...), sorted. */
+  take(): string[] {
+    const calls = [...this.#calls].sort();
+    this.#calls = new Set();
+    return calls;
+  }
+
   async stop(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   async #handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const target = incoming.headers["x-amz-target"];
+    if (typeof target === "string") this.#calls.add(target.replace(/^AmazonSQS\./, ""));
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    if (this.emptyReceives && incoming.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage") {
+    if (this.emptyReceives && target === "AmazonSQS.ReceiveMessage") {
       const { WaitTimeSeconds = 0 } = JSON.parse(body.toString("utf8")) as { WaitTimeSeconds?: number };
       const timer = setTimeout(() => {
         this.emptied += 1;
