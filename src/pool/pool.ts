@@ -234,12 +234,6 @@ export class HandlerPool {
     return Math.max(1, Math.min(MAX_RUNS_PER_TASK, Math.floor(this.#options.tasksPerThread / 4)));
   }
 
-  /** Starts one handler run; see {@link HandlerPool.runAll}. */
-  run(request: Omit<TaskRequest, "runs"> & RunRequest): RunningHandler {
-    const { messages, ...queue } = request;
-    return this.runAll({ ...queue, runs: [{ messages }] })[0]!;
-  }
-
   /**
    * Starts handler runs for one queue in one task: one trip to one thread, each run with its own outcome,
    * abort and start time. No AbortSignal goes to piscina: it would mark the task abortable, and piscina runs an

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { TaskNotStartedError, WorkerStartError } from "../../src/errors.js";
-import { HandlerPool, type RunRequest, type TaskRequest } from "../../src/pool/pool.js";
+import { HandlerPool, type RunningHandler, type TaskRequest } from "../../src/pool/pool.js";
 import type { Outcome, WireMessage } from "../../src/pool/protocol.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
@@ -62,9 +62,11 @@ describe("the handler pool", () => {
     return { id, body: JSON.stringify(body), attributes: {}, messageAttributes: {} };
   }
 
-  /** One run of one message for `queue`. */
-  function task(queue: string, body: unknown, id = "m-1"): Omit<TaskRequest, "runs"> & RunRequest {
-    return { queue, suffix: undefined, fullName: queue, messages: [wire(body, id)] };
+  /** Starts one run of one message for `queue`, a task of its own. */
+  function runSingle(running: HandlerPool, queue: string, body: unknown, id = "m-1"): RunningHandler {
+    const [run] = running.runAll({ queue, suffix: undefined, fullName: queue, runs: [{ messages: [wire(body, id)] }] });
+    assert.ok(run);
+    return run;
   }
 
   /** One task of single-message runs for `queue`, one per body, with ids m-0, m-1, ... */
@@ -78,7 +80,7 @@ describe("the handler pool", () => {
   }
 
   async function runOne(running: HandlerPool, queue: string, body: unknown, id?: string): Promise<Outcome> {
-    const [outcome] = await running.run(task(queue, body, id)).outcome;
+    const [outcome] = await runSingle(running, queue, body, id).outcome;
     assert.ok(outcome);
     return outcome;
   }
@@ -204,7 +206,7 @@ describe("the handler pool", () => {
     });
     assert.ok((await running.whenBroken()) instanceof WorkerStartError);
 
-    await assert.rejects(running.run(task("breaks-in-threads", {})).outcome, (error) => {
+    await assert.rejects(runSingle(running, "breaks-in-threads", {}).outcome, (error) => {
       assert.ok(error instanceof TaskNotStartedError, String(error));
       assert.equal(error.reason, "threadBroken");
       return true;
