@@ -21,4 +21,9 @@ try {
 }
 
 const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" });
-process.exit(build.status ?? 1);
+if (build.status !== 0) process.exit(build.status ?? 1);
+// The dashboard's charting library, copied from its npm package into dist/vendor/ (see vendor-assets.js).
+const vendor = spawnSync(process.execPath, [join(dirname(new URL(import.meta.url).pathname), "vendor-assets.js")], {
+  stdio: "inherit",
+});
+process.exit(vendor.status ?? 1);
