@@ -5,9 +5,10 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
-const root = join(dirname(new URL(import.meta.url).pathname), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uplot = join(dirname(require.resolve("uplot/package.json")), "dist");
 const target = join(root, "dist", "vendor");
 mkdirSync(target, { recursive: true });

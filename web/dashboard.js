@@ -142,7 +142,10 @@
     ["paused", (q) => (q.paused ? "paused" : "consuming"), ""],
     [
       "lastError",
-      (q) => (q.lastError ? `${new Date(q.lastError.at).toLocaleTimeString()} ${q.lastError.name}: ${q.lastError.message}` : "–"),
+      (q) =>
+        q.lastError
+          ? `${new Date(q.lastError.at).toLocaleTimeString()} ${q.lastError.name}: ${q.lastError.message}`
+          : "–",
       "error",
     ],
   ];
@@ -167,9 +170,7 @@
         const actions = document.createElement("td");
         const button = document.createElement("button");
         button.type = "button";
-        button.addEventListener("click", () =>
-          control(button.dataset.action, row.dataset.queue),
-        );
+        button.addEventListener("click", () => control(button.dataset.action, row.dataset.queue));
         actions.append(button);
         row.append(actions);
         body.append(row);
@@ -240,7 +241,10 @@
         width: Math.max(280, target.clientWidth),
         height: 200,
         // uPlot shows x in the browser's local time zone by default.
-        series: [{}, ...spec.series.map(([label, colour]) => ({ label, stroke: css(colour), width: 2, spanGaps: false }))],
+        series: [
+          {},
+          ...spec.series.map(([label, colour]) => ({ label, stroke: css(colour), width: 2, spanGaps: false })),
+        ],
         axes: [axis, { ...axis, size: 56 }],
         scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max * 1.1)] } },
         legend: { live: false },
@@ -269,7 +273,9 @@
       const values = data(chart.spec);
       chart.plot.setData(values);
       // For tests and screen readers: how many points carry a value above zero.
-      const nonZero = values.slice(1).reduce((sum, series) => sum + series.filter((v) => v !== null && v > 0).length, 0);
+      const nonZero = values
+        .slice(1)
+        .reduce((sum, series) => sum + series.filter((v) => v !== null && v > 0).length, 0);
       $(`#chart-${id}`).dataset.points = String(nonZero);
     }
   }

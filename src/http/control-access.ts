@@ -46,7 +46,10 @@ export function isLoopbackHost(host: string): boolean {
  * Whether the control routes answer, as the dashboard tells its viewer: with a token they need it; without
  * one they are off unless `allowUnauthenticatedControl`.
  */
-export function controlAvailability(http: { readonly token?: string | undefined; readonly allowUnauthenticatedControl: boolean }): {
+export function controlAvailability(http: {
+  readonly token?: string | undefined;
+  readonly allowUnauthenticatedControl: boolean;
+}): {
   enabled: boolean;
   needsToken: boolean;
   reason: string | null;

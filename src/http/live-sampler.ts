@@ -200,8 +200,7 @@ export class LiveSampler {
         failed: perSecond(outcomes.failed),
         restartLater: perSecond(outcomes.restartLater),
       },
-      durationMs:
-        durations.length === 0 ? null : { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
+      durationMs: durations.length === 0 ? null : { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
       depth: snapshot ? sumDepth(snapshot.queues) : null,
       sqsRequestsPerSecond: sqs,
     };

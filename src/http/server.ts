@@ -95,7 +95,8 @@ export class OperationsServer {
     if (dashboard) {
       const events = (this.#events = new EventStream(dashboard));
       this.#routes["GET /events"] = (_, response) => events.open(response);
-      for (const path of DASHBOARD_PATHS) this.#routes[`GET ${path}`] = (_, response) => serveDashboardAsset(path, response);
+      for (const path of DASHBOARD_PATHS)
+        this.#routes[`GET ${path}`] = (_, response) => serveDashboardAsset(path, response);
     }
     this.#server = createLimitedServer(
       options.limits ?? {},

@@ -248,7 +248,8 @@ export class Dispatcher {
       settlement.durationMs,
       settlement.phase,
     );
-    if (settlement.settledAs === "failed") this.#options.events.emit("failed", delivery.target.fullName, failureOf(end));
+    if (settlement.settledAs === "failed")
+      this.#options.events.emit("failed", delivery.target.fullName, failureOf(end));
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
   }
 

@@ -123,9 +123,12 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     );
     const receivedAtPause = await metric("sqsd_messages_received_total", { queue: "ok" });
     // The feeder goes on sending: wait until SQS holds a backlog that a consuming daemon would have taken.
-    await eventually(async () => ((await statusJson()).queues.find((queue) => queue.name === "ok")?.visible ?? 0) >= 15, {
-      timeoutMs: 60_000,
-    });
+    await eventually(
+      async () => ((await statusJson()).queues.find((queue) => queue.name === "ok")?.visible ?? 0) >= 15,
+      {
+        timeoutMs: 60_000,
+      },
+    );
     assert.equal(await metric("sqsd_messages_received_total", { queue: "ok" }), receivedAtPause);
     assert.ok((await metric("sqsd_messages_received_total", { queue: "slow" })) > 0, "the other queue goes on");
 
@@ -142,7 +145,9 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     await page.setViewportSize({ width: 640, height: 900 });
     // Read through the DevTools protocol: the page's content security policy forbids evaluating strings.
     const overflow = () =>
-      page.locator("html").evaluate((html) => html.scrollWidth - (html.ownerDocument.defaultView?.innerWidth ?? 0));
+      page
+        .locator("html")
+        .evaluate((html: { scrollWidth: number; clientWidth: number }) => html.scrollWidth - html.clientWidth);
     await eventually(async () => (await overflow()) <= 0, {
       timeoutMs: 10_000,
       message: () => "the page scrolls sideways at 640 px",
