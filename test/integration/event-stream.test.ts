@@ -131,7 +131,10 @@ describe("the dashboard's event stream", () => {
     assert.ok(point.processedPerSecond.ok > 0 && point.processedPerSecond.failed > 0);
     assert.deepEqual(point.durationMs, { p50: 10, p95: 30 });
     assert.deepEqual(
-      state.queues[0]?.lastError && { name: state.queues[0].lastError.name, message: state.queues[0].lastError.message },
+      state.queues[0]?.lastError && {
+        name: state.queues[0].lastError.name,
+        message: state.queues[0].lastError.message,
+      },
       { name: "TypeError", message: "boom" },
     );
     stream.hangUp();
