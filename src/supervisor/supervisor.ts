@@ -302,12 +302,14 @@ export class Supervisor {
 
   /**
    * Stops fetching from one queue (by full name) without exiting; its running and already buffered messages
-   * still run. Survives a daemon-wide pause and resume. Returns false for an unknown or already paused queue.
+   * still run. Survives a daemon-wide pause and resume. Returns false for an unknown or already paused queue,
+   * and before start or while draining.
    */
   pauseQueue(fullName: string): boolean {
     const poller = this.#pollerOf.get(fullName);
-    if (!poller || this.#pausedQueues.has(fullName) || this.#state === "draining" || this.#state === "stopped")
-      return false;
+    // Only once polling has started (a poller paused before its start would start anyway), and not while stopping.
+    const live = this.#state === "running" || this.#state === "paused";
+    if (!poller || !live || this.#pausedQueues.has(fullName)) return false;
     this.#pausedQueues.add(fullName);
     poller.pause();
     this.#options.logger.info("queue paused: no message is fetched from it until resumed", { queue: fullName });
