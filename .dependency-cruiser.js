@@ -32,6 +32,11 @@ const LAYERS = [
     paths: ["src/sqs/", "src/embedded.ts"],
   },
   {
+    name: "payloads",
+    holds: "large payloads through S3: the extended clients' pointer format, offloading sends, fetching bodies",
+    paths: ["src/payloads/"],
+  },
+  {
     name: "registry",
     holds: "what an app declares, receiver() and register(), and sending to it, send()",
     paths: ["src/registry/"],

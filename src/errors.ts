@@ -325,12 +325,44 @@ export class MissingPackageError extends SqsdError {
   readonly exitCode = 2;
   /** The package to install, with the version range sqsd accepts, e.g. `fauxqs@^1.9.2`. */
   readonly packageName: string;
-  constructor(packageName: string, neededFor: string, alternative: string, cause: unknown) {
+  constructor(
+    packageName: string,
+    neededFor: string,
+    alternative: string,
+    cause: unknown,
+    installAs: "devDependency" | "dependency" = "devDependency",
+  ) {
+    const save = installAs === "dependency" ? "" : " --save-dev";
     super(
-      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install --save-dev "${packageName}"\`, or ${alternative}`,
+      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install${save} "${packageName}"\`, or ${alternative}`,
       { cause },
     );
     this.packageName = packageName;
+  }
+}
+
+/**
+ * An S3 request for a large payload failed (config `largePayloads`). The message names the operation, bucket
+ * and key and S3's reason, never any part of the body. `missing` is set when the object or bucket does not
+ * exist (404), which no retry can fix.
+ */
+export class PayloadStoreError extends SqsdError {
+  override readonly name = "PayloadStoreError";
+  readonly code = "SQSD_PAYLOAD_STORE";
+  readonly exitCode = 1;
+  readonly operation: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly missing: boolean;
+  constructor(operation: string, location: { bucket: string; key: string }, cause: unknown) {
+    const where = location.key === "" ? `s3://${location.bucket}` : `s3://${location.bucket}/${location.key}`;
+    super(`S3 ${operation} ${where} failed: ${errorSummary(cause)}`, { cause });
+    this.operation = operation;
+    this.bucket = location.bucket;
+    this.key = location.key;
+    const status = awsHttpStatus(cause);
+    const name = awsErrorName(cause);
+    this.missing = status === 404 || name === "NoSuchKey" || name === "NoSuchBucket";
   }
 }
 

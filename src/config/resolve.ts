@@ -129,6 +129,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
       format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),
     },
+    largePayloads: config.largePayloads,
   };
 }
 

@@ -66,6 +66,28 @@ const retry = z.union(
   { error: 'must be false, { backoff: "exponential", baseSeconds?, maxSeconds? } or a list of delays in seconds' },
 );
 
+/**
+ * S3 bucket names as S3 accepts them for new buckets: 3..63 lowercase letters, digits, dots and hyphens,
+ * starting and ending with a letter or digit.
+ */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const largePayloads = z.strictObject(
+  {
+    bucket: z
+      .string({ error: "must be an S3 bucket name" })
+      .regex(BUCKET_NAME, { error: "must be an S3 bucket name (3..63 lowercase letters, digits, dots, hyphens)" }),
+    prefix: z.string({ error: "must be a string" }).max(512, { error: "must be at most 512 characters" }).optional(),
+    thresholdBytes: integer(0, SQS_LIMITS.maxMessageBytes).optional(),
+    always: boolean.optional(),
+    deleteAfterProcessing: boolean.optional(),
+    s3Endpoint: nonEmptyString("must be an http(s) URL")
+      .refine((value) => /^https?:\/\/\S+$/.test(value), { error: "must be an http(s) URL" })
+      .optional(),
+  },
+  { error: "must be { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, s3Endpoint? }" },
+);
+
 /** Schema of `sqs.config.ts` as users write it. */
 export const configSchema = z.strictObject(
   {
@@ -129,6 +151,7 @@ export const configSchema = z.strictObject(
         format: z.enum(["json", "pretty"], { error: 'must be "json" or "pretty"' }).optional(),
       })
       .optional(),
+    largePayloads: largePayloads.optional(),
   },
   { error: "must be an object (export default defineConfig({ ... }))" },
 );
@@ -163,6 +186,11 @@ export const receiverOptionsSchema = z.strictObject(
     timeoutMs: integer(1, SQS_LIMITS.maxVisibilityTimeoutSeconds * 1000).optional(),
     setup: func.optional(),
     teardown: func.optional(),
+    largePayloads: z
+      .union([z.literal(false), largePayloads], {
+        error: "must be false or { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, s3Endpoint? }",
+      })
+      .optional(),
   },
   { error: "must be an object" },
 );

@@ -4,6 +4,7 @@ import { STATUS_WAIT_MS, type CachedQueueStatus } from "../admin/queue-status.js
 import type { HandlerPool } from "../pool/pool.js";
 import { FAILURE_PHASES } from "../pool/protocol.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
+import { registerPayloadMetrics } from "./payload-metrics.js";
 
 /** What the metrics read from. */
 export interface MetricsSources {
@@ -170,6 +171,7 @@ export class Metrics {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: "sqsd_" });
+    registerPayloadMetrics(this.registry, supervisor);
 
     // Counted below the SDK's retry step, so every attempt counts: that is what SQS bills.
     for (const client of clients) {

@@ -62,7 +62,7 @@ export type ThreadFailurePhase = Extract<FailurePhase, "setup" | "decode" | "han
  * What a handler run came to. A task that never ran (its thread could not load the receiver modules, or was
  * ended before it began) has no outcome: the pool rejects it with a `TaskNotStartedError`.
  */
-export type Outcome =
+export type Outcome = (
   | { readonly kind: "ok"; readonly durationMs: number }
   | {
       readonly kind: "restartLater";
@@ -77,7 +77,20 @@ export type Outcome =
       readonly durationMs: number;
       /** For decode failures, the codec that failed. */
       readonly codec?: string;
-    };
+    }
+) &
+  PayloadReport;
+
+/**
+ * What an outcome tells the supervisor about large payloads (config `largePayloads`), which only it can act
+ * on: the S3 object this message's body was read from (deleted after the message with
+ * `deleteAfterProcessing`, and counted), and the offloaded sends the thread counted since its last outcome
+ * (counted; carried here so that they cost no message of their own).
+ */
+export interface PayloadReport {
+  readonly payload?: { readonly bucket: string; readonly key: string; readonly sizeBytes: number };
+  readonly offloadedSends?: { readonly count: number; readonly bytes: number };
+}
 
 /**
  * What a run came to: one outcome per message, in the order of `HandlerRun.messages`; or `notStarted` when it

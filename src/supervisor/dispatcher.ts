@@ -8,6 +8,14 @@ import type { SupervisorEmitter } from "./events.js";
 import { toWireMessage } from "./received.js";
 import type { PollTarget } from "./target.js";
 import { settle, type RunEnd } from "./settlement.js";
+import { largePayloadsFor } from "../payloads/options.js";
+import { currentSqsSettings } from "../sqs/settings.js";
+import { PayloadCleaner } from "./payload-cleaner.js";
+
+/** Decode failures that mean the body could not be read from S3 (see PayloadFetchError). */
+function isFetchFailure(code: string | undefined): boolean {
+  return code === "SQSD_PAYLOAD_MISSING" || code === "SQSD_PAYLOAD_FETCH";
+}
 
 /** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
 const TIMEOUT_GRACE_MS = 1_000;
@@ -38,6 +46,8 @@ export interface DispatcherOptions {
   readonly events: SupervisorEmitter;
   /** Retry delays for queues that set none (config `defaults.retry`). */
   readonly defaultRetry: RetryOptions | false;
+  /** Deletes offloaded bodies after their messages; the supervisor flushes it in a drain. @defaultValue a new one */
+  readonly payloadCleaner?: PayloadCleaner;
 }
 
 /**
@@ -58,8 +68,11 @@ export class Dispatcher {
   /** Each queue's moving average of handler time (ms), once a run has reported one. */
   readonly #runTimes = new Map<PollTarget, number>();
 
+  readonly #payloadCleaner: PayloadCleaner;
+
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#payloadCleaner = options.payloadCleaner ?? new PayloadCleaner(options.logger, options.events);
   }
 
   /** Starts one handler run for these deliveries (one, or a batch); their slots are already taken. */
@@ -237,7 +250,8 @@ export class Dispatcher {
         logger.log(line.level, line.message, { ...delivery.logFields(), ...line.fields });
     }
     const { action } = settlement;
-    if (action.kind === "delete") void this.#delete(delivery);
+    const messageDeleted = action.kind === "delete" ? this.#delete(delivery) : undefined;
+    if (end.kind !== "crashed") this.#payloadSettled(delivery, end, messageDeleted);
     else if (action.kind === "changeVisibility")
       void this.#options.acker.changeVisibility({ ...delivery.ack, validUntil: delivery.validUntil }, action.seconds);
     else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0);
@@ -249,6 +263,32 @@ export class Dispatcher {
       settlement.phase,
     );
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
+  }
+
+  /**
+   * Large payloads (see payload-cleaner.ts): counts what the run read from and sent through S3, and deletes
+   * the body's object after the message with `deleteAfterProcessing`. A message deleted on start is gone
+   * already, so its object goes when its run ends.
+   */
+  #payloadSettled(delivery: Delivery, outcome: Outcome, messageDeleted: Promise<boolean> | undefined): void {
+    const queue = delivery.target.fullName;
+    const { events } = this.#options;
+    if (outcome.offloadedSends) events.emit("payloadsSent", outcome.offloadedSends.count, outcome.offloadedSends.bytes);
+    if (outcome.kind === "failed" && outcome.phase === "decode" && isFetchFailure(outcome.error.code)) {
+      events.emit("payloadFetchFailed", queue);
+    }
+    const { payload } = outcome;
+    if (!payload) return;
+    events.emit("payloadReceived", queue, payload.sizeBytes);
+    const options = largePayloadsFor(delivery.target.queue.options, currentSqsSettings());
+    if (!options?.deleteAfterProcessing) return;
+    const deleted = delivery.target.queue.options.deleteOnStart ? Promise.resolve(true) : messageDeleted;
+    if (deleted) this.#payloadCleaner.afterMessageDeleted(deleted, payload, options, queue);
+  }
+
+  /** Flushes the object deletes of large payloads; the drain calls it after the acker's flush. */
+  flushPayloadDeletes(): Promise<void> {
+    return this.#payloadCleaner.flush();
   }
 
   async #delete(delivery: Delivery): Promise<boolean> {

@@ -335,7 +335,13 @@ export class Supervisor {
         scheduler: this.#scheduler,
         handlers: this.#dispatcher,
         pool,
-        acks: this.#acker,
+        acks: {
+          // Objects of large payloads go after their messages' deletes, so they are flushed after the acker.
+          flush: async () => {
+            await this.#acker.flush();
+            await this.#dispatcher.flushPayloadDeletes();
+          },
+        },
         logger,
       },
       {
