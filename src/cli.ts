@@ -231,12 +231,26 @@ export async function main(argv: readonly string[]): Promise<number> {
         "init",
         "create missing queues and dead-letter queues; report and fix attribute drift",
         (command) =>
-          withQueueOptions(command).option("dry-run", {
-            type: "boolean",
-            default: false,
-            describe: "print the plan only",
-          }),
-        (args) => run(initCommand({ configPath: args.config, json: args.json, dryRun: args["dry-run"] })),
+          withQueueOptions(command)
+            .option("dry-run", {
+              type: "boolean",
+              default: false,
+              describe: "print the plan only",
+            })
+            .option("create-bucket", {
+              type: "boolean",
+              default: false,
+              describe: "create missing largePayloads S3 buckets (otherwise only checked)",
+            }),
+        (args) =>
+          run(
+            initCommand({
+              configPath: args.config,
+              json: args.json,
+              dryRun: args["dry-run"],
+              createBucket: args["create-bucket"],
+            }),
+          ),
       )
       .command(
         "redrive <queue>",

@@ -5,11 +5,14 @@ import { SqsRequestError } from "../errors.js";
 import { isFifoName } from "../queue-names.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 import { openCommandContext, table, type CommandOptions } from "./context.js";
+import { checkPayloadBuckets } from "./init-buckets.js";
 
 /** Options of `sqsd init`. */
 export interface InitOptions extends CommandOptions {
   /** Print the plan and change nothing. @defaultValue `false` */
   readonly dryRun?: boolean | undefined;
+  /** Create the `largePayloads` buckets that do not exist; without it they are only checked. @defaultValue `false` */
+  readonly createBucket?: boolean | undefined;
 }
 
 /** Dead-letter queues keep messages for SQS's maximum, 14 days, so that nothing expires before someone looks. */
@@ -51,20 +54,27 @@ export async function initCommand(options: InitOptions): Promise<number> {
     ]) {
       steps.push(await apply(context.client, context.urls, queue, options.dryRun === true));
     }
+    const buckets = await checkPayloadBuckets(context.settings, context.registered, {
+      createBucket: options.createBucket === true,
+      dryRun: options.dryRun === true,
+    });
     const { output } = context;
     output.text(
       ...(options.dryRun ? ["Plan (dry run: nothing was changed)", ""] : []),
       ...table(
         ["ACTION", "QUEUE", "DETAILS"],
-        steps.map((step) => [
-          options.dryRun && step.action !== "ok" ? `would ${step.action}` : step.action,
-          step.queue,
+        [
+          ...steps.map((step) => ({ ...step, name: step.queue })),
+          ...buckets.map((step) => ({ ...step, name: step.bucket })),
+        ].map((step) => [
+          options.dryRun && step.action !== "ok" && step.action !== "missing" ? `would ${step.action}` : step.action,
+          step.name,
           step.details.join("; ") || "-",
         ]),
       ),
     );
-    output.result({ dryRun: options.dryRun === true, steps });
-    return steps.some((step) => step.action === "cannot") ? 1 : 0;
+    output.result({ dryRun: options.dryRun === true, steps, ...(buckets.length > 0 ? { buckets } : {}) });
+    return steps.some((step) => step.action === "cannot") || buckets.some((step) => step.action === "missing") ? 1 : 0;
   } finally {
     context.close();
   }

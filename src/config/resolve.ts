@@ -129,7 +129,8 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
       format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),
     },
-    largePayloads: config.largePayloads,
+    // Only when set: a config without it resolves exactly as before.
+    ...(config.largePayloads ? { largePayloads: config.largePayloads } : {}),
   };
 }
 

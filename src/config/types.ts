@@ -259,5 +259,5 @@ export interface ResolvedConfig {
     | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
   /** As written; a queue's threshold default depends on the queue, so it is filled in at send time. */
-  readonly largePayloads: LargePayloadsOptions | undefined;
+  readonly largePayloads?: LargePayloadsOptions;
 }
