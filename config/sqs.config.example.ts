@@ -85,6 +85,17 @@ export default defineConfig({
   //   readyWhenPaused: false, // true: /readyz stays 200 while paused (what Kubernetes wants; docs/deploying.md)
   // },
 
+  // Bodies past SQS's size limit through S3, in the AWS extended clients' format; off unless set. Needs
+  // `npm install @aws-sdk/client-s3`. Receivers may set their own (or false). See docs/messages.md.
+  // largePayloads: {
+  //   bucket: "shop-sqs-payloads", // must exist: `sqsd init` checks it, `--create-bucket` creates it
+  //   prefix: "", // object keys are prefix + a random UUID
+  //   thresholdBytes: undefined, // default: the queue's MaximumMessageSize minus 1024
+  //   always: false, // true: every body goes through S3
+  //   deleteAfterProcessing: false, // true: the object goes once its message is deleted (never before)
+  //   s3Endpoint: undefined, // a local S3 (fauxqs, LocalStack, MinIO); default with "embedded": the embedded server
+  // },
+
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".
   log: { level: "info", format: "json" },

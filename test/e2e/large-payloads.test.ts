@@ -167,10 +167,13 @@ describe("large payloads (largePayloads)", () => {
     }
   });
 
-  const python = spawnSync("python3", ["-c", "import boto3"], { encoding: "utf8" });
+  // The python3 on PATH first (a developer's), then Debian's, where .ci/run installs python3-boto3.
+  const pythons = ["python3", "/usr/bin/python3"];
+  const probes = pythons.map((command) => spawnSync(command, ["-c", "import boto3"], { encoding: "utf8" }));
+  const pythonIndex = probes.findIndex((probe) => !probe.error && probe.status === 0);
   const pythonMissing =
-    python.error || python.status !== 0
-      ? `python3 with boto3 is not available (${python.error?.message ?? python.stderr.trim()}); .ci/run installs python3-boto3`
+    pythonIndex === -1
+      ? `python3 with boto3 is not available (${probes.map((probe) => probe.error?.message ?? probe.stderr.trim().split("\n").pop()).join("; ")}); .ci/run installs python3-boto3`
       : false;
 
   it("writes messages a Python reader of the published format can read", { skip: pythonMissing }, async () => {
