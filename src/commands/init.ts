@@ -5,7 +5,7 @@ import { SqsRequestError } from "../errors.js";
 import { isFifoName } from "../queue-names.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 import { openCommandContext, table, type CommandOptions } from "./context.js";
-import { checkPayloadBuckets } from "./init-buckets.js";
+import { checkPayloadBuckets } from "./payload-buckets.js";
 
 /** Options of `sqsd init`. */
 export interface InitOptions extends CommandOptions {

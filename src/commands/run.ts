@@ -11,6 +11,7 @@ import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
 import { getRegistry } from "../registry/registry.js";
+import { requireS3IfLargePayloads } from "./payload-buckets.js";
 import type { RegisteredQueue } from "../registry/types.js";
 import { createSqsClient } from "../sqs/client.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
@@ -71,6 +72,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const receiverModules = await findReceiverModules(config.receivers, config.configPath);
     await importReceiverModules(receiverModules);
     const selected = selectQueues(getRegistry().list(), options.queues ?? []);
+    await requireS3IfLargePayloads(settings, getRegistry().list());
     const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
     // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
     const client = createSqsClient(settings, {

@@ -12,6 +12,31 @@ export interface BucketStep {
 }
 
 /**
+ * Fails the start (exit 2, {@link MissingPackageError}) when any queue uses `largePayloads` and
+ * `@aws-sdk/client-s3` is not installed: otherwise the first large message would fail in a thread, and each
+ * offloaded message would go to its dead-letter queue.
+ */
+export async function requireS3IfLargePayloads(
+  settings: SqsSettings,
+  registered: readonly RegisteredQueue[],
+): Promise<void> {
+  if (payloadOptions(settings, registered).size === 0) return;
+  const { importS3 } = await import("../payloads/s3-store.js");
+  await importS3();
+}
+
+/** Every distinct `largePayloads` setting: the config's and each receiver's own, by endpoint and bucket. */
+function payloadOptions(
+  settings: SqsSettings,
+  registered: readonly RegisteredQueue[],
+): Map<string, LargePayloadsOptions> {
+  const buckets = new Map<string, LargePayloadsOptions>();
+  const all = [settings.largePayloads, ...registered.map((queue) => largePayloadsFor(queue.options, settings))];
+  for (const item of all) if (item) buckets.set(`${item.s3Endpoint ?? ""} ${item.bucket}`, item);
+  return buckets;
+}
+
+/**
  * The buckets of `largePayloads` (the config's and every receiver's own): each is checked with HeadBucket, and
  * created only with `createBucket` (`sqsd init --create-bucket`). sqsd never creates a bucket otherwise: a
  * bucket's region, encryption, lifecycle and access policy are decisions for whoever owns the account. A
@@ -22,9 +47,7 @@ export async function checkPayloadBuckets(
   registered: readonly RegisteredQueue[],
   options: { readonly createBucket: boolean; readonly dryRun: boolean },
 ): Promise<BucketStep[]> {
-  const buckets = new Map<string, LargePayloadsOptions>();
-  const all = [settings.largePayloads, ...registered.map((queue) => largePayloadsFor(queue.options, settings))];
-  for (const item of all) if (item) buckets.set(`${item.s3Endpoint ?? ""} ${item.bucket}`, item);
+  const buckets = payloadOptions(settings, registered);
   if (buckets.size === 0) return [];
   const { checkBucket } = await import("../payloads/s3-store.js");
   const steps: BucketStep[] = [];
