@@ -8,14 +8,7 @@ import type { SupervisorEmitter } from "./events.js";
 import { toWireMessage } from "./received.js";
 import type { PollTarget } from "./target.js";
 import { settle, type RunEnd } from "./settlement.js";
-import { largePayloadsFor } from "../payloads/options.js";
-import { currentSqsSettings } from "../sqs/settings.js";
 import { PayloadCleaner } from "./payload-cleaner.js";
-
-/** Decode failures that mean the body could not be read from S3 (see PayloadFetchError). */
-function isFetchFailure(code: string | undefined): boolean {
-  return code === "SQSD_PAYLOAD_MISSING" || code === "SQSD_PAYLOAD_FETCH";
-}
 
 /** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
 const TIMEOUT_GRACE_MS = 1_000;
@@ -251,7 +244,7 @@ export class Dispatcher {
     }
     const { action } = settlement;
     const messageDeleted = action.kind === "delete" ? this.#delete(delivery) : undefined;
-    if (end.kind !== "crashed") this.#payloadSettled(delivery, end, messageDeleted);
+    if (end.kind !== "crashed") this.#payloadCleaner.settled(delivery.target, end, messageDeleted);
     else if (action.kind === "changeVisibility")
       void this.#options.acker.changeVisibility({ ...delivery.ack, validUntil: delivery.validUntil }, action.seconds);
     else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0);
@@ -263,27 +256,6 @@ export class Dispatcher {
       settlement.phase,
     );
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
-  }
-
-  /**
-   * Large payloads (see payload-cleaner.ts): counts what the run read from and sent through S3, and deletes
-   * the body's object after the message with `deleteAfterProcessing`. A message deleted on start is gone
-   * already, so its object goes when its run ends.
-   */
-  #payloadSettled(delivery: Delivery, outcome: Outcome, messageDeleted: Promise<boolean> | undefined): void {
-    const queue = delivery.target.fullName;
-    const { events } = this.#options;
-    if (outcome.offloadedSends) events.emit("payloadsSent", outcome.offloadedSends.count, outcome.offloadedSends.bytes);
-    if (outcome.kind === "failed" && outcome.phase === "decode" && isFetchFailure(outcome.error.code)) {
-      events.emit("payloadFetchFailed", queue);
-    }
-    const { payload } = outcome;
-    if (!payload) return;
-    events.emit("payloadReceived", queue, payload.sizeBytes);
-    const options = largePayloadsFor(delivery.target.queue.options, currentSqsSettings());
-    if (!options?.deleteAfterProcessing) return;
-    const deleted = delivery.target.queue.options.deleteOnStart ? Promise.resolve(true) : messageDeleted;
-    if (deleted) this.#payloadCleaner.afterMessageDeleted(deleted, payload, options, queue);
   }
 
   /** Flushes the object deletes of large payloads; the drain calls it after the acker's flush. */
