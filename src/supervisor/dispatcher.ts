@@ -244,10 +244,10 @@ export class Dispatcher {
     }
     const { action } = settlement;
     const messageDeleted = action.kind === "delete" ? this.#delete(delivery) : undefined;
-    if (end.kind !== "crashed") this.#payloadCleaner.settled(delivery.target, end, messageDeleted);
-    else if (action.kind === "changeVisibility")
+    if (action.kind === "changeVisibility")
       void this.#options.acker.changeVisibility({ ...delivery.ack, validUntil: delivery.validUntil }, action.seconds);
     else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0);
+    if (end.kind !== "crashed") this.#payloadCleaner.settled(delivery.target, end, messageDeleted);
     this.#options.events.emit(
       "settled",
       delivery.target.fullName,
