@@ -50,6 +50,7 @@ export {
   RegistrationError,
   SqsdError,
   SqsRequestError,
+  TelemetrySetupError,
   UnknownQueueError,
   ValidationError,
 } from "./errors.js";

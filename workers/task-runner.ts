@@ -24,6 +24,7 @@ import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/regis
 import { isRestartLater } from "../src/restart-later.js";
 import { configureSqs } from "../src/sqs/settings.js";
 import { Permits } from "../src/util/permits.js";
+import { traceRun } from "./process-span.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -40,6 +41,8 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const threadMap = new Int32Array(data.threadMap);
   const startTimes = new BigInt64Array(data.startTimes);
   try {
+    // The app's OpenTelemetry set-up first, so that its SDK and instrumentations see the receivers load.
+    if (data.telemetrySetup !== undefined) await importUserModule(data.telemetrySetup);
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
     const serialized = serializeError(error);
@@ -72,7 +75,10 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
         // then blocks this thread's event loop, the supervisor can still time it out and end the thread.
         Atomics.store(threadMap, run.slot, threadId);
         Atomics.store(startTimes, run.slot, BigInt(Date.now()));
-        return await runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility);
+        const batch = getRegistry().find(task.queue)?.handler?.kind === "batch";
+        return await traceRun(task, run.messages, batch, () =>
+          runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility),
+        );
       } catch (error) {
         // runHandlerRun catches what handlers throw; this is sqsd's own fault. It fails this run alone: a
         // rejected task would fail its other runs too, while they go on running here.

@@ -9,7 +9,7 @@ import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
 import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
-import { findReceiverModules, importReceiverModules } from "../receivers.js";
+import { findReceiverModules, importReceiverModules, importTelemetrySetup } from "../receivers.js";
 import { getRegistry } from "../registry/registry.js";
 import type { RegisteredQueue } from "../registry/types.js";
 import { createSqsClient } from "../sqs/client.js";
@@ -56,6 +56,8 @@ const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
  */
 export async function runCommand(options: RunOptions): Promise<number> {
   const config = await loadConfig({ configPath: options.configPath, embedded: options.embedded === true });
+  // Before anything of the daemon runs: the app's SDK must be registered before the first span is started.
+  if (config.telemetry) await importTelemetrySetup(config.telemetry.setup);
   const logger = createLogger(config.log);
   const restoreWarnings = setWarningSink((message, code) => logger.warn(message, { code }));
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -102,6 +104,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       threads: config.pool.threads,
       tasksPerThread: config.pool.tasksPerThread,
       receiverModules,
+      telemetrySetup: config.telemetry?.setup,
       sqs: settings,
       logger,
       maxHeapMb: config.pool.maxHeapMb,

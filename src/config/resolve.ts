@@ -129,6 +129,11 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
       format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),
     },
+    telemetry: config.telemetry && {
+      setup: isAbsolute(config.telemetry.setup)
+        ? config.telemetry.setup
+        : resolvePath(configDir, config.telemetry.setup),
+    },
   };
 }
 

@@ -163,12 +163,23 @@ export interface SqsdConfig {
   readonly createQueues?: boolean;
   /** Status, metrics, health and control over HTTP. @defaultValue off */
   readonly http?: HttpOptions;
+  /** OpenTelemetry tracing (docs/observability.md). @defaultValue off: spans go to no SDK, and cost nothing */
+  readonly telemetry?: TelemetryOptions;
   readonly log?: {
     /** @defaultValue `"info"` */
     readonly level?: LogLevel;
     /** @defaultValue `"pretty"` on a TTY, else `"json"` */
     readonly format?: "json" | "pretty";
   };
+}
+
+/** Where the app sets up OpenTelemetry for the daemon. */
+export interface TelemetryOptions {
+  /**
+   * A module (relative to the config file) that registers the app's OpenTelemetry SDK and exporters. sqsd
+   * imports it first in the supervisor and in every pool thread, before the receiver modules.
+   */
+  readonly setup: string;
 }
 
 /** Filled-in backoff bounds. */
@@ -222,4 +233,6 @@ export interface ResolvedConfig {
       }
     | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
+  /** Absolute path of the `telemetry.setup` module, or undefined without one. */
+  readonly telemetry: { readonly setup: string } | undefined;
 }

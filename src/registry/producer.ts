@@ -7,6 +7,8 @@ import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { validateWithSchema } from "../codecs/schema.js";
 import { MessageTooLargeError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
+import { tracedSend, withTraceAttributes } from "../telemetry/send.js";
+import type { TraceCarrier } from "../telemetry/trace-context.js";
 import { getRegistry } from "./registry.js";
 import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
@@ -55,15 +57,22 @@ export async function sendToQueue<T, TSend>(
   options: SendOptions = {},
 ): Promise<string> {
   const fullName = queue.fullNameFor(options.suffix);
-  const outgoing = await prepare(queue, fullName, body, options);
-  const producer = await currentProducer();
-  const queueUrl = await producer.urls.resolve(fullName, {
-    visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
-  });
-  await producer.checkSize(queueUrl, fullName, outgoing.bytes);
-  const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
-  if ("error" in result) throw result.error;
-  return result.messageId;
+  return tracedSend(
+    fullName,
+    undefined,
+    async (trace) => {
+      const outgoing = await prepare(queue, fullName, body, options, trace);
+      const producer = await currentProducer();
+      const queueUrl = await producer.urls.resolve(fullName, {
+        visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
+      });
+      await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+      const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
+      if ("error" in result) throw result.error;
+      return result.messageId;
+    },
+    (messageId) => ({ messageId }),
+  );
 }
 
 /** {@link sendBatch} for a registered queue. */
@@ -72,8 +81,24 @@ export async function sendBatchToQueue<T, TSend>(
   bodies: readonly TSend[],
   options: SendOptions = {},
 ): Promise<SendBatchResult> {
-  const producer = await currentProducer();
   const fullName = queue.fullNameFor(options.suffix);
+  return tracedSend(
+    fullName,
+    bodies.length,
+    (trace) => sendBatchTraced(queue, fullName, bodies, options, trace),
+    (result) => ({ error: result.failed[0]?.error }),
+  );
+}
+
+/** {@link sendBatchToQueue} inside its `send` span; `trace` goes on every message. */
+async function sendBatchTraced<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  bodies: readonly TSend[],
+  options: SendOptions,
+  trace: TraceCarrier | undefined,
+): Promise<SendBatchResult> {
+  const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
@@ -81,7 +106,7 @@ export async function sendBatchToQueue<T, TSend>(
   const failed: { index: number; error: Error }[] = [];
   const sends = bodies.map(async (body, index) => {
     try {
-      const outgoing = await prepare(queue, fullName, body, options);
+      const outgoing = await prepare(queue, fullName, body, options, trace);
       await producer.checkSize(queueUrl, fullName, outgoing.bytes);
       return { index, outgoing };
     } catch (error) {
@@ -114,6 +139,7 @@ async function prepare<T, TSend>(
   fullName: string,
   body: TSend,
   options: SendOptions,
+  trace: TraceCarrier | undefined,
 ): Promise<OutgoingMessage> {
   // The schema checks what the caller passed; the body sent is that value as given, not the schema's output,
   // because the receiving side runs the same schema on it again.
@@ -131,7 +157,11 @@ async function prepare<T, TSend>(
     });
   }
   if (problems.length > 0) throw new ValidationError(`send to ${fullName}`, problems);
-  const attributes = options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined;
+  const attributes = withTraceAttributes(
+    options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined,
+    trace,
+    fullName,
+  );
   const bytes = Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes);
   // Over SQS's own ceiling: refused before any request, even the queue-URL look-up. A queue's lower
   // MaximumMessageSize is checked once its URL is known.
