@@ -25,6 +25,7 @@ import { isRestartLater } from "../src/restart-later.js";
 import { configureSqs } from "../src/sqs/settings.js";
 import { Permits } from "../src/util/permits.js";
 import { traceRun } from "./process-span.js";
+import { flushSpans } from "../src/telemetry/flush.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -61,7 +62,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const permits = new Permits(data.tasksPerThread);
   channel.announceReady({
     abort: (runId, reason) => runs.get(runId)?.abort(new Error(reason)),
-    teardown: () => hooks.teardown(),
+    teardown: async () => {
+      const errors = await hooks.teardown();
+      // The thread ends after this: spans still in the SDK's batch would be lost.
+      if (data.telemetrySetup !== undefined) await flushSpans();
+      return errors;
+    },
   });
   const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
 

@@ -21,6 +21,7 @@ import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
+import { flushSpans } from "../telemetry/flush.js";
 
 /** Options of `sqsd run`, already parsed. */
 export interface RunOptions {
@@ -61,6 +62,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
   const logger = createLogger(config.log);
   const restoreWarnings = setWarningSink((message, code) => logger.warn(message, { code }));
   const cleanup: (() => Promise<unknown>)[] = [];
+  // Runs last (cleanup runs in reverse): the drain's settle spans end when its acks are flushed.
+  if (config.telemetry) cleanup.push(() => flushSpans());
   try {
     const server = config.embedded ? await startLocalSqs({ ...config.embedded, region: config.region }) : undefined;
     if (server) {

@@ -5,6 +5,7 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { register, send } from "../../src/index.js";
 import { fixture } from "../helpers/paths.js";
+import { runSqsd } from "../helpers/daemon.js";
 import { Scenario } from "../helpers/scenario.js";
 import { byStart, spanRecord, type SpanRecord } from "../helpers/spans.js";
 
@@ -48,12 +49,15 @@ describe("tracing", () => {
     return [...exporter.getFinishedSpans().map(spanRecord), ...daemon];
   }
 
-  function runDaemon(queue: string, messages: number) {
+  function runDaemon(queue: string, messages: number, env: Record<string, string> = {}) {
     const configPath = scenario.writeConfig(["traced"], {
       queuePrefix: "test",
       telemetry: { setup: fixture("telemetry", "setup.ts") },
     });
-    return scenario.run([queue, "--config", configPath, "--message-limit", String(messages)]);
+    return runSqsd([queue, "--config", configPath, "--message-limit", String(messages)], {
+      env: { ...scenario.env, ...env },
+      cwd: scenario.ws.dir,
+    });
   }
 
   it("continues the sender's trace: request, send, receive, process, and the handler's own span", async () => {
@@ -163,5 +167,25 @@ describe("tracing", () => {
         .sort(),
       sent.map(({ messageId }) => messageId).sort(),
     );
+  });
+
+  it("flushes spans the SDK still holds before the threads and the daemon end", async () => {
+    const { requestSpanId } = await sendInRequest("traced", {});
+    // The batch processor exports only when flushed: every span seen here was flushed at shutdown.
+    const result = await runDaemon("traced", 1, { SQSD_TEST_SPAN_BATCH: "1" });
+    assert.equal(result.code, 0, result.stderr);
+    const request = allSpans().find((span) => span.spanId === requestSpanId);
+    const names = allSpans()
+      .filter((span) => span.traceId === request?.traceId)
+      .map((span) => span.name)
+      .sort();
+    assert.deepEqual(names, [
+      "delete test__traced",
+      "handler work",
+      "process test__traced",
+      "receive test__traced",
+      "send test__traced",
+      "web request",
+    ]);
   });
 });
