@@ -85,6 +85,10 @@ export default defineConfig({
   //   readyWhenPaused: false, // true: /readyz stays 200 while paused (what Kubernetes wants; docs/deploying.md)
   // },
 
+  // OpenTelemetry tracing; off unless set. The module registers your SDK and exporters; sqsd imports it first
+  // in the supervisor and in every pool thread. See docs/observability.md.
+  // telemetry: { setup: "./otel.ts" },
+
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".
   log: { level: "info", format: "json" },
