@@ -60,19 +60,28 @@ export async function sendToQueue<T, TSend>(
   return tracedSend(
     fullName,
     undefined,
-    async (trace) => {
-      const outgoing = await prepare(queue, fullName, body, options, trace);
-      const producer = await currentProducer();
-      const queueUrl = await producer.urls.resolve(fullName, {
-        visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
-      });
-      await producer.checkSize(queueUrl, fullName, outgoing.bytes);
-      const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
-      if ("error" in result) throw result.error;
-      return result.messageId;
-    },
+    (trace) => sendOneTraced(queue, fullName, body, options, trace),
     (messageId) => ({ messageId }),
   );
+}
+
+/** {@link sendToQueue} inside its `send` span; `trace` goes on the message. */
+async function sendOneTraced<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  body: TSend,
+  options: SendOptions,
+  trace: TraceCarrier | undefined,
+): Promise<string> {
+  const outgoing = await prepare(queue, fullName, body, options, trace);
+  const producer = await currentProducer();
+  const queueUrl = await producer.urls.resolve(fullName, {
+    visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
+  });
+  await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+  const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
+  if ("error" in result) throw result.error;
+  return result.messageId;
 }
 
 /** {@link sendBatch} for a registered queue. */
