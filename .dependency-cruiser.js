@@ -20,6 +20,11 @@ const LAYERS = [
       "src/util/",
     ],
   },
+  {
+    name: "telemetry",
+    holds: "OpenTelemetry: trace context on messages, and the spans of sending, receiving and settling",
+    paths: ["src/telemetry/"],
+  },
   { name: "codecs", holds: "message body encodings", paths: ["src/codecs/"] },
   {
     name: "config",

@@ -5,6 +5,7 @@
  *   npm run bench                                   every scenario, full size (8–9 minutes on a busy 2-core machine)
  *   npm run bench -- --quick                        smaller sizes and shorter windows (about 4 minutes)
  *   npm run bench -- --scenario throughput [--scenario latency ...]
+ *   npm run bench -- --scenario tracing             tracing's cost alone (scenarios/tracing.ts)
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
  * from run to run, while consumers measured back to back on one server move together.
@@ -18,12 +19,13 @@ import { latency } from "./scenarios/latency.js";
 import { manyQueues } from "./scenarios/many-queues.js";
 import { memory } from "./scenarios/memory.js";
 import { throughput } from "./scenarios/throughput.js";
+import { tracing } from "./scenarios/tracing.js";
 
 // Every process of the run inherits this: the AWS SDK's notice that it will need Node 22 would interleave with
 // the results of each consumer that uses it.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
-const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory];
+const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, tracing];
 
 const { values } = parseArgs({
   options: {

@@ -96,6 +96,10 @@ export default defineConfig({
   //   s3Endpoint: undefined, // a local S3 (fauxqs, LocalStack, MinIO); default with "embedded": the embedded server
   // },
 
+  // OpenTelemetry tracing; off unless set. The module registers your SDK and exporters; sqsd imports it first
+  // in the supervisor and in every pool thread. See docs/observability.md.
+  // telemetry: { setup: "./otel.ts" },
+
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".
   log: { level: "info", format: "json" },

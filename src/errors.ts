@@ -135,6 +135,18 @@ export class ReceiverLoadError extends SqsdError {
   }
 }
 
+/** The `telemetry.setup` module threw while it was imported, or could not be found. */
+export class TelemetrySetupError extends SqsdError {
+  override readonly name = "TelemetrySetupError";
+  readonly code = "SQSD_TELEMETRY_SETUP";
+  readonly exitCode = 2;
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    super(`telemetry.setup module ${file} failed to load: ${errorSummary(cause)}`, { cause });
+    this.file = file;
+  }
+}
+
 /** A message is larger than its queue accepts; refused before any request. */
 export class MessageTooLargeError extends SqsdError {
   override readonly name = "MessageTooLargeError";

@@ -55,6 +55,7 @@ export {
   RegistrationError,
   SqsdError,
   SqsRequestError,
+  TelemetrySetupError,
   UnknownQueueError,
   ValidationError,
 } from "./errors.js";

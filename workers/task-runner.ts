@@ -27,6 +27,8 @@ import { resolveBody } from "../src/payloads/fetch.js";
 import { largePayloadsFor } from "../src/payloads/options.js";
 import { takeOffloadedSends } from "../src/payloads/stats.js";
 import { Permits } from "../src/util/permits.js";
+import { traceRun } from "./process-span.js";
+import { flushSpans } from "../src/telemetry/flush.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -43,6 +45,8 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const threadMap = new Int32Array(data.threadMap);
   const startTimes = new BigInt64Array(data.startTimes);
   try {
+    // The app's OpenTelemetry set-up first, so that its SDK and instrumentations see the receivers load.
+    if (data.telemetrySetup !== undefined) await importUserModule(data.telemetrySetup);
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
     const serialized = serializeError(error);
@@ -61,7 +65,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const permits = new Permits(data.tasksPerThread);
   channel.announceReady({
     abort: (runId, reason) => runs.get(runId)?.abort(new Error(reason)),
-    teardown: () => hooks.teardown(),
+    teardown: async () => {
+      const errors = await hooks.teardown();
+      // The thread ends after this: spans still in the SDK's batch would be lost.
+      if (data.telemetrySetup !== undefined) await flushSpans();
+      return errors;
+    },
   });
   const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
 
@@ -75,7 +84,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
         // then blocks this thread's event loop, the supervisor can still time it out and end the thread.
         Atomics.store(threadMap, run.slot, threadId);
         Atomics.store(startTimes, run.slot, BigInt(Date.now()));
-        return withOffloadedSends(await runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility));
+        const batch = getRegistry().find(task.queue)?.handler?.kind === "batch";
+        return withOffloadedSends(
+          await traceRun(task, run.messages, batch, () =>
+            runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility),
+          ),
+        );
       } catch (error) {
         // runHandlerRun catches what handlers throw; this is sqsd's own fault. It fails this run alone: a
         // rejected task would fail its other runs too, while they go on running here.

@@ -9,7 +9,7 @@ import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
 import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
-import { findReceiverModules, importReceiverModules } from "../receivers.js";
+import { findReceiverModules, importReceiverModules, importTelemetrySetup } from "../receivers.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
 import type { RegisteredQueue } from "../registry/types.js";
@@ -22,6 +22,7 @@ import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
+import { flushSpans } from "../telemetry/flush.js";
 
 /** Options of `sqsd run`, already parsed. */
 export interface RunOptions {
@@ -57,9 +58,13 @@ const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
  */
 export async function runCommand(options: RunOptions): Promise<number> {
   const config = await loadConfig({ configPath: options.configPath, embedded: options.embedded === true });
+  // Before anything of the daemon runs: the app's SDK must be registered before the first span is started.
+  if (config.telemetry) await importTelemetrySetup(config.telemetry.setup);
   const logger = createLogger(config.log);
   const restoreWarnings = setWarningSink((message, code) => logger.warn(message, { code }));
   const cleanup: (() => Promise<unknown>)[] = [];
+  // Runs last (cleanup runs in reverse): the drain's settle spans end when its acks are flushed.
+  if (config.telemetry) cleanup.push(() => flushSpans());
   try {
     const server = config.embedded ? await startLocalSqs({ ...config.embedded, region: config.region }) : undefined;
     if (server) {
@@ -104,6 +109,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       threads: config.pool.threads,
       tasksPerThread: config.pool.tasksPerThread,
       receiverModules,
+      telemetrySetup: config.telemetry?.setup,
       sqs: settings,
       logger,
       maxHeapMb: config.pool.maxHeapMb,

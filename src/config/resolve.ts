@@ -131,6 +131,11 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
     },
     // Only when set: a config without it resolves exactly as before.
     ...(config.largePayloads ? { largePayloads: config.largePayloads } : {}),
+    telemetry: config.telemetry && {
+      setup: isAbsolute(config.telemetry.setup)
+        ? config.telemetry.setup
+        : resolvePath(configDir, config.telemetry.setup),
+    },
   };
 }
 

@@ -143,6 +143,7 @@ export const configSchema = z.strictObject(
         readyWhenPaused: boolean.optional(),
       })
       .optional(),
+    telemetry: z.strictObject({ setup: nonEmptyString("must be a module path") }).optional(),
     log: z
       .strictObject({
         level: z

@@ -199,12 +199,23 @@ export interface SqsdConfig {
    * override it with their own `largePayloads` (or `false`). @defaultValue off
    */
   readonly largePayloads?: LargePayloadsOptions;
+  /** OpenTelemetry tracing (docs/observability.md). @defaultValue off: spans go to no SDK, and cost nothing */
+  readonly telemetry?: TelemetryOptions;
   readonly log?: {
     /** @defaultValue `"info"` */
     readonly level?: LogLevel;
     /** @defaultValue `"pretty"` on a TTY, else `"json"` */
     readonly format?: "json" | "pretty";
   };
+}
+
+/** Where the app sets up OpenTelemetry for the daemon. */
+export interface TelemetryOptions {
+  /**
+   * A module (relative to the config file) that registers the app's OpenTelemetry SDK and exporters. sqsd
+   * imports it first in the supervisor and in every pool thread, before the receiver modules.
+   */
+  readonly setup: string;
 }
 
 /** Filled-in backoff bounds. */
@@ -260,4 +271,6 @@ export interface ResolvedConfig {
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
   /** As written; a queue's threshold default depends on the queue, so it is filled in at send time. */
   readonly largePayloads?: LargePayloadsOptions;
+  /** Absolute path of the `telemetry.setup` module, or undefined without one. */
+  readonly telemetry: { readonly setup: string } | undefined;
 }

@@ -7,6 +7,8 @@ import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { validateWithSchema } from "../codecs/schema.js";
 import { MessageTooLargeError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
+import { tracedSend, withTraceAttributes } from "../telemetry/send.js";
+import type { TraceCarrier } from "../telemetry/trace-context.js";
 import { getRegistry } from "./registry.js";
 import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
@@ -58,8 +60,24 @@ export async function sendToQueue<T, TSend>(
   options: SendOptions = {},
 ): Promise<string> {
   const fullName = queue.fullNameFor(options.suffix);
+  return tracedSend(
+    fullName,
+    undefined,
+    (trace) => sendOneTraced(queue, fullName, body, options, trace),
+    (messageId) => ({ messageId }),
+  );
+}
+
+/** {@link sendToQueue} inside its `send` span; `trace` goes on the message. */
+async function sendOneTraced<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  body: TSend,
+  options: SendOptions,
+  trace: TraceCarrier | undefined,
+): Promise<string> {
   const large = largePayloadsFor(queue.options, currentSqsSettings());
-  const prepared = await prepare(queue, fullName, body, options, large !== undefined);
+  const prepared = await prepare(queue, fullName, body, options, trace, large !== undefined);
   const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
@@ -76,8 +94,24 @@ export async function sendBatchToQueue<T, TSend>(
   bodies: readonly TSend[],
   options: SendOptions = {},
 ): Promise<SendBatchResult> {
-  const producer = await currentProducer();
   const fullName = queue.fullNameFor(options.suffix);
+  return tracedSend(
+    fullName,
+    bodies.length,
+    (trace) => sendBatchTraced(queue, fullName, bodies, options, trace),
+    (result) => ({ error: result.failed[0]?.error }),
+  );
+}
+
+/** {@link sendBatchToQueue} inside its `send` span; `trace` goes on every message. */
+async function sendBatchTraced<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  bodies: readonly TSend[],
+  options: SendOptions,
+  trace: TraceCarrier | undefined,
+): Promise<SendBatchResult> {
+  const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
@@ -86,7 +120,7 @@ export async function sendBatchToQueue<T, TSend>(
   const large = largePayloadsFor(queue.options, currentSqsSettings());
   const sends = bodies.map(async (body, index) => {
     try {
-      const prepared = await prepare(queue, fullName, body, options, large !== undefined);
+      const prepared = await prepare(queue, fullName, body, options, trace, large !== undefined);
       const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large);
       return { index, outgoing };
     } catch (error) {
@@ -145,6 +179,7 @@ async function prepare<T, TSend>(
   fullName: string,
   body: TSend,
   options: SendOptions,
+  trace: TraceCarrier | undefined,
   offloading: boolean,
 ): Promise<OutgoingMessage> {
   // The schema checks what the caller passed; the body sent is that value as given, not the schema's output,
@@ -163,7 +198,11 @@ async function prepare<T, TSend>(
     });
   }
   if (problems.length > 0) throw new ValidationError(`send to ${fullName}`, problems);
-  const attributes = options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined;
+  const attributes = withTraceAttributes(
+    options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined,
+    trace,
+    fullName,
+  );
   const bytes = Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes);
   // Over SQS's own ceiling: refused before any request, even the queue-URL look-up. A queue's lower
   // MaximumMessageSize is checked once its URL is known.
