@@ -21,6 +21,7 @@ import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
+import { prepareSchedules } from "./run-schedules.js";
 
 /** Options of `sqsd run`, already parsed. */
 export interface RunOptions {
@@ -85,7 +86,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
     // One socket per receive that can wait at once: every queue's lanes, and one spare each for a lane the
     // watchdog restarts while the stuck one still holds its socket. A long poll holds its socket for up to
     // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
-    const receiveSockets = targets.length * (maxLanes(config.pool.prefetch) + 1);
+    const receiveSockets =
+      targets.length * (maxLanes(config.pool.prefetch) + 1) + (config.schedules.length > 0 ? 1 : 0);
     const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
     cleanup.push(async () => receiveClient.destroy());
     for (const queue of selected) {
@@ -97,6 +99,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
         });
       }
     }
+
+    // Checked before the pool starts: a schedule naming an unknown queue is a config error (exit 2).
+    const makeScheduleRunner = await prepareSchedules(config, getRegistry().list(), urls);
 
     const pool = new HandlerPool({
       threads: config.pool.threads,
@@ -122,9 +127,21 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
     pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));
+    const scheduleRunner = makeScheduleRunner?.({ client, receiveClient, logger });
+    if (scheduleRunner) {
+      // Stopped when the drain begins, so that its long poll returns alongside the queues' polls.
+      supervisor.events.once("draining", () => void scheduleRunner.stop());
+      cleanup.push(() => scheduleRunner.stop());
+    }
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http && status) {
-      const metrics = new Metrics({ supervisor, pool, clients: [client, receiveClient], status });
+      const metrics = new Metrics({
+        supervisor,
+        pool,
+        clients: [client, receiveClient],
+        status,
+        schedules: scheduleRunner,
+      });
       const operations = new OperationsServer({
         http: config.http,
         supervisor,
@@ -132,6 +149,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         status,
         logger,
         stallSeconds: config.stallSeconds,
+        schedules: scheduleRunner,
       });
       cleanup.push(() => operations.stop());
       await operations.start();
@@ -147,6 +165,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         maxBuffered: config.pool.maxBuffered,
         receiveSockets,
       });
+      if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
     });
   } finally {

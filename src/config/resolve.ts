@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { ValidationError, type FieldProblem } from "../errors.js";
 import { namePartProblem } from "../queue-names.js";
 import { configSchema, validate } from "./rules.js";
+import { resolveSchedules } from "./schedules.js";
 import type { ResolvedBackoff, ResolvedConfig, SqsdConfig } from "./types.js";
 
 /** Every default of the config, in one object; {@link resolveConfig} fills the written config from it. */
@@ -129,6 +130,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
       format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),
     },
+    schedules: resolveSchedules(config.schedules),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { ResolvedSchedule, ScheduleOptions } from "./schedules.js";
+
 /** Log levels sqsd writes at, from most to least severe. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
@@ -163,6 +165,11 @@ export interface SqsdConfig {
   readonly createQueues?: boolean;
   /** Status, metrics, health and control over HTTP. @defaultValue off */
   readonly http?: HttpOptions;
+  /**
+   * Cron schedules: one message per tick on a queue, however many replicas run them (docs/schedules.md).
+   * @defaultValue `[]`
+   */
+  readonly schedules?: readonly ScheduleOptions[];
   readonly log?: {
     /** @defaultValue `"info"` */
     readonly level?: LogLevel;
@@ -222,4 +229,5 @@ export interface ResolvedConfig {
       }
     | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
+  readonly schedules: readonly ResolvedSchedule[];
 }

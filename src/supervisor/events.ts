@@ -22,6 +22,8 @@ export interface SupervisorEvents {
   pollError: [queue: string];
   /** The watchdog restarted a stalled poller. */
   pollerRestarted: [queue: string];
+  /** A drain began: what runs beside the supervisor (the schedules) stops now too. */
+  draining: [reason: string];
 }
 
 /** The supervisor's event emitter, typed. */
