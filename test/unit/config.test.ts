@@ -56,6 +56,7 @@ describe("config resolution", () => {
       createQueues: false,
       http: undefined,
       log: { level: "info", format: "json" },
+      schedules: [],
     });
   });
 
