@@ -140,9 +140,10 @@ export class ScheduleRunner {
   /** Catches up (`catchUp: "latest"`), then starts the ticker and the forwarder. Idempotent. */
   start(): Promise<void> {
     this.#started ??= (async () => {
-      await this.#catchUp();
+      const fromMs = this.#now();
+      await this.#catchUp(new Date(fromMs));
       if (this.#abort.signal.aborted) return;
-      this.#ticker.start();
+      this.#ticker.start(fromMs);
       this.#forwarder.start();
       this.#options.logger.info("schedules started", {
         schedules: this.#options.schedules.map((schedule) => schedule.name),
@@ -191,7 +192,7 @@ export class ScheduleRunner {
    * For `catchUp: "latest"`: the most recent tick at or before now fires once, unless the schedules queue
    * records it (or a later one) as forwarded. Replicas starting together all offer it, and SQS keeps one.
    */
-  async #catchUp(): Promise<void> {
+  async #catchUp(now: Date): Promise<void> {
     const schedules = this.#options.schedules.filter((schedule) => schedule.catchUp === "latest");
     if (schedules.length === 0) return;
     let recorded: Map<string, Date>;
@@ -204,7 +205,6 @@ export class ScheduleRunner {
       });
       return;
     }
-    const now = new Date(this.#now());
     for (const schedule of schedules) {
       const latest = this.#clockOf(schedule.name).latestAtOrBefore(now);
       const last = recorded.get(schedule.name);

@@ -43,11 +43,15 @@ export class Ticker {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Sets each schedule's first timer. */
-  start(): void {
+  /**
+   * Sets each schedule's first timer. `fromMs` (epoch ms, at most now) is where the first ticks are looked
+   * for: the start-up catch-up passes the time it looked at, so that a tick falling between that look and
+   * this call fires at once instead of falling between the two. @defaultValue now
+   */
+  start(fromMs?: number): void {
     if (this.#state !== "idle") return;
     this.#state = "running";
-    for (const schedule of this.#options.schedules) this.#arm(schedule);
+    for (const schedule of this.#options.schedules) this.#arm(schedule, fromMs);
   }
 
   /** Clears every timer; no tick is reported after this returns. */
@@ -68,13 +72,13 @@ export class Ticker {
     return schedule && this.#due(schedule);
   }
 
-  #due(schedule: TickerSchedule): Date | undefined {
-    return schedule.clock.nextAfter(new Date(Math.max(this.#now(), this.#last.get(schedule.name) ?? 0)));
+  #due(schedule: TickerSchedule, fromMs = this.#now()): Date | undefined {
+    return schedule.clock.nextAfter(new Date(Math.max(fromMs, this.#last.get(schedule.name) ?? 0)));
   }
 
-  #arm(schedule: TickerSchedule): void {
+  #arm(schedule: TickerSchedule, fromMs?: number): void {
     if (this.#state !== "running") return;
-    const tick = this.#due(schedule);
+    const tick = this.#due(schedule, fromMs);
     if (tick === undefined) return; // an expression whose dates have all passed
     const delayMs = Math.min(Math.max(0, tick.getTime() - this.#now()), MAX_TIMER_MS);
     const timer = setTimeout(() => this.#fire(schedule, tick), delayMs);
