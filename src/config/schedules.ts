@@ -65,6 +65,9 @@ export interface ResolvedSchedule {
 /** Longest schedule name: a tick's deduplication id (name, `@`, ISO time) stays within SQS's 128 characters. */
 export const MAX_SCHEDULE_NAME_LENGTH = 80;
 
+/** Schedules with `catchUp: "latest"` at most: each keeps a tag on the schedules queue, which holds 50. */
+export const MAX_CATCH_UP_SCHEDULES = 40;
+
 export const SCHEDULE_DEFAULTS = { timezone: "UTC", catchUp: "none" } as const;
 
 const scheduleName = z
@@ -125,6 +128,15 @@ export const schedulesSchema = z
       }
       seen.add(item.name);
     });
+    const catchingUp = list.filter((item) => item.catchUp === "latest").length;
+    if (catchingUp > MAX_CATCH_UP_SCHEDULES) {
+      // Each one's last tick is a tag on the schedules queue, and SQS allows 50 tags a queue.
+      context.addIssue({
+        code: "custom",
+        message: `may have at most ${MAX_CATCH_UP_SCHEDULES} schedules with catchUp "latest" (it has ${catchingUp})`,
+        input: catchingUp,
+      });
+    }
   });
 
 /** Fills in each schedule's defaults. */

@@ -65,6 +65,16 @@ describe("schedules config", () => {
       ]),
       /schedules\[1\]\.name must be unique among the schedules, got "a"/,
     );
+    const many = Array.from({ length: 41 }, (_, index) => ({
+      name: `s${index}`,
+      cron: "* * * * *",
+      queue: "q",
+      catchUp: "latest",
+    }));
+    assert.match(
+      problemsOf(many),
+      /schedules may have at most 40 schedules with catchUp "latest" \(it has 41\), got 41/,
+    );
   });
 
   it("checks queues, suffixes and fixed bodies against the registry once the receivers are loaded", async () => {
