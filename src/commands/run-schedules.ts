@@ -11,30 +11,29 @@ import type { QueueUrls } from "../sqs/queue-urls.js";
 export interface ScheduleRunnerDeps {
   readonly client: SQSClient;
   readonly receiveClient: SQSClient;
+  readonly urls: QueueUrls;
   readonly logger: Logger;
 }
 
 /**
- * The daemon's side of `schedules`, before anything runs: the checks that need the registry (a config error
- * when they fail) and the schedules queue's URL (created with `createQueues`, else it must exist: `sqsd init`).
- * Returns how to build the runner, or undefined when the config has no schedules.
+ * The daemon's side of `schedules`, before any SQS request: the checks that need the registry (a config error,
+ * exit 2, when they fail). Returns how to build the runner, which first looks up the schedules queue (created
+ * with `createQueues`, else it must exist: `sqsd init`), or undefined when the config has no schedules.
  */
 export async function prepareSchedules(
   config: ResolvedConfig,
   registered: readonly RegisteredQueue[],
-  urls: QueueUrls,
-): Promise<((deps: ScheduleRunnerDeps) => ScheduleRunner) | undefined> {
+): Promise<((deps: ScheduleRunnerDeps) => Promise<ScheduleRunner>) | undefined> {
   if (config.schedules.length === 0) return undefined;
   const queues = await checkSchedules(config.schedules, registered, config.configPath);
-  const queueUrl = await urls.resolve(schedulesQueueName(config.queuePrefix), {
-    visibilityTimeoutSeconds: SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
-  });
-  return (deps) =>
+  return async ({ urls, ...deps }) =>
     new ScheduleRunner({
       ...deps,
       schedules: config.schedules,
       queues,
-      queueUrl,
+      queueUrl: await urls.resolve(schedulesQueueName(config.queuePrefix), {
+        visibilityTimeoutSeconds: SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+      }),
       waitTimeSeconds: config.defaults.waitTimeSeconds,
       errorBackoff: config.defaults.errorBackoff,
       drainPolls: config.drainPolls,

@@ -72,6 +72,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const receiverModules = await findReceiverModules(config.receivers, config.configPath);
     await importReceiverModules(receiverModules);
     const selected = selectQueues(getRegistry().list(), options.queues ?? []);
+    // Checked before any request: a schedule naming an unknown queue is a config error (exit 2).
+    const makeScheduleRunner = await prepareSchedules(config, getRegistry().list());
     const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
     // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
     const client = createSqsClient(settings, {
@@ -90,6 +92,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       targets.length * (maxLanes(config.pool.prefetch) + 1) + (config.schedules.length > 0 ? 1 : 0);
     const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
     cleanup.push(async () => receiveClient.destroy());
+    const scheduleRunner = await makeScheduleRunner?.({ client, receiveClient, urls, logger });
     for (const queue of selected) {
       if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
         // Every message of a running batch holds a slot, so batches can never be fuller than that.
@@ -99,9 +102,6 @@ export async function runCommand(options: RunOptions): Promise<number> {
         });
       }
     }
-
-    // Checked before the pool starts: a schedule naming an unknown queue is a config error (exit 2).
-    const makeScheduleRunner = await prepareSchedules(config, getRegistry().list(), urls);
 
     const pool = new HandlerPool({
       threads: config.pool.threads,
@@ -127,7 +127,6 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
     pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));
-    const scheduleRunner = makeScheduleRunner?.({ client, receiveClient, logger });
     if (scheduleRunner) {
       // Stopped when the drain begins, so that its long poll returns alongside the queues' polls.
       supervisor.events.once("draining", () => void scheduleRunner.stop());
