@@ -117,7 +117,10 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
       message: () => report(expected),
     });
     await stop(group.slice(1));
-    lastTickOfFirstRun = Math.max(...[...delivered.keys()].map((tick) => Date.parse(tick)));
+    // The last tick any daemon of this run can have offered. Offered ticks not yet forwarded (the killed
+    // daemon's held tick blocks the schedule's FIFO group for 30 s, and later ticks queue behind it) stay on
+    // the schedules queue, and the next run forwards them: late, and still once.
+    lastTickOfFirstRun = Math.floor(Date.now() / TICK_MS) * TICK_MS;
 
     const duplicated = [...delivered].filter(([, count]) => count > 1);
     assert.deepEqual(duplicated, [], report(expected));
@@ -137,7 +140,7 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
   });
 
   it("restarted after missed ticks with catchUp: latest, the replicas fire the latest missed tick once", async () => {
-    assert.ok(lastTickOfFirstRun > 0, "the first run delivered ticks");
+    assert.ok(lastTickOfFirstRun > 0, "the first run ran");
     // Two ticks pass with no daemon running.
     await eventually(() => Date.now() > lastTickOfFirstRun + 2 * TICK_MS + TICK_MS / 2, {
       timeoutMs: 30_000,
