@@ -287,7 +287,11 @@ export async function main(argv: readonly string[]): Promise<number> {
             type: "string",
             describe: "the daemon's base URL (http://host:port); empty: the config's http host and port",
           }),
-        (args) => run(schedulesCommand({ configPath: args.config, json: args.json, http: args.http })),
+        (args) => {
+          // Empty is allowed here (the config's address), so oneValue() is only asked about a repeated flag.
+          const http = args.http === "" ? "" : oneValue("http", args.http);
+          return run(schedulesCommand({ configPath: args.config, json: args.json, http }));
+        },
       )
       .command(
         "healthcheck",

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { namePartProblem } from "../queue-names.js";
-import { cronProblem } from "../util/cron.js";
+import { cronProblem, isTimeZone } from "../util/cron.js";
 
 /** What happens to ticks that passed while no replica ran. */
 export type CatchUp = "none" | "latest";
@@ -68,6 +68,7 @@ export const MAX_SCHEDULE_NAME_LENGTH = 80;
 /** Schedules with `catchUp: "latest"` at most: each keeps a tag on the schedules queue, which holds 50. */
 export const MAX_CATCH_UP_SCHEDULES = 40;
 
+/** The defaults of a schedule's optional fields, in one place. */
 export const SCHEDULE_DEFAULTS = { timezone: "UTC", catchUp: "none" } as const;
 
 const scheduleName = z
@@ -98,18 +99,24 @@ const schedule = z
   )
   .superRefine((value, context) => {
     const timezone = value.timezone ?? SCHEDULE_DEFAULTS.timezone;
+    if (!isTimeZone(timezone)) {
+      context.addIssue({
+        code: "custom",
+        path: ["timezone"],
+        message: "must be an IANA time zone name such as Europe/Berlin",
+        input: timezone,
+      });
+      return;
+    }
     const problem = cronProblem(value.cron, timezone);
-    if (problem === undefined) return;
-    // The zone's own problem is reported on `timezone`, everything else on `cron`.
-    const onZone = problem.startsWith("unknown time zone");
-    context.addIssue({
-      code: "custom",
-      path: [onZone ? "timezone" : "cron"],
-      message: onZone
-        ? "must be an IANA time zone name such as Europe/Berlin"
-        : `is not a valid cron expression: ${problem}`,
-      input: onZone ? timezone : value.cron,
-    });
+    if (problem !== undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["cron"],
+        message: `is not a valid cron expression: ${problem}`,
+        input: value.cron,
+      });
+    }
   });
 
 /** Schema of the `schedules` list. Names are unique; queues are checked once the receivers are loaded. */
