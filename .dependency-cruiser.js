@@ -52,6 +52,11 @@ const LAYERS = [
     paths: ["src/admin/"],
   },
   {
+    name: "schedules",
+    holds: "cron schedules: the ticker, the offer to the FIFO schedules queue, and the forward to the target",
+    paths: ["src/schedules/"],
+  },
+  {
     name: "pool",
     holds: "the worker-thread pool and the thread protocol; beside the supervisor, which uses it",
     paths: ["src/pool/"],

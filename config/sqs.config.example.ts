@@ -100,6 +100,20 @@ export default defineConfig({
   // in the supervisor and in every pool thread. See docs/observability.md.
   // telemetry: { setup: "./otel.ts" },
 
+  // Cron schedules: one message per tick on a registered queue, however many replicas run (docs/schedules.md).
+  // Default: none. `sqsd init` creates the FIFO queue PREFIX__sqsd-schedules.fifo they go through.
+  // schedules: [
+  //   {
+  //     name: "nightly-report", // unique; the FIFO group and the start of each tick's deduplication id
+  //     cron: "0 3 * * *", // 5 fields, or 6 with seconds first
+  //     queue: "reports", // a registered queue
+  //     timezone: "Europe/Berlin", // IANA name; default "UTC"
+  //     catchUp: "latest", // "none" (default): ticks missed while no replica ran are lost
+  //     // body: (tick: Date) => ({ day: tick.toISOString().slice(0, 10) }), // default { schedule, tick }
+  //     // suffix: "eu", // one the receiver declares
+  //   },
+  // ],
+
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".
   log: { level: "info", format: "json" },

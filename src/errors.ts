@@ -426,3 +426,15 @@ function awsHttpStatus(error: unknown): number | undefined {
   const metadata = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
   return typeof metadata?.httpStatusCode === "number" ? metadata.httpStatusCode : undefined;
 }
+
+/** `sqsd schedules --http`: the daemon's /status.json could not be read, or has no schedules in it. */
+export class DaemonStatusError extends SqsdError {
+  override readonly name = "DaemonStatusError";
+  readonly code = "SQSD_DAEMON_STATUS";
+  readonly exitCode = 1;
+  readonly url: string;
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(`cannot read the daemon's status at ${url}: ${reason}`, { cause });
+    this.url = url;
+  }
+}

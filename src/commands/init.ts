@@ -3,6 +3,12 @@ import { physicalQueues, type PhysicalQueue } from "../admin/physical-queues.js"
 import { parseRedrivePolicy, readAttributes } from "../admin/queue-status.js";
 import { SqsRequestError } from "../errors.js";
 import { isFifoName } from "../queue-names.js";
+import {
+  schedulesQueueName,
+  SCHEDULES_RETENTION_SECONDS,
+  SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+} from "../admin/schedules-queue.js";
+import type { ResolvedConfig } from "../config/types.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 import { openCommandContext, table, type CommandOptions } from "./context.js";
 import { checkPayloadBuckets } from "./payload-buckets.js";
@@ -45,7 +51,7 @@ interface Desired {
 export async function initCommand(options: InitOptions): Promise<number> {
   const context = await openCommandContext(options);
   try {
-    const desired = plan(physicalQueues(context.registered, context.config));
+    const desired = [...plan(physicalQueues(context.registered, context.config)), ...schedulesQueue(context.config)];
     const steps: Step[] = [];
     // Dead-letter queues first: a redrive policy needs its target's ARN.
     for (const queue of [
@@ -105,6 +111,23 @@ function plan(queues: readonly PhysicalQueue[]): Desired[] {
     });
   }
   return [...byName.values()];
+}
+
+/** The internal FIFO queue the daemons offer schedule ticks to, when the config has schedules. */
+function schedulesQueue(config: ResolvedConfig): Desired[] {
+  if (config.schedules.length === 0) return [];
+  return [
+    {
+      fullName: schedulesQueueName(config.queuePrefix),
+      role: "queue",
+      mutable: {
+        VisibilityTimeout: String(SCHEDULES_VISIBILITY_TIMEOUT_SECONDS),
+        MessageRetentionPeriod: String(SCHEDULES_RETENTION_SECONDS),
+      },
+      immutable: { FifoQueue: "true" },
+      redrive: undefined,
+    },
+  ];
 }
 
 async function apply(client: SQSClient, urls: QueueUrls, desired: Desired, dryRun: boolean): Promise<Step> {

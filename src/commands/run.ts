@@ -23,6 +23,7 @@ import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
 import { flushSpans } from "../telemetry/flush.js";
+import { prepareSchedules } from "./run-schedules.js";
 
 /** Options of `sqsd run`, already parsed. */
 export interface RunOptions {
@@ -78,6 +79,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
     await importReceiverModules(receiverModules);
     const selected = selectQueues(getRegistry().list(), options.queues ?? []);
     await requireS3IfLargePayloads(settings, getRegistry().list());
+    // Checked before any request: a schedule naming an unknown queue is a config error (exit 2).
+    const makeScheduleRunner = await prepareSchedules(config, getRegistry().list());
     const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
     // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
     const client = createSqsClient(settings, {
@@ -92,9 +95,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
     // One socket per receive that can wait at once: every queue's lanes, and one spare each for a lane the
     // watchdog restarts while the stuck one still holds its socket. A long poll holds its socket for up to
     // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
-    const receiveSockets = targets.length * (maxLanes(config.pool.prefetch) + 1);
+    const receiveSockets =
+      targets.length * (maxLanes(config.pool.prefetch) + 1) + (config.schedules.length > 0 ? 1 : 0);
     const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
     cleanup.push(async () => receiveClient.destroy());
+    const scheduleRunner = await makeScheduleRunner?.({ client, receiveClient, urls, logger });
     for (const queue of selected) {
       if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
         // Every message of a running batch holds a slot, so batches can never be fuller than that.
@@ -130,9 +135,20 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
     pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));
+    if (scheduleRunner) {
+      // Stopped when the drain begins, so that its long poll returns alongside the queues' polls.
+      supervisor.events.once("draining", () => void scheduleRunner.stop());
+      cleanup.push(() => scheduleRunner.stop());
+    }
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http && status) {
-      const metrics = new Metrics({ supervisor, pool, clients: [client, receiveClient], status });
+      const metrics = new Metrics({
+        supervisor,
+        pool,
+        clients: [client, receiveClient],
+        status,
+        schedules: scheduleRunner,
+      });
       const operations = new OperationsServer({
         http: config.http,
         supervisor,
@@ -140,6 +156,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         status,
         logger,
         stallSeconds: config.stallSeconds,
+        schedules: scheduleRunner,
       });
       cleanup.push(() => operations.stop());
       await operations.start();
@@ -155,6 +172,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         maxBuffered: config.pool.maxBuffered,
         receiveSockets,
       });
+      if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
     });
   } finally {

@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { ValidationError, type FieldProblem } from "../errors.js";
 import { namePartProblem } from "../queue-names.js";
 import { configSchema, validate } from "./rules.js";
+import { resolveSchedules } from "./schedules.js";
 import type { ResolvedBackoff, ResolvedConfig, SqsdConfig } from "./types.js";
 
 /** Every default of the config, in one object; {@link resolveConfig} fills the written config from it. */
@@ -136,6 +137,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
         ? config.telemetry.setup
         : resolvePath(configDir, config.telemetry.setup),
     },
+    schedules: resolveSchedules(config.schedules),
   };
 }
 

@@ -9,6 +9,7 @@ import { SQS_LIMITS } from "../limits.js";
 import { namePartProblem, queueNameProblem } from "../queue-names.js";
 import { isCodecName } from "../codecs/codec.js";
 import { isStandardSchema } from "../codecs/schema.js";
+import { schedulesSchema } from "./schedules.js";
 
 function integer(min: number, max: number) {
   const rule = `must be an integer ${min}..${max}`;
@@ -153,6 +154,7 @@ export const configSchema = z.strictObject(
       })
       .optional(),
     largePayloads: largePayloads.optional(),
+    schedules: schedulesSchema.optional(),
   },
   { error: "must be an object (export default defineConfig({ ... }))" },
 );

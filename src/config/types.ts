@@ -1,3 +1,5 @@
+import type { ResolvedSchedule, ScheduleOptions } from "./schedules.js";
+
 /** Log levels sqsd writes at, from most to least severe. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
@@ -201,6 +203,11 @@ export interface SqsdConfig {
   readonly largePayloads?: LargePayloadsOptions;
   /** OpenTelemetry tracing (docs/observability.md). @defaultValue off: spans go to no SDK, and cost nothing */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * Cron schedules: one message per tick on a queue, however many replicas run them (docs/schedules.md).
+   * @defaultValue `[]`
+   */
+  readonly schedules?: readonly ScheduleOptions[];
   readonly log?: {
     /** @defaultValue `"info"` */
     readonly level?: LogLevel;
@@ -273,4 +280,5 @@ export interface ResolvedConfig {
   readonly largePayloads?: LargePayloadsOptions;
   /** Absolute path of the `telemetry.setup` module, or undefined without one. */
   readonly telemetry: { readonly setup: string } | undefined;
+  readonly schedules: readonly ResolvedSchedule[];
 }

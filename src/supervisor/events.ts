@@ -32,6 +32,8 @@ export interface SupervisorEvents {
   payloadDeleted: [queue: string];
   /** Deleting an offloaded body from S3 after its message failed; the object stays. */
   payloadDeleteFailed: [queue: string];
+  /** A drain began: what runs beside the supervisor (the schedules) stops now too. */
+  draining: [reason: string];
 }
 
 /** The supervisor's event emitter, typed. */

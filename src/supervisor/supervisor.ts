@@ -317,6 +317,7 @@ export class Supervisor {
     const { logger, config, pool } = this.#options;
     this.#state = "draining";
     clearInterval(this.#watchdog);
+    this.events.emit("draining", reason);
     logger.info("draining", {
       reason,
       inFlight: this.#scheduler.running,

@@ -57,6 +57,7 @@ describe("config resolution", () => {
       http: undefined,
       log: { level: "info", format: "json" },
       telemetry: undefined,
+      schedules: [],
     });
   });
 
