@@ -20,6 +20,11 @@ const LAYERS = [
       "src/util/",
     ],
   },
+  {
+    name: "telemetry",
+    holds: "OpenTelemetry: trace context on messages, and the spans of sending, receiving and settling",
+    paths: ["src/telemetry/"],
+  },
   { name: "codecs", holds: "message body encodings", paths: ["src/codecs/"] },
   {
     name: "config",
@@ -32,6 +37,11 @@ const LAYERS = [
     paths: ["src/sqs/", "src/embedded.ts"],
   },
   {
+    name: "payloads",
+    holds: "large payloads through S3: the extended clients' pointer format, offloading sends, fetching bodies",
+    paths: ["src/payloads/"],
+  },
+  {
     name: "registry",
     holds: "what an app declares, receiver() and register(), and sending to it, send()",
     paths: ["src/registry/"],
@@ -40,6 +50,11 @@ const LAYERS = [
     name: "admin",
     holds: "physical queue names and queue counts, for the daemon and the commands",
     paths: ["src/admin/"],
+  },
+  {
+    name: "schedules",
+    holds: "cron schedules: the ticker, the offer to the FIFO schedules queue, and the forward to the target",
+    paths: ["src/schedules/"],
   },
   {
     name: "pool",

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick                        smaller sizes and shorter windows (about 4 minutes)
  *   npm run bench -- --scenario throughput [--scenario latency ...]
  *   npm run bench:sse                               the dashboard's stream alone: 1 vs 50 SSE clients
+ *   npm run bench -- --scenario tracing             tracing's cost alone (scenarios/tracing.ts)
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
  * from run to run, while consumers measured back to back on one server move together.
@@ -20,12 +21,13 @@ import { manyQueues } from "./scenarios/many-queues.js";
 import { memory } from "./scenarios/memory.js";
 import { sse } from "./scenarios/sse.js";
 import { throughput } from "./scenarios/throughput.js";
+import { tracing } from "./scenarios/tracing.js";
 
 // Every process of the run inherits this: the AWS SDK's notice that it will need Node 22 would interleave with
 // the results of each consumer that uses it.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
-const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, sse];
+const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, tracing, sse];
 
 const { values } = parseArgs({
   options: {

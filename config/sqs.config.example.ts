@@ -85,6 +85,35 @@ export default defineConfig({
   //   readyWhenPaused: false, // true: /readyz stays 200 while paused (what Kubernetes wants; docs/deploying.md)
   // },
 
+  // Bodies past SQS's size limit through S3, in the AWS extended clients' format; off unless set. Needs
+  // `npm install @aws-sdk/client-s3`. Receivers may set their own (or false). See docs/messages.md.
+  // largePayloads: {
+  //   bucket: "shop-sqs-payloads", // must exist: `sqsd init` checks it, `--create-bucket` creates it
+  //   prefix: "", // object keys are prefix + a random UUID
+  //   thresholdBytes: undefined, // default: the queue's MaximumMessageSize minus 1024
+  //   always: false, // true: every body goes through S3
+  //   deleteAfterProcessing: false, // true: the object goes once its message is deleted (never before)
+  //   s3Endpoint: undefined, // a local S3 (fauxqs, LocalStack, MinIO); default with "embedded": the embedded server
+  // },
+
+  // OpenTelemetry tracing; off unless set. The module registers your SDK and exporters; sqsd imports it first
+  // in the supervisor and in every pool thread. See docs/observability.md.
+  // telemetry: { setup: "./otel.ts" },
+
+  // Cron schedules: one message per tick on a registered queue, however many replicas run (docs/schedules.md).
+  // Default: none. `sqsd init` creates the FIFO queue PREFIX__sqsd-schedules.fifo they go through.
+  // schedules: [
+  //   {
+  //     name: "nightly-report", // unique; the FIFO group and the start of each tick's deduplication id
+  //     cron: "0 3 * * *", // 5 fields, or 6 with seconds first
+  //     queue: "reports", // a registered queue
+  //     timezone: "Europe/Berlin", // IANA name; default "UTC"
+  //     catchUp: "latest", // "none" (default): ticks missed while no replica ran are lost
+  //     // body: (tick: Date) => ({ day: tick.toISOString().slice(0, 10) }), // default { schedule, tick }
+  //     // suffix: "eu", // one the receiver declares
+  //   },
+  // ],
+
   // level: "error" | "warn" | "info" | "debug" (debug adds a record per processed message).
   // format: "json" | "pretty". Default: "pretty" on a terminal, else "json".
   log: { level: "info", format: "json" },

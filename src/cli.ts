@@ -11,6 +11,7 @@ import { initCommand } from "./commands/init.js";
 import { peekCommand } from "./commands/peek.js";
 import { redriveCommand } from "./commands/redrive.js";
 import { runCommand } from "./commands/run.js";
+import { schedulesCommand } from "./commands/schedules.js";
 import { sendCommand } from "./commands/send.js";
 import { statusCommand } from "./commands/status.js";
 import { waitCommand } from "./commands/wait.js";
@@ -237,12 +238,26 @@ export async function main(argv: readonly string[]): Promise<number> {
         "init",
         "create missing queues and dead-letter queues; report and fix attribute drift",
         (command) =>
-          withQueueOptions(command).option("dry-run", {
-            type: "boolean",
-            default: false,
-            describe: "print the plan only",
-          }),
-        (args) => run(initCommand({ configPath: args.config, json: args.json, dryRun: args["dry-run"] })),
+          withQueueOptions(command)
+            .option("dry-run", {
+              type: "boolean",
+              default: false,
+              describe: "print the plan only",
+            })
+            .option("create-bucket", {
+              type: "boolean",
+              default: false,
+              describe: "create missing largePayloads S3 buckets (otherwise only checked)",
+            }),
+        (args) =>
+          run(
+            initCommand({
+              configPath: args.config,
+              json: args.json,
+              dryRun: args["dry-run"],
+              createBucket: args["create-bucket"],
+            }),
+          ),
       )
       .command(
         "redrive <queue>",
@@ -283,6 +298,20 @@ export async function main(argv: readonly string[]): Promise<number> {
               count: wholeNumber("n", args.n, 1),
             }),
           ),
+      )
+      .command(
+        "schedules",
+        "list the cron schedules with their next 3 run times; with --http, the last tick the daemon saw",
+        (command) =>
+          withQueueOptions(command).option("http", {
+            type: "string",
+            describe: "the daemon's base URL (http://host:port); empty: the config's http host and port",
+          }),
+        (args) => {
+          // Empty is allowed here (the config's address), so oneValue() is only asked about a repeated flag.
+          const http = args.http === "" ? "" : oneValue("http", args.http);
+          return run(schedulesCommand({ configPath: args.config, json: args.json, http }));
+        },
       )
       .command(
         "healthcheck",

@@ -135,6 +135,18 @@ export class ReceiverLoadError extends SqsdError {
   }
 }
 
+/** The `telemetry.setup` module threw while it was imported, or could not be found. */
+export class TelemetrySetupError extends SqsdError {
+  override readonly name = "TelemetrySetupError";
+  readonly code = "SQSD_TELEMETRY_SETUP";
+  readonly exitCode = 2;
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    super(`telemetry.setup module ${file} failed to load: ${errorSummary(cause)}`, { cause });
+    this.file = file;
+  }
+}
+
 /** A message is larger than its queue accepts; refused before any request. */
 export class MessageTooLargeError extends SqsdError {
   override readonly name = "MessageTooLargeError";
@@ -325,12 +337,44 @@ export class MissingPackageError extends SqsdError {
   readonly exitCode = 2;
   /** The package to install, with the version range sqsd accepts, e.g. `fauxqs@^1.9.2`. */
   readonly packageName: string;
-  constructor(packageName: string, neededFor: string, alternative: string, cause: unknown) {
+  constructor(
+    packageName: string,
+    neededFor: string,
+    alternative: string,
+    cause: unknown,
+    installAs: "devDependency" | "dependency" = "devDependency",
+  ) {
+    const save = installAs === "dependency" ? "" : " --save-dev";
     super(
-      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install --save-dev "${packageName}"\`, or ${alternative}`,
+      `${neededFor} needs the package ${packageName}, which is not installed: run \`npm install${save} "${packageName}"\`, or ${alternative}`,
       { cause },
     );
     this.packageName = packageName;
+  }
+}
+
+/**
+ * An S3 request for a large payload failed (config `largePayloads`). The message names the operation, bucket
+ * and key and S3's reason, never any part of the body. `missing` is set when the object or bucket does not
+ * exist (404), which no retry can fix.
+ */
+export class PayloadStoreError extends SqsdError {
+  override readonly name = "PayloadStoreError";
+  readonly code = "SQSD_PAYLOAD_STORE";
+  readonly exitCode = 1;
+  readonly operation: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly missing: boolean;
+  constructor(operation: string, location: { bucket: string; key: string }, cause: unknown) {
+    const where = location.key === "" ? `s3://${location.bucket}` : `s3://${location.bucket}/${location.key}`;
+    super(`S3 ${operation} ${where} failed: ${errorSummary(cause)}`, { cause });
+    this.operation = operation;
+    this.bucket = location.bucket;
+    this.key = location.key;
+    const status = awsHttpStatus(cause);
+    const name = awsErrorName(cause);
+    this.missing = status === 404 || name === "NoSuchKey" || name === "NoSuchBucket";
   }
 }
 
@@ -381,4 +425,16 @@ function awsHttpStatus(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const metadata = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
   return typeof metadata?.httpStatusCode === "number" ? metadata.httpStatusCode : undefined;
+}
+
+/** `sqsd schedules --http`: the daemon's /status.json could not be read, or has no schedules in it. */
+export class DaemonStatusError extends SqsdError {
+  override readonly name = "DaemonStatusError";
+  readonly code = "SQSD_DAEMON_STATUS";
+  readonly exitCode = 1;
+  readonly url: string;
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(`cannot read the daemon's status at ${url}: ${reason}`, { cause });
+    this.url = url;
+  }
 }

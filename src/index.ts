@@ -4,6 +4,8 @@
  */
 export { defineConfig } from "./config/define.js";
 export type { SqsdConfig, BackoffOptions, LogLevel } from "./config/types.js";
+export type { LargePayloadsOptions } from "./config/types.js";
+export type { MessagePayload } from "./payloads/pointer.js";
 export { receiver, register } from "./registry/receiver.js";
 export type { ReceiverFunction } from "./registry/receiver.js";
 export type {
@@ -37,6 +39,8 @@ export type { ModelInstanceOptions, ModelLoader } from "./codecs/model-instance.
 export {
   MessageDecodeError,
   ModelInstanceNotFoundError,
+  PayloadFetchError,
+  PayloadPointerError,
   SchemaValidationError,
   UnknownModelError,
 } from "./codecs/errors.js";
@@ -45,11 +49,13 @@ export type { StandardSchemaV1 } from "./codecs/schema.js";
 export {
   ConfigError,
   MessageTooLargeError,
+  PayloadStoreError,
   QueueNotFoundError,
   ReceiverLoadError,
   RegistrationError,
   SqsdError,
   SqsRequestError,
+  TelemetrySetupError,
   UnknownQueueError,
   ValidationError,
 } from "./errors.js";

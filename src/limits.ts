@@ -15,6 +15,8 @@ export const SQS_LIMITS = {
   maxMessageBytes: 1_048_576,
   /** Queue names: 1..80 characters, `.fifo` included. */
   maxQueueNameLength: 80,
+  /** Message attributes per message; SQS refuses a message with more. */
+  maxMessageAttributes: 10,
 } as const;
 
 /** Queue names SQS accepts: letters, digits, `-` and `_`, with `.fifo` allowed only at the end. */

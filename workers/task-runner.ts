@@ -22,8 +22,13 @@ import { ThreadChannel } from "../src/pool/thread-channel.js";
 import { getRegistry } from "../src/registry/registry.js";
 import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
 import { isRestartLater } from "../src/restart-later.js";
-import { configureSqs } from "../src/sqs/settings.js";
+import { configureSqs, currentSqsSettings } from "../src/sqs/settings.js";
+import { resolveBody } from "../src/payloads/fetch.js";
+import { largePayloadsFor } from "../src/payloads/options.js";
+import { takeOffloadedSends } from "../src/payloads/stats.js";
 import { Permits } from "../src/util/permits.js";
+import { traceRun } from "./process-span.js";
+import { flushSpans } from "../src/telemetry/flush.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -40,6 +45,8 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const threadMap = new Int32Array(data.threadMap);
   const startTimes = new BigInt64Array(data.startTimes);
   try {
+    // The app's OpenTelemetry set-up first, so that its SDK and instrumentations see the receivers load.
+    if (data.telemetrySetup !== undefined) await importUserModule(data.telemetrySetup);
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
     const serialized = serializeError(error);
@@ -58,7 +65,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const permits = new Permits(data.tasksPerThread);
   channel.announceReady({
     abort: (runId, reason) => runs.get(runId)?.abort(new Error(reason)),
-    teardown: () => hooks.teardown(),
+    teardown: async () => {
+      const errors = await hooks.teardown();
+      // The thread ends after this: spans still in the SDK's batch would be lost.
+      if (data.telemetrySetup !== undefined) await flushSpans();
+      return errors;
+    },
   });
   const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
 
@@ -72,7 +84,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
         // then blocks this thread's event loop, the supervisor can still time it out and end the thread.
         Atomics.store(threadMap, run.slot, threadId);
         Atomics.store(startTimes, run.slot, BigInt(Date.now()));
-        return await runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility);
+        const batch = getRegistry().find(task.queue)?.handler?.kind === "batch";
+        return withOffloadedSends(
+          await traceRun(task, run.messages, batch, () =>
+            runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility),
+          ),
+        );
       } catch (error) {
         // runHandlerRun catches what handlers throw; this is sqsd's own fault. It fails this run alone: a
         // rejected task would fail its other runs too, while they go on running here.
@@ -184,9 +201,25 @@ async function runHandlerRun(
     );
     decoded.forEach((item, position) => (outcomes[item.index] = results[position]));
   }
+  // The supervisor deletes an offloaded body after its message (deleteAfterProcessing) and counts it.
+  for (const { index, message } of decoded) {
+    const outcome = outcomes[index];
+    if (outcome && message.payload.location === "s3") {
+      const { bucket, key, sizeBytes } = message.payload;
+      outcomes[index] = { ...outcome, payload: { bucket, key, sizeBytes } };
+    }
+  }
   return outcomes.map(
     (outcome) => outcome ?? { kind: "failed", phase: "handler", error: missing, durationMs: elapsed() },
   );
+}
+
+/** Hands the offloaded sends this thread counted (by any run, or a setup hook) to the supervisor. */
+function withOffloadedSends(outcomes: Outcome[]): Outcome[] {
+  const offloadedSends = takeOffloadedSends();
+  const first = outcomes[0];
+  if (offloadedSends && first) outcomes[0] = { ...first, offloadedSends };
+  return outcomes;
 }
 
 const missing = serializeError(new Error("no outcome was recorded for this message"));
@@ -253,8 +286,10 @@ async function decode(
   extendVisibility: ExtendVisibility,
 ): Promise<ReceivedMessage> {
   const context = { messageId: message.id, messageAttributes: message.messageAttributes };
-  const ref = queue.codec.reference?.(message.body, context);
-  let body = await queue.codec.decode(message.body, context);
+  // An offloaded body is read from S3 first; the codec and schema then see it as if it had come inline.
+  const { text, payload } = await resolveBody(message, largePayloadsFor(queue.options, currentSqsSettings()), signal);
+  const ref = queue.codec.reference?.(text, context);
+  let body = await queue.codec.decode(text, context);
   if (queue.options.schema) body = await validateWithSchema(queue.options.schema, body, `message ${message.id}`);
   const sentTimestamp = Number(message.attributes["SentTimestamp"]);
   return {
@@ -262,6 +297,7 @@ async function decode(
     body,
     rawBody: message.body,
     ref,
+    payload,
     attributes: message.attributes,
     messageAttributes: message.messageAttributes,
     receiveCount: Number(message.attributes["ApproximateReceiveCount"] ?? "1"),

@@ -75,6 +75,38 @@ export class ModelInstanceNotFoundError extends MessageDecodeError {
 }
 
 /**
+ * A message carries the extended clients' `ExtendedPayloadSize` attribute, but its body is not a pointer sqsd
+ * can read (see src/payloads/pointer.ts).
+ */
+export class PayloadPointerError extends MessageDecodeError {
+  override readonly name: string = "PayloadPointerError";
+  override readonly code: string = "SQSD_PAYLOAD_POINTER";
+}
+
+/**
+ * The S3 object an offloaded message points to could not be read: `SQSD_PAYLOAD_MISSING` when it does not
+ * exist (deleted, expired by a lifecycle rule, wrong bucket), `SQSD_PAYLOAD_FETCH` otherwise. The message names
+ * bucket and key, which the operator needs to look, and S3's reason.
+ */
+export class PayloadFetchError extends MessageDecodeError {
+  override readonly name: string = "PayloadFetchError";
+  override readonly code: string;
+  readonly bucket: string;
+  readonly key: string;
+  constructor(bucket: string, key: string, missing: boolean, reason: string, cause?: unknown) {
+    super(
+      missing
+        ? `the message's body is not in S3: s3://${bucket}/${key} does not exist (${reason})`
+        : `cannot read the message's body from s3://${bucket}/${key} (${reason})`,
+      { cause },
+    );
+    this.code = missing ? "SQSD_PAYLOAD_MISSING" : "SQSD_PAYLOAD_FETCH";
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/**
  * `app.model` for messages. Both come from the body, so they are shown only when they are Python identifiers,
  * as Django's app labels and model names are; anything else could be content, and is not shown.
  */

@@ -3,13 +3,22 @@ import { physicalQueues, type PhysicalQueue } from "../admin/physical-queues.js"
 import { parseRedrivePolicy, readAttributes } from "../admin/queue-status.js";
 import { SqsRequestError } from "../errors.js";
 import { isFifoName } from "../queue-names.js";
+import {
+  schedulesQueueName,
+  SCHEDULES_RETENTION_SECONDS,
+  SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+} from "../admin/schedules-queue.js";
+import type { ResolvedConfig } from "../config/types.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 import { openCommandContext, table, type CommandOptions } from "./context.js";
+import { checkPayloadBuckets } from "./payload-buckets.js";
 
 /** Options of `sqsd init`. */
 export interface InitOptions extends CommandOptions {
   /** Print the plan and change nothing. @defaultValue `false` */
   readonly dryRun?: boolean | undefined;
+  /** Create the `largePayloads` buckets that do not exist; without it they are only checked. @defaultValue `false` */
+  readonly createBucket?: boolean | undefined;
 }
 
 /** Dead-letter queues keep messages for SQS's maximum, 14 days, so that nothing expires before someone looks. */
@@ -42,7 +51,7 @@ interface Desired {
 export async function initCommand(options: InitOptions): Promise<number> {
   const context = await openCommandContext(options);
   try {
-    const desired = plan(physicalQueues(context.registered, context.config));
+    const desired = [...plan(physicalQueues(context.registered, context.config)), ...schedulesQueue(context.config)];
     const steps: Step[] = [];
     // Dead-letter queues first: a redrive policy needs its target's ARN.
     for (const queue of [
@@ -51,20 +60,27 @@ export async function initCommand(options: InitOptions): Promise<number> {
     ]) {
       steps.push(await apply(context.client, context.urls, queue, options.dryRun === true));
     }
+    const buckets = await checkPayloadBuckets(context.settings, context.registered, {
+      createBucket: options.createBucket === true,
+      dryRun: options.dryRun === true,
+    });
     const { output } = context;
     output.text(
       ...(options.dryRun ? ["Plan (dry run: nothing was changed)", ""] : []),
       ...table(
         ["ACTION", "QUEUE", "DETAILS"],
-        steps.map((step) => [
-          options.dryRun && step.action !== "ok" ? `would ${step.action}` : step.action,
-          step.queue,
+        [
+          ...steps.map((step) => ({ ...step, name: step.queue })),
+          ...buckets.map((step) => ({ ...step, name: step.bucket })),
+        ].map((step) => [
+          options.dryRun && step.action !== "ok" && step.action !== "missing" ? `would ${step.action}` : step.action,
+          step.name,
           step.details.join("; ") || "-",
         ]),
       ),
     );
-    output.result({ dryRun: options.dryRun === true, steps });
-    return steps.some((step) => step.action === "cannot") ? 1 : 0;
+    output.result({ dryRun: options.dryRun === true, steps, ...(buckets.length > 0 ? { buckets } : {}) });
+    return steps.some((step) => step.action === "cannot") || buckets.some((step) => step.action === "missing") ? 1 : 0;
   } finally {
     context.close();
   }
@@ -95,6 +111,23 @@ function plan(queues: readonly PhysicalQueue[]): Desired[] {
     });
   }
   return [...byName.values()];
+}
+
+/** The internal FIFO queue the daemons offer schedule ticks to, when the config has schedules. */
+function schedulesQueue(config: ResolvedConfig): Desired[] {
+  if (config.schedules.length === 0) return [];
+  return [
+    {
+      fullName: schedulesQueueName(config.queuePrefix),
+      role: "queue",
+      mutable: {
+        VisibilityTimeout: String(SCHEDULES_VISIBILITY_TIMEOUT_SECONDS),
+        MessageRetentionPeriod: String(SCHEDULES_RETENTION_SECONDS),
+      },
+      immutable: { FifoQueue: "true" },
+      redrive: undefined,
+    },
+  ];
 }
 
 async function apply(client: SQSClient, urls: QueueUrls, desired: Desired, dryRun: boolean): Promise<Step> {

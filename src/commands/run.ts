@@ -12,8 +12,9 @@ import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
 import { controlAvailability } from "../http/control-access.js";
 import { LiveSampler } from "../http/live-sampler.js";
-import { findReceiverModules, importReceiverModules } from "../receivers.js";
+import { findReceiverModules, importReceiverModules, importTelemetrySetup } from "../receivers.js";
 import { getRegistry } from "../registry/registry.js";
+import { requireS3IfLargePayloads } from "./payload-buckets.js";
 import type { RegisteredQueue } from "../registry/types.js";
 import { createSqsClient } from "../sqs/client.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
@@ -24,6 +25,8 @@ import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
+import { flushSpans } from "../telemetry/flush.js";
+import { prepareSchedules } from "./run-schedules.js";
 
 /** Options of `sqsd run`, already parsed. */
 export interface RunOptions {
@@ -59,9 +62,13 @@ const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
  */
 export async function runCommand(options: RunOptions): Promise<number> {
   const config = await loadConfig({ configPath: options.configPath, embedded: options.embedded === true });
+  // Before anything of the daemon runs: the app's SDK must be registered before the first span is started.
+  if (config.telemetry) await importTelemetrySetup(config.telemetry.setup);
   const logger = createLogger(config.log);
   const restoreWarnings = setWarningSink((message, code) => logger.warn(message, { code }));
   const cleanup: (() => Promise<unknown>)[] = [];
+  // Runs last (cleanup runs in reverse): the drain's settle spans end when its acks are flushed.
+  if (config.telemetry) cleanup.push(() => flushSpans());
   try {
     const server = config.embedded ? await startLocalSqs({ ...config.embedded, region: config.region }) : undefined;
     if (server) {
@@ -74,6 +81,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const receiverModules = await findReceiverModules(config.receivers, config.configPath);
     await importReceiverModules(receiverModules);
     const selected = selectQueues(getRegistry().list(), options.queues ?? []);
+    await requireS3IfLargePayloads(settings, getRegistry().list());
+    // Checked before any request: a schedule naming an unknown queue is a config error (exit 2).
+    const makeScheduleRunner = await prepareSchedules(config, getRegistry().list());
     const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
     // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
     const client = createSqsClient(settings, {
@@ -88,9 +98,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
     // One socket per receive that can wait at once: every queue's lanes, and one spare each for a lane the
     // watchdog restarts while the stuck one still holds its socket. A long poll holds its socket for up to
     // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
-    const receiveSockets = targets.length * (maxLanes(config.pool.prefetch) + 1);
+    const receiveSockets =
+      targets.length * (maxLanes(config.pool.prefetch) + 1) + (config.schedules.length > 0 ? 1 : 0);
     const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
     cleanup.push(async () => receiveClient.destroy());
+    const scheduleRunner = await makeScheduleRunner?.({ client, receiveClient, urls, logger });
     for (const queue of selected) {
       if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
         // Every message of a running batch holds a slot, so batches can never be fuller than that.
@@ -105,6 +117,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       threads: config.pool.threads,
       tasksPerThread: config.pool.tasksPerThread,
       receiverModules,
+      telemetrySetup: config.telemetry?.setup,
       sqs: settings,
       logger,
       maxHeapMb: config.pool.maxHeapMb,
@@ -125,9 +138,20 @@ export async function runCommand(options: RunOptions): Promise<number> {
     });
     // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
     pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));
+    if (scheduleRunner) {
+      // Stopped when the drain begins, so that its long poll returns alongside the queues' polls.
+      supervisor.events.once("draining", () => void scheduleRunner.stop());
+      cleanup.push(() => scheduleRunner.stop());
+    }
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http && status) {
-      const metrics = new Metrics({ supervisor, pool, clients: [client, receiveClient], status });
+      const metrics = new Metrics({
+        supervisor,
+        pool,
+        clients: [client, receiveClient],
+        status,
+        schedules: scheduleRunner,
+      });
       const dashboard = new LiveSampler({
         supervisor,
         pool,
@@ -144,6 +168,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         status,
         logger,
         stallSeconds: config.stallSeconds,
+        schedules: scheduleRunner,
       });
       cleanup.push(() => operations.stop());
       await operations.start();
@@ -159,6 +184,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         maxBuffered: config.pool.maxBuffered,
         receiveSockets,
       });
+      if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
     });
   } finally {

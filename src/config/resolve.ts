@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { ValidationError, type FieldProblem } from "../errors.js";
 import { namePartProblem } from "../queue-names.js";
 import { configSchema, validate } from "./rules.js";
+import { resolveSchedules } from "./schedules.js";
 import type { ResolvedBackoff, ResolvedConfig, SqsdConfig } from "./types.js";
 
 /** Every default of the config, in one object; {@link resolveConfig} fills the written config from it. */
@@ -129,6 +130,14 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
       level: config.log?.level ?? CONFIG_DEFAULTS.log.level,
       format: config.log?.format ?? (context.isTTY ? "pretty" : "json"),
     },
+    // Only when set: a config without it resolves exactly as before.
+    ...(config.largePayloads ? { largePayloads: config.largePayloads } : {}),
+    telemetry: config.telemetry && {
+      setup: isAbsolute(config.telemetry.setup)
+        ? config.telemetry.setup
+        : resolvePath(configDir, config.telemetry.setup),
+    },
+    schedules: resolveSchedules(config.schedules),
   };
 }
 

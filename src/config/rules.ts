@@ -9,6 +9,7 @@ import { SQS_LIMITS } from "../limits.js";
 import { namePartProblem, queueNameProblem } from "../queue-names.js";
 import { isCodecName } from "../codecs/codec.js";
 import { isStandardSchema } from "../codecs/schema.js";
+import { schedulesSchema } from "./schedules.js";
 
 function integer(min: number, max: number) {
   const rule = `must be an integer ${min}..${max}`;
@@ -66,6 +67,28 @@ const retry = z.union(
   { error: 'must be false, { backoff: "exponential", baseSeconds?, maxSeconds? } or a list of delays in seconds' },
 );
 
+/**
+ * S3 bucket names as S3 accepts them for new buckets: 3..63 lowercase letters, digits, dots and hyphens,
+ * starting and ending with a letter or digit.
+ */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const largePayloads = z.strictObject(
+  {
+    bucket: z
+      .string({ error: "must be an S3 bucket name" })
+      .regex(BUCKET_NAME, { error: "must be an S3 bucket name (3..63 lowercase letters, digits, dots, hyphens)" }),
+    prefix: z.string({ error: "must be a string" }).max(512, { error: "must be at most 512 characters" }).optional(),
+    thresholdBytes: integer(0, SQS_LIMITS.maxMessageBytes).optional(),
+    always: boolean.optional(),
+    deleteAfterProcessing: boolean.optional(),
+    s3Endpoint: nonEmptyString("must be an http(s) URL")
+      .refine((value) => /^https?:\/\/\S+$/.test(value), { error: "must be an http(s) URL" })
+      .optional(),
+  },
+  { error: "must be { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, s3Endpoint? }" },
+);
+
 /** Schema of `sqs.config.ts` as users write it. */
 export const configSchema = z.strictObject(
   {
@@ -121,6 +144,7 @@ export const configSchema = z.strictObject(
         readyWhenPaused: boolean.optional(),
       })
       .optional(),
+    telemetry: z.strictObject({ setup: nonEmptyString("must be a module path") }).optional(),
     log: z
       .strictObject({
         level: z
@@ -129,6 +153,8 @@ export const configSchema = z.strictObject(
         format: z.enum(["json", "pretty"], { error: 'must be "json" or "pretty"' }).optional(),
       })
       .optional(),
+    largePayloads: largePayloads.optional(),
+    schedules: schedulesSchema.optional(),
   },
   { error: "must be an object (export default defineConfig({ ... }))" },
 );
@@ -163,6 +189,11 @@ export const receiverOptionsSchema = z.strictObject(
     timeoutMs: integer(1, SQS_LIMITS.maxVisibilityTimeoutSeconds * 1000).optional(),
     setup: func.optional(),
     teardown: func.optional(),
+    largePayloads: z
+      .union([z.literal(false), largePayloads], {
+        error: "must be false or { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, s3Endpoint? }",
+      })
+      .optional(),
   },
   { error: "must be an object" },
 );

@@ -1,3 +1,5 @@
+import type { ResolvedSchedule, ScheduleOptions } from "./schedules.js";
+
 /** Log levels sqsd writes at, from most to least severe. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
@@ -56,6 +58,37 @@ export interface HttpOptions {
    * never ready. See docs/deploying.md. @defaultValue `false`
    */
   readonly readyWhenPaused?: boolean;
+}
+
+/**
+ * Bodies too large for SQS go to S3, and the message carries a pointer, in the format of the AWS SQS extended
+ * clients (Java `amazon-sqs-java-extended-client-lib`, Python `sqs-extended-client`), so producers and consumers
+ * in those languages interoperate with sqsd. Needs the package `@aws-sdk/client-s3` installed. See
+ * docs/messages.md.
+ */
+export interface LargePayloadsOptions {
+  /** The S3 bucket offloaded bodies are written to. It must exist (`sqsd init --create-bucket` creates it). */
+  readonly bucket: string;
+  /** Prepended to every object key (`prefix` + a random UUID), e.g. `"sqsd/"`. @defaultValue `""` */
+  readonly prefix?: string;
+  /**
+   * Sends whose encoded body plus message attributes exceed this many bytes go to S3.
+   * @defaultValue the queue's `MaximumMessageSize` minus 1024 bytes of room for attributes added on the way
+   */
+  readonly thresholdBytes?: number;
+  /** Send every body through S3, whatever its size. @defaultValue `false` */
+  readonly always?: boolean;
+  /**
+   * Delete the S3 object once its message is deleted from the queue (never before). Leave it off when other
+   * consumers (a fan-out, a replay) still need the object, and expire objects with an S3 lifecycle rule.
+   * @defaultValue `false`
+   */
+  readonly deleteAfterProcessing?: boolean;
+  /**
+   * S3 endpoint URL for a local server (fauxqs, LocalStack, MinIO); path-style requests are used with it.
+   * @defaultValue the SDK's S3 endpoint; with the embedded server, the embedded server (it serves S3 too)
+   */
+  readonly s3Endpoint?: string;
 }
 
 /**
@@ -163,12 +196,33 @@ export interface SqsdConfig {
   readonly createQueues?: boolean;
   /** Status, metrics, health and control over HTTP. @defaultValue off */
   readonly http?: HttpOptions;
+  /**
+   * Bodies past SQS's size limit through S3, wire-compatible with the AWS extended clients; receivers may
+   * override it with their own `largePayloads` (or `false`). @defaultValue off
+   */
+  readonly largePayloads?: LargePayloadsOptions;
+  /** OpenTelemetry tracing (docs/observability.md). @defaultValue off: spans go to no SDK, and cost nothing */
+  readonly telemetry?: TelemetryOptions;
+  /**
+   * Cron schedules: one message per tick on a queue, however many replicas run them (docs/schedules.md).
+   * @defaultValue `[]`
+   */
+  readonly schedules?: readonly ScheduleOptions[];
   readonly log?: {
     /** @defaultValue `"info"` */
     readonly level?: LogLevel;
     /** @defaultValue `"pretty"` on a TTY, else `"json"` */
     readonly format?: "json" | "pretty";
   };
+}
+
+/** Where the app sets up OpenTelemetry for the daemon. */
+export interface TelemetryOptions {
+  /**
+   * A module (relative to the config file) that registers the app's OpenTelemetry SDK and exporters. sqsd
+   * imports it first in the supervisor and in every pool thread, before the receiver modules.
+   */
+  readonly setup: string;
 }
 
 /** Filled-in backoff bounds. */
@@ -222,4 +276,9 @@ export interface ResolvedConfig {
       }
     | undefined;
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
+  /** As written; a queue's threshold default depends on the queue, so it is filled in at send time. */
+  readonly largePayloads?: LargePayloadsOptions;
+  /** Absolute path of the `telemetry.setup` module, or undefined without one. */
+  readonly telemetry: { readonly setup: string } | undefined;
+  readonly schedules: readonly ResolvedSchedule[];
 }

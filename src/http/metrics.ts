@@ -4,6 +4,9 @@ import { STATUS_WAIT_MS, type CachedQueueStatus } from "../admin/queue-status.js
 import type { HandlerPool } from "../pool/pool.js";
 import { FAILURE_PHASES } from "../pool/protocol.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
+import { registerPayloadMetrics } from "./payload-metrics.js";
+import type { ScheduleRunner } from "../schedules/runner.js";
+import { registerScheduleMetrics } from "./schedule-metrics.js";
 
 /** What the metrics read from. */
 export interface MetricsSources {
@@ -13,6 +16,8 @@ export interface MetricsSources {
   readonly clients: readonly SQSClient[];
   /** Queue depths, cached so that scrapes cannot run up the SQS bill. */
   readonly status: CachedQueueStatus;
+  /** The cron schedules, when the config has any. @defaultValue none */
+  readonly schedules?: ScheduleRunner | undefined;
 }
 
 /**
@@ -171,7 +176,9 @@ export class Metrics {
         if (snapshot) this.set((Date.now() - snapshot.asOf.getTime()) / 1000);
       },
     });
+    if (sources.schedules) registerScheduleMetrics(this.registry, sources.schedules);
     collectDefaultMetrics({ register: this.registry, prefix: "sqsd_" });
+    registerPayloadMetrics(this.registry, supervisor);
 
     // Counted below the SDK's retry step, so every attempt counts: that is what SQS bills.
     for (const client of clients) {

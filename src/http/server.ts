@@ -5,6 +5,7 @@ import type { ResolvedConfig } from "../config/types.js";
 import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
+import type { ScheduleRunner, ScheduleStatus } from "../schedules/runner.js";
 import { RateLimit } from "../util/rate-limit.js";
 import { bearerMatches, isLoopbackHost, isPreflightedRequest } from "./control-access.js";
 import { DASHBOARD_PATHS, serveDashboardAsset } from "./dashboard-assets.js";
@@ -27,6 +28,8 @@ export interface OperationsServerOptions {
   readonly logger: Logger;
   /** A poller silent for its long-poll wait plus this many seconds is stalled (config `stallSeconds`). */
   readonly stallSeconds: number;
+  /** The cron schedules, shown in /status.json when the config has any. @defaultValue none */
+  readonly schedules?: ScheduleRunner | undefined;
   /**
    * The dashboard's sampler: with it, the server serves the page (`GET /`, `/dashboard`, `/assets/...`) and
    * its live stream (`GET /events`), and starts and stops the sampler with itself. @defaultValue no dashboard
@@ -200,11 +203,25 @@ export class OperationsServer {
         stale: true,
         supervisor,
         queues: null,
+        ...this.#schedules(),
       });
       return;
     }
     const { asOf, queues, stale } = counts;
-    sendJson(response, 200, { asOf: asOf.toISOString(), ageSeconds: ageSeconds(counts), stale, supervisor, queues });
+    sendJson(response, 200, {
+      asOf: asOf.toISOString(),
+      ageSeconds: ageSeconds(counts),
+      stale,
+      supervisor,
+      queues,
+      ...this.#schedules(),
+    });
+  }
+
+  /** `schedules` for /status.json: present only when the config has schedules. */
+  #schedules(): { schedules?: ScheduleStatus[] } {
+    const { schedules } = this.#options;
+    return schedules ? { schedules: schedules.status() } : {};
   }
 
   /**

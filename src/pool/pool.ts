@@ -34,6 +34,8 @@ export interface HandlerPoolOptions {
   readonly receiverModules: readonly string[];
   readonly sqs: SqsSettings;
   readonly logger: Logger;
+  /** The app's `telemetry.setup` module (absolute path), imported first in every thread. @defaultValue none */
+  readonly telemetrySetup?: string | undefined;
   /** Heap limit per thread in MiB. @defaultValue Node's default */
   readonly maxHeapMb?: number | undefined;
 }
@@ -112,6 +114,7 @@ export class HandlerPool {
     this.#freeSlots = Array.from({ length: slots }, (_, slot) => slots - 1 - slot);
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
+      telemetrySetup: options.telemetrySetup,
       sqs: options.sqs,
       channelName,
       tasksPerThread: options.tasksPerThread,

@@ -4,6 +4,8 @@
  */
 import type { MessageAttribute } from "../codecs/codec.js";
 import type { SqsSettings } from "../sqs/settings.js";
+import type { WireTrace } from "../telemetry/message-trace.js";
+import type { TraceCarrier } from "../telemetry/trace-context.js";
 
 /** An SQS message as the supervisor received it, minus the receipt handle, which never leaves the supervisor. */
 export interface WireMessage {
@@ -11,6 +13,8 @@ export interface WireMessage {
   readonly body: string;
   readonly attributes: Readonly<Record<string, string>>;
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
+  /** The span contexts the thread's `process` span continues; absent when there is none. */
+  readonly trace?: WireTrace | undefined;
 }
 
 /** One handler run: one message for a handler, up to `batchSize` for a batch handler. */
@@ -62,13 +66,15 @@ export type ThreadFailurePhase = Extract<FailurePhase, "setup" | "decode" | "han
  * What a handler run came to. A task that never ran (its thread could not load the receiver modules, or was
  * ended before it began) has no outcome: the pool rejects it with a `TaskNotStartedError`.
  */
-export type Outcome =
-  | { readonly kind: "ok"; readonly durationMs: number }
+export type Outcome = (
+  | { readonly kind: "ok"; readonly durationMs: number; readonly processSpan?: TraceCarrier }
   | {
       readonly kind: "restartLater";
       readonly delaySeconds: number | undefined;
       readonly reason: string;
       readonly durationMs: number;
+      /** The thread's `process` span, for the supervisor's settle span and log lines. */
+      readonly processSpan?: TraceCarrier;
     }
   | {
       readonly kind: "failed";
@@ -77,7 +83,21 @@ export type Outcome =
       readonly durationMs: number;
       /** For decode failures, the codec that failed. */
       readonly codec?: string;
-    };
+      readonly processSpan?: TraceCarrier;
+    }
+) &
+  PayloadReport;
+
+/**
+ * What an outcome tells the supervisor about large payloads (config `largePayloads`), which only it can act
+ * on: the S3 object this message's body was read from (deleted after the message with
+ * `deleteAfterProcessing`, and counted), and the offloaded sends the thread counted since its last outcome
+ * (counted; carried here so that they cost no message of their own).
+ */
+export interface PayloadReport {
+  readonly payload?: { readonly bucket: string; readonly key: string; readonly sizeBytes: number };
+  readonly offloadedSends?: { readonly count: number; readonly bytes: number };
+}
 
 /**
  * What a run came to: one outcome per message, in the order of `HandlerRun.messages`; or `notStarted` when it
@@ -95,6 +115,8 @@ export interface PoolWorkerData {
   readonly sqs: SqsSettings;
   /** Name of the pool's BroadcastChannel, which carries every {@link ChannelMessage}. */
   readonly channelName: string;
+  /** Absolute path of the app's `telemetry.setup` module, imported before the receiver modules. */
+  readonly telemetrySetup?: string | undefined;
   /** How many runs this thread starts at once; later runs wait for a permit. */
   readonly tasksPerThread: number;
   /**

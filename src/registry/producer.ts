@@ -7,9 +7,14 @@ import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { validateWithSchema } from "../codecs/schema.js";
 import { MessageTooLargeError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
+import { tracedSend, withTraceAttributes } from "../telemetry/send.js";
+import type { TraceCarrier } from "../telemetry/trace-context.js";
 import { getRegistry } from "./registry.js";
 import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
+import type { LargePayloadsOptions } from "../config/types.js";
+import { largePayloadsFor, shouldOffload } from "../payloads/options.js";
+import { currentSqsSettings } from "../sqs/settings.js";
 
 /** Group id used for FIFO sends that name none. */
 export const DEFAULT_FIFO_GROUP_ID = "default";
@@ -55,12 +60,29 @@ export async function sendToQueue<T, TSend>(
   options: SendOptions = {},
 ): Promise<string> {
   const fullName = queue.fullNameFor(options.suffix);
-  const outgoing = await prepare(queue, fullName, body, options);
+  return tracedSend(
+    fullName,
+    undefined,
+    (trace) => sendOneTraced(queue, fullName, body, options, trace),
+    (messageId) => ({ messageId }),
+  );
+}
+
+/** {@link sendToQueue} inside its `send` span; `trace` goes on the message. */
+async function sendOneTraced<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  body: TSend,
+  options: SendOptions,
+  trace: TraceCarrier | undefined,
+): Promise<string> {
+  const large = largePayloadsFor(queue.options, currentSqsSettings());
+  const prepared = await prepare(queue, fullName, body, options, trace, large !== undefined);
   const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
-  await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+  const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large);
   const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
   if ("error" in result) throw result.error;
   return result.messageId;
@@ -72,17 +94,34 @@ export async function sendBatchToQueue<T, TSend>(
   bodies: readonly TSend[],
   options: SendOptions = {},
 ): Promise<SendBatchResult> {
-  const producer = await currentProducer();
   const fullName = queue.fullNameFor(options.suffix);
+  return tracedSend(
+    fullName,
+    bodies.length,
+    (trace) => sendBatchTraced(queue, fullName, bodies, options, trace),
+    (result) => ({ error: result.failed[0]?.error }),
+  );
+}
+
+/** {@link sendBatchToQueue} inside its `send` span; `trace` goes on every message. */
+async function sendBatchTraced<T, TSend>(
+  queue: RegisteredQueue<T, TSend>,
+  fullName: string,
+  bodies: readonly TSend[],
+  options: SendOptions,
+  trace: TraceCarrier | undefined,
+): Promise<SendBatchResult> {
+  const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
   const successful: { index: number; messageId: string }[] = [];
   const failed: { index: number; error: Error }[] = [];
+  const large = largePayloadsFor(queue.options, currentSqsSettings());
   const sends = bodies.map(async (body, index) => {
     try {
-      const outgoing = await prepare(queue, fullName, body, options);
-      await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+      const prepared = await prepare(queue, fullName, body, options, trace, large !== undefined);
+      const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large);
       return { index, outgoing };
     } catch (error) {
       failed.push({ index, error: error as Error });
@@ -108,12 +147,40 @@ export async function sendBatchToQueue<T, TSend>(
   return { successful: byIndex(successful), failed: byIndex(failed) };
 }
 
-/** Schema check, encoding and option checks: everything that can refuse a body before any request. */
+/**
+ * Makes a prepared message fit its queue: with `largePayloads`, a body past the threshold goes to S3 and the
+ * message becomes the pointer (offload.ts, loaded only then); then the queue's MaximumMessageSize is checked.
+ */
+async function fitQueue(
+  producer: Producer,
+  queueUrl: string,
+  fullName: string,
+  prepared: OutgoingMessage,
+  large: LargePayloadsOptions | undefined,
+): Promise<OutgoingMessage> {
+  let outgoing = prepared;
+  if (large && shouldOffload(large, outgoing.bytes, await producer.maxSize(queueUrl, fullName))) {
+    offloader ??= import("../payloads/offload.js");
+    outgoing = await (await offloader).offload(outgoing, large, fullName);
+  }
+  await producer.checkSize(queueUrl, fullName, outgoing.bytes);
+  return outgoing;
+}
+
+/** The offload module, imported at the first send that goes through S3. */
+let offloader: Promise<typeof import("../payloads/offload.js")> | undefined;
+
+/**
+ * Schema check, encoding and option checks: everything that can refuse a body before any request. With
+ * `offloading`, a body past SQS's ceiling is not refused here: it may go to S3.
+ */
 async function prepare<T, TSend>(
   queue: RegisteredQueue<T, TSend>,
   fullName: string,
   body: TSend,
   options: SendOptions,
+  trace: TraceCarrier | undefined,
+  offloading: boolean,
 ): Promise<OutgoingMessage> {
   // The schema checks what the caller passed; the body sent is that value as given, not the schema's output,
   // because the receiving side runs the same schema on it again.
@@ -131,11 +198,16 @@ async function prepare<T, TSend>(
     });
   }
   if (problems.length > 0) throw new ValidationError(`send to ${fullName}`, problems);
-  const attributes = options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined;
+  const attributes = withTraceAttributes(
+    options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined,
+    trace,
+    fullName,
+  );
   const bytes = Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes);
   // Over SQS's own ceiling: refused before any request, even the queue-URL look-up. A queue's lower
   // MaximumMessageSize is checked once its URL is known.
-  if (bytes > SQS_LIMITS.maxMessageBytes) throw new MessageTooLargeError(fullName, bytes, SQS_LIMITS.maxMessageBytes);
+  if (!offloading && bytes > SQS_LIMITS.maxMessageBytes)
+    throw new MessageTooLargeError(fullName, bytes, SQS_LIMITS.maxMessageBytes);
   return {
     entry: {
       MessageBody: messageBody,

@@ -200,6 +200,7 @@ function directMessage<T, TSend>(queue: RegisteredQueue<T, TSend>, message: Dire
     body: message.body,
     rawBody: rawBody ?? "",
     ref: message.ref,
+    payload: message.payload ?? { location: "inline" },
     attributes: message.attributes ?? {},
     messageAttributes: message.messageAttributes ?? {},
     receiveCount: message.receiveCount ?? 1,

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Codec, CodecName, MessageAttribute, ModelRef } from "../codecs/codec.js";
-import type { DeadLetterOptions, RetryOptions } from "../config/types.js";
+import type { DeadLetterOptions, LargePayloadsOptions, RetryOptions } from "../config/types.js";
+import type { MessagePayload } from "../payloads/pointer.js";
 
 /** What happens to a message whose handler throws (anything but {@link RestartLater}). */
 export type OnErrorPolicy = "retry" | "delete";
@@ -59,6 +60,11 @@ export interface ReceiverOptions<T = unknown, TSend = T> {
   readonly setup?: () => unknown;
   /** Runs once in each worker thread where `setup` ran, when the pool shuts down (close that pool here). */
   readonly teardown?: () => unknown;
+  /**
+   * This queue's large-payload settings, replacing the config's `largePayloads` as a whole (fields are not
+   * merged); `false` turns offloading off for this queue. @defaultValue config `largePayloads`
+   */
+  readonly largePayloads?: false | LargePayloadsOptions;
 }
 
 /** Options of `receiver.batch()`. */
@@ -86,6 +92,11 @@ export interface ReceivedMessage<T = unknown> {
   readonly rawBody: string;
   /** For model-instance messages, the reference the body was loaded from; otherwise undefined. */
   readonly ref: ModelRef | undefined;
+  /**
+   * Where the body came from: `inline` in the SQS message, or an S3 object the message pointed to (the AWS
+   * extended clients' format; `rawBody` is then the pointer).
+   */
+  readonly payload: MessagePayload;
   /** System attributes (`SentTimestamp`, `ApproximateReceiveCount`, `MessageGroupId`, ...). */
   readonly attributes: Readonly<Record<string, string>>;
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;

@@ -1,5 +1,5 @@
 import type { LoadConfigOptions } from "../config/load.js";
-import type { ResolvedConfig } from "../config/types.js";
+import type { LargePayloadsOptions, ResolvedConfig } from "../config/types.js";
 import { LOCAL_SQS_CREDENTIALS } from "../embedded.js";
 import { configureSqs, type SqsSettings } from "./settings.js";
 
@@ -49,5 +49,19 @@ export function sqsSettingsFromConfig(config: ResolvedConfig, embeddedEndpoint?:
     createQueues: config.createQueues,
     // The embedded server accepts any credentials; a developer machine may have none.
     credentials: embedded ? LOCAL_SQS_CREDENTIALS : undefined,
+    largePayloads: largePayloadsWithEndpoint(
+      config,
+      embedded ? (embeddedEndpoint ?? `http://${embedded.host}:${embedded.port}`) : undefined,
+    ),
   };
+}
+
+/** The embedded server serves S3 on its SQS endpoint: offloaded bodies go there unless told otherwise. */
+function largePayloadsWithEndpoint(
+  config: ResolvedConfig,
+  embeddedEndpoint: string | undefined,
+): LargePayloadsOptions | undefined {
+  const options = config.largePayloads;
+  if (!options || options.s3Endpoint !== undefined || embeddedEndpoint === undefined) return options;
+  return { ...options, s3Endpoint: embeddedEndpoint };
 }

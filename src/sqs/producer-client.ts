@@ -61,13 +61,18 @@ export class Producer {
 
   /** Refuses a message larger than the queue's MaximumMessageSize, which is fetched once per queue. */
   async checkSize(queueUrl: string, fullName: string, bytes: number): Promise<void> {
+    const maxBytes = await this.maxSize(queueUrl, fullName);
+    if (bytes > maxBytes) throw new MessageTooLargeError(fullName, bytes, maxBytes);
+  }
+
+  /** The queue's MaximumMessageSize, fetched once per queue (SQS's ceiling when it cannot be read). */
+  maxSize(queueUrl: string, fullName: string): Promise<number> {
     let limit = this.#maxSizes.get(queueUrl);
     if (!limit) {
       limit = this.#fetchMaxSize(queueUrl, fullName);
       this.#maxSizes.set(queueUrl, limit);
     }
-    const maxBytes = await limit;
-    if (bytes > maxBytes) throw new MessageTooLargeError(fullName, bytes, maxBytes);
+    return limit;
   }
 
   async #fetchMaxSize(queueUrl: string, fullName: string): Promise<number> {

@@ -5,6 +5,8 @@
  * the environment, so a web app can send without starting the daemon.
  */
 
+import type { LargePayloadsOptions } from "../config/types.js";
+
 /** Static credentials; left out, the AWS SDK's default provider chain is used. */
 export interface SqsCredentials {
   readonly accessKeyId: string;
@@ -24,6 +26,11 @@ export interface SqsSettings {
   readonly createQueues: boolean;
   /** @defaultValue undefined: the SDK's default chain */
   readonly credentials: SqsCredentials | undefined;
+  /**
+   * Offload large bodies to S3 (config `largePayloads`); S3 uses the same region and credentials.
+   * @defaultValue undefined: off, unless a receiver sets its own
+   */
+  readonly largePayloads?: LargePayloadsOptions | undefined;
 }
 
 const SETTINGS_KEY = Symbol.for("sqsd.sqsSettings");

@@ -2,6 +2,7 @@ import type { Message } from "@aws-sdk/client-sqs";
 import type { AckTarget } from "./acker.js";
 import type { PollTarget } from "./target.js";
 import type { RunningHandler } from "../pool/pool.js";
+import { MessageTrace } from "../telemetry/message-trace.js";
 import type { KeptVisibility, VisibilityKeeper } from "./visibility-keeper.js";
 
 /** How often a timeout looks again for the start of a run still waiting for a permit in its thread. */
@@ -50,6 +51,8 @@ export class Delivery {
   handler: RunningHandler | undefined;
   /** The handler ran past its `timeoutMs`. */
   timedOut = false;
+  /** Its spans, and the trace ids its log lines carry. */
+  readonly trace: MessageTrace;
 
   constructor(target: PollTarget, message: Message, keeper: VisibilityKeeper, receivedAt = Date.now()) {
     this.target = target;
@@ -62,6 +65,7 @@ export class Delivery {
     this.receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? "1");
     this.receivedAt = receivedAt;
     this.groupId = message.Attributes?.MessageGroupId ?? "";
+    this.trace = new MessageTrace(target.fullName, target.queue.name, message, this.receiveCount, receivedAt);
     if (target.visibilityTimeoutSeconds > 0) {
       this.#visibility = keeper.keep(this.ack, receivedAt, target.visibilityTimeoutSeconds, this.logFields(), () =>
         this.#visibilityLost(),
@@ -90,6 +94,7 @@ export class Delivery {
   /** Moves from the buffer to the pool; it holds a pool slot until {@link Delivery.finish}. */
   markRunning(): void {
     this.#state = "running";
+    this.trace.endReceive();
   }
 
   /** Leaves the buffer to be given back to SQS; the heartbeat keeps it hidden until then. */
@@ -137,6 +142,7 @@ export class Delivery {
     if (this.#state === "done") return false;
     const wasRunning = this.#state === "running";
     this.#state = "done";
+    this.trace.endReceive();
     this.#visibility?.stop();
     clearTimeout(this.#timeoutTimer);
     this.#onFinish?.(this, { ...end, heldSlot: wasRunning });
@@ -155,6 +161,11 @@ export class Delivery {
 
   /** The fields every log line about this message carries: never the body. */
   logFields(): Record<string, unknown> {
-    return { queue: this.target.fullName, messageId: this.ack.messageId, receiveCount: this.receiveCount };
+    return {
+      queue: this.target.fullName,
+      messageId: this.ack.messageId,
+      receiveCount: this.receiveCount,
+      ...this.trace.logFields(),
+    };
   }
 }

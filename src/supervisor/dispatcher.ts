@@ -1,13 +1,15 @@
 import type { RetryOptions } from "../config/types.js";
 import type { Logger } from "../logging.js";
-import type { Outcome } from "../pool/protocol.js";
+import { serializeError, type Outcome } from "../pool/protocol.js";
 import type { HandlerPool, RunningHandler } from "../pool/pool.js";
 import type { Acker } from "./acker.js";
 import type { Delivery } from "./delivery.js";
 import type { SupervisorEmitter } from "./events.js";
 import { toWireMessage } from "./received.js";
 import type { PollTarget } from "./target.js";
-import { settle, type RunEnd } from "./settlement.js";
+import { settle, type RunEnd, type Settlement } from "./settlement.js";
+import type { SettleReport } from "../telemetry/message-trace.js";
+import { PayloadCleaner } from "./payload-cleaner.js";
 
 /** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
 const TIMEOUT_GRACE_MS = 1_000;
@@ -38,6 +40,8 @@ export interface DispatcherOptions {
   readonly events: SupervisorEmitter;
   /** Retry delays for queues that set none (config `defaults.retry`). */
   readonly defaultRetry: RetryOptions | false;
+  /** Deletes offloaded bodies after their messages; the supervisor flushes it in a drain. @defaultValue a new one */
+  readonly payloadCleaner?: PayloadCleaner;
 }
 
 /**
@@ -58,8 +62,11 @@ export class Dispatcher {
   /** Each queue's moving average of handler time (ms), once a run has reported one. */
   readonly #runTimes = new Map<PollTarget, number>();
 
+  readonly #payloadCleaner: PayloadCleaner;
+
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#payloadCleaner = options.payloadCleaner ?? new PayloadCleaner(options.logger, options.events);
   }
 
   /** Starts one handler run for these deliveries (one, or a batch); their slots are already taken. */
@@ -164,7 +171,9 @@ export class Dispatcher {
       queue: target.queue.name,
       suffix: target.suffix,
       fullName: target.fullName,
-      runs: runs.map((deliveries) => ({ messages: deliveries.map((delivery) => toWireMessage(delivery.message)) })),
+      runs: runs.map((deliveries) => ({
+        messages: deliveries.map((delivery) => ({ ...toWireMessage(delivery.message), trace: delivery.trace.wire() })),
+      })),
     });
     runs.forEach((deliveries, index) => void this.#await(deliveries, handlers[index]!));
   }
@@ -184,6 +193,7 @@ export class Dispatcher {
     try {
       const outcomes = await handler.outcome;
       ends = deliveries.map((_, index) => outcomes[index] ?? NO_OUTCOME);
+      deliveries.forEach((delivery, index) => delivery.trace.processed(outcomes[index]?.processSpan));
       this.#recordRunTime(target, Math.max(0, ...outcomes.map((outcome) => outcome.durationMs)));
     } catch (error) {
       ends = deliveries.map(() => ({ kind: "crashed", error }));
@@ -237,10 +247,16 @@ export class Dispatcher {
         logger.log(line.level, line.message, { ...delivery.logFields(), ...line.fields });
     }
     const { action } = settlement;
-    if (action.kind === "delete") void this.#delete(delivery);
+    const settled = delivery.trace.startSettle(settleReport(end, settlement));
+    const messageDeleted = action.kind === "delete" ? this.#delete(delivery) : undefined;
+    if (messageDeleted) void messageDeleted.then(settled);
     else if (action.kind === "changeVisibility")
-      void this.#options.acker.changeVisibility({ ...delivery.ack, validUntil: delivery.validUntil }, action.seconds);
-    else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0);
+      void this.#options.acker
+        .changeVisibility({ ...delivery.ack, validUntil: delivery.validUntil }, action.seconds)
+        .then(settled);
+    else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0).then(settled);
+    else settled(true);
+    if (end.kind !== "crashed") this.#payloadCleaner.settled(delivery.target, end, messageDeleted);
     this.#options.events.emit(
       "settled",
       delivery.target.fullName,
@@ -251,6 +267,11 @@ export class Dispatcher {
     if (settlement.settledAs === "failed")
       this.#options.events.emit("failed", delivery.target.fullName, failureOf(end));
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
+  }
+
+  /** Flushes the object deletes of large payloads; the drain calls it after the acker's flush. */
+  flushPayloadDeletes(): Promise<void> {
+    return this.#payloadCleaner.flush();
   }
 
   async #delete(delivery: Delivery): Promise<boolean> {
@@ -268,4 +289,16 @@ function failureOf(end: RunEnd): { name: string; message: string } {
       ? { name: end.error.name, message: end.error.message }
       : { name: "Error", message: String(end.error) };
   return { name: "Error", message: `the run ended as ${end.kind}` };
+}
+
+/** What a settle span says: the SQS call, and how the run ended. */
+function settleReport(end: RunEnd, settlement: Settlement): SettleReport {
+  const { action } = settlement;
+  const error = end.kind === "failed" ? end.error : end.kind === "crashed" ? serializeError(end.error) : undefined;
+  return {
+    operation: action.kind === "delete" ? "delete" : action.kind === "leave" ? "leave" : "change_visibility",
+    outcome: settlement.settledAs,
+    phase: settlement.phase,
+    errorType: settlement.phase === undefined ? undefined : error?.name,
+  };
 }

@@ -27,6 +27,18 @@ export interface SupervisorEvents {
   pollError: [queue: string];
   /** The watchdog restarted a stalled poller. */
   pollerRestarted: [queue: string];
+  /** A handler run read a message's body from S3 (config `largePayloads`). */
+  payloadReceived: [queue: string, bytes: number];
+  /** A message's body could not be read from S3 (missing object, S3 unreachable): a decode failure. */
+  payloadFetchFailed: [queue: string];
+  /** Handlers of this daemon sent bodies through S3 (counted in the thread, reported with a run's outcome). */
+  payloadsSent: [count: number, bytes: number];
+  /** An offloaded body was deleted from S3 after its message (`deleteAfterProcessing`). */
+  payloadDeleted: [queue: string];
+  /** Deleting an offloaded body from S3 after its message failed; the object stays. */
+  payloadDeleteFailed: [queue: string];
+  /** A drain began: what runs beside the supervisor (the schedules) stops now too. */
+  draining: [reason: string];
 }
 
 /** The supervisor's event emitter, typed. */

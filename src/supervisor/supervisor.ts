@@ -350,6 +350,7 @@ export class Supervisor {
     const { logger, config, pool } = this.#options;
     this.#state = "draining";
     clearInterval(this.#watchdog);
+    this.events.emit("draining", reason);
     logger.info("draining", {
       reason,
       inFlight: this.#scheduler.running,
@@ -368,7 +369,13 @@ export class Supervisor {
         scheduler: this.#scheduler,
         handlers: this.#dispatcher,
         pool,
-        acks: this.#acker,
+        acks: {
+          // Objects of large payloads go after their messages' deletes, so they are flushed after the acker.
+          flush: async () => {
+            await this.#acker.flush();
+            await this.#dispatcher.flushPayloadDeletes();
+          },
+        },
         logger,
       },
       {

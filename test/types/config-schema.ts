@@ -19,6 +19,7 @@ export type ConfigChecks = [
   Expect<SameKeys<Part<Written, "embedded">, Part<SqsdConfig, "embedded">>>,
   Expect<SameKeys<Part<Written, "http">, Part<SqsdConfig, "http">>>,
   Expect<SameKeys<Part<Written, "log">, Part<SqsdConfig, "log">>>,
+  Expect<SameKeys<Part<Written, "telemetry">, Part<SqsdConfig, "telemetry">>>,
   Expect<SameKeys<Part<Part<Written, "defaults">, "deadLetter">, Part<Part<SqsdConfig, "defaults">, "deadLetter">>>,
   Expect<SameKeys<z.input<typeof receiverOptionsSchema>, Omit<BatchReceiverOptions, "batchSize">>>,
 ];

@@ -56,6 +56,8 @@ describe("config resolution", () => {
       createQueues: false,
       http: undefined,
       log: { level: "info", format: "json" },
+      telemetry: undefined,
+      schedules: [],
     });
   });
 

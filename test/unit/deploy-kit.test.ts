@@ -83,6 +83,7 @@ const POLICY_ACTIONS: Record<string, readonly string[]> = {
     "sqs:SendMessage",
   ],
   "daemon-create-queues.json": ["sqs:CreateQueue"],
+  "daemon-schedules.json": ["sqs:ListQueueTags", "sqs:TagQueue"],
   "keda-scaler.json": ["sqs:GetQueueAttributes"],
   "status.json": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
   "wait.json": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],

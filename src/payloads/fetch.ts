@@ -1,0 +1,43 @@
+/**
+ * The receive side of large payloads, run in pool threads before the codec: a message that carries
+ * `ExtendedPayloadSize` (or the legacy `SQSLargePayloadSize`) has its body read from the S3 object its pointer
+ * names. This module is imported by every pool thread, so it loads the S3 SDK only when such a message comes.
+ */
+import type { MessageAttribute } from "../codecs/codec.js";
+import { PayloadFetchError } from "../codecs/errors.js";
+import type { LargePayloadsOptions } from "../config/types.js";
+import { errorSummary, PayloadStoreError } from "../errors.js";
+import { declaredSize, isOffloaded, parsePointer, type MessagePayload } from "./pointer.js";
+
+/** A message's body as its codec gets it, and where it came from. */
+export interface ResolvedBody {
+  readonly text: string;
+  readonly payload: MessagePayload;
+}
+
+const INLINE: MessagePayload = { location: "inline" };
+
+/**
+ * The body of a received message: its SQS body, or, when the queue has `largePayloads` and the message is
+ * offloaded, the S3 object's text. A queue without `largePayloads` gets the pointer as its body, as before.
+ * Failures are decode errors that name bucket and key (never the body), so the message follows `onError` and
+ * its redrive policy like any message that cannot be decoded.
+ */
+export async function resolveBody(
+  message: { readonly body: string; readonly messageAttributes: Readonly<Record<string, MessageAttribute>> },
+  options: LargePayloadsOptions | undefined,
+  signal?: AbortSignal,
+): Promise<ResolvedBody> {
+  if (!options || !isOffloaded(message.messageAttributes)) return { text: message.body, payload: INLINE };
+  const location = parsePointer(message.body);
+  let text: string;
+  try {
+    const { getPayloadText } = await import("./s3-store.js");
+    text = await getPayloadText(options, location, signal);
+  } catch (error) {
+    if (!(error instanceof PayloadStoreError)) throw error;
+    throw new PayloadFetchError(location.bucket, location.key, error.missing, errorSummary(error.cause), error);
+  }
+  const sizeBytes = declaredSize(message.messageAttributes) ?? Buffer.byteLength(text, "utf8");
+  return { text, payload: { location: "s3", bucket: location.bucket, key: location.key, sizeBytes } };
+}

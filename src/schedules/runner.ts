@@ -1,0 +1,323 @@
+import { EventEmitter } from "node:events";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { ResolvedBackoff } from "../config/types.js";
+import type { ResolvedSchedule } from "../config/schedules.js";
+import { SqsRequestError } from "../errors.js";
+import type { Logger } from "../logging.js";
+import { sendToQueue } from "../registry/producer.js";
+import type { RegisteredQueue } from "../registry/types.js";
+import { Backoff, sleep } from "../util/backoff.js";
+import { parseCron, type CronClock } from "../util/cron.js";
+import { Forwarder } from "./forwarder.js";
+import { LastTicks } from "./last-ticks.js";
+import { encodeTick, tickDeduplicationId } from "./tick-message.js";
+import { Ticker } from "./ticker.js";
+
+/**
+ * How long after its time a replica keeps retrying to offer a tick. SQS deduplicates for 5 minutes from the
+ * first copy it accepted; a copy offered later than that would be a second message. One minute is left for
+ * replicas' clocks to differ.
+ */
+const OFFER_DEADLINE_MS = 4 * 60 * 1000;
+const OFFER_BACKOFF = { initialMs: 1_000, maxMs: 30_000 } as const;
+/** Next run times each schedule shows on the status page. */
+const NEXT_TICKS_SHOWN = 3;
+
+/** What the schedules report as they work, for metrics. */
+export interface ScheduleEvents {
+  /** This replica offered a tick to the schedules queue (every replica offers every tick). */
+  offered: [schedule: string, tick: Date];
+  /** This replica sent the schedule's message for a tick to its queue. */
+  forwarded: [schedule: string, tick: Date];
+  /** A forward failed; the tick is retried after the schedules queue's visibility timeout. */
+  forwardFailed: [schedule: string];
+}
+
+/** One schedule as /status.json shows it. */
+export interface ScheduleStatus {
+  readonly name: string;
+  readonly cron: string;
+  readonly timezone: string;
+  /** The full name of the queue it sends to. */
+  readonly queue: string;
+  readonly catchUp: ResolvedSchedule["catchUp"];
+  /** The next run times, ISO 8601 in UTC. */
+  readonly nextTicks: readonly string[];
+  /** The last tick this replica saw come due and offered, or null. */
+  readonly lastTick: string | null;
+  /** The last tick this replica forwarded to the queue, or null (another replica may have). */
+  readonly lastForwardedTick: string | null;
+  readonly offered: number;
+  readonly forwarded: number;
+  readonly forwardErrors: number;
+}
+
+/** What the schedule runner needs; the run command builds it. */
+export interface ScheduleRunnerOptions {
+  readonly schedules: readonly ResolvedSchedule[];
+  /** Each schedule's queue, by schedule name (from `checkSchedules`). */
+  readonly queues: ReadonlyMap<string, RegisteredQueue>;
+  /** For offers, deletes and tags. */
+  readonly client: SQSClient;
+  /** For the long poll on the schedules queue. */
+  readonly receiveClient: SQSClient;
+  /** The schedules queue's URL. */
+  readonly queueUrl: string;
+  readonly waitTimeSeconds: number;
+  readonly errorBackoff: ResolvedBackoff;
+  /** `abort` ends the long poll at stop, as the daemon's `drainPolls` does for its queues. */
+  readonly drainPolls: "wait" | "abort";
+  readonly logger: Logger;
+  /** The wall clock, in epoch ms. @defaultValue `Date.now` */
+  readonly now?: () => number;
+}
+
+interface Counts {
+  lastTick: Date | undefined;
+  lastForwarded: Date | undefined;
+  offered: number;
+  forwarded: number;
+  forwardErrors: number;
+}
+
+/**
+ * Every replica runs every schedule: at each tick it offers `{ schedule, tick }` to the FIFO schedules queue
+ * with the deduplication id `schedule@tick`, SQS keeps one, and whichever daemon receives it sends the
+ * schedule's message to its queue. See docs/schedules.md.
+ *
+ * Lifecycle: {@link ScheduleRunner.start} once (the catch-up, then the ticker and the forwarder);
+ * {@link ScheduleRunner.stop} (memoized) at drain: no tick after it is called, the long poll returns (or is
+ * aborted), forwards and offers under way finish.
+ */
+export class ScheduleRunner {
+  readonly events = new EventEmitter<ScheduleEvents>();
+  readonly #options: ScheduleRunnerOptions;
+  readonly #now: () => number;
+  readonly #clocks: ReadonlyMap<string, CronClock>;
+  readonly #byName: ReadonlyMap<string, ResolvedSchedule>;
+  readonly #counts = new Map<string, Counts>();
+  readonly #ticker: Ticker;
+  readonly #forwarder: Forwarder;
+  readonly #lastTicks: LastTicks;
+  readonly #abort = new AbortController();
+  /** Offers and tag writes under way, which stop() waits for. */
+  readonly #pending = new Set<Promise<void>>();
+  #started: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: ScheduleRunnerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#byName = new Map(options.schedules.map((schedule) => [schedule.name, schedule]));
+    this.#clocks = new Map(options.schedules.map((item) => [item.name, parseCron(item.cron, item.timezone)]));
+    for (const schedule of options.schedules) {
+      this.#counts.set(schedule.name, {
+        lastTick: undefined,
+        lastForwarded: undefined,
+        offered: 0,
+        forwarded: 0,
+        forwardErrors: 0,
+      });
+    }
+    this.#ticker = new Ticker({
+      schedules: [...this.#clocks].map(([name, clock]) => ({ name, clock })),
+      onTick: (name, tick) => this.#track(this.#offer(name, tick)),
+      now: this.#now,
+    });
+    this.#forwarder = new Forwarder({
+      receiveClient: options.receiveClient,
+      client: options.client,
+      queueUrl: options.queueUrl,
+      waitTimeSeconds: options.waitTimeSeconds,
+      errorBackoff: options.errorBackoff,
+      knows: (name) => this.#byName.has(name),
+      forward: (name, tick) => this.#forward(name, tick),
+      logger: options.logger,
+    });
+    this.#lastTicks = new LastTicks(options.client, options.queueUrl);
+  }
+
+  /** Catches up (`catchUp: "latest"`), then starts the ticker and the forwarder. Idempotent. */
+  start(): Promise<void> {
+    this.#started ??= (async () => {
+      const fromMs = this.#now();
+      await this.#catchUp(new Date(fromMs));
+      if (this.#abort.signal.aborted) return;
+      this.#ticker.start(fromMs);
+      this.#forwarder.start();
+      this.#options.logger.info("schedules started", {
+        schedules: this.#options.schedules.map((schedule) => schedule.name),
+      });
+    })();
+    return this.#started;
+  }
+
+  /** Stops ticking and forwarding; resolves when nothing of the schedules is under way. Memoized. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#ticker.stop();
+      this.#abort.abort();
+      await this.#started?.catch(() => undefined);
+      await this.#forwarder.stop(this.#options.drainPolls === "abort");
+      await Promise.allSettled([...this.#pending]);
+    })();
+    return this.#stopped;
+  }
+
+  /** Each schedule's next ticks, last tick and counts. */
+  status(): ScheduleStatus[] {
+    const after = new Date(this.#now());
+    return this.#options.schedules.map((schedule) => {
+      const counts = this.#countsOf(schedule.name);
+      const queue = this.#options.queues.get(schedule.name);
+      return {
+        name: schedule.name,
+        cron: schedule.cron,
+        timezone: schedule.timezone,
+        queue: queue ? queue.fullNameFor(schedule.suffix) : schedule.queue,
+        catchUp: schedule.catchUp,
+        nextTicks: this.#clockOf(schedule.name)
+          .next(NEXT_TICKS_SHOWN, after)
+          .map((tick) => tick.toISOString()),
+        lastTick: counts.lastTick?.toISOString() ?? null,
+        lastForwardedTick: counts.lastForwarded?.toISOString() ?? null,
+        offered: counts.offered,
+        forwarded: counts.forwarded,
+        forwardErrors: counts.forwardErrors,
+      };
+    });
+  }
+
+  /**
+   * For `catchUp: "latest"`: the most recent tick at or before now fires once, unless the schedules queue
+   * records it (or a later one) as forwarded. Replicas starting together all offer it, and SQS keeps one.
+   */
+  async #catchUp(now: Date): Promise<void> {
+    const schedules = this.#options.schedules.filter((schedule) => schedule.catchUp === "latest");
+    if (schedules.length === 0) return;
+    let recorded: Map<string, Date>;
+    try {
+      recorded = await this.#lastTicks.read();
+    } catch (error) {
+      // Without the record a catch-up could repeat a tick that fired long ago: skip it, and say so.
+      this.#options.logger.error("cannot read the last forwarded ticks; no tick is caught up", {
+        error: String(error),
+      });
+      return;
+    }
+    for (const schedule of schedules) {
+      const latest = this.#clockOf(schedule.name).latestAtOrBefore(now);
+      const last = recorded.get(schedule.name);
+      if (!latest || (last && last.getTime() >= latest.getTime())) continue;
+      this.#options.logger.info("catching up the latest missed tick", {
+        schedule: schedule.name,
+        tick: latest.toISOString(),
+        lastForwardedTick: last?.toISOString() ?? null,
+      });
+      this.#ticker.markHandedOut(schedule.name, latest);
+      this.#track(this.#offer(schedule.name, latest));
+    }
+  }
+
+  /** Offers one tick to the schedules queue, retrying while SQS's deduplication still covers it. */
+  async #offer(name: string, tick: Date): Promise<void> {
+    const { client, queueUrl, logger } = this.#options;
+    const counts = this.#countsOf(name);
+    counts.lastTick = counts.lastTick && counts.lastTick > tick ? counts.lastTick : tick;
+    const backoff = new Backoff(OFFER_BACKOFF);
+    for (;;) {
+      try {
+        await client.send(
+          new SendMessageCommand({
+            QueueUrl: queueUrl,
+            MessageBody: encodeTick(name, tick),
+            MessageGroupId: name,
+            MessageDeduplicationId: tickDeduplicationId(name, tick),
+          }),
+        );
+        counts.offered += 1;
+        this.events.emit("offered", name, tick);
+        return;
+      } catch (cause) {
+        const error = new SqsRequestError("SendMessage", cause, { queueUrl });
+        const late = this.#now() - tick.getTime() > OFFER_DEADLINE_MS;
+        if (late || this.#abort.signal.aborted) {
+          // Other replicas offer the same tick; this one's copy is not needed unless all of them failed.
+          logger.error("could not offer a schedule tick; other replicas may have", {
+            schedule: name,
+            tick: tick.toISOString(),
+            error: error.message,
+          });
+          return;
+        }
+        const delayMs = backoff.next();
+        logger.warn("offering a schedule tick failed; retrying", {
+          schedule: name,
+          tick: tick.toISOString(),
+          delayMs,
+          error: error.message,
+        });
+        await sleep(delayMs, this.#abort.signal);
+      }
+    }
+  }
+
+  /** Sends a schedule's message for one tick to its queue; throws when it could not. */
+  async #forward(name: string, tick: Date): Promise<void> {
+    const schedule = this.#byName.get(name);
+    const queue = this.#options.queues.get(name);
+    if (!schedule || !queue) throw new Error(`schedule "${name}" has no queue`);
+    const counts = this.#countsOf(name);
+    try {
+      const body: unknown =
+        schedule.body === undefined
+          ? { schedule: name, tick: tick.toISOString() }
+          : typeof schedule.body === "function"
+            ? await (schedule.body as (tick: Date) => unknown)(tick)
+            : schedule.body;
+      await sendToQueue(queue, body, {
+        ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
+        // A FIFO target deduplicates too: a tick forwarded twice (a daemon dying between send and delete)
+        // arrives once within SQS's 5 minutes.
+        ...(queue.fifo ? { groupId: name, deduplicationId: tickDeduplicationId(name, tick) } : {}),
+      });
+    } catch (error) {
+      counts.forwardErrors += 1;
+      this.events.emit("forwardFailed", name);
+      throw error;
+    }
+    counts.forwarded += 1;
+    const newest = !counts.lastForwarded || tick > counts.lastForwarded;
+    if (newest) counts.lastForwarded = tick;
+    this.events.emit("forwarded", name, tick);
+    if (schedule.catchUp === "latest" && newest) {
+      this.#track(
+        this.#lastTicks.record(name, tick).catch((error: unknown) => {
+          this.#options.logger.warn("could not record the last forwarded tick; a restart may fire it again", {
+            schedule: name,
+            tick: tick.toISOString(),
+            error: String(error),
+          });
+        }),
+      );
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#pending.add(work);
+    const done = (): void => void this.#pending.delete(work);
+    work.then(done, done);
+  }
+
+  #countsOf(name: string): Counts {
+    const counts = this.#counts.get(name);
+    if (!counts) throw new Error(`unknown schedule "${name}"`);
+    return counts;
+  }
+
+  #clockOf(name: string): CronClock {
+    const clock = this.#clocks.get(name);
+    if (!clock) throw new Error(`unknown schedule "${name}"`);
+    return clock;
+  }
+}

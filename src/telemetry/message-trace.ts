@@ -1,0 +1,143 @@
+/**
+ * The supervisor's half of a received message's trace: its `receive` span (from the ReceiveMessage answer to
+ * the hand-off to a pool thread), the contexts the thread continues, the `settle` span, and the ids every
+ * log line about the message carries.
+ */
+import {
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+} from "@opentelemetry/api";
+import { ATTR, AWS_SQS, tracer } from "./semconv.js";
+import { fromCarrier, producerContext, toCarrier, type TraceCarrier } from "./trace-context.js";
+
+/** What crosses to the pool thread with a message: span contexts as strings. */
+export interface WireTrace {
+  /** The producer's `send` span (or the `receive` span, for a message that came untraced). */
+  readonly parent?: TraceCarrier;
+  /** The `receive` span, which the `process` span links to. */
+  readonly receive?: TraceCarrier;
+}
+
+/** How a message was settled, for its `settle` span. */
+export interface SettleReport {
+  /** The SQS call: `delete`, `change_visibility`, or `leave` (none: it comes back after its visibility timeout). */
+  readonly operation: "delete" | "change_visibility" | "leave";
+  readonly outcome: string;
+  readonly phase: string | undefined;
+  readonly errorType: string | undefined;
+}
+
+/** The fields of a message, in the AWS SDK's shape, that its trace reads. */
+export interface TracedMessage {
+  readonly MessageId?: string | undefined;
+  readonly Attributes?: Partial<Record<string, string>> | undefined;
+  readonly MessageAttributes?: Readonly<Record<string, { readonly StringValue?: string | undefined }>> | undefined;
+}
+
+/** One received message's spans in the supervisor. With no SDK registered every span is a no-op. */
+export class MessageTrace {
+  readonly #destination: string;
+  readonly #queue: string;
+  readonly #messageId: string;
+  /** Where `process` and `settle` hang: the producer's context, or else the `receive` span's. */
+  readonly #parent: Context;
+  readonly #receive: Span;
+  #receiveOpen = true;
+  /** The thread's `process` span, once its outcome came back. */
+  #process: SpanContext | undefined;
+
+  constructor(destination: string, queue: string, message: TracedMessage, receiveCount: number, receivedAt: number) {
+    this.#destination = destination;
+    this.#queue = queue;
+    this.#messageId = message.MessageId ?? "";
+    const producer = producerContext(message);
+    const producerParent = producer ? trace.setSpanContext(ROOT_CONTEXT, producer) : ROOT_CONTEXT;
+    this.#receive = tracer().startSpan(
+      `receive ${destination}`,
+      {
+        kind: SpanKind.CONSUMER,
+        startTime: receivedAt,
+        attributes: {
+          ...this.#common("receive", "receive"),
+          [ATTR.messageId]: this.#messageId,
+          [ATTR.receiveCount]: receiveCount,
+        },
+      },
+      producerParent,
+    );
+    this.#parent = producer ? producerParent : trace.setSpan(ROOT_CONTEXT, this.#receive);
+  }
+
+  /** The contexts the pool thread continues; undefined when there is nothing to continue. */
+  wire(): WireTrace | undefined {
+    const parent = toCarrier(trace.getSpanContext(this.#parent) ?? this.#receive.spanContext());
+    const receive = toCarrier(this.#receive.spanContext());
+    if (!parent && !receive) return undefined;
+    return { ...(parent ? { parent } : {}), ...(receive ? { receive } : {}) };
+  }
+
+  /** The message left the buffer (to a pool thread, or back to SQS): its `receive` span ends. */
+  endReceive(): void {
+    if (!this.#receiveOpen) return;
+    this.#receiveOpen = false;
+    this.#receive.end();
+  }
+
+  /** The thread's `process` span, which settle spans link to and later log lines name. */
+  processed(processSpan: TraceCarrier | undefined): void {
+    this.#process = fromCarrier(processSpan);
+  }
+
+  /**
+   * Starts the `settle` span of the message's outcome, linked to its `process` span; the function returned
+   * ends it when SQS has answered (`succeeded` false: the call failed, the message may come back).
+   */
+  startSettle(report: SettleReport): (succeeded: boolean) => void {
+    this.endReceive();
+    const links: Link[] = this.#process ? [{ context: this.#process }] : [];
+    const span = tracer().startSpan(
+      `${report.operation} ${this.#destination}`,
+      {
+        kind: SpanKind.CLIENT,
+        links,
+        attributes: {
+          ...this.#common("settle", report.operation),
+          [ATTR.messageId]: this.#messageId,
+          [ATTR.outcome]: report.outcome,
+          ...(report.phase === undefined ? {} : { [ATTR.failurePhase]: report.phase }),
+          ...(report.errorType === undefined ? {} : { [ATTR.errorType]: report.errorType }),
+        },
+      },
+      this.#parent,
+    );
+    if (report.phase !== undefined)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `failed in ${report.phase}` });
+    return (succeeded) => {
+      if (!succeeded) span.setStatus({ code: SpanStatusCode.ERROR, message: `${report.operation} failed` });
+      span.end();
+    };
+  }
+
+  /** `trace_id` and `span_id` for log lines about this message (the `process` span once known); none if untraced. */
+  logFields(): Record<string, string> {
+    const span = this.#process ?? this.#receive.spanContext();
+    return isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+  }
+
+  #common(type: string, name: string): Record<string, string> {
+    return {
+      [ATTR.system]: AWS_SQS,
+      [ATTR.destination]: this.#destination,
+      [ATTR.operationType]: type,
+      [ATTR.operationName]: name,
+      [ATTR.queue]: this.#queue,
+    };
+  }
+}

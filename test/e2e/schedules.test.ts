@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import type { SqsdProcess } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
+import { Scenario } from "../helpers/scenario.js";
+
+/** Every 2 seconds, with seconds (6 fields): short enough for a 30 s run to hold 15 ticks. */
+const EVERY_2S = "*/2 * * * * *";
+const TICK_MS = 2_000;
+const RUN_MS = 30_000;
+
+/**
+ * Three `sqsd` daemons on one SQS server, each running the same schedule: SQS's FIFO deduplication must leave
+ * exactly one message on the target queue per tick, whatever the replicas do.
+ */
+describe("cron schedules across replicas", { timeout: 300_000 }, () => {
+  let scenario: Scenario;
+  let outboxUrl: string;
+  /** Target messages seen per tick (ISO time), by the collector below. */
+  const delivered = new Map<string, number>();
+  let collecting = true;
+  let collector: Promise<void>;
+  const daemons: SqsdProcess[] = [];
+
+  const config = (catchUp: "none" | "latest") =>
+    scenario.writeConfig(["ok", "send-only"], {
+      // The daemons create nothing: `sqsd init` must have made every queue, the schedules queue included.
+      createQueues: false,
+      http: { port: 0 },
+      schedules: [{ name: "every2s", cron: EVERY_2S, queue: "outbox", catchUp }],
+    });
+
+  const startDaemons = async (configPath: string): Promise<SqsdProcess[]> => {
+    const started = [0, 1, 2].map(() => scenario.spawn(["--config", configPath]));
+    daemons.push(...started);
+    await Promise.all(
+      started.map((daemon) => daemon.waitForLog((record) => record.message === "schedules started", 60_000)),
+    );
+    return started;
+  };
+
+  const stop = async (group: readonly SqsdProcess[]): Promise<void> => {
+    for (const daemon of group) daemon.kill("SIGTERM");
+    const statuses = await Promise.all(group.map((daemon) => daemon.exited));
+    for (const [index, status] of statuses.entries()) {
+      assert.equal(status.code, 0, `daemon ${index} exited ${String(status.code)}: ${group[index]!.stderr}`);
+    }
+  };
+
+  /** Ticks of the schedule in (from, to], as ISO strings. */
+  const ticksBetween = (fromMs: number, toMs: number): string[] => {
+    const ticks: string[] = [];
+    for (let at = Math.floor(fromMs / TICK_MS) * TICK_MS + TICK_MS; at <= toMs; at += TICK_MS) {
+      ticks.push(new Date(at).toISOString());
+    }
+    return ticks;
+  };
+
+  /** "duplicated: [t×2], missing: [t]" for the assertion messages. */
+  const report = (expected: readonly string[]): string => {
+    const duplicated = [...delivered].filter(([, count]) => count > 1).map(([tick, count]) => `${tick}×${count}`);
+    const missing = expected.filter((tick) => !delivered.has(tick));
+    return `duplicated: [${duplicated.join(", ")}], missing: [${missing.join(", ")}], delivered: ${delivered.size}`;
+  };
+
+  before(async () => {
+    scenario = await Scenario.start();
+    const init = await scenario.run(["--config", config("none"), "init"]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /^create\s+sqsd-schedules\.fifo\s+.*FifoQueue=true/m);
+    outboxUrl = await scenario.sqs.createQueue("outbox"); // init made it: this only looks its URL up
+    // Reads and deletes the target queue's messages as they come, counting each tick's copies.
+    collector = (async () => {
+      while (collecting) {
+        const messages = await scenario.sqs.receive(outboxUrl, { waitSeconds: 1, visibilitySeconds: 600 });
+        for (const message of messages) {
+          const { tick } = JSON.parse(message.Body ?? "{}") as { tick: string };
+          delivered.set(tick, (delivered.get(tick) ?? 0) + 1);
+        }
+        if (messages.length > 0) {
+          await scenario.sqs.client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: outboxUrl,
+              Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+            }),
+          );
+        }
+      }
+    })();
+  });
+
+  after(async () => {
+    collecting = false;
+    await collector;
+    await Promise.all(daemons.map((daemon) => daemon.dispose()));
+    await scenario.dispose();
+  });
+
+  let lastTickOfFirstRun = 0;
+
+  it("three daemons for 30 s put exactly one message per tick on the queue, even when one is killed", async () => {
+    const group = await startDaemons(config("none"));
+    const startedAt = Date.now();
+    const endAt = startedAt + RUN_MS;
+    const expected = ticksBetween(startedAt, endAt);
+
+    // Half-way, between two ticks, one replica dies without a drain.
+    const halfWay = ticksBetween(startedAt + RUN_MS / 2, endAt)[0]!;
+    await eventually(() => delivered.has(halfWay), { timeoutMs: 60_000, message: () => report(expected) });
+    await eventually(() => Date.now() >= Date.parse(halfWay) + TICK_MS / 2, { timeoutMs: 10_000, intervalMs: 50 });
+    group[0]!.kill("SIGKILL");
+
+    // A tick message the killed daemon held comes back after the schedules queue's visibility timeout (30 s).
+    await eventually(() => expected.every((tick) => delivered.has(tick)) && Date.now() >= endAt, {
+      timeoutMs: RUN_MS + 90_000,
+      message: () => report(expected),
+    });
+    await stop(group.slice(1));
+    // The last tick any daemon of this run can have offered. Offered ticks not yet forwarded (the killed
+    // daemon's held tick blocks the schedule's FIFO group for 30 s, and later ticks queue behind it) stay on
+    // the schedules queue, and the next run forwards them: late, and still once.
+    lastTickOfFirstRun = Math.floor(Date.now() / TICK_MS) * TICK_MS;
+
+    const duplicated = [...delivered].filter(([, count]) => count > 1);
+    assert.deepEqual(duplicated, [], report(expected));
+    assert.deepEqual(
+      expected.filter((tick) => !delivered.has(tick)),
+      [],
+      report(expected),
+    );
+    assert.ok(expected.length >= RUN_MS / TICK_MS - 1, `${expected.length} ticks expected`);
+    // Every replica offered ticks: the deduplication, not a single sender, is what kept one per tick.
+    for (const daemon of group.slice(1)) {
+      assert.ok(
+        daemon.logs.every((record) => record.level !== "error"),
+        daemon.stdoutLines.join("\n"),
+      );
+    }
+  });
+
+  it("restarted after missed ticks with catchUp: latest, the replicas fire the latest missed tick once", async () => {
+    assert.ok(lastTickOfFirstRun > 0, "the first run ran");
+    // Two ticks pass with no daemon running.
+    await eventually(() => Date.now() > lastTickOfFirstRun + 2 * TICK_MS + TICK_MS / 2, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    const group = await startDaemons(config("latest"));
+    const caughtUp = group.flatMap((daemon) =>
+      daemon.logsWith("catching up the latest missed tick").map((record) => (record as { tick?: string }).tick),
+    );
+    assert.ok(caughtUp.length > 0, "a daemon caught up a tick");
+    // The earliest daemon's catch-up is the tick no running replica could have fired.
+    const catchUpTick = caughtUp.map((tick) => Date.parse(tick ?? "")).sort((a, b) => a - b)[0]!;
+    const regularFrom = catchUpTick + TICK_MS;
+    await eventually(() => delivered.has(new Date(regularFrom + 2 * TICK_MS).toISOString()), {
+      timeoutMs: 60_000,
+      message: () => report([]),
+    });
+
+    // With --http, `sqsd schedules` shows the next runs and the last tick the daemon saw.
+    const url = group[0]!.logsWith("http endpoint listening")[0]?.url;
+    assert.ok(url, "daemon 0 logged its http address");
+    const listed = await scenario.run(["--config", config("latest"), "schedules", "--http", url, "--json"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [row] = (JSON.parse(listed.stdout) as { schedules: { name: string; nextRuns: string[]; lastTick: string }[] })
+      .schedules;
+    assert.equal(row?.name, "every2s");
+    assert.equal(row.nextRuns.length, 3);
+    assert.ok(row.lastTick && Date.parse(row.lastTick) >= regularFrom, JSON.stringify(row));
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^sqsd_schedule_ticks_total\{schedule="every2s",stage="offered"\} [1-9]/m);
+    assert.match(metrics, /^sqsd_schedule_last_tick_timestamp_seconds\{schedule="every2s"\} \d+/m);
+
+    await stop(group);
+    const missed = ticksBetween(lastTickOfFirstRun, catchUpTick - 1);
+    assert.ok(missed.length >= 1, `ticks were missed before the catch-up tick ${new Date(catchUpTick).toISOString()}`);
+    assert.deepEqual(
+      missed.filter((tick) => delivered.has(tick)),
+      [],
+      `only the latest missed tick fires; ${report([])}`,
+    );
+    assert.equal(delivered.get(new Date(catchUpTick).toISOString()), 1, report([]));
+    const regular = ticksBetween(catchUpTick, regularFrom + 2 * TICK_MS);
+    assert.deepEqual(
+      [...delivered].filter(([, count]) => count > 1),
+      [],
+      report(regular),
+    );
+    assert.deepEqual(
+      regular.filter((tick) => !delivered.has(tick)),
+      [],
+      report(regular),
+    );
+    // The schedules queue is left empty: every tick message was forwarded and deleted.
+    const schedulesUrl = await scenario.sqs.createQueue("sqsd-schedules.fifo", { FifoQueue: "true" });
+    const { Attributes } = await scenario.sqs.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: schedulesUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    );
+    assert.equal(Attributes?.["ApproximateNumberOfMessages"], "0");
+  });
+});

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { register, send } from "../../src/index.js";
+import { fixture } from "../helpers/paths.js";
+import { runSqsd } from "../helpers/daemon.js";
+import { Scenario } from "../helpers/scenario.js";
+import { byStart, spanRecord, type SpanRecord } from "../helpers/spans.js";
+
+// This process is the app that sends: its SDK keeps spans in memory. The daemon's supervisor and threads
+// register theirs in test/fixtures/telemetry/setup.ts, which writes every finished span to the events file.
+const exporter = new InMemorySpanExporter();
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+
+const SPAN_KIND = { CONSUMER: 4, PRODUCER: 3 } as const;
+const STATUS_ERROR = 2;
+
+/** Sends inside a span of the app's own (a web request, say); returns the span and the message id. */
+async function sendInRequest(queue: string, body: unknown): Promise<{ requestSpanId: string; messageId: string }> {
+  return trace.getTracer("app").startActiveSpan("web request", async (span) => {
+    try {
+      return { requestSpanId: span.spanContext().spanId, messageId: await send(queue, body) };
+    } finally {
+      span.end();
+    }
+  });
+}
+
+describe("tracing", () => {
+  let scenario: Scenario;
+  beforeEach(async () => {
+    exporter.reset();
+    scenario = await Scenario.start();
+    scenario.sqs.useForSending("test");
+    register("traced");
+    register("traced-batch");
+  });
+  afterEach(() => scenario.dispose());
+
+  /** Every span: this process's, and the daemon's (supervisor and threads), with where each ended. */
+  function allSpans(): SpanRecord[] {
+    const daemon = scenario.ws
+      .events()
+      .filter((event) => event.event === "span")
+      .map((event) => ({ ...(event["span"] as SpanRecord), isMainThread: event.isMainThread }));
+    return [...exporter.getFinishedSpans().map(spanRecord), ...daemon];
+  }
+
+  function runDaemon(queue: string, messages: number, env: Record<string, string> = {}) {
+    const configPath = scenario.writeConfig(["traced"], {
+      queuePrefix: "test",
+      telemetry: { setup: fixture("telemetry", "setup.ts") },
+    });
+    return runSqsd([queue, "--config", configPath, "--message-limit", String(messages)], {
+      env: { ...scenario.env, ...env },
+      cwd: scenario.ws.dir,
+    });
+  }
+
+  it("continues the sender's trace: request, send, receive, process, and the handler's own span", async () => {
+    const { requestSpanId, messageId } = await sendInRequest("traced", {});
+    const result = await runDaemon("traced", 1);
+    assert.equal(result.code, 0, result.stderr);
+
+    const request = allSpans().find((span) => span.spanId === requestSpanId);
+    assert.ok(request);
+    const spans = byStart(allSpans().filter((span) => span.traceId === request.traceId));
+    assert.deepEqual(
+      spans.map((span) => span.name),
+      [
+        "web request",
+        "send test__traced",
+        "receive test__traced",
+        "process test__traced",
+        "handler work",
+        "delete test__traced",
+      ],
+    );
+    const [, sent, received, processed, work, deleted] = spans as [SpanRecord, ...SpanRecord[]];
+    assert.equal(sent?.parentSpanId, requestSpanId);
+    assert.equal(sent?.kind, SPAN_KIND.PRODUCER);
+    assert.deepEqual(
+      [sent?.attributes["messaging.system"], sent?.attributes["messaging.destination.name"]],
+      ["aws_sqs", "test__traced"],
+    );
+    assert.equal(sent?.attributes["messaging.message.id"], messageId);
+
+    assert.equal(received?.parentSpanId, sent?.spanId);
+    assert.equal(received?.isMainThread, true, "receive is the supervisor's");
+    assert.equal(received?.attributes["messaging.message.id"], messageId);
+
+    assert.equal(processed?.parentSpanId, sent?.spanId, "process is a child of the producer's context");
+    assert.equal(processed?.isMainThread, false, "process runs in a pool thread");
+    assert.equal(processed?.kind, SPAN_KIND.CONSUMER);
+    assert.deepEqual(
+      processed?.links.map((link) => link.spanId),
+      [received?.spanId],
+    );
+    assert.equal(processed?.attributes["messaging.message.id"], messageId);
+    assert.equal(processed?.attributes["sqsd.receive_count"], 1);
+    assert.equal(processed?.attributes["sqsd.outcome"], "ok");
+
+    assert.equal(work?.parentSpanId, processed?.spanId, "the handler's own spans nest under process");
+    const handled = scenario.ws.events().find((event) => event.event === "handled");
+    assert.equal(handled?.["activeTraceId"], request.traceId);
+
+    assert.equal(deleted?.isMainThread, true);
+    assert.equal(deleted?.attributes["messaging.operation.type"], "settle");
+    assert.deepEqual(
+      deleted?.links.map((link) => link.spanId),
+      [processed?.spanId],
+    );
+
+    const logs = result.logs.filter((record) => record.messageId === messageId);
+    assert.ok(logs.length > 0);
+    for (const record of logs)
+      assert.equal((record as unknown as Record<string, unknown>)["trace_id"], request.traceId, JSON.stringify(record));
+    const processedLog = logs.find((record) => record.message === "message processed");
+    assert.equal((processedLog as unknown as Record<string, unknown> | undefined)?.["span_id"], processed?.spanId);
+  });
+
+  it("marks a failed handler's span with the error and the phase", async () => {
+    const { requestSpanId } = await sendInRequest("traced", { fail: true });
+    const result = await runDaemon("traced", 1);
+    assert.equal(result.code, 0, result.stderr);
+
+    const request = allSpans().find((span) => span.spanId === requestSpanId);
+    const inTrace = allSpans().filter((span) => span.traceId === request?.traceId);
+    const processed = inTrace.find((span) => span.name === "process test__traced");
+    assert.equal(processed?.status.code, STATUS_ERROR);
+    assert.equal(processed?.attributes["sqsd.outcome"], "failed");
+    assert.equal(processed?.attributes["sqsd.failure_phase"], "handler");
+    assert.equal(processed?.attributes["error.type"], "Error");
+    assert.deepEqual(processed?.events, ["exception"]);
+    const settled = inTrace.find((span) => span.attributes["messaging.operation.type"] === "settle");
+    assert.equal(settled?.attributes["sqsd.failure_phase"], "handler");
+    assert.equal(settled?.status.code, STATUS_ERROR);
+  });
+
+  it("gives a batch handler one span with a link to each message's producer context", async () => {
+    const sent = [];
+    for (let index = 0; index < 3; index += 1) sent.push(await sendInRequest("traced-batch", { index }));
+    const result = await runDaemon("traced-batch", 3);
+    assert.equal(result.code, 0, result.stderr);
+
+    const spans = allSpans();
+    const sendSpans = sent.map(({ requestSpanId }) => spans.find((span) => span.parentSpanId === requestSpanId));
+    assert.ok(sendSpans.every((span) => span?.name === "send test__traced-batch"));
+    const processSpans = spans.filter((span) => span.name === "process test__traced-batch");
+    assert.ok(processSpans.length > 0);
+    for (const span of processSpans) {
+      assert.equal(span.links.length, span.attributes["messaging.batch.message_count"]);
+      assert.equal(span.parentSpanId, undefined, "a batch's span starts a trace of its own");
+    }
+    assert.deepEqual(
+      processSpans.flatMap((span) => span.links.map((link) => link.spanId)).sort(),
+      sendSpans.map((span) => span?.spanId).sort(),
+    );
+    assert.deepEqual(
+      processSpans
+        .flatMap((span) =>
+          span.links.map((link) => (link.attributes as Record<string, unknown>)["messaging.message.id"]),
+        )
+        .sort(),
+      sent.map(({ messageId }) => messageId).sort(),
+    );
+  });
+
+  it("flushes spans the SDK still holds before the threads and the daemon end", async () => {
+    const { requestSpanId } = await sendInRequest("traced", {});
+    // The batch processor exports only when flushed: every span seen here was flushed at shutdown.
+    const result = await runDaemon("traced", 1, { SQSD_TEST_SPAN_BATCH: "1" });
+    assert.equal(result.code, 0, result.stderr);
+    const request = allSpans().find((span) => span.spanId === requestSpanId);
+    const names = allSpans()
+      .filter((span) => span.traceId === request?.traceId)
+      .map((span) => span.name)
+      .sort();
+    assert.deepEqual(names, [
+      "delete test__traced",
+      "handler work",
+      "process test__traced",
+      "receive test__traced",
+      "send test__traced",
+      "web request",
+    ]);
+  });
+});

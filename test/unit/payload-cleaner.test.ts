@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Outcome } from "../../src/pool/protocol.js";
+import { configureSqs } from "../../src/sqs/settings.js";
+import { SupervisorEmitter } from "../../src/supervisor/events.js";
+import { PayloadCleaner } from "../../src/supervisor/payload-cleaner.js";
+import type { PollTarget } from "../../src/supervisor/target.js";
+import { memoryLogger } from "../helpers/memory-logger.js";
+
+/** A target whose queue has these options; the cleaner reads nothing else of it. */
+const target = (options: Record<string, unknown>): PollTarget =>
+  ({ fullName: "shop__exports", queue: { options } }) as unknown as PollTarget;
+
+const read = (bucket: string): Outcome => ({
+  kind: "ok",
+  durationMs: 1,
+  payload: { bucket, key: "jobs/k", sizeBytes: 10 },
+});
+
+/**
+ * The decisions of deleteAfterProcessing that must not reach S3 at all (no server here: an S3 call would
+ * fail the flush with a connection error, which the cleaner logs as a failed delete).
+ */
+describe("PayloadCleaner", () => {
+  configureSqs({ largePayloads: { bucket: "mine", deleteAfterProcessing: true, s3Endpoint: "http://127.0.0.1:9" } });
+
+  it("never deletes an object its pointer places in another bucket", async () => {
+    const { logger, records } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const deleted: string[] = [];
+    events.on("payloadDeleted", (queue) => deleted.push(queue));
+    events.on("payloadDeleteFailed", (queue) => deleted.push(`failed ${queue}`));
+    const cleaner = new PayloadCleaner(logger, events);
+
+    cleaner.settled(target({}), read("someone-elses"), Promise.resolve(true));
+    await cleaner.flush();
+
+    assert.deepEqual(deleted, []);
+    const warning = records.find((record) => record.message.includes("names another bucket"));
+    assert.ok(warning);
+    assert.equal((warning as unknown as Record<string, unknown>)["bucket"], "someone-elses");
+  });
+
+  it("leaves the object when the message's delete failed, and counts the body read", async () => {
+    const { logger, records } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const seen: string[] = [];
+    events.on("payloadReceived", (queue, bytes) => seen.push(`received ${queue} ${bytes}`));
+    events.on("payloadDeleted", () => seen.push("deleted"));
+    events.on("payloadDeleteFailed", () => seen.push("delete failed"));
+    const cleaner = new PayloadCleaner(logger, events);
+
+    cleaner.settled(target({}), read("mine"), Promise.resolve(false));
+    cleaner.settled(target({}), read("mine"), undefined);
+    await cleaner.flush();
+
+    assert.deepEqual(seen, ["received shop__exports 10", "received shop__exports 10"]);
+    assert.equal(records.length, 0);
+  });
+
+  it("leaves objects alone when the queue turns large payloads off or does not delete after processing", async () => {
+    const { logger } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const seen: string[] = [];
+    events.on("payloadDeleted", () => seen.push("deleted"));
+    events.on("payloadDeleteFailed", () => seen.push("delete failed"));
+    const cleaner = new PayloadCleaner(logger, events);
+
+    cleaner.settled(target({ largePayloads: false }), read("mine"), Promise.resolve(true));
+    cleaner.settled(target({ largePayloads: { bucket: "mine" } }), read("mine"), Promise.resolve(true));
+    await cleaner.flush();
+
+    assert.deepEqual(seen, []);
+  });
+});
