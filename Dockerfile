@@ -30,7 +30,9 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
-RUN npx tsc -p tsconfig.build.json
+COPY scripts ./scripts
+# The build as `npm run build` does it: compile, then copy the dashboard's charting library into dist/vendor.
+RUN npx tsc -p tsconfig.build.json && node scripts/vendor-assets.js
 
 FROM node:${NODE_VERSION}-bookworm-slim
 # tini as PID 1: it reaps zombies left by anything a handler spawns, and passes signals on to sqsd. The kernel
@@ -48,6 +50,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workers ./dist/workers
+COPY --from=build /app/dist/vendor ./dist/vendor
+COPY web ./web
 COPY bin ./bin
 COPY config ./config
 # /app stays owned by root: the daemon's user cannot change it, read-only root filesystem or not.

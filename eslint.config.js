@@ -33,4 +33,28 @@ export default tseslint.config(
     files: ["eslint.config.js", ".dependency-cruiser.js", "scripts/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The dashboard's page script runs in the browser, as plain JavaScript with uPlot as a global.
+    files: ["web/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: "script",
+      parserOptions: { projectService: false },
+      globals: Object.fromEntries(
+        [
+          "document",
+          "window",
+          "sessionStorage",
+          "fetch",
+          "EventSource",
+          "getComputedStyle",
+          "matchMedia",
+          "addEventListener",
+          "setTimeout",
+          "clearTimeout",
+          "uPlot",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
 );

@@ -5,6 +5,7 @@
  *   npm run bench                                   every scenario, full size (8–9 minutes on a busy 2-core machine)
  *   npm run bench -- --quick                        smaller sizes and shorter windows (about 4 minutes)
  *   npm run bench -- --scenario throughput [--scenario latency ...]
+ *   npm run bench:sse                               the dashboard's stream alone: 1 vs 50 SSE clients
  *   npm run bench -- --scenario tracing             tracing's cost alone (scenarios/tracing.ts)
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
@@ -18,6 +19,7 @@ import { cpuBound } from "./scenarios/cpu-bound.js";
 import { latency } from "./scenarios/latency.js";
 import { manyQueues } from "./scenarios/many-queues.js";
 import { memory } from "./scenarios/memory.js";
+import { sse } from "./scenarios/sse.js";
 import { throughput } from "./scenarios/throughput.js";
 import { tracing } from "./scenarios/tracing.js";
 
@@ -25,7 +27,7 @@ import { tracing } from "./scenarios/tracing.js";
 // the results of each consumer that uses it.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
-const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, tracing];
+const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, tracing, sse];
 
 const { values } = parseArgs({
   options: {

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 
@@ -21,4 +22,9 @@ try {
 }
 
 const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" });
-process.exit(build.status ?? 1);
+if (build.status !== 0) process.exit(build.status ?? 1);
+// The dashboard's charting library, copied from its npm package into dist/vendor/ (see vendor-assets.js).
+const vendor = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "vendor-assets.js")], {
+  stdio: "inherit",
+});
+process.exit(vendor.status ?? 1);

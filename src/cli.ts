@@ -146,6 +146,11 @@ export async function main(argv: readonly string[]): Promise<number> {
               type: "string",
               defaultDescription: "2",
               describe: "redraw interval for --watch",
+            })
+            .option("http", {
+              type: "string",
+              describe:
+                "the running daemon's HTTP endpoint (http://host:port): its processed rate, buffered and running",
             }),
         (args) =>
           run(
@@ -155,6 +160,7 @@ export async function main(argv: readonly string[]): Promise<number> {
               queues: args.queues,
               watch: args.watch,
               intervalSeconds: wholeNumber("interval-seconds", args["interval-seconds"], 1),
+              httpUrl: oneValue("http", args.http),
               signal: args.watch ? interruptSignal() : undefined,
             }),
           ),

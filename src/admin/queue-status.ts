@@ -192,6 +192,11 @@ export class CachedQueueStatus {
     return { asOf: this.#cached.asOf, queues: await this.#cached.queues };
   }
 
+  /** The last good read, without reading SQS; undefined before the first. */
+  get lastGood(): QueueStatusSnapshot | undefined {
+    return this.#lastGood;
+  }
+
   /**
    * A queue's visible count in the last good read, and when that was read (epoch ms), without reading SQS.
    * A map look-up: the daemon's stall check asks for every queue every second.

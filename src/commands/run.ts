@@ -1,4 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { readFileSync } from "node:fs";
 import { physicalQueues } from "../admin/physical-queues.js";
 import { loadConfig } from "../config/load.js";
 import type { ResolvedConfig } from "../config/types.js";
@@ -9,6 +10,8 @@ import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
 import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
+import { controlAvailability } from "../http/control-access.js";
+import { LiveSampler } from "../http/live-sampler.js";
 import { findReceiverModules, importReceiverModules, importTelemetrySetup } from "../receivers.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
@@ -149,7 +152,16 @@ export async function runCommand(options: RunOptions): Promise<number> {
         status,
         schedules: scheduleRunner,
       });
+      const dashboard = new LiveSampler({
+        supervisor,
+        pool,
+        sqsRequests: metrics.sqsRequests,
+        status,
+        controls: controlAvailability(config.http),
+        version: packageVersion(),
+      });
       const operations = new OperationsServer({
+        dashboard,
         http: config.http,
         supervisor,
         metrics,
@@ -324,4 +336,12 @@ async function resolveTargets(
     );
   }
   return targets.filter((target) => target !== undefined);
+}
+
+/** sqsd's version, for the dashboard (this module is dist/src/commands/run.js in the package). */
+function packageVersion(): string {
+  const packageJson = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return packageJson.version;
 }

@@ -41,3 +41,24 @@ export function isLoopbackHost(host: string): boolean {
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 4 ? "ipv4" : "ipv6");
 }
+
+/**
+ * Whether the control routes answer, as the dashboard tells its viewer: with a token they need it; without
+ * one they are off unless `allowUnauthenticatedControl`.
+ */
+export function controlAvailability(http: {
+  readonly token?: string | undefined;
+  readonly allowUnauthenticatedControl: boolean;
+}): {
+  enabled: boolean;
+  needsToken: boolean;
+  reason: string | null;
+} {
+  if (http.token !== undefined) return { enabled: true, needsToken: true, reason: null };
+  if (http.allowUnauthenticatedControl) return { enabled: true, needsToken: false, reason: null };
+  return {
+    enabled: false,
+    needsToken: false,
+    reason: "control routes are off: the daemon has no http.token (nor http.allowUnauthenticatedControl)",
+  };
+}

@@ -28,6 +28,8 @@ export interface MetricsSources {
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** SQS requests sent so far by action (`ReceiveMessage`, ...), retries included: the dashboard's rates read it. */
+  readonly sqsRequests = new Map<string, number>();
 
   constructor(sources: MetricsSources) {
     const { supervisor, pool, clients, status } = sources;
@@ -182,7 +184,9 @@ export class Metrics {
     for (const client of clients) {
       client.middlewareStack.add(
         (next, context) => async (args) => {
-          requests.inc({ action: (context.commandName ?? "unknown").replace(/Command$/, "") });
+          const action = (context.commandName ?? "unknown").replace(/Command$/, "");
+          requests.inc({ action });
+          this.sqsRequests.set(action, (this.sqsRequests.get(action) ?? 0) + 1);
           return next(args);
         },
         { step: "finalizeRequest", priority: "low", name: "sqsdRequestCounter" },

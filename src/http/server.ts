@@ -8,6 +8,9 @@ import type { Supervisor } from "../supervisor/supervisor.js";
 import type { ScheduleRunner, ScheduleStatus } from "../schedules/runner.js";
 import { RateLimit } from "../util/rate-limit.js";
 import { bearerMatches, isLoopbackHost, isPreflightedRequest } from "./control-access.js";
+import { DASHBOARD_PATHS, serveDashboardAsset } from "./dashboard-assets.js";
+import { EventStream } from "./event-stream.js";
+import type { LiveSampler } from "./live-sampler.js";
 import type { Metrics } from "./metrics.js";
 import { createLimitedServer, type HttpServerLimits } from "./server-limits.js";
 
@@ -27,6 +30,11 @@ export interface OperationsServerOptions {
   readonly stallSeconds: number;
   /** The cron schedules, shown in /status.json when the config has any. @defaultValue none */
   readonly schedules?: ScheduleRunner | undefined;
+  /**
+   * The dashboard's sampler: with it, the server serves the page (`GET /`, `/dashboard`, `/assets/...`) and
+   * its live stream (`GET /events`), and starts and stops the sampler with itself. @defaultValue no dashboard
+   */
+  readonly dashboard?: LiveSampler;
   /** For tests: some of the fixed server limits, overridden. */
   readonly limits?: Partial<HttpServerLimits>;
 }
@@ -48,6 +56,7 @@ export class OperationsServer {
   readonly #routes: Record<string, Route>;
   readonly #refusalLog = new RateLimit(REFUSALS_LOGGED_PER_MINUTE, 60_000);
   readonly #dropLog = new RateLimit(REFUSALS_LOGGED_PER_MINUTE, 60_000);
+  readonly #events: EventStream | undefined;
   #started: Promise<string> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -73,10 +82,25 @@ export class OperationsServer {
           return { woken: true };
         }),
       "POST /pause": (request, response) =>
-        this.#control(request, response, () => ({ paused: supervisor.pause(), state: supervisor.health().state })),
+        this.#control(request, response, (queue) =>
+          queue === undefined
+            ? { paused: supervisor.pause(), state: supervisor.health().state }
+            : { paused: supervisor.pauseQueue(queue), queue },
+        ),
       "POST /resume": (request, response) =>
-        this.#control(request, response, () => ({ resumed: supervisor.resume(), state: supervisor.health().state })),
+        this.#control(request, response, (queue) =>
+          queue === undefined
+            ? { resumed: supervisor.resume(), state: supervisor.health().state }
+            : { resumed: supervisor.resumeQueue(queue), queue },
+        ),
     };
+    const { dashboard } = options;
+    if (dashboard) {
+      const events = (this.#events = new EventStream(dashboard));
+      this.#routes["GET /events"] = (_, response) => events.open(response);
+      for (const path of DASHBOARD_PATHS)
+        this.#routes[`GET ${path}`] = (_, response) => serveDashboardAsset(path, response);
+    }
     this.#server = createLimitedServer(
       options.limits ?? {},
       (request, response) => void this.#handle(request, response),
@@ -103,6 +127,7 @@ export class OperationsServer {
         );
       }
       this.#server.once("error", reject);
+      this.#options.dashboard?.start();
       this.#server.listen(port, host, () => {
         const address = this.#server.address() as AddressInfo;
         const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
@@ -116,6 +141,9 @@ export class OperationsServer {
   /** Stops listening and closes idle connections; bounded by `timeoutMs`. Memoized. */
   stop(timeoutMs = 5_000): Promise<void> {
     this.#stopping ??= new Promise<void>((resolve) => {
+      // Open event streams would hold the server open until the timeout: end them first.
+      this.#events?.close();
+      this.#options.dashboard?.stop();
       const timer = setTimeout(() => {
         this.#server.closeAllConnections();
         resolve();
@@ -217,7 +245,11 @@ export class OperationsServer {
     });
   }
 
-  #control(request: IncomingMessage, response: ServerResponse, action: () => unknown): void {
+  /**
+   * A control route; `action` gets the `queue` query parameter (a full queue name), undefined for the whole
+   * daemon. An unknown queue is a 404.
+   */
+  #control(request: IncomingMessage, response: ServerResponse, action: (queue: string | undefined) => unknown): void {
     const { token, allowUnauthenticatedControl } = this.#options.http;
     if (token === undefined && !allowUnauthenticatedControl) {
       this.#refuse(request, response, 403, "control routes are off", {
@@ -246,7 +278,12 @@ export class OperationsServer {
       );
       return;
     }
-    sendJson(response, 200, action());
+    const queue = new URL(request.url ?? "/", "http://localhost").searchParams.get("queue") ?? undefined;
+    if (queue !== undefined && !this.#options.supervisor.targets.some((target) => target.fullName === queue)) {
+      sendJson(response, 404, { error: `queue ${JSON.stringify(queue)} is not consumed by this daemon` });
+      return;
+    }
+    sendJson(response, 200, action(queue));
   }
 
   /** Answers a refused control request, and logs it with the remote address, rate-limited. */

@@ -85,6 +85,8 @@ export class HandlerPool {
   readonly #brokenSignal: Promise<WorkerStartError>;
   #reportBroken!: (error: WorkerStartError) => void;
   #closing: Promise<void> | undefined;
+  /** Threads that ended while the pool was open (piscina replaced them), for the dashboard. */
+  #threadsEnded = 0;
   #lastRunId = 0;
   /** Per run slot, which thread started (or refused) its run; see {@link PoolWorkerData.threadMap}. */
   readonly #threadMap: Int32Array;
@@ -151,6 +153,7 @@ export class HandlerPool {
     // replaces any thread again: the pool would shrink for good, in the end to no thread, and the daemon would
     // stall with its pollers still running. Stopping (exit 1) lets the orchestrator start a whole new process.
     this.#piscina.on("workerDestroy", () => {
+      if (!this.#closing) this.#threadsEnded += 1;
       // Piscina starts the replacement right after this event, within the same call.
       setImmediate(() => {
         if (this.#closing || this.#broken || this.#piscina.threads.length >= options.threads) return;
@@ -193,6 +196,11 @@ export class HandlerPool {
   /** Threads alive now. */
   get threadCount(): number {
     return this.#piscina.threads.length;
+  }
+
+  /** Threads that ended (a crash, a timed-out handler's thread) and were replaced, since start. */
+  get threadReplacements(): number {
+    return this.#threadsEnded;
   }
 
   /** Share of the pool's time spent running tasks (0..1). */

@@ -264,6 +264,8 @@ export class Dispatcher {
       settlement.durationMs,
       settlement.phase,
     );
+    if (settlement.settledAs === "failed")
+      this.#options.events.emit("failed", delivery.target.fullName, failureOf(end));
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
   }
 
@@ -277,6 +279,16 @@ export class Dispatcher {
     if (deleted) this.#options.events.emit("deleted", delivery.target.fullName);
     return deleted;
   }
+}
+
+/** A failed run's error class and message: what the dashboard shows, never a stack nor the message body. */
+function failureOf(end: RunEnd): { name: string; message: string } {
+  if (end.kind === "failed") return { name: end.error.name, message: end.error.message };
+  if (end.kind === "crashed")
+    return end.error instanceof Error
+      ? { name: end.error.name, message: end.error.message }
+      : { name: "Error", message: String(end.error) };
+  return { name: "Error", message: `the run ended as ${end.kind}` };
 }
 
 /** What a settle span says: the SQS call, and how the run ended. */

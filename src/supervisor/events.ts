@@ -16,6 +16,11 @@ export interface SupervisorEvents {
    * failed when it did.
    */
   settled: [queue: string, outcome: SettledAs, durationMs: number | undefined, phase: FailurePhase | undefined];
+  /**
+   * A handler run failed: its error's class and message (never the message body, nor the stack), for the
+   * dashboard's "last error".
+   */
+  failed: [queue: string, error: { readonly name: string; readonly message: string }];
   /** A message was deleted from its queue. */
   deleted: [queue: string];
   /** A receive failed. */

@@ -99,6 +99,8 @@ export class Supervisor {
   /** Per queue, the first status read that showed visible messages since the queue's last start. */
   readonly #firstSeenVisible = new Map<string, number>();
   #draining: Promise<StopReport> | undefined;
+  /** Queues paused one by one (full names), apart from the daemon-wide pause: their pollers fetch nothing. */
+  readonly #pausedQueues = new Set<string>();
   readonly #stopped: Promise<StopReport>;
   #resolveStopped!: (report: StopReport) => void;
 
@@ -259,7 +261,7 @@ export class Supervisor {
       slotFree: this.#scheduler.running < config.pool.maxInFlight,
       startedAt: this.#startedAt,
       visible: (load) => this.#visibleSince(load, visibleMessages?.(load.queue)),
-      holding: (queue) => this.#pollerOf.get(queue)?.holding(now) ?? false,
+      holding: (queue) => this.#pausedQueues.has(queue) || (this.#pollerOf.get(queue)?.holding(now) ?? false),
     });
   }
 
@@ -293,9 +295,40 @@ export class Supervisor {
     if (this.#state !== "paused") return false;
     this.#state = "running";
     this.#scheduler.resume();
-    for (const poller of this.#pollers) poller.resume();
+    for (const poller of this.#pollers) if (!this.#pausedQueues.has(poller.target.fullName)) poller.resume();
     this.#options.logger.info("resumed");
     return true;
+  }
+
+  /**
+   * Stops fetching from one queue (by full name) without exiting; its running and already buffered messages
+   * still run. Survives a daemon-wide pause and resume. Returns false for an unknown or already paused queue,
+   * and before start or while draining.
+   */
+  pauseQueue(fullName: string): boolean {
+    const poller = this.#pollerOf.get(fullName);
+    // Only once polling has started (a poller paused before its start would start anyway), and not while stopping.
+    const live = this.#state === "running" || this.#state === "paused";
+    if (!poller || !live || this.#pausedQueues.has(fullName)) return false;
+    this.#pausedQueues.add(fullName);
+    poller.pause();
+    this.#options.logger.info("queue paused: no message is fetched from it until resumed", { queue: fullName });
+    return true;
+  }
+
+  /** Fetches from a queue again after {@link Supervisor.pauseQueue}. Returns false when it was not paused. */
+  resumeQueue(fullName: string): boolean {
+    const poller = this.#pollerOf.get(fullName);
+    if (!poller || !this.#pausedQueues.delete(fullName)) return false;
+    // Under a daemon-wide pause the poller stays paused; the daemon's resume restarts it.
+    if (this.#state === "running") poller.resume();
+    this.#options.logger.info("queue resumed", { queue: fullName });
+    return true;
+  }
+
+  /** The queues paused one by one with {@link Supervisor.pauseQueue} (full names). */
+  get pausedQueues(): ReadonlySet<string> {
+    return this.#pausedQueues;
   }
 
   /**

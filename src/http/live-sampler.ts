@@ -1,0 +1,277 @@
+import type { CachedQueueStatus, QueueStatus } from "../admin/queue-status.js";
+import type { Supervisor } from "../supervisor/supervisor.js";
+import { RingBuffer } from "../util/ring-buffer.js";
+
+/** One point of the dashboard's charts: rates over the interval that ends at `t`. */
+export interface LiveSample {
+  /** End of the interval (epoch ms). */
+  readonly t: number;
+  /** Handler runs that ended in the interval, per second, by outcome. */
+  readonly processedPerSecond: { readonly ok: number; readonly failed: number; readonly restartLater: number };
+  /** Handler run time of the runs that ended in the interval (ms); null when none ended. */
+  readonly durationMs: { readonly p50: number; readonly p95: number } | null;
+  /** Message counts summed over the consumed queues, from the last status read; null before the first. */
+  readonly depth: {
+    readonly visible: number;
+    readonly inFlight: number;
+    readonly delayed: number;
+    readonly deadLetters: number;
+  } | null;
+  /** SQS requests per second in the interval, by action (`ReceiveMessage`, `DeleteMessageBatch`, ...). */
+  readonly sqsRequestsPerSecond: Readonly<Record<string, number>>;
+}
+
+/** A queue's row on the dashboard. */
+export interface LiveQueue {
+  readonly name: string;
+  /** False when the queue was missing at the last status read; its counts are then 0. */
+  readonly exists: boolean;
+  readonly visible: number | null;
+  readonly inFlight: number | null;
+  readonly delayed: number | null;
+  readonly deadLetter: { readonly name: string; readonly visible: number } | null;
+  /** Received by this daemon and waiting for a slot. */
+  readonly buffered: number;
+  /** Running in this daemon now. */
+  readonly running: number;
+  readonly weight: number;
+  /** Null when the queue sets no limit of its own (the pool's capacity applies). */
+  readonly concurrency: number | null;
+  /** Paused on its own (`POST /pause?queue=`); a daemon-wide pause shows in the daemon's state. */
+  readonly paused: boolean;
+  /** The last failed run's error class and message (never the body nor a stack), and when (epoch ms). */
+  readonly lastError: { readonly name: string; readonly message: string; readonly at: number } | null;
+}
+
+/** The daemon's state and its queue table, as of `t`. */
+export interface LiveState {
+  readonly t: number;
+  readonly daemon: {
+    readonly state: "starting" | "running" | "paused" | "draining" | "stopped";
+    /** While draining: what the drain still waits for. */
+    readonly drainingFor: { readonly running: number; readonly buffered: number; readonly receives: number } | null;
+    readonly inFlight: number;
+    readonly maxInFlight: number;
+    readonly buffered: number;
+    readonly processed: number;
+    readonly threads: number;
+    readonly threadReplacements: number;
+    readonly uptimeSeconds: number;
+    readonly version: string;
+    readonly nodeVersion: string;
+  };
+  /** Whether the page may offer pause, resume and wake, and why not. */
+  readonly controls: { readonly enabled: boolean; readonly needsToken: boolean; readonly reason: string | null };
+  /** When the queue counts were read from SQS (epoch ms); null before the first read. */
+  readonly statusAsOf: number | null;
+  readonly queues: readonly LiveQueue[];
+}
+
+/** What the sampler reads; nothing here sends an SQS request except `status.get`, bounded by its cache. */
+export interface LiveSources {
+  readonly supervisor: Supervisor;
+  readonly pool: { readonly threadCount: number; readonly threadReplacements: number };
+  /** SQS requests sent so far by action (Metrics.sqsRequests). */
+  readonly sqsRequests: ReadonlyMap<string, number>;
+  readonly status: CachedQueueStatus;
+  readonly controls: LiveState["controls"];
+  readonly version: string;
+}
+
+/** How often the sampler takes a point. @defaultValue 1 s, the issue's "every 1 to 2 s" */
+export const SAMPLE_INTERVAL_MS = 1_000;
+/** Points kept: 15 minutes at one a second. */
+export const HISTORY_POINTS = 900;
+/** Durations kept per interval for the percentiles, so that a burst cannot grow memory without bound. */
+const DURATIONS_KEPT = 10_000;
+
+/**
+ * The dashboard's one sampler per daemon: every {@link SAMPLE_INTERVAL_MS} it turns the supervisor's events
+ * and counters into a {@link LiveSample}, kept in a ring buffer of the last 15 minutes, and builds the
+ * {@link LiveState}; listeners (the SSE stream) get both. It costs the same with no viewer or a hundred, and
+ * it reads SQS only through the status cache, and only while someone watches (`watched()`).
+ */
+export class LiveSampler {
+  readonly #sources: LiveSources;
+  readonly #intervalMs: number;
+  readonly #history: RingBuffer<LiveSample>;
+  readonly #listeners = new Set<(sample: LiveSample, state: LiveState) => void>();
+  readonly #lastErrors = new Map<string, { name: string; message: string; at: number }>();
+  readonly #startedAt = Date.now();
+  #outcomes = { ok: 0, failed: 0, restartLater: 0 };
+  #durations: number[] = [];
+  #durationsSeen = 0;
+  #lastSqs = new Map<string, number>();
+  #lastTickAt = Date.now();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #unsubscribe: () => void;
+
+  constructor(sources: LiveSources, options: { intervalMs?: number; historyPoints?: number } = {}) {
+    this.#sources = sources;
+    this.#intervalMs = options.intervalMs ?? SAMPLE_INTERVAL_MS;
+    this.#history = new RingBuffer(options.historyPoints ?? HISTORY_POINTS);
+    const { events } = sources.supervisor;
+    const onSettled = (_queue: string, outcome: string, durationMs: number | undefined): void => {
+      if (outcome === "ok" || outcome === "failed" || outcome === "restartLater") this.#outcomes[outcome] += 1;
+      if (durationMs !== undefined) this.#keepDuration(durationMs);
+    };
+    const onFailed = (queue: string, error: { name: string; message: string }): void => {
+      this.#lastErrors.set(queue, { name: error.name, message: error.message, at: Date.now() });
+    };
+    events.on("settled", onSettled);
+    events.on("failed", onFailed);
+    this.#unsubscribe = () => {
+      events.off("settled", onSettled);
+      events.off("failed", onFailed);
+    };
+  }
+
+  /** Starts sampling. Idempotent. */
+  start(): void {
+    if (this.#timer) return;
+    this.#lastTickAt = Date.now();
+    this.#lastSqs = new Map(this.#sources.sqsRequests);
+    this.#timer = setInterval(() => this.tick(), this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops sampling and forgets its listeners. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#unsubscribe();
+    this.#listeners.clear();
+  }
+
+  /** Hears each sample and state as it is taken; returns the unsubscribe function. */
+  listen(listener: (sample: LiveSample, state: LiveState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The last 15 minutes of samples, oldest first. */
+  history(): LiveSample[] {
+    return this.#history.toArray();
+  }
+
+  /** The state as of now. */
+  state(): LiveState {
+    return this.#buildState(Date.now());
+  }
+
+  /** Takes one sample now (the timer calls it; tests may too). */
+  tick(): void {
+    const now = Date.now();
+    // Queue counts come from the status cache: one SQS read per statusCacheSeconds while anyone watches,
+    // however many do, and none at all while no one does (the chart's depth then repeats the last read).
+    if (this.#listeners.size > 0) this.#sources.status.get(now).catch(() => undefined);
+    const sample = this.#sample(now);
+    this.#history.push(sample);
+    if (this.#listeners.size === 0) return;
+    const state = this.#buildState(now);
+    for (const listener of this.#listeners) listener(sample, state);
+  }
+
+  #keepDuration(durationMs: number): void {
+    this.#durationsSeen += 1;
+    if (this.#durations.length < DURATIONS_KEPT) this.#durations.push(durationMs);
+    // Past the cap, newer runs overwrite older ones in turn: the percentiles stay those of the interval.
+    else this.#durations[this.#durationsSeen % DURATIONS_KEPT] = durationMs;
+  }
+
+  #sample(now: number): LiveSample {
+    const seconds = Math.max(0.001, (now - this.#lastTickAt) / 1000);
+    this.#lastTickAt = now;
+    const perSecond = (count: number): number => Math.round((count / seconds) * 100) / 100;
+    const outcomes = this.#outcomes;
+    this.#outcomes = { ok: 0, failed: 0, restartLater: 0 };
+    const durations = this.#durations.sort((a, b) => a - b);
+    this.#durations = [];
+    this.#durationsSeen = 0;
+    const sqs: Record<string, number> = {};
+    for (const [action, total] of this.#sources.sqsRequests) {
+      sqs[action] = perSecond(total - (this.#lastSqs.get(action) ?? 0));
+    }
+    this.#lastSqs = new Map(this.#sources.sqsRequests);
+    const snapshot = this.#sources.status.lastGood;
+    return {
+      t: now,
+      processedPerSecond: {
+        ok: perSecond(outcomes.ok),
+        failed: perSecond(outcomes.failed),
+        restartLater: perSecond(outcomes.restartLater),
+      },
+      durationMs: durations.length === 0 ? null : { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
+      depth: snapshot ? sumDepth(snapshot.queues) : null,
+      sqsRequestsPerSecond: sqs,
+    };
+  }
+
+  #buildState(now: number): LiveState {
+    const { supervisor, pool, status, controls, version } = this.#sources;
+    const health = supervisor.health(now);
+    const snapshot = status.lastGood;
+    const counts = new Map((snapshot?.queues ?? []).map((queue) => [queue.name, queue]));
+    const loads = new Map(health.queues.map((load) => [load.queue, load]));
+    const queues = supervisor.targets.map((target): LiveQueue => {
+      const read = counts.get(target.fullName);
+      const load = loads.get(target.fullName);
+      return {
+        name: target.fullName,
+        exists: read?.exists ?? true,
+        visible: read?.visible ?? null,
+        inFlight: read?.inFlight ?? null,
+        delayed: read?.delayed ?? null,
+        deadLetter: read?.deadLetter ? { name: read.deadLetter.name, visible: read.deadLetter.visible } : null,
+        buffered: load?.buffered ?? 0,
+        running: load?.running ?? 0,
+        weight: target.queue.options.weight ?? 1,
+        concurrency: target.queue.options.concurrency ?? null,
+        paused: supervisor.pausedQueues.has(target.fullName),
+        lastError: this.#lastErrors.get(target.fullName) ?? null,
+      };
+    });
+    return {
+      t: now,
+      daemon: {
+        state: health.state,
+        drainingFor:
+          health.state === "draining"
+            ? {
+                running: health.inFlight,
+                buffered: health.buffered,
+                receives: health.pollers.reduce((sum, poller) => sum + poller.receivesUnderWay, 0),
+              }
+            : null,
+        inFlight: health.inFlight,
+        maxInFlight: health.maxInFlight,
+        buffered: health.buffered,
+        processed: health.processed,
+        threads: pool.threadCount,
+        threadReplacements: pool.threadReplacements,
+        uptimeSeconds: Math.round((now - this.#startedAt) / 1000),
+        version,
+        nodeVersion: process.versions.node,
+      },
+      controls,
+      statusAsOf: snapshot ? snapshot.asOf.getTime() : null,
+      queues,
+    };
+  }
+}
+
+/** The value at quantile `q` of sorted `values` (nearest rank). */
+export function percentile(sorted: readonly number[], q: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return Math.round((sorted[index] ?? 0) * 10) / 10;
+}
+
+function sumDepth(queues: readonly QueueStatus[]): NonNullable<LiveSample["depth"]> {
+  const depth = { visible: 0, inFlight: 0, delayed: 0, deadLetters: 0 };
+  for (const queue of queues) {
+    depth.visible += queue.visible;
+    depth.inFlight += queue.inFlight;
+    depth.delayed += queue.delayed;
+    depth.deadLetters += queue.deadLetter?.visible ?? 0;
+  }
+  return depth;
+}

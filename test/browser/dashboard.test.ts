@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { browserMissing, launchChromium } from "../helpers/browser.js";
+import { eventually } from "../helpers/eventually.js";
+import { repoRoot } from "../helpers/paths.js";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
+import { Scenario } from "../helpers/scenario.js";
+
+const TOKEN = "dashboard-test-token";
+const missing = browserMissing();
+if (missing) process.stdout.write(`# skipping the dashboard browser test: ${missing}\n`);
+
+interface StatusJson {
+  asOf: string;
+  queues: { name: string; visible: number; inFlight: number; delayed: number }[];
+  supervisor: { pollers: { queue: string; state: string; receivesUnderWay: number }[] };
+}
+
+/**
+ * The dashboard in headless Chromium (Debian's package), against a daemon on fauxqs with messages flowing:
+ * charts draw real points, the table agrees with /status.json, a queue paused from the page stops consuming
+ * (as /metrics counts it) and resumes, and without a token the controls are disabled with the reason.
+ */
+describe("the dashboard in a browser", { skip: missing }, () => {
+  let scenario: Scenario;
+  let base: string;
+  let close: (() => Promise<void>) | undefined;
+  let page: Page;
+  let feeder: NodeJS.Timeout | undefined;
+  const urls: Record<string, string> = {};
+
+  before(async () => {
+    scenario = await Scenario.start();
+    for (const name of ["ok", "slow"]) urls[name] = await scenario.sqs.createQueue(name);
+    const configPath = scenario.writeConfig(["ok", "slow"], {
+      http: { port: 0, token: TOKEN, statusCacheSeconds: 1 },
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    base = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
+    await daemon.started();
+    // Messages keep flowing while the test runs: a few every 300 ms, some of them taking 20..60 ms.
+    const feed = async () => {
+      await scenario.sqs.sendMany(urls["ok"]!, ["{}", "{}", "{}"]);
+      await scenario.sqs.sendMany(urls["slow"]!, [JSON.stringify({ ms: 20 }), JSON.stringify({ ms: 60 })]);
+    };
+    feeder = setInterval(() => void feed().catch(() => undefined), 300);
+    const launched = await launchChromium();
+    close = launched.close;
+    page = await launched.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  after(async () => {
+    clearInterval(feeder);
+    await close?.();
+    await scenario?.dispose();
+  });
+
+  const metric = async (name: string, labels: Record<string, string>) =>
+    sampleValue(parsePrometheus(await (await fetch(`${base}/metrics`)).text()), name, labels) ?? 0;
+  const statusJson = async () => (await (await fetch(`${base}/status.json`)).json()) as StatusJson;
+  /** Waits until a chart holds points above zero (the page counts them in its data-points attribute). */
+  const chartHasPoints = (id: string) =>
+    eventually(async () => Number(await page.locator(`#chart-${id}`).getAttribute("data-points")) > 0, {
+      timeoutMs: 60_000,
+      message: `the ${id} chart drew no point above zero`,
+    });
+  const cell = (queue: string, field: string) =>
+    page.locator(`#queues tr[data-queue="${queue}"] [data-field="${field}"]`).textContent();
+
+  it("draws the charts from live data", async () => {
+    await page.goto(`${base}/`);
+    for (const chart of ["processed", "duration", "depth", "sqs"]) {
+      await chartHasPoints(chart);
+    }
+    assert.equal(await page.locator("#daemon [data-field=state]").textContent(), "running");
+    // uPlot draws on canvas: one per chart.
+    assert.equal(await page.locator(".charts canvas").count(), 4);
+  });
+
+  it("shows the counts /status.json has", async () => {
+    // The page and /status.json read the same cache: compare them when both show the same read.
+    const { json, table } = await eventually(
+      async () => {
+        const json = await statusJson();
+        const asOf = await page.locator("#daemon [data-field=statusAsOf]").getAttribute("data-as-of");
+        if (Number(asOf) !== Date.parse(json.asOf)) return undefined;
+        const table: Record<string, unknown>[] = [];
+        for (const queue of json.queues) {
+          table.push({
+            name: queue.name,
+            visible: Number(await cell(queue.name, "visible")),
+            inFlight: Number(await cell(queue.name, "inFlight")),
+            delayed: Number(await cell(queue.name, "delayed")),
+          });
+        }
+        // The page may have moved on to the next read while we read its cells.
+        const after = await page.locator("#daemon [data-field=statusAsOf]").getAttribute("data-as-of");
+        return after === asOf && { json, table };
+      },
+      { timeoutMs: 60_000, message: "the page never showed the read /status.json served" },
+    );
+    assert.deepEqual(
+      table,
+      json.queues.map(({ name, visible, inFlight, delayed }) => ({ name, visible, inFlight, delayed })),
+    );
+  });
+
+  it("pauses and resumes a queue with the token", async () => {
+    await page.locator('#queues tr[data-queue="ok"] button').click();
+    await page.locator("#token-input").fill(TOKEN);
+    await page.locator("#token-form button[value=ok]").click();
+    await eventually(async () => (await cell("ok", "paused")) === "paused", { timeoutMs: 30_000 });
+    // Once the poller is paused and its last receive is back, nothing more is received from "ok".
+    await eventually(
+      async () => {
+        const poller = (await statusJson()).supervisor.pollers.find((entry) => entry.queue === "ok");
+        return poller?.state === "paused" && poller.receivesUnderWay === 0;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const receivedAtPause = await metric("sqsd_messages_received_total", { queue: "ok" });
+    // The feeder goes on sending: wait until SQS holds a backlog that a consuming daemon would have taken.
+    await eventually(
+      async () => ((await statusJson()).queues.find((queue) => queue.name === "ok")?.visible ?? 0) >= 15,
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(await metric("sqsd_messages_received_total", { queue: "ok" }), receivedAtPause);
+    assert.ok((await metric("sqsd_messages_received_total", { queue: "slow" })) > 0, "the other queue goes on");
+
+    // The token is kept for the tab: no second prompt.
+    await page.locator('#queues tr[data-queue="ok"] button').click();
+    await eventually(async () => (await cell("ok", "paused")) === "consuming", { timeoutMs: 30_000 });
+    assert.equal(await page.locator("#token-dialog").getAttribute("open"), null);
+    await eventually(async () => (await metric("sqsd_messages_received_total", { queue: "ok" })) > receivedAtPause, {
+      timeoutMs: 60_000,
+    });
+  });
+
+  it("stays readable at 200% zoom (half the width): nothing but the table scrolls sideways", async () => {
+    await page.setViewportSize({ width: 640, height: 900 });
+    // Read through the DevTools protocol: the page's content security policy forbids evaluating strings.
+    const overflow = () =>
+      page
+        .locator("html")
+        .evaluate((html: { scrollWidth: number; clientWidth: number }) => html.scrollWidth - html.clientWidth);
+    await eventually(async () => (await overflow()) <= 0, {
+      timeoutMs: 10_000,
+      message: () => "the page scrolls sideways at 640 px",
+    });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("saves light and dark screenshots", async () => {
+    const folder = join(repoRoot, "dist", "screenshots");
+    mkdirSync(folder, { recursive: true });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      // The charts rebuild with the scheme's colours; wait for them to hold points again.
+      await chartHasPoints("processed");
+      const file = join(folder, `dashboard-${scheme}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      // SQSD_UPDATE_SCREENSHOTS=1 refreshes the README's images from this run.
+      if (process.env["SQSD_UPDATE_SCREENSHOTS"] === "1")
+        copyFileSync(file, join(repoRoot, "docs", "img", `dashboard-${scheme}.png`));
+    }
+  });
+
+  it("disables the controls, saying why, on a daemon without a token", async () => {
+    const configPath = scenario.writeConfig(["ok", "slow"], { http: { port: 0 } }, "no-token.config.json");
+    const daemon = scenario.spawn(["--config", configPath]);
+    const noTokenBase = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
+    await daemon.started();
+    await page.goto(`${noTokenBase}/dashboard`);
+    await eventually(async () => (await page.locator("#daemon [data-field=state]").textContent()) === "running", {
+      timeoutMs: 30_000,
+    });
+    for (const selector of ["#pause-daemon", "#resume-daemon", "#wake-daemon", '#queues tr[data-queue="ok"] button'])
+      assert.equal(await page.locator(selector).isDisabled(), true, selector);
+    assert.match((await page.locator("#controls-note").textContent()) ?? "", /no http\.token/);
+  });
+});
