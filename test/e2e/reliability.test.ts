@@ -217,7 +217,15 @@ describe("reliability", () => {
         .events()
         .filter((event) => event.id === id)
         .map((event) => event.receiveCount);
-      assert.deepEqual(deliveries, [1, 2], `${name} ran once per delivery`);
+      // A delivery whose run never started (its task was queued for a thread that another crasher ended, which
+      // a busy machine makes likelier) is given back uncounted: it shows as "notStarted", not as a run.
+      const givenBack = daemon.logs.filter((record) => record.messageId === id && record.outcome === "notStarted");
+      assert.ok(
+        deliveries.every((count, index) => index === 0 || count > deliveries[index - 1]!),
+        `${name} ran at most once per delivery: ${deliveries.join(", ")}`,
+      );
+      assert.equal(deliveries.length + givenBack.length, 2, `${name}: two deliveries, each run or given back`);
+      assert.ok(deliveries.length > 0, `${name} ran`);
       assert.ok(
         daemon.logs.some(
           (record) => record.messageId === id && record.message === "handler thread died" && record.phase === "crash",
