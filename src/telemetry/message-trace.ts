@@ -59,10 +59,12 @@ export class MessageTrace {
     this.#messageId = message.MessageId ?? "";
     const producer = producerContext(message);
     const producerParent = producer ? trace.setSpanContext(ROOT_CONTEXT, producer) : ROOT_CONTEXT;
+    // CLIENT, as the messaging conventions give `receive`: the `process` span in the thread is the one
+    // CONSUMER child of the producer, so service graphs count one edge per message, not two.
     this.#receive = tracer().startSpan(
       `receive ${destination}`,
       {
-        kind: SpanKind.CONSUMER,
+        kind: SpanKind.CLIENT,
         startTime: receivedAt,
         attributes: {
           ...this.#common("receive", "receive"),

@@ -15,7 +15,7 @@ const exporter = new InMemorySpanExporter();
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
 
-const SPAN_KIND = { CONSUMER: 4, PRODUCER: 3 } as const;
+const SPAN_KIND = { CLIENT: 2, PRODUCER: 3, CONSUMER: 4 } as const;
 const STATUS_ERROR = 2;
 
 /** Sends inside a span of the app's own (a web request, say); returns the span and the message id. */
@@ -90,6 +90,7 @@ describe("tracing", () => {
 
     assert.equal(received?.parentSpanId, sent?.spanId);
     assert.equal(received?.isMainThread, true, "receive is the supervisor's");
+    assert.equal(received?.kind, SPAN_KIND.CLIENT, "receive is CLIENT: process is the one CONSUMER of send");
     assert.equal(received?.attributes["messaging.message.id"], messageId);
 
     assert.equal(processed?.parentSpanId, sent?.spanId, "process is a child of the producer's context");
