@@ -7,7 +7,7 @@ import { register, send } from "../../src/index.js";
 import { fixture } from "../helpers/paths.js";
 import { runSqsd } from "../helpers/daemon.js";
 import { Scenario } from "../helpers/scenario.js";
-import { byStart, spanRecord, type SpanRecord } from "../helpers/spans.js";
+import { spanRecord, type SpanRecord } from "../helpers/spans.js";
 
 // This process is the app that sends: its SDK keeps spans in memory. The daemon's supervisor and threads
 // register theirs in test/fixtures/telemetry/setup.ts, which writes every finished span to the events file.
@@ -67,52 +67,62 @@ describe("tracing", () => {
 
     const request = allSpans().find((span) => span.spanId === requestSpanId);
     assert.ok(request);
-    const spans = byStart(allSpans().filter((span) => span.traceId === request.traceId));
+    // The causal order (request → send → receive → process → handler span, then the delete) is asserted
+    // through parent ids and links, never through start times: spans start in different threads and
+    // processes, on clocks floored to the millisecond, so start order says nothing about cause.
+    const spans = allSpans().filter((span) => span.traceId === request.traceId);
+    assert.deepEqual(spans.map((span) => span.name).sort(), [
+      "delete test__traced",
+      "handler work",
+      "process test__traced",
+      "receive test__traced",
+      "send test__traced",
+      "web request",
+    ]);
+    const named = (name: string): SpanRecord => {
+      const found = spans.find((span) => span.name === name);
+      assert.ok(found, name);
+      return found;
+    };
+    const sent = named("send test__traced");
+    const received = named("receive test__traced");
+    const processed = named("process test__traced");
+    const work = named("handler work");
+    const deleted = named("delete test__traced");
+    assert.equal(sent.parentSpanId, requestSpanId);
+    assert.equal(sent.kind, SPAN_KIND.PRODUCER);
     assert.deepEqual(
-      spans.map((span) => span.name),
-      [
-        "web request",
-        "send test__traced",
-        "receive test__traced",
-        "process test__traced",
-        "handler work",
-        "delete test__traced",
-      ],
-    );
-    const [, sent, received, processed, work, deleted] = spans as [SpanRecord, ...SpanRecord[]];
-    assert.equal(sent?.parentSpanId, requestSpanId);
-    assert.equal(sent?.kind, SPAN_KIND.PRODUCER);
-    assert.deepEqual(
-      [sent?.attributes["messaging.system"], sent?.attributes["messaging.destination.name"]],
+      [sent.attributes["messaging.system"], sent.attributes["messaging.destination.name"]],
       ["aws_sqs", "test__traced"],
     );
-    assert.equal(sent?.attributes["messaging.message.id"], messageId);
+    assert.equal(sent.attributes["messaging.message.id"], messageId);
 
-    assert.equal(received?.parentSpanId, sent?.spanId);
-    assert.equal(received?.isMainThread, true, "receive is the supervisor's");
-    assert.equal(received?.kind, SPAN_KIND.CLIENT, "receive is CLIENT: process is the one CONSUMER of send");
-    assert.equal(received?.attributes["messaging.message.id"], messageId);
+    assert.equal(received.parentSpanId, sent.spanId);
+    assert.equal(received.isMainThread, true, "receive is the supervisor's");
+    assert.equal(received.kind, SPAN_KIND.CLIENT, "receive is CLIENT: process is the one CONSUMER of send");
+    assert.equal(received.attributes["messaging.message.id"], messageId);
 
-    assert.equal(processed?.parentSpanId, sent?.spanId, "process is a child of the producer's context");
-    assert.equal(processed?.isMainThread, false, "process runs in a pool thread");
-    assert.equal(processed?.kind, SPAN_KIND.CONSUMER);
+    assert.equal(processed.parentSpanId, sent.spanId, "process is a child of the producer's context");
+    assert.equal(processed.isMainThread, false, "process runs in a pool thread");
+    assert.equal(processed.kind, SPAN_KIND.CONSUMER);
     assert.deepEqual(
-      processed?.links.map((link) => link.spanId),
-      [received?.spanId],
+      processed.links.map((link) => link.spanId),
+      [received.spanId],
     );
-    assert.equal(processed?.attributes["messaging.message.id"], messageId);
-    assert.equal(processed?.attributes["sqsd.receive_count"], 1);
-    assert.equal(processed?.attributes["sqsd.outcome"], "ok");
+    assert.equal(processed.attributes["messaging.message.id"], messageId);
+    assert.equal(processed.attributes["sqsd.receive_count"], 1);
+    assert.equal(processed.attributes["sqsd.outcome"], "ok");
 
-    assert.equal(work?.parentSpanId, processed?.spanId, "the handler's own spans nest under process");
+    assert.equal(work.parentSpanId, processed.spanId, "the handler's own spans nest under process");
     const handled = scenario.ws.events().find((event) => event.event === "handled");
     assert.equal(handled?.["activeTraceId"], request.traceId);
 
-    assert.equal(deleted?.isMainThread, true);
-    assert.equal(deleted?.attributes["messaging.operation.type"], "settle");
+    assert.equal(deleted.isMainThread, true);
+    assert.equal(deleted.parentSpanId, sent.spanId, "the settle span hangs under the producer's context");
+    assert.equal(deleted.attributes["messaging.operation.type"], "settle");
     assert.deepEqual(
-      deleted?.links.map((link) => link.spanId),
-      [processed?.spanId],
+      deleted.links.map((link) => link.spanId),
+      [processed.spanId],
     );
 
     const logs = result.logs.filter((record) => record.messageId === messageId);
