@@ -7,6 +7,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Span } from "@openteleme
 import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { SQS_LIMITS } from "../limits.js";
 import { warn } from "../warnings.js";
+import { safely, UNTRACED_SPAN } from "./safe.js";
 import { ATTR, AWS_SQS, tracer } from "./semconv.js";
 import { toCarrier, TRACEPARENT, TRACESTATE, type TraceCarrier } from "./trace-context.js";
 
@@ -29,28 +30,33 @@ export async function tracedSend<R>(
   run: (carrier: TraceCarrier | undefined) => Promise<R>,
   report: (result: R) => SendReport,
 ): Promise<R> {
-  const span = tracer().startSpan(`send ${destination}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
-      [ATTR.system]: AWS_SQS,
-      [ATTR.destination]: destination,
-      [ATTR.operationType]: "send",
-      [ATTR.operationName]: "send",
-      ...(messageCount === undefined ? {} : { [ATTR.batchMessageCount]: messageCount }),
-    },
-  });
+  const span = safely("start a send span", UNTRACED_SPAN, () =>
+    tracer().startSpan(`send ${destination}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        [ATTR.system]: AWS_SQS,
+        [ATTR.destination]: destination,
+        [ATTR.operationType]: "send",
+        [ATTR.operationName]: "send",
+        ...(messageCount === undefined ? {} : { [ATTR.batchMessageCount]: messageCount }),
+      },
+    }),
+  );
+  const carrier = safely("read a send span's context", undefined, () => toCarrier(span.spanContext()));
   try {
     // Active while the request runs, so an instrumented AWS SDK's own HTTP span nests under `send`.
-    const result = await context.with(trace.setSpan(context.active(), span), () => run(toCarrier(span.spanContext())));
-    const { messageId, error } = report(result);
-    if (messageId !== undefined) span.setAttribute(ATTR.messageId, messageId);
-    if (error) markFailed(span, error);
+    const result = await context.with(trace.setSpan(context.active(), span), () => run(carrier));
+    safely("describe a send span", undefined, () => {
+      const { messageId, error } = report(result);
+      if (messageId !== undefined) span.setAttribute(ATTR.messageId, messageId);
+      if (error) markFailed(span, error);
+    });
     return result;
   } catch (error) {
-    markFailed(span, error);
+    safely("describe a send span", undefined, () => markFailed(span, error));
     throw error;
   } finally {
-    span.end();
+    safely("end a send span", undefined, () => span.end());
   }
 }
 

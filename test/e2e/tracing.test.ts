@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { register, send } from "../../src/index.js";
 import { fixture } from "../helpers/paths.js";
 import { runSqsd } from "../helpers/daemon.js";
@@ -12,8 +17,21 @@ import { spanRecord, type SpanRecord } from "../helpers/spans.js";
 // This process is the app that sends: its SDK keeps spans in memory. The daemon's supervisor and threads
 // register theirs in test/fixtures/telemetry/setup.ts, which writes every finished span to the events file.
 const exporter = new InMemorySpanExporter();
+/** Makes this process's span processor throw on every `send` span, as a broken one would. */
+let sendProcessorThrows = false;
+const throwOnSend = (span: { readonly name: string }, when: string): void => {
+  if (sendProcessorThrows && span.name.startsWith("send ")) throw new Error(`span processor failed in ${when}`);
+};
+const brokenProcessor: SpanProcessor = {
+  onStart: (span) => throwOnSend(span, "onStart"),
+  onEnd: (span) => throwOnSend(span, "onEnd"),
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+trace.setGlobalTracerProvider(
+  new BasicTracerProvider({ spanProcessors: [brokenProcessor, new SimpleSpanProcessor(exporter)] }),
+);
 
 const SPAN_KIND = { CLIENT: 2, PRODUCER: 3, CONSUMER: 4 } as const;
 const STATUS_ERROR = 2;
@@ -38,7 +56,10 @@ describe("tracing", () => {
     register("traced");
     register("traced-batch");
   });
-  afterEach(() => scenario.dispose());
+  afterEach(() => {
+    sendProcessorThrows = false;
+    return scenario.dispose();
+  });
 
   /** Every span: this process's, and the daemon's (supervisor and threads), with where each ended. */
   function allSpans(): SpanRecord[] {
@@ -198,5 +219,23 @@ describe("tracing", () => {
       "send test__traced",
       "web request",
     ]);
+  });
+
+  it("handles and deletes messages when the app's span processors throw", async () => {
+    // Both sides broken: the sender's processor throws on its send spans, the daemon's (supervisor and
+    // threads) on every span of sqsd's. Tracing must not change what happens to a message.
+    sendProcessorThrows = true;
+    const sent = [];
+    for (let index = 0; index < 3; index += 1) sent.push(await sendInRequest("traced", { index }));
+    const result = await runDaemon("traced", 3, { SQSD_TEST_SPAN_THROW: "1" });
+    assert.equal(result.code, 0, result.stderr);
+
+    const handled = scenario.ws.events().filter((event) => event.event === "handled");
+    assert.deepEqual(handled.map((event) => event["id"]).sort(), sent.map(({ messageId }) => messageId).sort());
+    const counts = await scenario.sqs.counts(await scenario.sqs.createQueue("test__traced"));
+    assert.deepEqual(counts, { visible: 0, inFlight: 0, delayed: 0 }, "every message was deleted");
+    const warnings = result.logs.filter((record) => record.code === "SQSD_TELEMETRY_FAILED");
+    assert.ok(warnings.length > 0, "the supervisor says its tracing failed");
+    assert.equal(new Set(warnings.map((record) => record.message)).size, warnings.length, "once per call site");
   });
 });
