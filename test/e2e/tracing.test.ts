@@ -12,6 +12,8 @@ import { register, send } from "../../src/index.js";
 import { fixture } from "../helpers/paths.js";
 import { runSqsd } from "../helpers/daemon.js";
 import { Scenario } from "../helpers/scenario.js";
+import { TestBucket } from "../helpers/s3.js";
+import type { LargePayloadsOptions } from "../../src/config/types.js";
 import { spanRecord, type SpanRecord } from "../helpers/spans.js";
 
 // This process is the app that sends: its SDK keeps spans in memory. The daemon's supervisor and threads
@@ -237,5 +239,57 @@ describe("tracing", () => {
     const warnings = result.logs.filter((record) => record.code === "SQSD_TELEMETRY_FAILED");
     assert.ok(warnings.length > 0, "the supervisor says its tracing failed");
     assert.equal(new Set(warnings.map((record) => record.message)).size, warnings.length, "once per call site");
+  });
+
+  describe("room for the trace context", () => {
+    /** The one `send` span this process recorded for the queue. */
+    const sendSpan = (queue: string): SpanRecord | undefined =>
+      exporter
+        .getFinishedSpans()
+        .map(spanRecord)
+        .find((span) => span.name === `send test__${queue}`);
+
+    it("sends a message that fits its queue only without the trace context, untraced", async () => {
+      const url = await scenario.sqs.createQueue("test__sized", { MaximumMessageSize: "1024" });
+      register("sized");
+      // JSON `{"blob":"x…"}`: 11 bytes of frame; the body alone fills the queue's limit.
+      const fits = { blob: "x".repeat(1024 - 11) };
+      await sendInRequest("sized", fits);
+      const [message] = await scenario.sqs.receive(url);
+      assert.equal(message?.Body, JSON.stringify(fits));
+      assert.equal(message.MessageAttributes?.["traceparent"], undefined);
+      assert.equal(sendSpan("sized")?.attributes["sqsd.trace_context.injected"], false);
+
+      // Room for traceparent (11 + 6 + 55 bytes) but not for anything more: it goes alone.
+      exporter.reset();
+      const roomForTraceparent = { blob: "x".repeat(1024 - 11 - 72) };
+      await sendInRequest("sized", roomForTraceparent);
+      const [traced] = await scenario.sqs.receive(url);
+      assert.match(traced?.MessageAttributes?.["traceparent"]?.StringValue ?? "", /^00-[0-9a-f]{32}-/);
+      assert.equal(sendSpan("sized")?.attributes["sqsd.trace_context.injected"], undefined);
+    });
+
+    it("counts the large-payload size attribute against the 10 before adding the trace context", async () => {
+      const bucket = await TestBucket.create(scenario.sqs.endpoint);
+      try {
+        const url = await scenario.sqs.createQueue("test__offloaded");
+        register("offloaded", undefined, {
+          largePayloads: bucket.options({ always: true }) as unknown as LargePayloadsOptions,
+        });
+        // Nine of the user's own, and the pointer's size attribute: SQS's 10, no room left for traceparent.
+        const messageAttributes = Object.fromEntries(Array.from({ length: 9 }, (_, index) => [`a${index}`, "x"]));
+        await trace
+          .getTracer("app")
+          .startActiveSpan("web request", (span) =>
+            send("offloaded", { n: 1 }, { messageAttributes }).finally(() => span.end()),
+          );
+        const [message] = await scenario.sqs.receive(url);
+        assert.equal(Object.keys(message?.MessageAttributes ?? {}).length, 10);
+        assert.equal(message?.MessageAttributes?.["traceparent"], undefined);
+        assert.equal(sendSpan("offloaded")?.attributes["sqsd.trace_context.injected"], false);
+      } finally {
+        bucket.close();
+      }
+    });
   });
 });
