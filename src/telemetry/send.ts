@@ -96,8 +96,8 @@ export interface SizedAttributes {
  * SQS's 10 attributes and in `maxBytes` (the queue's MaximumMessageSize), and the user's own attributes and
  * body always win. With room for one, only `traceparent` goes (the trace continues, vendor state is lost);
  * with none, the message goes untraced (the consumer starts a new trace), the `send` span gets
- * `sqsd.trace_context.injected = false`, and a warning says so once per queue. A `traceparent` the caller
- * set is kept as it is.
+ * `sqsd.trace_context.injected = false`, and a warning says so once per queue. A `traceparent` or
+ * `tracestate` the caller set is kept as it is (with a `tracestate` of theirs only `traceparent` is added).
  */
 export function withTraceAttributes(
   message: SizedAttributes,
@@ -122,7 +122,7 @@ export function withTraceAttributes(
     noRoom(sendTrace);
     return message;
   }
-  if (carrier.tracestate !== undefined) add(TRACESTATE, carrier.tracestate);
+  if (carrier.tracestate !== undefined && attributes?.[TRACESTATE] === undefined) add(TRACESTATE, carrier.tracestate);
   return { attributes: { ...attributes, ...added }, bytes };
 }
 

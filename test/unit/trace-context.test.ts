@@ -155,9 +155,13 @@ describe("the trace context's room on a message", () => {
     assert.deepEqual(warnings, ["SQSD_TRACE_CONTEXT_NO_ROOM"]);
   });
 
-  it("keeps a traceparent the caller set, and adds nothing without a context", () => {
+  it("keeps a traceparent or tracestate the caller set, and adds nothing without a context", () => {
     const own = { attributes: { traceparent: { DataType: "String", StringValue: "00-mine" } }, bytes: 10 };
     assert.equal(withTraceAttributes(own, sendTrace("q4").trace, MAX), own);
+    const ownState = { attributes: { tracestate: { DataType: "String", StringValue: "mine=1" } }, bytes: 10 };
+    const traced = withTraceAttributes(ownState, sendTrace("q4").trace, MAX);
+    assert.equal(traced.attributes?.["tracestate"]?.StringValue, "mine=1");
+    assert.equal(traced.attributes?.["traceparent"]?.StringValue, TRACEPARENT);
     const plain = { attributes: undefined, bytes: 10 };
     assert.equal(withTraceAttributes(plain, undefined, MAX), plain);
   });
