@@ -32,9 +32,24 @@ describe("trace context on messages", () => {
     assert.deepEqual(toCarrier(context!), { traceparent: TRACEPARENT, tracestate: "vendor=abc,other=1" });
   });
 
-  it("ignores a malformed or all-zero traceparent", () => {
-    for (const traceparent of ["", "00-xyz", `01-${TRACE_ID}-${SPAN_ID}-01`, `00-${"0".repeat(32)}-${SPAN_ID}-01`]) {
+  it("ignores a malformed or all-zero traceparent, version ff, and a version 00 longer than 55 characters", () => {
+    for (const traceparent of [
+      "",
+      "00-xyz",
+      `00-${"0".repeat(32)}-${SPAN_ID}-01`,
+      `ff-${TRACE_ID}-${SPAN_ID}-01`,
+      `${TRACEPARENT}-extra`,
+      `01-${TRACE_ID}-${SPAN_ID}-01extra`,
+      `0x-${TRACE_ID}-${SPAN_ID}-01`,
+    ]) {
       assert.equal(fromCarrier({ traceparent }), undefined, traceparent);
+    }
+  });
+
+  it("reads the first four fields of a later traceparent version, as W3C says a parser should", () => {
+    for (const traceparent of [`01-${TRACE_ID}-${SPAN_ID}-01`, `cc-${TRACE_ID}-${SPAN_ID}-01-what-the-future-adds`]) {
+      const context = fromCarrier({ traceparent });
+      assert.deepEqual([context?.traceId, context?.spanId, context?.traceFlags], [TRACE_ID, SPAN_ID, 1], traceparent);
     }
   });
 
