@@ -9,7 +9,8 @@ import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
 import { Metrics } from "../http/metrics.js";
 import { OperationsServer } from "../http/server.js";
-import { findReceiverModules, importReceiverModules, importTelemetrySetup } from "../receivers.js";
+import { findReceiverModules, importReceiverModules } from "../receivers.js";
+import { importTelemetrySetup } from "../telemetry/setup.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
 import type { RegisteredQueue } from "../registry/types.js";

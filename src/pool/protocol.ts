@@ -218,6 +218,14 @@ export interface ChannelClosed {
  */
 export type ChannelMessage = LifecycleMessage | ChannelRequest | ChannelResponse | ChannelClosed;
 
+/**
+ * What a broken thread could not load, for its error message: its `telemetry.setup` module (the error is a
+ * TelemetrySetupError, named so when it crosses from the thread) or else its receiver modules.
+ */
+export function threadModules(error: Pick<SerializedError, "name">): string {
+  return error.name === "TelemetrySetupError" ? "its telemetry.setup module" : "the receiver modules";
+}
+
 /** Flattens any thrown value for the trip across threads. Never throws, whatever was thrown. */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {

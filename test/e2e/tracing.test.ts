@@ -241,6 +241,20 @@ describe("tracing", () => {
     assert.equal(new Set(warnings.map((record) => record.message)).size, warnings.length, "once per call site");
   });
 
+  it("names the telemetry.setup module when it fails in a pool thread: exit 1", async () => {
+    const configPath = scenario.writeConfig(["traced"], {
+      queuePrefix: "test",
+      telemetry: { setup: fixture("telemetry", "throws-in-threads.ts") },
+    });
+    const result = await runSqsd(["traced", "--config", configPath], { env: scenario.env, cwd: scenario.ws.dir });
+    assert.equal(result.code, 1, result.stderr);
+    const line = result.stderr.split("\n").find((text) => text.startsWith("sqsd: "));
+    assert.match(
+      line ?? result.stderr,
+      /pool thread could not load its telemetry\.setup module: TelemetrySetupError: telemetry\.setup module .*throws-in-threads\.ts failed to load: .*cannot load in a worker thread/,
+    );
+  });
+
   describe("room for the trace context", () => {
     /** The one `send` span this process recorded for the queue. */
     const sendSpan = (queue: string): SpanRecord | undefined =>
