@@ -5,6 +5,8 @@
  * for the SDK's `forceFlush` if it has one.
  */
 import { trace } from "@opentelemetry/api";
+import { errorSummary } from "../errors.js";
+import { warn } from "../warnings.js";
 import { safely } from "./safe.js";
 
 /** How long a flush may hold up a shutdown: an unreachable collector must not stall a drain. */
@@ -20,9 +22,12 @@ export async function flushSpans(timeoutMs = FLUSH_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   try {
-    // A failed export is the exporter's to report; the shutdown goes on.
+    // A failed export is reported, and the shutdown goes on: its spans are lost either way.
     const flushed = safely("flush spans", Promise.resolve(), () => forceFlush.call(provider));
-    await Promise.race([flushed.catch(() => undefined), timedOut]);
+    const reported = flushed.catch((error: unknown) =>
+      warn(`could not export the spans the SDK still held (${errorSummary(error)})`, "SQSD_TELEMETRY_FLUSH_FAILED"),
+    );
+    await Promise.race([reported, timedOut]);
   } finally {
     clearTimeout(timer);
   }
