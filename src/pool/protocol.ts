@@ -67,7 +67,12 @@ export type ThreadFailurePhase = Extract<FailurePhase, "setup" | "decode" | "han
  * ended before it began) has no outcome: the pool rejects it with a `TaskNotStartedError`.
  */
 export type Outcome = (
-  | { readonly kind: "ok"; readonly durationMs: number; readonly processSpan?: TraceCarrier }
+  | {
+      readonly kind: "ok";
+      readonly durationMs: number;
+      /** The thread's `process` span, for the supervisor's settle span and log lines. */
+      readonly processSpan?: TraceCarrier;
+    }
   | {
       readonly kind: "restartLater";
       readonly delaySeconds: number | undefined;
@@ -83,6 +88,7 @@ export type Outcome = (
       readonly durationMs: number;
       /** For decode failures, the codec that failed. */
       readonly codec?: string;
+      /** The thread's `process` span, for the supervisor's settle span and log lines. */
       readonly processSpan?: TraceCarrier;
     }
 ) &

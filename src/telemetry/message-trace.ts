@@ -30,8 +30,11 @@ export interface WireTrace {
 export interface SettleReport {
   /** The SQS call: `delete`, `change_visibility`, or `leave` (none: it comes back after its visibility timeout). */
   readonly operation: "delete" | "change_visibility" | "leave";
+  /** How the run was settled (`ok`, `failed`, `restartLater`, `interrupted`, `notStarted`): `sqsd.outcome`. */
   readonly outcome: string;
+  /** Where a failed run failed (`setup`, `decode`, `handler`, `timeout`, `crash`); undefined unless it failed. */
   readonly phase: string | undefined;
+  /** The failure's error name (`error.type`); undefined unless it failed. */
   readonly errorType: string | undefined;
 }
 

@@ -6,8 +6,9 @@
  */
 import { createTraceState, isSpanContextValid, TraceFlags, type SpanContext } from "@opentelemetry/api";
 
-/** The message attribute names the W3C context travels under. */
+/** The message attribute the W3C `traceparent` (trace id, parent span id, flags) travels under. */
 export const TRACEPARENT = "traceparent";
+/** The message attribute the W3C `tracestate` (vendors' entries, optional) travels under. */
 export const TRACESTATE = "tracestate";
 /** The system attribute AWS services (X-Ray, Lambda, API Gateway, SNS) carry their trace header in. */
 export const AWS_TRACE_HEADER = "AWSTraceHeader";
