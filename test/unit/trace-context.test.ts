@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { trace, TraceFlags, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { resolveConfig } from "../../src/config/resolve.js";
-import { ValidationError } from "../../src/errors.js";
 import { MessageTrace } from "../../src/telemetry/message-trace.js";
 import { withTraceAttributes } from "../../src/telemetry/send.js";
 import {
@@ -179,23 +177,5 @@ describe("the trace context's room on a message", () => {
     assert.equal(traced.attributes?.["traceparent"]?.StringValue, TRACEPARENT);
     const plain = { attributes: undefined, bytes: 10 };
     assert.equal(withTraceAttributes(plain, undefined, MAX), plain);
-  });
-});
-
-describe("telemetry config", () => {
-  const context = { configPath: "/app/sqs.config.ts", env: {}, cores: 4, isTTY: false };
-
-  it("resolves telemetry.setup against the config file's folder", () => {
-    assert.deepEqual(resolveConfig({ receivers: ["./r.ts"], telemetry: { setup: "./otel.ts" } }, context).telemetry, {
-      setup: "/app/otel.ts",
-    });
-    assert.equal(resolveConfig({ receivers: ["./r.ts"] }, context).telemetry, undefined);
-  });
-
-  it("names the field of a missing setup", () => {
-    assert.throws(
-      () => resolveConfig({ receivers: ["./r.ts"], telemetry: {} }, context),
-      (error: unknown) => error instanceof ValidationError && /telemetry\.setup/.test(error.message),
-    );
   });
 });
