@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { trace, type TracerProvider } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
 import { flushSpans } from "../../src/telemetry/flush.js";
 import { setWarningSink } from "../../src/warnings.js";
 
@@ -12,7 +12,7 @@ describe("flushing the app's SDK", () => {
       },
       forceFlush: () => Promise.reject(new Error("collector unreachable")),
     };
-    trace.setGlobalTracerProvider(provider as TracerProvider);
+    trace.setGlobalTracerProvider(provider);
     const warnings: { message: string; code: string }[] = [];
     const restore = setWarningSink((message, code) => warnings.push({ message, code }));
     try {
