@@ -1,5 +1,5 @@
 import { glob } from "tinyglobby";
-import { ConfigError, ReceiverLoadError, TelemetrySetupError } from "./errors.js";
+import { ConfigError, ReceiverLoadError } from "./errors.js";
 import { importUserModule } from "./loader.js";
 
 /**
@@ -26,17 +26,5 @@ export async function importReceiverModules(files: readonly string[]): Promise<v
     } catch (error) {
       throw new ReceiverLoadError(file, error);
     }
-  }
-}
-
-/**
- * Imports the app's `telemetry.setup` module, where it registers its OpenTelemetry SDK; the supervisor does
- * so before anything else of the daemon runs (pool threads do the same in workers/task-runner.ts).
- */
-export async function importTelemetrySetup(file: string): Promise<void> {
-  try {
-    await importUserModule(file);
-  } catch (error) {
-    throw new TelemetrySetupError(file, error);
   }
 }

@@ -3,8 +3,18 @@
  * active, so the spans its own instrumentation starts (database, HTTP clients) nest under it. With no SDK
  * registered in the thread (no `telemetry.setup`), the span is a no-op and costs a few calls.
  */
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link, type Span } from "@opentelemetry/api";
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Link,
+  type Span,
+} from "@opentelemetry/api";
 import type { HandlerTask, Outcome, WireMessage } from "../src/pool/protocol.js";
+import { safely, UNTRACED_SPAN } from "../src/telemetry/safe.js";
 import { ATTR, AWS_SQS, tracer } from "../src/telemetry/semconv.js";
 import { fromCarrier, toCarrier } from "../src/telemetry/trace-context.js";
 
@@ -20,17 +30,44 @@ export async function traceRun(
   batch: boolean,
   run: () => Promise<Outcome[]>,
 ): Promise<Outcome[]> {
+  const parent = safely("read a message's trace context", ROOT_CONTEXT, () => parentOf(messages, batch));
+  const span = safely("start a process span", UNTRACED_SPAN, () => startProcessSpan(task, messages, batch, parent));
+  let outcomes: Outcome[];
+  try {
+    outcomes = await context.with(trace.setSpan(parent, span), run);
+  } catch (error) {
+    safely("end a process span", undefined, () => {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    throw error;
+  }
+  // A throw here must not turn a run that happened into a failure (it would run again): the outcomes stand.
+  const processSpan = safely("end a process span", undefined, () => {
+    describeOutcomes(span, outcomes);
+    span.end();
+    return toCarrier(span.spanContext());
+  });
+  return processSpan ? outcomes.map((outcome) => ({ ...outcome, processSpan })) : outcomes;
+}
+
+/** A single message's producer context, which its `process` span continues; none for a batch. */
+function parentOf(messages: readonly WireMessage[], batch: boolean): Context {
+  const parentContext = !batch ? fromCarrier(messages[0]?.trace?.parent) : undefined;
+  return parentContext ? trace.setSpanContext(ROOT_CONTEXT, parentContext) : ROOT_CONTEXT;
+}
+
+function startProcessSpan(task: HandlerTask, messages: readonly WireMessage[], batch: boolean, parent: Context): Span {
   const first = messages[0];
-  const parentContext = !batch ? fromCarrier(first?.trace?.parent) : undefined;
-  const parent = parentContext ? trace.setSpanContext(ROOT_CONTEXT, parentContext) : ROOT_CONTEXT;
+  const parentSpanId = trace.getSpanContext(parent)?.spanId;
   const links: Link[] = [];
   for (const message of messages) {
     const linked = fromCarrier(batch ? message.trace?.parent : message.trace?.receive);
-    if (linked && linked.spanId !== parentContext?.spanId) {
+    if (linked && linked.spanId !== parentSpanId) {
       links.push({ context: linked, attributes: { [ATTR.messageId]: message.id } });
     }
   }
-  const span = tracer().startSpan(
+  return tracer().startSpan(
     `process ${task.fullName}`,
     {
       kind: SpanKind.CONSUMER,
@@ -51,18 +88,6 @@ export async function traceRun(
     },
     parent,
   );
-  let outcomes: Outcome[];
-  try {
-    outcomes = await context.with(trace.setSpan(parent, span), run);
-  } catch (error) {
-    span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
-    throw error;
-  }
-  describeOutcomes(span, outcomes);
-  span.end();
-  const processSpan = toCarrier(span.spanContext());
-  return processSpan ? outcomes.map((outcome) => ({ ...outcome, processSpan })) : outcomes;
 }
 
 /** Outcome, failure phase and error on the span; a batch's first failure stands for the rest. */

@@ -15,6 +15,7 @@ import {
   type SerializedError,
   type RunResult,
   type TaskResult,
+  threadModules,
   type ThreadFailurePhase,
   type WireMessage,
 } from "../src/pool/protocol.js";
@@ -29,6 +30,7 @@ import { takeOffloadedSends } from "../src/payloads/stats.js";
 import { Permits } from "../src/util/permits.js";
 import { traceRun } from "./process-span.js";
 import { flushSpans } from "../src/telemetry/flush.js";
+import { importTelemetrySetup } from "../src/telemetry/setup.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -46,7 +48,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   const startTimes = new BigInt64Array(data.startTimes);
   try {
     // The app's OpenTelemetry set-up first, so that its SDK and instrumentations see the receivers load.
-    if (data.telemetrySetup !== undefined) await importUserModule(data.telemetrySetup);
+    if (data.telemetrySetup !== undefined) await importTelemetrySetup(data.telemetrySetup);
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
     const serialized = serializeError(error);
@@ -54,7 +56,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     return async (task) => {
       // Marked in shared memory before the task fails, so the pool knows its runs were refused, not started.
       for (const run of task.runs) Atomics.store(threadMap, run.slot, -threadId);
-      throw new Error(`this pool thread could not load the receiver modules: ${errorSummary(error)}`);
+      throw new Error(`this pool thread could not load ${threadModules(serialized)}: ${errorSummary(error)}`);
     };
   }
   const hooks = new ThreadHooks();

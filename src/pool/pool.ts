@@ -19,6 +19,7 @@ import {
   type SupervisorServices,
   type TaskResult,
   type ThreadServices,
+  threadModules,
 } from "./protocol.js";
 
 /** Most runs one task carries; see {@link HandlerPool.maxRunsPerTask}. */
@@ -396,7 +397,7 @@ export class HandlerPool {
       case "broken":
         this.#markBroken(
           new WorkerStartError(
-            `a pool thread could not load the receiver modules: ${message.error.name}: ${message.error.message}`,
+            `a pool thread could not load ${threadModules(message.error)}: ${message.error.name}: ${message.error.message}`,
           ),
           { threadId: message.threadId, stack: message.error.stack },
         );

@@ -67,7 +67,12 @@ export type ThreadFailurePhase = Extract<FailurePhase, "setup" | "decode" | "han
  * ended before it began) has no outcome: the pool rejects it with a `TaskNotStartedError`.
  */
 export type Outcome = (
-  | { readonly kind: "ok"; readonly durationMs: number; readonly processSpan?: TraceCarrier }
+  | {
+      readonly kind: "ok";
+      readonly durationMs: number;
+      /** The thread's `process` span, for the supervisor's settle span and log lines. */
+      readonly processSpan?: TraceCarrier;
+    }
   | {
       readonly kind: "restartLater";
       readonly delaySeconds: number | undefined;
@@ -83,6 +88,7 @@ export type Outcome = (
       readonly durationMs: number;
       /** For decode failures, the codec that failed. */
       readonly codec?: string;
+      /** The thread's `process` span, for the supervisor's settle span and log lines. */
       readonly processSpan?: TraceCarrier;
     }
 ) &
@@ -217,6 +223,14 @@ export interface ChannelClosed {
  * requests and responses name the party they are for, and the others ignore them.
  */
 export type ChannelMessage = LifecycleMessage | ChannelRequest | ChannelResponse | ChannelClosed;
+
+/**
+ * What a broken thread could not load, for its error message: its `telemetry.setup` module (the error is a
+ * TelemetrySetupError, named so when it crosses from the thread) or else its receiver modules.
+ */
+export function threadModules(error: Pick<SerializedError, "name">): string {
+  return error.name === "TelemetrySetupError" ? "its telemetry.setup module" : "the receiver modules";
+}
 
 /** Flattens any thrown value for the trip across threads. Never throws, whatever was thrown. */
 export function serializeError(error: unknown): SerializedError {

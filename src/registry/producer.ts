@@ -7,8 +7,7 @@ import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { validateWithSchema } from "../codecs/schema.js";
 import { MessageTooLargeError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { tracedSend, withTraceAttributes } from "../telemetry/send.js";
-import type { TraceCarrier } from "../telemetry/trace-context.js";
+import { tracedSend, withTraceAttributes, type SendTrace } from "../telemetry/send.js";
 import { getRegistry } from "./registry.js";
 import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
@@ -62,6 +61,7 @@ export async function sendToQueue<T, TSend>(
   const fullName = queue.fullNameFor(options.suffix);
   return tracedSend(
     fullName,
+    queue.name,
     undefined,
     (trace) => sendOneTraced(queue, fullName, body, options, trace),
     (messageId) => ({ messageId }),
@@ -74,15 +74,15 @@ async function sendOneTraced<T, TSend>(
   fullName: string,
   body: TSend,
   options: SendOptions,
-  trace: TraceCarrier | undefined,
+  trace: SendTrace | undefined,
 ): Promise<string> {
   const large = largePayloadsFor(queue.options, currentSqsSettings());
-  const prepared = await prepare(queue, fullName, body, options, trace, large !== undefined);
+  const prepared = await prepare(queue, fullName, body, options, large !== undefined);
   const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
-  const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large);
+  const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large, trace);
   const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
   if ("error" in result) throw result.error;
   return result.messageId;
@@ -97,6 +97,7 @@ export async function sendBatchToQueue<T, TSend>(
   const fullName = queue.fullNameFor(options.suffix);
   return tracedSend(
     fullName,
+    queue.name,
     bodies.length,
     (trace) => sendBatchTraced(queue, fullName, bodies, options, trace),
     (result) => ({ error: result.failed[0]?.error }),
@@ -109,7 +110,7 @@ async function sendBatchTraced<T, TSend>(
   fullName: string,
   bodies: readonly TSend[],
   options: SendOptions,
-  trace: TraceCarrier | undefined,
+  trace: SendTrace | undefined,
 ): Promise<SendBatchResult> {
   const producer = await currentProducer();
   const queueUrl = await producer.urls.resolve(fullName, {
@@ -120,8 +121,8 @@ async function sendBatchTraced<T, TSend>(
   const large = largePayloadsFor(queue.options, currentSqsSettings());
   const sends = bodies.map(async (body, index) => {
     try {
-      const prepared = await prepare(queue, fullName, body, options, trace, large !== undefined);
-      const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large);
+      const prepared = await prepare(queue, fullName, body, options, large !== undefined);
+      const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large, trace);
       return { index, outgoing };
     } catch (error) {
       failed.push({ index, error: error as Error });
@@ -150,6 +151,9 @@ async function sendBatchTraced<T, TSend>(
 /**
  * Makes a prepared message fit its queue: with `largePayloads`, a body past the threshold goes to S3 and the
  * message becomes the pointer (offload.ts, loaded only then); then the queue's MaximumMessageSize is checked.
+ * The trace context goes on last, and only where it still fits (see withTraceAttributes): sizes, the offload
+ * threshold and the attribute count are the same with and without tracing, so registering an SDK can never
+ * make a send fail or go to S3.
  */
 async function fitQueue(
   producer: Producer,
@@ -157,14 +161,22 @@ async function fitQueue(
   fullName: string,
   prepared: OutgoingMessage,
   large: LargePayloadsOptions | undefined,
+  trace: SendTrace | undefined,
 ): Promise<OutgoingMessage> {
   let outgoing = prepared;
-  if (large && shouldOffload(large, outgoing.bytes, await producer.maxSize(queueUrl, fullName))) {
+  const maxBytes = Math.min(await producer.maxSize(queueUrl, fullName), SQS_LIMITS.maxMessageBytes);
+  if (large && shouldOffload(large, outgoing.bytes, maxBytes)) {
     offloader ??= import("../payloads/offload.js");
     outgoing = await (await offloader).offload(outgoing, large, fullName);
   }
   await producer.checkSize(queueUrl, fullName, outgoing.bytes);
-  return outgoing;
+  if (!trace) return outgoing;
+  const { attributes, bytes } = withTraceAttributes(
+    { attributes: outgoing.entry.MessageAttributes, bytes: outgoing.bytes },
+    trace,
+    maxBytes,
+  );
+  return attributes ? { entry: { ...outgoing.entry, MessageAttributes: attributes }, bytes } : outgoing;
 }
 
 /** The offload module, imported at the first send that goes through S3. */
@@ -179,7 +191,6 @@ async function prepare<T, TSend>(
   fullName: string,
   body: TSend,
   options: SendOptions,
-  trace: TraceCarrier | undefined,
   offloading: boolean,
 ): Promise<OutgoingMessage> {
   // The schema checks what the caller passed; the body sent is that value as given, not the schema's output,
@@ -198,11 +209,8 @@ async function prepare<T, TSend>(
     });
   }
   if (problems.length > 0) throw new ValidationError(`send to ${fullName}`, problems);
-  const attributes = withTraceAttributes(
-    options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined,
-    trace,
-    fullName,
-  );
+  // Without the trace context, which goes on only once the message is known to fit (see fitQueue).
+  const attributes = options.messageAttributes ? toWireAttributes(options.messageAttributes) : undefined;
   const bytes = Buffer.byteLength(messageBody, "utf8") + attributeBytes(attributes);
   // Over SQS's own ceiling: refused before any request, even the queue-URL look-up. A queue's lower
   // MaximumMessageSize is checked once its URL is known.

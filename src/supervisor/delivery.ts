@@ -142,10 +142,12 @@ export class Delivery {
     if (this.#state === "done") return false;
     const wasRunning = this.#state === "running";
     this.#state = "done";
-    this.trace.endReceive();
     this.#visibility?.stop();
     clearTimeout(this.#timeoutTimer);
     this.#onFinish?.(this, { ...end, heldSlot: wasRunning });
+    // Last: the heartbeat and the slot must not depend on the app's span processors (which cannot throw
+    // through MessageTrace, but may be slow).
+    this.trace.endReceive();
     return true;
   }
 

@@ -14,6 +14,7 @@ import {
   type Span,
   type SpanContext,
 } from "@opentelemetry/api";
+import { safely, UNTRACED_SPAN } from "./safe.js";
 import { ATTR, AWS_SQS, tracer } from "./semconv.js";
 import { fromCarrier, producerContext, toCarrier, type TraceCarrier } from "./trace-context.js";
 
@@ -29,8 +30,11 @@ export interface WireTrace {
 export interface SettleReport {
   /** The SQS call: `delete`, `change_visibility`, or `leave` (none: it comes back after its visibility timeout). */
   readonly operation: "delete" | "change_visibility" | "leave";
+  /** How the run was settled (`ok`, `failed`, `restartLater`, `interrupted`, `notStarted`): `sqsd.outcome`. */
   readonly outcome: string;
+  /** Where a failed run failed (`setup`, `decode`, `handler`, `timeout`, `crash`); undefined unless it failed. */
   readonly phase: string | undefined;
+  /** The failure's error name (`error.type`); undefined unless it failed. */
   readonly errorType: string | undefined;
 }
 
@@ -41,7 +45,10 @@ export interface TracedMessage {
   readonly MessageAttributes?: Readonly<Record<string, { readonly StringValue?: string | undefined }>> | undefined;
 }
 
-/** One received message's spans in the supervisor. With no SDK registered every span is a no-op. */
+/**
+ * One received message's spans in the supervisor. With no SDK registered every span is a no-op. No method
+ * throws: what the app's SDK throws is caught (see safe.ts), so tracing never changes how a message is handled.
+ */
 export class MessageTrace {
   readonly #destination: string;
   readonly #queue: string;
@@ -57,20 +64,24 @@ export class MessageTrace {
     this.#destination = destination;
     this.#queue = queue;
     this.#messageId = message.MessageId ?? "";
-    const producer = producerContext(message);
+    const producer = safely("read the trace context of a message", undefined, () => producerContext(message));
     const producerParent = producer ? trace.setSpanContext(ROOT_CONTEXT, producer) : ROOT_CONTEXT;
-    this.#receive = tracer().startSpan(
-      `receive ${destination}`,
-      {
-        kind: SpanKind.CONSUMER,
-        startTime: receivedAt,
-        attributes: {
-          ...this.#common("receive", "receive"),
-          [ATTR.messageId]: this.#messageId,
-          [ATTR.receiveCount]: receiveCount,
+    // CLIENT, as the messaging conventions give `receive`: the `process` span in the thread is the one
+    // CONSUMER child of the producer, so service graphs count one edge per message, not two.
+    this.#receive = safely("start a receive span", UNTRACED_SPAN, () =>
+      tracer().startSpan(
+        `receive ${destination}`,
+        {
+          kind: SpanKind.CLIENT,
+          startTime: receivedAt,
+          attributes: {
+            ...this.#common("receive", "receive"),
+            [ATTR.messageId]: this.#messageId,
+            [ATTR.receiveCount]: receiveCount,
+          },
         },
-      },
-      producerParent,
+        producerParent,
+      ),
     );
     this.#parent = producer ? producerParent : trace.setSpan(ROOT_CONTEXT, this.#receive);
   }
@@ -87,12 +98,12 @@ export class MessageTrace {
   endReceive(): void {
     if (!this.#receiveOpen) return;
     this.#receiveOpen = false;
-    this.#receive.end();
+    safely("end a receive span", undefined, () => this.#receive.end());
   }
 
   /** The thread's `process` span, which settle spans link to and later log lines name. */
   processed(processSpan: TraceCarrier | undefined): void {
-    this.#process = fromCarrier(processSpan);
+    this.#process = safely("read a process span's context", undefined, () => fromCarrier(processSpan));
   }
 
   /**
@@ -101,6 +112,16 @@ export class MessageTrace {
    */
   startSettle(report: SettleReport): (succeeded: boolean) => void {
     this.endReceive();
+    const span = safely("start a settle span", undefined, () => this.#startSettle(report));
+    if (!span) return () => undefined;
+    return (succeeded) =>
+      safely("end a settle span", undefined, () => {
+        if (!succeeded) span.setStatus({ code: SpanStatusCode.ERROR, message: `${report.operation} failed` });
+        span.end();
+      });
+  }
+
+  #startSettle(report: SettleReport): Span {
     const links: Link[] = this.#process ? [{ context: this.#process }] : [];
     const span = tracer().startSpan(
       `${report.operation} ${this.#destination}`,
@@ -119,10 +140,7 @@ export class MessageTrace {
     );
     if (report.phase !== undefined)
       span.setStatus({ code: SpanStatusCode.ERROR, message: `failed in ${report.phase}` });
-    return (succeeded) => {
-      if (!succeeded) span.setStatus({ code: SpanStatusCode.ERROR, message: `${report.operation} failed` });
-      span.end();
-    };
+    return span;
   }
 
   /** `trace_id` and `span_id` for log lines about this message (the `process` span once known); none if untraced. */

@@ -25,7 +25,10 @@ export const ATTR = {
   outcome: "sqsd.outcome",
   /** Where a failed run failed: setup, decode, handler, timeout, crash. */
   failurePhase: "sqsd.failure_phase",
-  /** False when a send had no attribute slot left for the trace context (SQS allows 10 per message). */
+  /**
+   * False when a send's message (for a batch: at least one) had no room for the trace context: no attribute
+   * slot left (SQS allows 10 per message), or not the bytes within the queue's MaximumMessageSize.
+   */
   contextInjected: "sqsd.trace_context.injected",
 } as const;
 

@@ -6,8 +6,9 @@
  */
 import { createTraceState, isSpanContextValid, TraceFlags, type SpanContext } from "@opentelemetry/api";
 
-/** The message attribute names the W3C context travels under. */
+/** The message attribute the W3C `traceparent` (trace id, parent span id, flags) travels under. */
 export const TRACEPARENT = "traceparent";
+/** The message attribute the W3C `tracestate` (vendors' entries, optional) travels under. */
 export const TRACESTATE = "tracestate";
 /** The system attribute AWS services (X-Ray, Lambda, API Gateway, SNS) carry their trace header in. */
 export const AWS_TRACE_HEADER = "AWSTraceHeader";
@@ -18,7 +19,12 @@ export interface TraceCarrier {
   readonly tracestate?: string;
 }
 
-const TRACEPARENT_PATTERN = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/**
+ * version-traceId-spanId-flags, and for a version above 00 whatever a later version appends after a dash.
+ * W3C: a parser SHOULD read the first four fields of a version it does not know, refuse version ff, and
+ * refuse a version 00 value longer than its 55 characters.
+ */
+const TRACEPARENT_PATTERN = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
 /** The W3C `traceparent` (version 00) of a span context. */
 export function formatTraceparent(context: SpanContext): string {
@@ -37,10 +43,12 @@ export function toCarrier(context: SpanContext): TraceCarrier | undefined {
 export function fromCarrier(carrier: Partial<TraceCarrier> | undefined): SpanContext | undefined {
   const match = TRACEPARENT_PATTERN.exec(carrier?.traceparent?.trim() ?? "");
   if (!match) return undefined;
+  const [, version, traceId, spanId, flags, rest] = match;
+  if (version === "ff" || (version === "00" && rest !== undefined)) return undefined;
   const context: SpanContext = {
-    traceId: match[1]!,
-    spanId: match[2]!,
-    traceFlags: Number.parseInt(match[3]!, 16) & TraceFlags.SAMPLED,
+    traceId: traceId!,
+    spanId: spanId!,
+    traceFlags: Number.parseInt(flags!, 16) & TraceFlags.SAMPLED,
     isRemote: true,
     ...(carrier?.tracestate ? { traceState: createTraceState(carrier.tracestate) } : {}),
   };

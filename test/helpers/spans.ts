@@ -38,8 +38,3 @@ export function spanRecord(span: ReadableSpan): SpanRecord {
     startNs: (BigInt(span.startTime[0]) * 1_000_000_000n + BigInt(span.startTime[1])).toString(),
   };
 }
-
-/** Spans in the order they started. */
-export function byStart(spans: readonly SpanRecord[]): SpanRecord[] {
-  return [...spans].sort((a, b) => (BigInt(a.startNs) < BigInt(b.startNs) ? -1 : 1));
-}

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { trace, TraceFlags } from "@opentelemetry/api";
+import { trace, TraceFlags, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { resolveConfig } from "../../src/config/resolve.js";
-import { ValidationError } from "../../src/errors.js";
 import { MessageTrace } from "../../src/telemetry/message-trace.js";
 import { withTraceAttributes } from "../../src/telemetry/send.js";
 import {
@@ -32,9 +30,24 @@ describe("trace context on messages", () => {
     assert.deepEqual(toCarrier(context!), { traceparent: TRACEPARENT, tracestate: "vendor=abc,other=1" });
   });
 
-  it("ignores a malformed or all-zero traceparent", () => {
-    for (const traceparent of ["", "00-xyz", `01-${TRACE_ID}-${SPAN_ID}-01`, `00-${"0".repeat(32)}-${SPAN_ID}-01`]) {
+  it("ignores a malformed or all-zero traceparent, version ff, and a version 00 longer than 55 characters", () => {
+    for (const traceparent of [
+      "",
+      "00-xyz",
+      `00-${"0".repeat(32)}-${SPAN_ID}-01`,
+      `ff-${TRACE_ID}-${SPAN_ID}-01`,
+      `${TRACEPARENT}-extra`,
+      `01-${TRACE_ID}-${SPAN_ID}-01extra`,
+      `0x-${TRACE_ID}-${SPAN_ID}-01`,
+    ]) {
       assert.equal(fromCarrier({ traceparent }), undefined, traceparent);
+    }
+  });
+
+  it("reads the first four fields of a later traceparent version, as W3C says a parser should", () => {
+    for (const traceparent of [`01-${TRACE_ID}-${SPAN_ID}-01`, `cc-${TRACE_ID}-${SPAN_ID}-01-what-the-future-adds`]) {
+      const context = fromCarrier({ traceparent });
+      assert.deepEqual([context?.traceId, context?.spanId, context?.traceFlags], [TRACE_ID, SPAN_ID, 1], traceparent);
     }
   });
 
@@ -90,56 +103,79 @@ describe("trace context on messages", () => {
   });
 });
 
-describe("the 10-attribute limit", () => {
+describe("the trace context's room on a message", () => {
   const carrier: TraceCarrier = { traceparent: TRACEPARENT, tracestate: "vendor=abc" };
+  /** A send span stand-in that records what is set on it. */
+  const sendTrace = (queue: string, suffix = "") => {
+    const set = new Map<string, unknown>();
+    const span = { setAttribute: (key: string, value: unknown) => set.set(key, value) } as unknown as Span;
+    return { trace: { carrier, span, queue, destination: `test__${queue}${suffix}` }, set };
+  };
   const attributes = (count: number) =>
     Object.fromEntries(
       Array.from({ length: count }, (_, index) => [`a${index}`, { DataType: "String", StringValue: "x" }]),
     );
+  const TRACEPARENT_BYTES = "traceparent".length + "String".length + TRACEPARENT.length;
+  const TRACESTATE_BYTES = "tracestate".length + "String".length + "vendor=abc".length;
+  const MAX = 1024;
 
-  it("adds traceparent and tracestate when there is room for both", () => {
-    const traced = withTraceAttributes(attributes(8), carrier, "q1");
-    assert.equal(Object.keys(traced ?? {}).length, 10);
-    assert.equal(traced?.["traceparent"]?.StringValue, TRACEPARENT);
-    assert.equal(traced?.["tracestate"]?.StringValue, "vendor=abc");
+  it("adds traceparent and tracestate when there is room for both, and counts their bytes", () => {
+    const { trace } = sendTrace("q1");
+    const traced = withTraceAttributes({ attributes: attributes(8), bytes: 100 }, trace, MAX);
+    assert.equal(Object.keys(traced.attributes ?? {}).length, 10);
+    assert.equal(traced.attributes?.["traceparent"]?.StringValue, TRACEPARENT);
+    assert.equal(traced.attributes?.["tracestate"]?.StringValue, "vendor=abc");
+    assert.equal(traced.bytes, 100 + TRACEPARENT_BYTES + TRACESTATE_BYTES);
   });
 
-  it("drops tracestate first, then the whole context, with one warning per queue", () => {
-    const nine = withTraceAttributes(attributes(9), carrier, "q2");
-    assert.deepEqual([nine?.["traceparent"]?.StringValue, nine?.["tracestate"]], [TRACEPARENT, undefined]);
+  it("drops tracestate first, then the whole context, with one warning per registered queue", () => {
+    const nine = withTraceAttributes({ attributes: attributes(9), bytes: 100 }, sendTrace("q2").trace, MAX);
+    assert.deepEqual(
+      [nine.attributes?.["traceparent"]?.StringValue, nine.attributes?.["tracestate"]],
+      [TRACEPARENT, undefined],
+    );
+    const warnings: string[] = [];
+    const restore = setWarningSink((_message, code) => warnings.push(code));
+    const first = sendTrace("q3", "__tenant1");
+    try {
+      const full = { attributes: attributes(10), bytes: 100 };
+      assert.equal(withTraceAttributes(full, first.trace, MAX), full);
+      // Another suffix of the same queue: no second warning (per-tenant suffixes must not grow the set).
+      withTraceAttributes(full, sendTrace("q3", "__tenant2").trace, MAX);
+    } finally {
+      restore();
+    }
+    assert.deepEqual(warnings, ["SQSD_TRACE_CONTEXT_NO_ROOM"]);
+    assert.equal(first.set.get("sqsd.trace_context.injected"), false, "the send span passed in is marked");
+  });
+
+  it("never takes a message past the size limit: tracestate goes first, then traceparent", () => {
     const warnings: string[] = [];
     const restore = setWarningSink((_message, code) => warnings.push(code));
     try {
-      const full = attributes(10);
-      assert.equal(withTraceAttributes(full, carrier, "q3"), full);
-      withTraceAttributes(full, carrier, "q3");
+      const roomForParent = { attributes: undefined, bytes: MAX - TRACEPARENT_BYTES };
+      const parentOnly = withTraceAttributes(roomForParent, sendTrace("q5").trace, MAX);
+      assert.deepEqual(Object.keys(parentOnly.attributes ?? {}), ["traceparent"]);
+      assert.equal(parentOnly.bytes, MAX);
+
+      const noRoom = { attributes: attributes(1), bytes: MAX - TRACEPARENT_BYTES + 1 };
+      const { trace, set } = sendTrace("q6");
+      assert.equal(withTraceAttributes(noRoom, trace, MAX), noRoom);
+      assert.equal(set.get("sqsd.trace_context.injected"), false);
     } finally {
       restore();
     }
     assert.deepEqual(warnings, ["SQSD_TRACE_CONTEXT_NO_ROOM"]);
   });
 
-  it("keeps a traceparent the caller set, and adds nothing without a context", () => {
-    const own = { traceparent: { DataType: "String", StringValue: "00-mine" } };
-    assert.equal(withTraceAttributes(own, carrier, "q4"), own);
-    assert.equal(withTraceAttributes(undefined, undefined, "q4"), undefined);
-  });
-});
-
-describe("telemetry config", () => {
-  const context = { configPath: "/app/sqs.config.ts", env: {}, cores: 4, isTTY: false };
-
-  it("resolves telemetry.setup against the config file's folder", () => {
-    assert.deepEqual(resolveConfig({ receivers: ["./r.ts"], telemetry: { setup: "./otel.ts" } }, context).telemetry, {
-      setup: "/app/otel.ts",
-    });
-    assert.equal(resolveConfig({ receivers: ["./r.ts"] }, context).telemetry, undefined);
-  });
-
-  it("names the field of a missing setup", () => {
-    assert.throws(
-      () => resolveConfig({ receivers: ["./r.ts"], telemetry: {} }, context),
-      (error: unknown) => error instanceof ValidationError && /telemetry\.setup/.test(error.message),
-    );
+  it("keeps a traceparent or tracestate the caller set, and adds nothing without a context", () => {
+    const own = { attributes: { traceparent: { DataType: "String", StringValue: "00-mine" } }, bytes: 10 };
+    assert.equal(withTraceAttributes(own, sendTrace("q4").trace, MAX), own);
+    const ownState = { attributes: { tracestate: { DataType: "String", StringValue: "mine=1" } }, bytes: 10 };
+    const traced = withTraceAttributes(ownState, sendTrace("q4").trace, MAX);
+    assert.equal(traced.attributes?.["tracestate"]?.StringValue, "mine=1");
+    assert.equal(traced.attributes?.["traceparent"]?.StringValue, TRACEPARENT);
+    const plain = { attributes: undefined, bytes: 10 };
+    assert.equal(withTraceAttributes(plain, undefined, MAX), plain);
   });
 });
