@@ -107,6 +107,17 @@ export class PayloadFetchError extends MessageDecodeError {
 }
 
 /**
+ * The codes of decode failures that say nothing about the message itself: its body is in S3 and could not be
+ * read (an outage, throttling, credentials, a deleted object) or was refused (another bucket, too large). Such
+ * a message is never deleted by `onError: "delete"`: it is left for a retry, and its redrive policy decides.
+ */
+export const PAYLOAD_UNREADABLE_CODES: ReadonlySet<string> = new Set([
+  "SQSD_PAYLOAD_MISSING",
+  "SQSD_PAYLOAD_FETCH",
+  "SQSD_PAYLOAD_REFUSED",
+]);
+
+/**
  * `app.model` for messages. Both come from the body, so they are shown only when they are Python identifiers,
  * as Django's app labels and model names are; anything else could be content, and is not shown.
  */
