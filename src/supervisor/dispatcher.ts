@@ -256,7 +256,8 @@ export class Dispatcher {
         .then(settled);
     else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0).then(settled);
     else settled(true);
-    if (end.kind !== "crashed") this.#payloadCleaner.settled(delivery.target, end, messageDeleted);
+    if (end.kind !== "crashed")
+      this.#payloadCleaner.settled(delivery.target, end, messageDeleted, () => delivery.ownsReceipt);
     this.#options.events.emit(
       "settled",
       delivery.target.fullName,

@@ -13,6 +13,12 @@ function isFetchFailure(code: string | undefined): boolean {
   return code === "SQSD_PAYLOAD_MISSING" || code === "SQSD_PAYLOAD_FETCH";
 }
 
+/** Deletes one object; the S3 store's, unless a test stands in for it. */
+export type DeleteObject = (options: LargePayloadsOptions, location: S3Location) => Promise<void>;
+
+const s3Delete: DeleteObject = async (options, location) =>
+  (await import("../payloads/s3-store.js")).deletePayload(options, location);
+
 /**
  * Counts large payloads for /metrics, and deletes offloaded bodies from S3 after their messages (`largePayloads.deleteAfterProcessing`). The order is
  * the point: the object goes only once SQS has confirmed the message's delete, never before, so a message
@@ -27,19 +33,26 @@ export class PayloadCleaner {
   readonly #logger: Logger;
   readonly #events: SupervisorEmitter;
   readonly #pending = new Set<Promise<void>>();
+  readonly #deleteObject: DeleteObject;
 
-  constructor(logger: Logger, events: SupervisorEmitter) {
+  constructor(logger: Logger, events: SupervisorEmitter, deleteObject: DeleteObject = s3Delete) {
     this.#logger = logger;
     this.#events = events;
+    this.#deleteObject = deleteObject;
   }
 
   /**
    * A run's outcome for one message was settled: counts what the run read from and sent through S3, and with
    * `deleteAfterProcessing` deletes the body's object once `messageDeleted` (the acker's delete, when the
-   * settlement deletes the message) resolves true. A message deleted on start is gone already, so its object
-   * goes when its run ends.
+   * settlement deletes the message) resolves true and `stillOwned()` (asked then) says the receipt handle was
+   * still this delivery's. A message deleted on start is gone already, so its object goes when its run ends.
    */
-  settled(target: PollTarget, outcome: Outcome, messageDeleted: Promise<boolean> | undefined): void {
+  settled(
+    target: PollTarget,
+    outcome: Outcome,
+    messageDeleted: Promise<boolean> | undefined,
+    stillOwned: () => boolean = () => true,
+  ): void {
     const queue = target.fullName;
     const events = this.#events;
     if (outcome.offloadedSends) events.emit("payloadsSent", outcome.offloadedSends.count, outcome.offloadedSends.bytes);
@@ -62,17 +75,22 @@ export class PayloadCleaner {
       return;
     }
     const deleted = target.queue.options.deleteOnStart ? Promise.resolve(true) : messageDeleted;
-    if (deleted) this.afterMessageDeleted(deleted, payload, options, queue);
+    const owned = target.queue.options.deleteOnStart ? () => true : stillOwned;
+    if (deleted) this.afterMessageDeleted(deleted, payload, options, queue, owned);
   }
 
-  /** Deletes `location` once `messageDeleted` resolves true; leaves it when the message was not deleted. */
+  /**
+   * Deletes `location` once `messageDeleted` resolves true and `stillOwned()` holds then; leaves it when the
+   * message was not deleted, or when its delete was confirmed after the receipt handle stopped being ours.
+   */
   afterMessageDeleted(
     messageDeleted: Promise<boolean>,
     location: S3Location,
     options: LargePayloadsOptions,
     queue: string,
+    stillOwned: () => boolean = () => true,
   ): void {
-    const work = this.#deleteAfter(messageDeleted, location, options, queue);
+    const work = this.#deleteAfter(messageDeleted, location, options, queue, stillOwned);
     this.#pending.add(work);
     void work.finally(() => this.#pending.delete(work));
   }
@@ -87,11 +105,22 @@ export class PayloadCleaner {
     location: S3Location,
     options: LargePayloadsOptions,
     queue: string,
+    stillOwned: () => boolean,
   ): Promise<void> {
     if (!(await messageDeleted)) return;
+    // A delete confirmed after the visibility deadline (the acker retries while the handle may still work), or
+    // after the heartbeat lost the message, may have hit a message SQS had already handed out again: SQS can
+    // answer success to a stale receipt handle and keep the message. Its redelivered copy needs the body.
+    if (!stillOwned()) {
+      this.#logger.warn(
+        "large payload not deleted: its message's delete was confirmed after the receipt handle's visibility ran out, so the message may have been redelivered",
+        { queue, bucket: location.bucket, key: location.key },
+      );
+      this.#events.emit("payloadDeleteFailed", queue);
+      return;
+    }
     try {
-      const { deletePayload } = await import("../payloads/s3-store.js");
-      await deletePayload(options, location);
+      await this.#deleteObject(options, location);
       this.#events.emit("payloadDeleted", queue);
     } catch (error) {
       this.#logger.warn("could not delete a large payload's S3 object after its message; it stays in the bucket", {

@@ -72,4 +72,52 @@ describe("PayloadCleaner", () => {
 
     assert.deepEqual(seen, []);
   });
+
+  it("deletes the object only after the message's delete is confirmed, never before", async () => {
+    const { logger } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const order: string[] = [];
+    const cleaner = new PayloadCleaner(logger, events, async (_options, location) => {
+      order.push(`object ${location.bucket}/${location.key}`);
+    });
+    let confirm: (deleted: boolean) => void = () => undefined;
+    const messageDeleted = new Promise<boolean>((resolve) => (confirm = resolve));
+
+    cleaner.settled(target({}), read("mine"), messageDeleted);
+    // The message's delete is still in flight: give every queued callback its turn, and the object is untouched.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(order.length, 0);
+    order.push("message");
+    confirm(true);
+    await cleaner.flush();
+
+    assert.deepEqual(order, ["message", "object mine/jobs/k"]);
+  });
+
+  it("keeps the object when the delete was confirmed after the receipt handle stopped being ours", async () => {
+    const { logger, records } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const seen: string[] = [];
+    events.on("payloadDeleted", () => seen.push("deleted"));
+    events.on("payloadDeleteFailed", () => seen.push("delete failed"));
+    const deletes: string[] = [];
+    const cleaner = new PayloadCleaner(logger, events, async (_options, location) => {
+      deletes.push(location.key);
+    });
+    let owned = true;
+    let confirm: (deleted: boolean) => void = () => undefined;
+    const messageDeleted = new Promise<boolean>((resolve) => (confirm = resolve));
+
+    cleaner.settled(target({}), read("mine"), messageDeleted, () => owned);
+    // The visibility ran out (or the heartbeat lost the message) while the acker was still retrying the delete.
+    owned = false;
+    confirm(true);
+    await cleaner.flush();
+
+    assert.deepEqual(deletes, []);
+    assert.deepEqual(seen, ["delete failed"]);
+    const warning = records.find((record) => record.message.includes("receipt handle"));
+    assert.ok(warning);
+    assert.equal((warning as unknown as Record<string, unknown>)["key"], "jobs/k");
+  });
 });
