@@ -66,8 +66,9 @@ export class PayloadCleaner {
     if (!options?.deleteAfterProcessing) return;
     // The pointer comes from whoever could send to the queue: sqsd deletes only in the bucket it was given, so
     // a pointer cannot make it delete objects elsewhere that its role happens to reach.
-    if (payload.bucket !== options.bucket) {
-      this.#logger.warn("large payload not deleted: its pointer names another bucket than largePayloads", {
+    // With a prefix, only keys under it: the bucket may hold other objects the role can delete.
+    if (payload.bucket !== options.bucket || !payload.key.startsWith(options.prefix ?? "")) {
+      this.#logger.warn("large payload not deleted: its pointer names another bucket or prefix than largePayloads", {
         queue,
         bucket: payload.bucket,
         key: payload.key,

@@ -36,7 +36,7 @@ describe("PayloadCleaner", () => {
     await cleaner.flush();
 
     assert.deepEqual(deleted, []);
-    const warning = records.find((record) => record.message.includes("names another bucket"));
+    const warning = records.find((record) => record.message.includes("another bucket"));
     assert.ok(warning);
     assert.equal((warning as unknown as Record<string, unknown>)["bucket"], "someone-elses");
   });
@@ -119,5 +119,28 @@ describe("PayloadCleaner", () => {
     const warning = records.find((record) => record.message.includes("receipt handle"));
     assert.ok(warning);
     assert.equal((warning as unknown as Record<string, unknown>)["key"], "jobs/k");
+  });
+
+  it("never deletes an object outside the configured prefix", async () => {
+    const { logger, records } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const deletes: string[] = [];
+    const cleaner = new PayloadCleaner(logger, events, async (_options, location) => {
+      deletes.push(location.key);
+    });
+    const options = { largePayloads: { bucket: "mine", prefix: "jobs/", deleteAfterProcessing: true } };
+    const at = (key: string): Outcome => ({
+      kind: "ok",
+      durationMs: 1,
+      payload: { bucket: "mine", key, sizeBytes: 1 },
+    });
+
+    cleaner.settled(target(options), at("config/secrets.json"), Promise.resolve(true));
+    cleaner.settled(target(options), at("jobs/k"), Promise.resolve(true));
+    await cleaner.flush();
+
+    assert.deepEqual(deletes, ["jobs/k"]);
+    const warning = records.find((record) => record.message.includes("another bucket or prefix"));
+    assert.equal((warning as unknown as Record<string, unknown> | undefined)?.["key"], "config/secrets.json");
   });
 });
