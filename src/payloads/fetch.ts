@@ -4,9 +4,10 @@
  * names. This module is imported by every pool thread, so it loads the S3 SDK only when such a message comes.
  */
 import type { MessageAttribute } from "../codecs/codec.js";
-import { PayloadFetchError } from "../codecs/errors.js";
+import { PayloadFetchError, PayloadRefusedError } from "../codecs/errors.js";
 import type { LargePayloadsOptions } from "../config/types.js";
 import { errorSummary, PayloadStoreError } from "../errors.js";
+import { PayloadTooLargeError } from "./too-large.js";
 import { declaredSize, isOffloaded, parsePointer, type MessagePayload } from "./pointer.js";
 
 /** A message's body as its codec gets it, and where it came from. */
@@ -16,6 +17,9 @@ export interface ResolvedBody {
 }
 
 const INLINE: MessagePayload = { location: "inline" };
+
+/** The largest offloaded body read when `maxPayloadBytes` is not set: 64 MiB. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * The body of a received message: its SQS body, or, when the queue has `largePayloads` and the message is
@@ -30,14 +34,35 @@ export async function resolveBody(
 ): Promise<ResolvedBody> {
   if (!options || !isOffloaded(message.messageAttributes)) return { text: message.body, payload: INLINE };
   const location = parsePointer(message.body);
+  // The pointer is whatever a sender wrote: read only the buckets the config names, and no more than the limit.
+  const buckets = [options.bucket, ...(options.allowedBuckets ?? [])];
+  if (!buckets.includes(location.bucket)) {
+    throw new PayloadRefusedError(
+      location.bucket,
+      location.key,
+      "the bucket is not largePayloads.bucket nor in largePayloads.allowedBuckets",
+    );
+  }
+  const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const declared = declaredSize(message.messageAttributes);
+  if (declared !== undefined && declared > maxBytes) {
+    throw new PayloadRefusedError(location.bucket, location.key, tooLarge(declared, maxBytes, "declares"));
+  }
   let text: string;
   try {
     const { getPayloadText } = await import("./s3-store.js");
-    text = await getPayloadText(options, location, signal);
+    text = await getPayloadText(options, location, maxBytes, signal);
   } catch (error) {
+    if (error instanceof PayloadTooLargeError) {
+      throw new PayloadRefusedError(location.bucket, location.key, tooLarge(error.bytes, maxBytes, error.how));
+    }
     if (!(error instanceof PayloadStoreError)) throw error;
     throw new PayloadFetchError(location.bucket, location.key, error.missing, errorSummary(error.cause), error);
   }
   const sizeBytes = declaredSize(message.messageAttributes) ?? Buffer.byteLength(text, "utf8");
   return { text, payload: { location: "s3", bucket: location.bucket, key: location.key, sizeBytes } };
+}
+
+function tooLarge(bytes: number, maxBytes: number, how: string): string {
+  return `the object ${how} ${bytes} bytes, more than largePayloads.maxPayloadBytes (${maxBytes})`;
 }

@@ -1,3 +1,4 @@
+import { PAYLOAD_UNREADABLE_CODES } from "../codecs/errors.js";
 import type { LargePayloadsOptions } from "../config/types.js";
 import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
@@ -7,11 +8,6 @@ import type { Outcome } from "../pool/protocol.js";
 import { currentSqsSettings } from "../sqs/settings.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { PollTarget } from "./target.js";
-
-/** Decode failures that mean the body could not be read from S3 (see PayloadFetchError). */
-function isFetchFailure(code: string | undefined): boolean {
-  return code === "SQSD_PAYLOAD_MISSING" || code === "SQSD_PAYLOAD_FETCH";
-}
 
 /** Deletes one object; the S3 store's, unless a test stands in for it. */
 export type DeleteObject = (options: LargePayloadsOptions, location: S3Location) => Promise<void>;
@@ -56,7 +52,11 @@ export class PayloadCleaner {
     const queue = target.fullName;
     const events = this.#events;
     if (outcome.offloadedSends) events.emit("payloadsSent", outcome.offloadedSends.count, outcome.offloadedSends.bytes);
-    if (outcome.kind === "failed" && outcome.phase === "decode" && isFetchFailure(outcome.error.code)) {
+    if (
+      outcome.kind === "failed" &&
+      outcome.phase === "decode" &&
+      PAYLOAD_UNREADABLE_CODES.has(outcome.error.code ?? "")
+    ) {
       events.emit("payloadFetchFailed", queue);
     }
     const { payload } = outcome;
