@@ -14,6 +14,7 @@ import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.j
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
 import type { LargePayloadsOptions } from "../config/types.js";
 import { largePayloadsFor, shouldOffload } from "../payloads/options.js";
+import { checkReservedAttributes } from "../payloads/pointer.js";
 import { currentSqsSettings } from "../sqs/settings.js";
 
 /** Group id used for FIFO sends that name none. */
@@ -159,9 +160,11 @@ async function fitQueue(
   large: LargePayloadsOptions | undefined,
 ): Promise<OutgoingMessage> {
   let outgoing = prepared;
+  checkReservedAttributes(outgoing.entry.MessageAttributes ?? {}, fullName);
   if (large && shouldOffload(large, outgoing.bytes, await producer.maxSize(queueUrl, fullName))) {
     offloader ??= import("../payloads/offload.js");
-    outgoing = await (await offloader).offload(outgoing, large, fullName);
+    const checkSize = (bytes: number) => producer.checkSize(queueUrl, fullName, bytes);
+    outgoing = await (await offloader).offload(outgoing, large, fullName, checkSize);
   }
   await producer.checkSize(queueUrl, fullName, outgoing.bytes);
   return outgoing;
