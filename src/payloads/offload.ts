@@ -4,11 +4,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { LargePayloadsOptions } from "../config/types.js";
-import { ValidationError } from "../errors.js";
+import { errorSummary, ValidationError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { OutgoingMessage } from "../sqs/producer-client.js";
-import { checkReservedAttributes, pointerBody, SIZE_ATTRIBUTE, sizeAttribute } from "./pointer.js";
-import { putPayload } from "./s3-store.js";
+import { checkReservedAttributes, pointerBody, type S3Location, SIZE_ATTRIBUTE, sizeAttribute } from "./pointer.js";
+import { deletePayload, putPayload } from "./s3-store.js";
+import { warn } from "../warnings.js";
 import { countOffloadedSend } from "./stats.js";
 
 /**
@@ -17,7 +18,8 @@ import { countOffloadedSend } from "./stats.js";
  * the queue's MaximumMessageSize then see. Everything that can refuse the pointer message locally (SQS's
  * attribute count, `checkSize` of the pointer and its attributes) runs before the upload, so that a send
  * refused here leaves no object behind. The object is written before the message is sent, so a consumer can
- * never receive a pointer to an object that is not there yet.
+ * never receive a pointer to an object that is not there yet; if SQS then does not take the message, its
+ * `discard` deletes the object again.
  */
 export async function offload(
   outgoing: OutgoingMessage,
@@ -55,5 +57,21 @@ export async function offload(
   return {
     entry: { ...entry, MessageBody: pointer, MessageAttributes: { ...attributes, [SIZE_ATTRIBUTE]: size } },
     bytes,
+    discard: () => void discardPayload(options, location, fullName),
   };
+}
+
+/**
+ * Best effort: deletes the object of a message SQS did not take. A failure is only warned about, naming bucket
+ * and key (never the body): the object is then left for the bucket's lifecycle rule.
+ */
+async function discardPayload(options: LargePayloadsOptions, location: S3Location, fullName: string): Promise<void> {
+  try {
+    await deletePayload(options, location);
+  } catch (error) {
+    warn(
+      `the send to ${fullName} failed and its large payload s3://${location.bucket}/${location.key} could not be deleted (${errorSummary(error)}); it stays for the bucket's lifecycle rule`,
+      "SQSD_PAYLOAD_ORPHANED",
+    );
+  }
 }

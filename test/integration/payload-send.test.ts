@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { MessageTooLargeError, register, send, ValidationError } from "../../src/index.js";
 import { configureSqs } from "../../src/sqs/settings.js";
 import { closeS3Clients } from "../../src/payloads/s3-store.js";
+import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { TestBucket } from "../helpers/s3.js";
 
@@ -58,5 +60,19 @@ describe("sending with largePayloads: local refusals", () => {
     const messageAttributes = { note: "n".repeat(1_000) };
     await assert.rejects(send("tiny", { a: 1 }, { messageAttributes }), MessageTooLargeError);
     assert.deepEqual(await bucket.keys(), []);
+  });
+
+  it("deletes the object again when SQS does not take the message", async () => {
+    const url = await sqs.createQueue("vanishing");
+    withLargePayloads({ always: true });
+    register("vanishing");
+    await send("vanishing", { first: true }); // resolves and caches the queue's URL
+    assert.equal((await bucket.keys()).length, 1);
+    await sqs.client.send(new DeleteQueueCommand({ QueueUrl: url }));
+
+    await assert.rejects(send("vanishing", { second: true }));
+
+    // The first object belongs to a message that was sent; the second, to one SQS refused, goes (in the background).
+    await eventually(async () => (await bucket.keys()).length === 1, { timeoutMs: 60_000 });
   });
 });
