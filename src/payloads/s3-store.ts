@@ -39,8 +39,10 @@ const clients = new Map<string, { generation: number; client: S3Client }>();
  * This thread's S3 client for an endpoint: the SQS settings' region and credentials (else the SDK's chain, as
  * for SQS), path-style requests with a custom endpoint (local servers seldom resolve bucket subdomains).
  */
-async function clientFor(s3Endpoint: string | undefined): Promise<S3Client> {
+async function clientFor(ownEndpoint: string | undefined): Promise<S3Client> {
   const { S3Client } = await importS3();
+  // Options without an endpoint (a receiver's own largePayloads, say) use the settings' (the embedded server's).
+  const s3Endpoint = ownEndpoint ?? currentSqsSettings().s3Endpoint;
   const generation = settingsGeneration();
   const cacheKey = s3Endpoint ?? "";
   const cached = clients.get(cacheKey);

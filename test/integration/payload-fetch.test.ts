@@ -65,4 +65,15 @@ describe("reading an offloaded body (untrusted pointers)", () => {
       return true;
     });
   });
+
+  it("uses the settings' S3 endpoint (the embedded server's) for options that name none, as a receiver's own", async () => {
+    configureSqs({ ...sqs.settings, s3Endpoint: sqs.endpoint });
+    try {
+      const own: LargePayloadsOptions = { bucket: bucket.name };
+      const resolved = await resolveBody(pointer(bucket.name, "small"), own);
+      assert.equal(resolved.text, "x".repeat(1_000));
+    } finally {
+      configureSqs({ s3Endpoint: undefined });
+    }
+  });
 });
