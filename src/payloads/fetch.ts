@@ -23,7 +23,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * The body of a received message: its SQS body, or, when the queue has `largePayloads` and the message is
- * offloaded, the S3 object's text. A queue without `largePayloads` gets the pointer as its body, as before.
+ * offloaded, the S3 object's text. An offloaded message on a queue without `largePayloads` is refused: its
+ * codec would otherwise decode the pointer as the body, and a handler "succeed" on it and delete it.
  * Failures are decode errors that name bucket and key (never the body), so the message follows `onError` and
  * its redrive policy like any message that cannot be decoded.
  */
@@ -32,8 +33,15 @@ export async function resolveBody(
   options: LargePayloadsOptions | undefined,
   signal?: AbortSignal,
 ): Promise<ResolvedBody> {
-  if (!options || !isOffloaded(message.messageAttributes)) return { text: message.body, payload: INLINE };
+  if (!isOffloaded(message.messageAttributes)) return { text: message.body, payload: INLINE };
   const location = parsePointer(message.body);
+  if (!options) {
+    throw new PayloadRefusedError(
+      location.bucket,
+      location.key,
+      "the message carries ExtendedPayloadSize (its body is in S3) but the queue has no largePayloads",
+    );
+  }
   // The pointer is whatever a sender wrote: read only the buckets the config names, and no more than the limit.
   const buckets = [options.bucket, ...(options.allowedBuckets ?? [])];
   if (!buckets.includes(location.bucket)) {

@@ -76,4 +76,14 @@ describe("reading an offloaded body (untrusted pointers)", () => {
       configureSqs({ s3Endpoint: undefined });
     }
   });
+
+  it("refuses an offloaded message on a queue without largePayloads, and passes inline ones through", async () => {
+    await assert.rejects(resolveBody(pointer(bucket.name, "small"), undefined), (error: unknown) => {
+      assert.ok(error instanceof PayloadRefusedError);
+      assert.match(error.message, /no largePayloads/);
+      return true;
+    });
+    const inline = await resolveBody({ body: "[1,2]", messageAttributes: {} }, undefined);
+    assert.deepEqual(inline, { text: "[1,2]", payload: { location: "inline" } });
+  });
 });
