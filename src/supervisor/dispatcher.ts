@@ -268,9 +268,9 @@ export class Dispatcher {
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
   }
 
-  /** Flushes the object deletes of large payloads; the drain calls it after the acker's flush. */
-  flushPayloadDeletes(): Promise<void> {
-    return this.#payloadCleaner.flush();
+  /** Flushes the object deletes of large payloads, for at most `timeoutMs`; the drain calls it after the acker's flush. */
+  flushPayloadDeletes(timeoutMs?: number): Promise<void> {
+    return this.#payloadCleaner.flush(timeoutMs);
   }
 
   async #delete(delivery: Delivery): Promise<boolean> {

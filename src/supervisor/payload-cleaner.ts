@@ -28,7 +28,8 @@ const s3Delete: DeleteObject = async (options, location) =>
 export class PayloadCleaner {
   readonly #logger: Logger;
   readonly #events: SupervisorEmitter;
-  readonly #pending = new Set<Promise<void>>();
+  /** Object deletes under way (or waiting for their message's delete), and the object each is for. */
+  readonly #pending = new Map<Promise<void>, S3Location>();
   readonly #deleteObject: DeleteObject;
 
   constructor(logger: Logger, events: SupervisorEmitter, deleteObject: DeleteObject = s3Delete) {
@@ -92,13 +93,32 @@ export class PayloadCleaner {
     stillOwned: () => boolean = () => true,
   ): void {
     const work = this.#deleteAfter(messageDeleted, location, options, queue, stillOwned);
-    this.#pending.add(work);
+    this.#pending.set(work, location);
     void work.finally(() => this.#pending.delete(work));
   }
 
-  /** Waits for every object delete under way, those still waiting for their message's delete included. */
-  async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  /**
+   * Waits for every object delete under way, those still waiting for their message's delete included, for
+   * at most `timeoutMs` when given (a drain must end): objects still pending then are logged by bucket and key
+   * and left for the bucket's lifecycle rule.
+   */
+  async flush(timeoutMs?: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      if (timeoutMs !== undefined) timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    try {
+      while (this.#pending.size > 0) {
+        if ((await Promise.race([Promise.all([...this.#pending.keys()]), timedOut])) === "timeout") {
+          this.#logger.warn("large payloads' S3 objects not deleted before the drain ended; they stay in the bucket", {
+            objects: [...this.#pending.values()].map((location) => `s3://${location.bucket}/${location.key}`),
+          });
+          return;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #deleteAfter(

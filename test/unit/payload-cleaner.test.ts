@@ -143,4 +143,16 @@ describe("PayloadCleaner", () => {
     const warning = records.find((record) => record.message.includes("another bucket or prefix"));
     assert.equal((warning as unknown as Record<string, unknown> | undefined)?.["key"], "config/secrets.json");
   });
+
+  it("gives up waiting at the flush's bound, and names the objects left", async () => {
+    const { logger, records } = memoryLogger();
+    const cleaner = new PayloadCleaner(logger, new SupervisorEmitter(), async () => undefined);
+    // A message delete that never settles: an unbounded flush would wait forever.
+    cleaner.settled(target({}), read("mine"), new Promise<boolean>(() => undefined));
+
+    await cleaner.flush(10);
+
+    const warning = records.find((record) => record.message.includes("before the drain ended"));
+    assert.deepEqual((warning as unknown as Record<string, unknown> | undefined)?.["objects"], ["s3://mine/jobs/k"]);
+  });
 });
