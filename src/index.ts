@@ -41,6 +41,7 @@ export {
   ModelInstanceNotFoundError,
   PayloadFetchError,
   PayloadPointerError,
+  PayloadRefusedError,
   SchemaValidationError,
   UnknownModelError,
 } from "./codecs/errors.js";

@@ -107,6 +107,33 @@ export class PayloadFetchError extends MessageDecodeError {
 }
 
 /**
+ * An offloaded message's pointer was refused before or while its object was read: it names a bucket outside
+ * `largePayloads.bucket` and `allowedBuckets`, or a body larger than `maxPayloadBytes`. Names bucket and key.
+ */
+export class PayloadRefusedError extends MessageDecodeError {
+  override readonly name: string = "PayloadRefusedError";
+  override readonly code: string = "SQSD_PAYLOAD_REFUSED";
+  readonly bucket: string;
+  readonly key: string;
+  constructor(bucket: string, key: string, why: string) {
+    super(`refused to read the message's body from s3://${bucket}/${key}: ${why}`);
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/**
+ * The codes of decode failures that say nothing about the message itself: its body is in S3 and could not be
+ * read (an outage, throttling, credentials, a deleted object) or was refused (another bucket, too large). Such
+ * a message is never deleted by `onError: "delete"`: it is left for a retry, and its redrive policy decides.
+ */
+export const PAYLOAD_UNREADABLE_CODES: ReadonlySet<string> = new Set([
+  "SQSD_PAYLOAD_MISSING",
+  "SQSD_PAYLOAD_FETCH",
+  "SQSD_PAYLOAD_REFUSED",
+]);
+
+/**
  * `app.model` for messages. Both come from the body, so they are shown only when they are Python identifiers,
  * as Django's app labels and model names are; anything else could be content, and is not shown.
  */

@@ -73,20 +73,27 @@ const retry = z.union(
  */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+const bucketName = z
+  .string({ error: "must be an S3 bucket name" })
+  .regex(BUCKET_NAME, { error: "must be an S3 bucket name (3..63 lowercase letters, digits, dots, hyphens)" });
+
 const largePayloads = z.strictObject(
   {
-    bucket: z
-      .string({ error: "must be an S3 bucket name" })
-      .regex(BUCKET_NAME, { error: "must be an S3 bucket name (3..63 lowercase letters, digits, dots, hyphens)" }),
+    bucket: bucketName,
     prefix: z.string({ error: "must be a string" }).max(512, { error: "must be at most 512 characters" }).optional(),
     thresholdBytes: integer(0, SQS_LIMITS.maxMessageBytes).optional(),
     always: boolean.optional(),
     deleteAfterProcessing: boolean.optional(),
+    maxPayloadBytes: integer(1, Number.MAX_SAFE_INTEGER).optional(),
+    allowedBuckets: z.array(bucketName, { error: "must be an array of S3 bucket names" }).optional(),
     s3Endpoint: nonEmptyString("must be an http(s) URL")
       .refine((value) => /^https?:\/\/\S+$/.test(value), { error: "must be an http(s) URL" })
       .optional(),
   },
-  { error: "must be { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, s3Endpoint? }" },
+  {
+    error:
+      "must be { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, maxPayloadBytes?, allowedBuckets?, s3Endpoint? }",
+  },
 );
 
 /** Schema of `sqs.config.ts` as users write it. */
@@ -191,7 +198,8 @@ export const receiverOptionsSchema = z.strictObject(
     teardown: func.optional(),
     largePayloads: z
       .union([z.literal(false), largePayloads], {
-        error: "must be false or { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, s3Endpoint? }",
+        error:
+          "must be false or { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, maxPayloadBytes?, allowedBuckets?, s3Endpoint? }",
       })
       .optional(),
   },

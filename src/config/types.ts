@@ -85,6 +85,19 @@ export interface LargePayloadsOptions {
    */
   readonly deleteAfterProcessing?: boolean;
   /**
+   * The largest offloaded body a receiver reads, in bytes: a pointer to a larger object (by its declared size,
+   * its ContentLength, or what streams in) is refused as a decode failure before or while reading, never
+   * buffered. Anyone who can send to the queue writes pointers.
+   * @defaultValue `67108864` (64 MiB)
+   */
+  readonly maxPayloadBytes?: number;
+  /**
+   * Buckets besides `bucket` that receivers read offloaded bodies from (other producers' buckets). A pointer
+   * naming any other bucket is refused as a decode failure, so that a sender cannot make sqsd read objects its
+   * role happens to reach. @defaultValue `[]`: only `bucket`
+   */
+  readonly allowedBuckets?: readonly string[];
+  /**
    * S3 endpoint URL for a local server (fauxqs, LocalStack, MinIO); path-style requests are used with it.
    * @defaultValue the SDK's S3 endpoint; with the embedded server, the embedded server (it serves S3 too)
    */

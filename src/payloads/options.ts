@@ -22,9 +22,15 @@ export function largePayloadsFor(
   return own ?? settings.largePayloads;
 }
 
-/** Whether a message of `bytes` (body and attributes) goes to S3 on a queue that accepts `queueMaxBytes`. */
+/**
+ * Whether a message of `bytes` (body and attributes) goes to S3 on a queue that accepts `queueMaxBytes`. A
+ * `thresholdBytes` above the queue's limit counts as the limit: a message that cannot go inline goes to S3.
+ */
 export function shouldOffload(options: LargePayloadsOptions, bytes: number, queueMaxBytes: number): boolean {
   if (options.always === true) return true;
-  const threshold = options.thresholdBytes ?? Math.max(0, queueMaxBytes - ATTRIBUTE_ROOM_BYTES);
+  const threshold =
+    options.thresholdBytes === undefined
+      ? Math.max(0, queueMaxBytes - ATTRIBUTE_ROOM_BYTES)
+      : Math.min(options.thresholdBytes, queueMaxBytes);
   return bytes > threshold;
 }

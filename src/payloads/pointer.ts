@@ -16,6 +16,7 @@
  */
 import type { MessageAttribute } from "../codecs/codec.js";
 import { PayloadPointerError } from "../codecs/errors.js";
+import { ValidationError } from "../errors.js";
 
 /** The pointer class the current AWS libraries write. */
 export const POINTER_CLASS = "software.amazon.payloadoffloading.PayloadS3Pointer";
@@ -45,6 +46,28 @@ export function pointerBody(location: S3Location): string {
 /** The `ExtendedPayloadSize` attribute for a body of `bytes` bytes, in SQS's wire shape. */
 export function sizeAttribute(bytes: number): { DataType: "Number"; StringValue: string } {
   return { DataType: "Number", StringValue: String(bytes) };
+}
+
+/**
+ * Refuses a send whose own attributes use `ExtendedPayloadSize` or `SQSLargePayloadSize`: receivers (sqsd's,
+ * the Java and Python libraries) would take its inline body for a pointer. Every send is checked, offloaded or
+ * not, and on queues without `largePayloads` too.
+ */
+export function checkReservedAttributes(
+  attributes: Readonly<Record<string, { StringValue?: string | undefined }>>,
+  fullName: string,
+): void {
+  for (const reserved of [SIZE_ATTRIBUTE, LEGACY_SIZE_ATTRIBUTE]) {
+    if (reserved in attributes) {
+      throw new ValidationError(`send to ${fullName}`, [
+        {
+          path: `messageAttributes.${reserved}`,
+          rule: "is reserved for large payloads (it marks a message whose body is in S3)",
+          received: attributes[reserved]?.StringValue,
+        },
+      ]);
+    }
+  }
 }
 
 /** Whether a received message is offloaded: it carries `ExtendedPayloadSize` or `SQSLargePayloadSize`. */

@@ -12,6 +12,7 @@ import type { LargePayloadsOptions } from "../config/types.js";
 import { MissingPackageError, PayloadStoreError } from "../errors.js";
 import { currentSqsSettings, settingsGeneration } from "../sqs/settings.js";
 import type { S3Location } from "./pointer.js";
+import { PayloadTooLargeError } from "./too-large.js";
 
 type S3Module = typeof import("@aws-sdk/client-s3");
 
@@ -38,8 +39,10 @@ const clients = new Map<string, { generation: number; client: S3Client }>();
  * This thread's S3 client for an endpoint: the SQS settings' region and credentials (else the SDK's chain, as
  * for SQS), path-style requests with a custom endpoint (local servers seldom resolve bucket subdomains).
  */
-async function clientFor(s3Endpoint: string | undefined): Promise<S3Client> {
+async function clientFor(ownEndpoint: string | undefined): Promise<S3Client> {
   const { S3Client } = await importS3();
+  // Options without an endpoint (a receiver's own largePayloads, say) use the settings' (the embedded server's).
+  const s3Endpoint = ownEndpoint ?? currentSqsSettings().s3Endpoint;
   const generation = settingsGeneration();
   const cacheKey = s3Endpoint ?? "";
   const cached = clients.get(cacheKey);
@@ -80,10 +83,16 @@ export async function putPayload(options: Endpoint, location: S3Location, body: 
 
 /**
  * Reads an object as UTF-8 text, decoding its stream chunk by chunk: the body is held once, as the string the
- * codec gets, never also as one large Buffer. A failure is a {@link PayloadStoreError}; `missing` tells a
- * deleted object from an outage.
+ * codec gets, never also as one large Buffer. An object over `maxBytes` (by its ContentLength, or by what
+ * streams in) is dropped unread with a {@link PayloadTooLargeError}. Any other failure is a
+ * {@link PayloadStoreError}; `missing` tells a deleted object from an outage.
  */
-export async function getPayloadText(options: Endpoint, location: S3Location, signal?: AbortSignal): Promise<string> {
+export async function getPayloadText(
+  options: Endpoint,
+  location: S3Location,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const { GetObjectCommand } = await importS3();
   const client = await clientFor(options.s3Endpoint);
   try {
@@ -91,13 +100,24 @@ export async function getPayloadText(options: Endpoint, location: S3Location, si
       new GetObjectCommand({ Bucket: location.bucket, Key: location.key }),
       signal ? { abortSignal: signal } : {},
     );
-    const stream = output.Body as AsyncIterable<Uint8Array> | undefined;
+    const stream = output.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     if (!stream) return "";
+    if (output.ContentLength !== undefined && output.ContentLength > maxBytes) {
+      stream.destroy?.();
+      throw new PayloadTooLargeError(output.ContentLength, "is");
+    }
     const decoder = new StringDecoder("utf8");
     let text = "";
-    for await (const chunk of stream) text += decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    let bytes = 0;
+    for await (const chunk of stream) {
+      bytes += chunk.length;
+      // Leaving the loop ends the iterator, which destroys the stream: the rest is never downloaded.
+      if (bytes > maxBytes) throw new PayloadTooLargeError(bytes, "streamed over");
+      text += decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    }
     return text + decoder.end();
   } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw error;
     throw new PayloadStoreError("GetObject", location, error);
   }
 }

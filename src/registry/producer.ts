@@ -13,6 +13,7 @@ import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.j
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
 import type { LargePayloadsOptions } from "../config/types.js";
 import { largePayloadsFor, shouldOffload } from "../payloads/options.js";
+import { checkReservedAttributes } from "../payloads/pointer.js";
 import { currentSqsSettings } from "../sqs/settings.js";
 
 /** Group id used for FIFO sends that name none. */
@@ -164,10 +165,12 @@ async function fitQueue(
   trace: SendTrace | undefined,
 ): Promise<OutgoingMessage> {
   let outgoing = prepared;
+  checkReservedAttributes(outgoing.entry.MessageAttributes ?? {}, fullName);
   const maxBytes = Math.min(await producer.maxSize(queueUrl, fullName), SQS_LIMITS.maxMessageBytes);
   if (large && shouldOffload(large, outgoing.bytes, maxBytes)) {
     offloader ??= import("../payloads/offload.js");
-    outgoing = await (await offloader).offload(outgoing, large, fullName);
+    const checkSize = (bytes: number) => producer.checkSize(queueUrl, fullName, bytes);
+    outgoing = await (await offloader).offload(outgoing, large, fullName, checkSize);
   }
   await producer.checkSize(queueUrl, fullName, outgoing.bytes);
   if (!trace) return outgoing;

@@ -42,17 +42,17 @@ export async function configureFromFile(options: ConfigureFromFileOptions = {}):
  */
 export function sqsSettingsFromConfig(config: ResolvedConfig, embeddedEndpoint?: string): SqsSettings {
   const embedded = config.embedded;
+  const embeddedUrl = embedded ? (embeddedEndpoint ?? `http://${embedded.host}:${embedded.port}`) : undefined;
   return {
     region: config.region,
-    endpoint: embedded ? (embeddedEndpoint ?? `http://${embedded.host}:${embedded.port}`) : config.endpoint,
+    endpoint: embeddedUrl ?? config.endpoint,
     queuePrefix: config.queuePrefix,
     createQueues: config.createQueues,
     // The embedded server accepts any credentials; a developer machine may have none.
     credentials: embedded ? LOCAL_SQS_CREDENTIALS : undefined,
-    largePayloads: largePayloadsWithEndpoint(
-      config,
-      embedded ? (embeddedEndpoint ?? `http://${embedded.host}:${embedded.port}`) : undefined,
-    ),
+    largePayloads: largePayloadsWithEndpoint(config, embeddedUrl),
+    // Also for the receivers' own largePayloads, which the config's above does not cover.
+    s3Endpoint: embeddedUrl,
   };
 }
 

@@ -24,6 +24,11 @@ const SEND_BATCH_DELAY_MS = 2;
 export interface OutgoingMessage {
   readonly entry: Omit<SendMessageBatchRequestEntry, "Id">;
   readonly bytes: number;
+  /**
+   * Called, without waiting, when SQS did not take the message (its entry failed, or the request threw): an
+   * offloaded message removes its S3 object, which no message will ever point to.
+   */
+  readonly discard?: () => void;
 }
 
 /** What one entry of a SendMessageBatch came to. */
@@ -103,6 +108,7 @@ export class Producer {
       );
     } catch (error) {
       const failure = new SqsRequestError("SendMessageBatch", error, { queueUrl });
+      for (const message of messages) message.discard?.();
       return messages.map(() => ({ error: failure }));
     }
     const results: SendResult[] = messages.map(() => ({ error: new Error("SendMessageBatch returned no result") }));
@@ -113,6 +119,7 @@ export class Producer {
         Code: failure.Code,
       });
       results[Number(failure.Id)] = { error: new SqsRequestError("SendMessageBatch", cause, { queueUrl }) };
+      messages[Number(failure.Id)]?.discard?.();
     }
     return results;
   }

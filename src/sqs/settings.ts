@@ -31,6 +31,12 @@ export interface SqsSettings {
    * @defaultValue undefined: off, unless a receiver sets its own
    */
   readonly largePayloads?: LargePayloadsOptions | undefined;
+  /**
+   * The S3 endpoint for large payloads whose options name none, the receivers' own `largePayloads` included:
+   * the embedded server's, which serves S3 too.
+   * @defaultValue undefined: the SDK's S3 endpoint
+   */
+  readonly s3Endpoint?: string | undefined;
 }
 
 const SETTINGS_KEY = Symbol.for("sqsd.sqsSettings");

@@ -45,6 +45,8 @@ export class Delivery {
   readonly groupId: string;
   #state: DeliveryState = "buffered";
   #visibility: KeptVisibility | undefined;
+  /** The heartbeat reported the message lost: SQS may deliver it again. */
+  #lostVisibility = false;
   #timeoutTimer: NodeJS.Timeout | undefined;
   #onFinish: ((delivery: Delivery, end: FinishedDelivery) => void) | undefined;
   /** The handler run this delivery belongs to, once it is posted to the pool. */
@@ -67,9 +69,10 @@ export class Delivery {
     this.groupId = message.Attributes?.MessageGroupId ?? "";
     this.trace = new MessageTrace(target.fullName, target.queue.name, message, this.receiveCount, receivedAt);
     if (target.visibilityTimeoutSeconds > 0) {
-      this.#visibility = keeper.keep(this.ack, receivedAt, target.visibilityTimeoutSeconds, this.logFields(), () =>
-        this.#visibilityLost(),
-      );
+      this.#visibility = keeper.keep(this.ack, receivedAt, target.visibilityTimeoutSeconds, this.logFields(), () => {
+        this.#lostVisibility = true;
+        this.#visibilityLost();
+      });
     }
   }
 
@@ -84,6 +87,14 @@ export class Delivery {
   /** Until when the receipt handle is good (epoch ms): the visibility deadline the heartbeat keeps moving. */
   get validUntil(): number {
     return this.#visibility?.deadline ?? this.receivedAt + this.target.visibilityTimeoutSeconds * 1000;
+  }
+
+  /**
+   * Whether the receipt handle is still this delivery's: the heartbeat never lost the message and its
+   * visibility deadline has not passed. Once false, SQS may have handed the message to another receiver.
+   */
+  get ownsReceipt(): boolean {
+    return !this.#lostVisibility && Date.now() <= this.validUntil;
   }
 
   /** Called once, by whoever owns the delivery's accounting (the scheduler), when it finishes. */

@@ -256,7 +256,8 @@ export class Dispatcher {
         .then(settled);
     else if (action.kind === "release") void this.#options.acker.changeVisibility(delivery.ack, 0).then(settled);
     else settled(true);
-    if (end.kind !== "crashed") this.#payloadCleaner.settled(delivery.target, end, messageDeleted);
+    if (end.kind !== "crashed")
+      this.#payloadCleaner.settled(delivery.target, end, messageDeleted, () => delivery.ownsReceipt);
     this.#options.events.emit(
       "settled",
       delivery.target.fullName,
@@ -269,9 +270,9 @@ export class Dispatcher {
     delivery.finish({ counted: settlement.counted, succeeded: settlement.settledAs === "ok" });
   }
 
-  /** Flushes the object deletes of large payloads; the drain calls it after the acker's flush. */
-  flushPayloadDeletes(): Promise<void> {
-    return this.#payloadCleaner.flush();
+  /** Flushes the object deletes of large payloads, for at most `timeoutMs`; the drain calls it after the acker's flush. */
+  flushPayloadDeletes(timeoutMs?: number): Promise<void> {
+    return this.#payloadCleaner.flush(timeoutMs);
   }
 
   async #delete(delivery: Delivery): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { PAYLOAD_UNREADABLE_CODES } from "../codecs/errors.js";
 import type { RetryOptions } from "../config/types.js";
 import { errorSummary, TaskNotStartedError } from "../errors.js";
 import type { FailurePhase, Outcome } from "../pool/protocol.js";
@@ -121,7 +122,14 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
           : phase === "timeout"
             ? log("error", "handler timed out", failure)
             : log("error", `${phase} failed`, { ...failure, stack: end.error.stack });
-      return { ...handled("failed", end.durationMs, phase), action: afterFailure(context), logs: [line] };
+      // A body that could not be read from S3 says nothing about the message: onError "delete" would throw
+      // away a body nobody has seen, so it is left for a retry and its redrive policy.
+      const unreadable = phase === "decode" && PAYLOAD_UNREADABLE_CODES.has(end.error.code ?? "");
+      return {
+        ...handled("failed", end.durationMs, phase),
+        action: afterFailure(context, unreadable),
+        logs: [line],
+      };
     }
     case "crashed": {
       // The thread died under the run (or was ended after a timeout): a failure, never a success.
@@ -137,11 +145,14 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
 
 const LEAVE: SqsAction = { kind: "leave" };
 
-/** After a failure: delete (`onError: "delete"`), or leave it for a retry, after the retry backoff if any. */
-function afterFailure(context: SettleContext): SqsAction {
+/**
+ * After a failure: delete (`onError: "delete"`, unless `neverDelete`), or leave it for a retry, after the
+ * retry backoff if any.
+ */
+function afterFailure(context: SettleContext, neverDelete = false): SqsAction {
   const { onError, deleteOnStart, retry } = context.options;
   if (deleteOnStart) return LEAVE;
-  if (onError === "delete") return { kind: "delete" };
+  if (onError === "delete" && !neverDelete) return { kind: "delete" };
   const delaySeconds = retryDelaySeconds(retry ?? context.defaultRetry, context.receiveCount);
   return delaySeconds === undefined ? LEAVE : { kind: "changeVisibility", seconds: delaySeconds };
 }

@@ -373,7 +373,8 @@ export class Supervisor {
           // Objects of large payloads go after their messages' deletes, so they are flushed after the acker.
           flush: async () => {
             await this.#acker.flush();
-            await this.#dispatcher.flushPayloadDeletes();
+            // Bounded: a drain must end even when S3 does not answer.
+            await this.#dispatcher.flushPayloadDeletes(config.drainTimeoutMs);
           },
         },
         logger,

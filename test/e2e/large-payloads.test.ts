@@ -184,16 +184,13 @@ describe("large payloads (largePayloads)", () => {
     await send("bigjobs", body);
 
     // Asynchronously: the SQS server runs in this process, and must go on answering while the reader runs.
-    const reader = await execFileAsync(
-      "python3",
-      [fixture("payloads", "read_extended.py"), scenario.sqs.endpoint, url],
-      {
-        encoding: "utf8",
-        // boto3 reads AWS_DEFAULT_REGION, not AWS_REGION.
-        env: { ...process.env, ...scenario.sqs.env, AWS_DEFAULT_REGION: "us-east-1" },
-        timeout: 120_000,
-      },
-    );
+    const python = pythons[pythonIndex] ?? "python3";
+    const reader = await execFileAsync(python, [fixture("payloads", "read_extended.py"), scenario.sqs.endpoint, url], {
+      encoding: "utf8",
+      // boto3 reads AWS_DEFAULT_REGION, not AWS_REGION.
+      env: { ...process.env, ...scenario.sqs.env, AWS_DEFAULT_REGION: "us-east-1" },
+      timeout: 120_000,
+    });
 
     const read = JSON.parse(reader.stdout) as Record<string, unknown>;
     assert.equal(read["pointerClass"], "software.amazon.payloadoffloading.PayloadS3Pointer");

@@ -36,7 +36,7 @@ describe("PayloadCleaner", () => {
     await cleaner.flush();
 
     assert.deepEqual(deleted, []);
-    const warning = records.find((record) => record.message.includes("names another bucket"));
+    const warning = records.find((record) => record.message.includes("another bucket"));
     assert.ok(warning);
     assert.equal((warning as unknown as Record<string, unknown>)["bucket"], "someone-elses");
   });
@@ -71,5 +71,88 @@ describe("PayloadCleaner", () => {
     await cleaner.flush();
 
     assert.deepEqual(seen, []);
+  });
+
+  it("deletes the object only after the message's delete is confirmed, never before", async () => {
+    const { logger } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const order: string[] = [];
+    const cleaner = new PayloadCleaner(logger, events, async (_options, location) => {
+      order.push(`object ${location.bucket}/${location.key}`);
+    });
+    let confirm: (deleted: boolean) => void = () => undefined;
+    const messageDeleted = new Promise<boolean>((resolve) => (confirm = resolve));
+
+    cleaner.settled(target({}), read("mine"), messageDeleted);
+    // The message's delete is still in flight: give every queued callback its turn, and the object is untouched.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(order.length, 0);
+    order.push("message");
+    confirm(true);
+    await cleaner.flush();
+
+    assert.deepEqual(order, ["message", "object mine/jobs/k"]);
+  });
+
+  it("keeps the object when the delete was confirmed after the receipt handle stopped being ours", async () => {
+    const { logger, records } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const seen: string[] = [];
+    events.on("payloadDeleted", () => seen.push("deleted"));
+    events.on("payloadDeleteFailed", () => seen.push("delete failed"));
+    const deletes: string[] = [];
+    const cleaner = new PayloadCleaner(logger, events, async (_options, location) => {
+      deletes.push(location.key);
+    });
+    let owned = true;
+    let confirm: (deleted: boolean) => void = () => undefined;
+    const messageDeleted = new Promise<boolean>((resolve) => (confirm = resolve));
+
+    cleaner.settled(target({}), read("mine"), messageDeleted, () => owned);
+    // The visibility ran out (or the heartbeat lost the message) while the acker was still retrying the delete.
+    owned = false;
+    confirm(true);
+    await cleaner.flush();
+
+    assert.deepEqual(deletes, []);
+    assert.deepEqual(seen, ["delete failed"]);
+    const warning = records.find((record) => record.message.includes("receipt handle"));
+    assert.ok(warning);
+    assert.equal((warning as unknown as Record<string, unknown>)["key"], "jobs/k");
+  });
+
+  it("never deletes an object outside the configured prefix", async () => {
+    const { logger, records } = memoryLogger();
+    const events = new SupervisorEmitter();
+    const deletes: string[] = [];
+    const cleaner = new PayloadCleaner(logger, events, async (_options, location) => {
+      deletes.push(location.key);
+    });
+    const options = { largePayloads: { bucket: "mine", prefix: "jobs/", deleteAfterProcessing: true } };
+    const at = (key: string): Outcome => ({
+      kind: "ok",
+      durationMs: 1,
+      payload: { bucket: "mine", key, sizeBytes: 1 },
+    });
+
+    cleaner.settled(target(options), at("config/secrets.json"), Promise.resolve(true));
+    cleaner.settled(target(options), at("jobs/k"), Promise.resolve(true));
+    await cleaner.flush();
+
+    assert.deepEqual(deletes, ["jobs/k"]);
+    const warning = records.find((record) => record.message.includes("another bucket or prefix"));
+    assert.equal((warning as unknown as Record<string, unknown> | undefined)?.["key"], "config/secrets.json");
+  });
+
+  it("gives up waiting at the flush's bound, and names the objects left", async () => {
+    const { logger, records } = memoryLogger();
+    const cleaner = new PayloadCleaner(logger, new SupervisorEmitter(), async () => undefined);
+    // A message delete that never settles: an unbounded flush would wait forever.
+    cleaner.settled(target({}), read("mine"), new Promise<boolean>(() => undefined));
+
+    await cleaner.flush(10);
+
+    const warning = records.find((record) => record.message.includes("before the drain ended"));
+    assert.deepEqual((warning as unknown as Record<string, unknown> | undefined)?.["objects"], ["s3://mine/jobs/k"]);
   });
 });

@@ -75,6 +75,12 @@ describe("when a body goes to S3", () => {
     assert.equal(shouldOffload({ ...options, always: true }, 1, 262_144), true);
   });
 
+  it("never keeps inline a message past the queue's limit, whatever thresholdBytes says", () => {
+    const high = { ...options, thresholdBytes: 1_048_576 };
+    assert.equal(shouldOffload(high, 262_144, 262_144), false);
+    assert.equal(shouldOffload(high, 262_145, 262_144), true);
+  });
+
   it("takes a receiver's own settings whole, and false turns them off", () => {
     const settings = { largePayloads: { bucket: "global", deleteAfterProcessing: true } };
     assert.deepEqual(largePayloadsFor({}, settings), settings.largePayloads);

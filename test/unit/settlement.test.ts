@@ -64,6 +64,22 @@ describe("settling a finished run", () => {
     });
   });
 
+  it("never deletes a message whose S3 body could not be read or was refused, whatever onError says", () => {
+    const retry: readonly number[] = [5];
+    for (const code of ["SQSD_PAYLOAD_FETCH", "SQSD_PAYLOAD_MISSING", "SQSD_PAYLOAD_REFUSED"]) {
+      const end: Outcome = { ...decodeFailed, error: { ...error, name: "PayloadFetchError", code } };
+      assert.deepEqual(settle(end, context({ options: { onError: "delete" } })).action, { kind: "leave" }, code);
+      assert.deepEqual(
+        settle(end, context({ options: { onError: "delete", retry } })).action,
+        { kind: "changeVisibility", seconds: 5 },
+        code,
+      );
+      assert.equal(settle(end, context({ options: { onError: "delete" } })).phase, "decode");
+    }
+    // Any other decode failure is about the message: onError "delete" still deletes it.
+    assert.deepEqual(settle(decodeFailed, context({ options: { onError: "delete" } })).action, { kind: "delete" });
+  });
+
   it('deletes a failure only when the queue chose onError: "delete"', () => {
     assert.deepEqual(settle(failed, context({ options: { onError: "delete" } })).action, { kind: "delete" });
     assert.deepEqual(settle(crashed, context({ options: { onError: "delete" } })).action, { kind: "delete" });
