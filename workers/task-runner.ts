@@ -1,7 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, threadId } from "node:worker_threads";
 import { loggableDecodeError } from "../src/codecs/errors.js";
-import { validateWithSchema } from "../src/codecs/schema.js";
 import { errorSummary } from "../src/errors.js";
 import { importUserModule } from "../src/loader.js";
 import {
@@ -12,7 +11,6 @@ import {
   type HandlerTask,
   type Outcome,
   type PoolWorkerData,
-  type SerializedError,
   type RunResult,
   type TaskResult,
   threadModules,
@@ -20,12 +18,12 @@ import {
   type WireMessage,
 } from "../src/pool/protocol.js";
 import { ThreadChannel } from "../src/pool/thread-channel.js";
+import { decode, type ExtendVisibility } from "./decode-message.js";
+import { missing, runHandler } from "./handler-call.js";
+import { ThreadHooks } from "./thread-hooks.js";
 import { getRegistry } from "../src/registry/registry.js";
-import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
-import { isRestartLater } from "../src/restart-later.js";
-import { configureSqs, currentSqsSettings } from "../src/sqs/settings.js";
-import { resolveBody } from "../src/payloads/fetch.js";
-import { largePayloadsFor } from "../src/payloads/options.js";
+import type { ReceivedMessage } from "../src/registry/types.js";
+import { configureSqs } from "../src/sqs/settings.js";
 import { takeOffloadedSends } from "../src/payloads/stats.js";
 import { Permits } from "../src/util/permits.js";
 import { traceRun } from "./process-span.js";
@@ -155,7 +153,6 @@ class EarlyResults {
 }
 
 /** Asks the supervisor to set a message's visibility timeout. */
-type ExtendVisibility = (messageId: string, seconds: number) => Promise<void>;
 
 /** One handler run: decode its messages, then hand them to the queue's handler; one outcome per message. */
 async function runHandlerRun(
@@ -222,130 +219,4 @@ function withOffloadedSends(outcomes: Outcome[]): Outcome[] {
   const first = outcomes[0];
   if (offloadedSends && first) outcomes[0] = { ...first, offloadedSends };
   return outcomes;
-}
-
-const missing = serializeError(new Error("no outcome was recorded for this message"));
-
-/** Runs the queue's handler on decoded messages; one outcome per message. */
-async function runHandler(
-  queue: RegisteredQueue,
-  messages: readonly ReceivedMessage[],
-  elapsed: () => number,
-): Promise<Outcome[]> {
-  const handler = queue.handler!;
-  const all = (outcome: Outcome): Outcome[] => messages.map(() => outcome);
-  let returned: unknown;
-  try {
-    returned = handler.kind === "single" ? await handler.run(messages[0]!) : await handler.run(messages);
-  } catch (error) {
-    if (isRestartLater(error)) {
-      return all({
-        kind: "restartLater",
-        delaySeconds: error.delaySeconds,
-        reason: error.message,
-        durationMs: elapsed(),
-      });
-    }
-    return all({ kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() });
-  }
-  if (handler.kind === "single") return all({ kind: "ok", durationMs: elapsed() });
-  return batchOutcomes(messages, returned, elapsed());
-}
-
-/**
- * Reads a batch handler's answer the way Lambda does: nothing (or no failures) means every message succeeded;
- * listed ids failed; an answer that is malformed or names a message not in the batch fails the whole batch.
- */
-function batchOutcomes(messages: readonly ReceivedMessage[], returned: unknown, durationMs: number): Outcome[] {
-  const ok: Outcome = { kind: "ok", durationMs };
-  if (returned === undefined || returned === null) return messages.map(() => ok);
-  const failures = (returned as Partial<BatchResult>).batchItemFailures;
-  const ids = new Set(messages.map((message) => message.id));
-  const failedIds = Array.isArray(failures)
-    ? failures.map((failure: unknown) => (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier)
-    : undefined;
-  if (!failedIds || failedIds.some((id) => typeof id !== "string" || !ids.has(id))) {
-    const error = serializeError(
-      new TypeError(
-        "a batch handler must return nothing or { batchItemFailures: [{ itemIdentifier: messageId }] } naming messages of its batch",
-      ),
-    );
-    return messages.map(() => ({ kind: "failed", phase: "handler", error, durationMs }));
-  }
-  const failed = new Set(failedIds);
-  const reported = serializeError(new Error("reported in batchItemFailures"));
-  return messages.map((message) =>
-    failed.has(message.id) ? { kind: "failed", phase: "handler", error: reported, durationMs } : ok,
-  );
-}
-
-/** Builds the handler's message: decoded (possibly async, e.g. a row load), then checked by the schema. */
-async function decode(
-  queue: RegisteredQueue,
-  task: HandlerTask,
-  message: WireMessage,
-  signal: AbortSignal,
-  extendVisibility: ExtendVisibility,
-): Promise<ReceivedMessage> {
-  const context = { messageId: message.id, messageAttributes: message.messageAttributes };
-  // An offloaded body is read from S3 first; the codec and schema then see it as if it had come inline.
-  const { text, payload } = await resolveBody(message, largePayloadsFor(queue.options, currentSqsSettings()), signal);
-  const ref = queue.codec.reference?.(text, context);
-  let body = await queue.codec.decode(text, context);
-  if (queue.options.schema) body = await validateWithSchema(queue.options.schema, body, `message ${message.id}`);
-  const sentTimestamp = Number(message.attributes["SentTimestamp"]);
-  return {
-    id: message.id,
-    body,
-    rawBody: message.body,
-    ref,
-    payload,
-    attributes: message.attributes,
-    messageAttributes: message.messageAttributes,
-    receiveCount: Number(message.attributes["ApproximateReceiveCount"] ?? "1"),
-    queue: { name: task.queue, fullName: task.fullName, suffix: task.suffix },
-    sentAt: new Date(Number.isFinite(sentTimestamp) ? sentTimestamp : Date.now()),
-    signal,
-    extendVisibility: (seconds) => extendVisibility(message.id, seconds),
-  };
-}
-
-/**
- * Per-thread `setup`/`teardown` hooks. Setup runs before a queue's first message in this thread; if it fails,
- * that message fails and the next one tries setup again. Teardown runs for the queues whose setup succeeded.
- */
-class ThreadHooks {
-  readonly #setups = new Map<string, Promise<void>>();
-  readonly #setUpQueues: RegisteredQueue[] = [];
-
-  setUp(queue: RegisteredQueue): Promise<void> {
-    const setup = queue.options.setup;
-    if (!setup) return Promise.resolve();
-    let done = this.#setups.get(queue.name);
-    if (!done) {
-      done = Promise.resolve()
-        .then(() => setup())
-        .then(
-          () => void this.#setUpQueues.push(queue),
-          (error: unknown) => {
-            this.#setups.delete(queue.name);
-            throw error;
-          },
-        );
-      this.#setups.set(queue.name, done);
-    }
-    return done;
-  }
-
-  async teardown(): Promise<SerializedError[]> {
-    const errors: SerializedError[] = [];
-    for (const queue of this.#setUpQueues.splice(0)) {
-      try {
-        await queue.options.teardown?.();
-      } catch (error) {
-        errors.push(serializeError(error));
-      }
-    }
-    return errors;
-  }
 }
