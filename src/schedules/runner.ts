@@ -122,6 +122,15 @@ export class ScheduleRunner {
     this.#ticker = new Ticker({
       schedules: [...this.#clocks].map(([name, clock]) => ({ name, clock })),
       onTick: (name, tick) => this.#track(this.#offer(name, tick)),
+      // A timer that fires after a long pause (a suspended VM) must not offer a tick SQS no longer deduplicates.
+      lateLimitMs: OFFER_DEADLINE_MS,
+      onDropped: (name, oldest, newest) =>
+        options.logger.warn("schedule ticks came due too long ago to offer safely; dropping them", {
+          schedule: name,
+          oldestTick: oldest.toISOString(),
+          newestTick: newest.toISOString(),
+          lateMs: this.#now() - newest.getTime(),
+        }),
       now: this.#now,
     });
     this.#forwarder = new Forwarder({
