@@ -1,5 +1,9 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { schedulesQueueName, SCHEDULES_VISIBILITY_TIMEOUT_SECONDS } from "../admin/schedules-queue.js";
+import {
+  schedulesQueueName,
+  SCHEDULES_RETENTION_SECONDS,
+  SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+} from "../admin/schedules-queue.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { Logger } from "../logging.js";
 import type { RegisteredQueue } from "../registry/types.js";
@@ -33,6 +37,7 @@ export async function prepareSchedules(
       queues,
       queueUrl: await urls.resolve(schedulesQueueName(config.queuePrefix), {
         visibilityTimeoutSeconds: SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+        messageRetentionSeconds: SCHEDULES_RETENTION_SECONDS,
       }),
       waitTimeSeconds: config.defaults.waitTimeSeconds,
       errorBackoff: config.defaults.errorBackoff,
