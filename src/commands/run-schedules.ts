@@ -3,6 +3,7 @@ import {
   schedulesQueueName,
   SCHEDULES_RETENTION_SECONDS,
   SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+  SCHEDULES_WAIT_TIME_SECONDS,
 } from "../admin/schedules-queue.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { Logger } from "../logging.js";
@@ -39,7 +40,8 @@ export async function prepareSchedules(
         visibilityTimeoutSeconds: SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
         messageRetentionSeconds: SCHEDULES_RETENTION_SECONDS,
       }),
-      waitTimeSeconds: config.defaults.waitTimeSeconds,
+      // Its own long poll, whatever the daemon-wide default: with waitTimeSeconds 0 the forwarder would spin.
+      waitTimeSeconds: SCHEDULES_WAIT_TIME_SECONDS,
       errorBackoff: config.defaults.errorBackoff,
       drainPolls: config.drainPolls,
     });
