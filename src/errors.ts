@@ -470,5 +470,5 @@ export class ScheduleForwardTimeoutError extends SqsdError {
 function errorName(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
   const code = (error as { code?: unknown }).code;
-  return code === undefined ? error.name : `${error.name} ${String(code)}`;
+  return typeof code === "string" ? `${error.name} ${code}` : error.name;
 }
