@@ -181,6 +181,19 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /^sqsd_schedule_ticks_total\{schedule="every2s",stage="offered"\} [1-9]/m);
     assert.match(metrics, /^sqsd_schedule_last_tick_timestamp_seconds\{schedule="every2s"\} \d+/m);
+    // Some replica forwarded the ticks, and its gauge of the last forwarded tick says when.
+    const allMetrics = await Promise.all(
+      group.map(async (daemon) => {
+        const daemonUrl = daemon.logsWith("http endpoint listening")[0]?.url;
+        return daemonUrl ? (await fetch(`${daemonUrl}/metrics`)).text() : "";
+      }),
+    );
+    assert.ok(
+      allMetrics.some((text) =>
+        /^sqsd_schedule_last_forwarded_tick_timestamp_seconds\{schedule="every2s"\} \d+/m.test(text),
+      ),
+      "a replica reports its last forwarded tick",
+    );
 
     await stop(group);
     const missed = ticksBetween(lastTickOfFirstRun, catchUpTick - 1);
