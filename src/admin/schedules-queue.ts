@@ -19,6 +19,9 @@ export const SCHEDULES_VISIBILITY_TIMEOUT_SECONDS = 30;
  */
 export const SCHEDULES_RETENTION_SECONDS = 86_400;
 
+/** The forwarder's long poll on the schedules queue: SQS's longest, so an idle daemon costs 3 receives a minute. */
+export const SCHEDULES_WAIT_TIME_SECONDS = 20;
+
 /** The schedules queue's full name under a prefix. */
 export function schedulesQueueName(prefix: string | undefined): string {
   return fullQueueName({ prefix, name: SCHEDULES_QUEUE_NAME });

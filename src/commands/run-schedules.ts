@@ -1,5 +1,10 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { schedulesQueueName, SCHEDULES_VISIBILITY_TIMEOUT_SECONDS } from "../admin/schedules-queue.js";
+import {
+  schedulesQueueName,
+  SCHEDULES_RETENTION_SECONDS,
+  SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+  SCHEDULES_WAIT_TIME_SECONDS,
+} from "../admin/schedules-queue.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { Logger } from "../logging.js";
 import type { RegisteredQueue } from "../registry/types.js";
@@ -33,8 +38,10 @@ export async function prepareSchedules(
       queues,
       queueUrl: await urls.resolve(schedulesQueueName(config.queuePrefix), {
         visibilityTimeoutSeconds: SCHEDULES_VISIBILITY_TIMEOUT_SECONDS,
+        messageRetentionSeconds: SCHEDULES_RETENTION_SECONDS,
       }),
-      waitTimeSeconds: config.defaults.waitTimeSeconds,
+      // Its own long poll, whatever the daemon-wide default: with waitTimeSeconds 0 the forwarder would spin.
+      waitTimeSeconds: SCHEDULES_WAIT_TIME_SECONDS,
       errorBackoff: config.defaults.errorBackoff,
       drainPolls: config.drainPolls,
     });

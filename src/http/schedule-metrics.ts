@@ -33,4 +33,19 @@ export function registerScheduleMetrics(registry: Registry, schedules: ScheduleR
       }
     },
   });
+  // The offered tick moves while forwards are stuck (the target is down): this one is what reached the target.
+  new Gauge({
+    name: "sqsd_schedule_last_forwarded_tick_timestamp_seconds",
+    help: "Time of the last tick this replica forwarded to the target queue (epoch seconds); absent before the first.",
+    labelNames: ["schedule"],
+    registers,
+    collect() {
+      this.reset();
+      for (const status of schedules.status()) {
+        if (status.lastForwardedTick) {
+          this.set({ schedule: status.name }, Date.parse(status.lastForwardedTick) / 1000);
+        }
+      }
+    },
+  });
 }

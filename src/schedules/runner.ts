@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import type { ResolvedSchedule } from "../config/schedules.js";
-import { SqsRequestError } from "../errors.js";
+import { ScheduleBodyError, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import { sendToQueue } from "../registry/producer.js";
 import type { RegisteredQueue } from "../registry/types.js";
@@ -20,6 +20,11 @@ import { Ticker } from "./ticker.js";
  */
 const OFFER_DEADLINE_MS = 4 * 60 * 1000;
 const OFFER_BACKOFF = { initialMs: 1_000, maxMs: 30_000 } as const;
+/**
+ * The longest stop() waits for the receive, forwards and offers under way: a hung SQS request or body function
+ * must not hold the daemon's exit. Above the 20 s long poll a `drainPolls: "wait"` stop waits out.
+ */
+const STOP_TIMEOUT_MS = 30_000;
 /** Next run times each schedule shows on the status page. */
 const NEXT_TICKS_SHOWN = 3;
 
@@ -122,6 +127,15 @@ export class ScheduleRunner {
     this.#ticker = new Ticker({
       schedules: [...this.#clocks].map(([name, clock]) => ({ name, clock })),
       onTick: (name, tick) => this.#track(this.#offer(name, tick)),
+      // A timer that fires after a long pause (a suspended VM) must not offer a tick SQS no longer deduplicates.
+      lateLimitMs: OFFER_DEADLINE_MS,
+      onDropped: (name, oldest, newest) =>
+        options.logger.warn("schedule ticks came due too long ago to offer safely; dropping them", {
+          schedule: name,
+          oldestTick: oldest.toISOString(),
+          newestTick: newest.toISOString(),
+          lateMs: this.#now() - newest.getTime(),
+        }),
       now: this.#now,
     });
     this.#forwarder = new Forwarder({
@@ -132,7 +146,12 @@ export class ScheduleRunner {
       errorBackoff: options.errorBackoff,
       knows: (name) => this.#byName.has(name),
       forward: (name, tick) => this.#forward(name, tick),
+      onDropped: (name) => {
+        this.#countsOf(name).forwardErrors += 1;
+        this.events.emit("forwardFailed", name);
+      },
       logger: options.logger,
+      now: this.#now,
     });
     this.#lastTicks = new LastTicks(options.client, options.queueUrl);
   }
@@ -156,10 +175,28 @@ export class ScheduleRunner {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.#ticker.stop();
+      // Offers stop retrying; the request under way ends.
       this.#abort.abort();
-      await this.#started?.catch(() => undefined);
-      await this.#forwarder.stop(this.#options.drainPolls === "abort");
-      await Promise.allSettled([...this.#pending]);
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS);
+        timer.unref();
+      });
+      const drained = (async () => {
+        await this.#started?.catch(() => undefined);
+        // Offers first: a tick offered during stop is on the queue before the forwarder lets go, so the next
+        // start-up's catch-up finds it (or its record) rather than offering it again after the dedup window.
+        await Promise.allSettled([...this.#pending]);
+        await this.#forwarder.stop(this.#options.drainPolls === "abort");
+        await Promise.allSettled([...this.#pending]);
+      })();
+      const result = await Promise.race([drained, giveUp]);
+      clearTimeout(timer);
+      if (result === "timeout") {
+        this.#options.logger.warn("schedules did not stop in time; leaving their work under way", {
+          timeoutMs: STOP_TIMEOUT_MS,
+        });
+      }
     })();
     return this.#stopped;
   }
@@ -273,7 +310,7 @@ export class ScheduleRunner {
         schedule.body === undefined
           ? { schedule: name, tick: tick.toISOString() }
           : typeof schedule.body === "function"
-            ? await (schedule.body as (tick: Date) => unknown)(tick)
+            ? await bodyFor(name, schedule.body as (tick: Date) => unknown, tick)
             : schedule.body;
       await sendToQueue(queue, body, {
         ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
@@ -291,15 +328,15 @@ export class ScheduleRunner {
     if (newest) counts.lastForwarded = tick;
     this.events.emit("forwarded", name, tick);
     if (schedule.catchUp === "latest" && newest) {
-      this.#track(
-        this.#lastTicks.record(name, tick).catch((error: unknown) => {
-          this.#options.logger.warn("could not record the last forwarded tick; a restart may fire it again", {
-            schedule: name,
-            tick: tick.toISOString(),
-            error: String(error),
-          });
-        }),
-      );
+      // Awaited before the tick message is deleted, so a restart never finds the tick gone but not recorded,
+      // and records of one schedule are written one after another (never a later tick overwritten by an earlier).
+      await this.#lastTicks.record(name, tick).catch((error: unknown) => {
+        this.#options.logger.warn("could not record the last forwarded tick; a restart may fire it again", {
+          schedule: name,
+          tick: tick.toISOString(),
+          error: String(error),
+        });
+      });
     }
   }
 
@@ -319,5 +356,14 @@ export class ScheduleRunner {
     const clock = this.#clocks.get(name);
     if (!clock) throw new Error(`unknown schedule "${name}"`);
     return clock;
+  }
+}
+
+/** Calls a schedule's body function; what it throws becomes a {@link ScheduleBodyError} (a permanent failure). */
+async function bodyFor(name: string, body: (tick: Date) => unknown, tick: Date): Promise<unknown> {
+  try {
+    return await body(tick);
+  } catch (error) {
+    throw new ScheduleBodyError(name, error);
   }
 }

@@ -6,6 +6,12 @@ import type { CronClock } from "../util/cron.js";
  */
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
 
+/**
+ * The most missed ticks of one schedule a late timer hands out at once: a `* * * * * *` schedule whose process
+ * was frozen for the whole late limit would otherwise offer hundreds; the newest are kept.
+ */
+export const MAX_MISSED_TICKS = 10;
+
 /** One schedule's clock, under its name. */
 export interface TickerSchedule {
   readonly name: string;
@@ -17,6 +23,14 @@ export interface TickerOptions {
   readonly schedules: readonly TickerSchedule[];
   /** Called once per schedule and tick time, when the wall clock reaches it. */
   readonly onTick: (name: string, tick: Date) => void;
+  /**
+   * How late (ms after its time, by this wall clock) a tick may still be handed out. Later ticks are dropped:
+   * SQS deduplicates a tick for 5 minutes from the first copy, so a copy offered after that (from a process
+   * that was suspended or frozen) would be a second message.
+   */
+  readonly lateLimitMs: number;
+  /** Called when a late timer drops ticks: `oldest`..`newest` (and any between) are not handed out. */
+  readonly onDropped?: (name: string, oldest: Date, newest: Date) => void;
   /** The wall clock, in epoch ms. @defaultValue `Date.now` */
   readonly now?: () => number;
 }
@@ -24,9 +38,12 @@ export interface TickerOptions {
 /**
  * Calls `onTick` at each tick of each schedule. The next tick is computed from the wall clock every time, never
  * by adding an interval to the last one, so timers that fire late do not make the schedule drift, and a clock
- * that is corrected is followed. A timer that fires early (Node rounds) waits for the rest; one that fires late
- * reports the tick it was set for and goes on from the present, skipping ticks that passed meanwhile (other
- * replicas fire those). Timers are unref'd: the ticker never keeps the process alive.
+ * that is corrected is followed. A timer that fires early (Node rounds) waits for the rest. One that fires late
+ * (a blocked event loop, a stalled or suspended VM) hands out every tick that passed meanwhile and is still within
+ * `lateLimitMs` (the newest {@link MAX_MISSED_TICKS}), oldest first, drops older ones through `onDropped`, and
+ * goes on from the present: with one replica, or all stalled at once, no tick within the limit is lost, and
+ * SQS's deduplication absorbs the copies other replicas offered. Timers are unref'd: the ticker never keeps the
+ * process alive.
  *
  * Lifecycle: {@link Ticker.start} (idempotent), {@link Ticker.stop} (idempotent, final).
  */
@@ -86,13 +103,39 @@ export class Ticker {
     this.#timers.set(schedule.name, timer);
   }
 
-  #fire(schedule: TickerSchedule, tick: Date): void {
+  #fire(schedule: TickerSchedule, armed: Date): void {
     if (this.#state !== "running") return;
-    if (this.#now() >= tick.getTime() && tick.getTime() > (this.#last.get(schedule.name) ?? 0)) {
-      this.#last.set(schedule.name, tick.getTime());
-      this.#options.onTick(schedule.name, tick);
-    }
+    const nowMs = this.#now();
+    if (nowMs >= armed.getTime()) this.#handOut(schedule, armed, nowMs);
     // Early (or a capped long wait): #arm finds the same tick still ahead and waits for the rest.
     this.#arm(schedule);
+  }
+
+  /** Hands out `armed` and every later tick up to now that is within the late limit; drops the rest. */
+  #handOut(schedule: TickerSchedule, armed: Date, nowMs: number): void {
+    const last = this.#last.get(schedule.name) ?? 0;
+    const oldestAllowedMs = nowMs - this.#options.lateLimitMs;
+    let droppedOldest = armed.getTime() > last && armed.getTime() < oldestAllowedMs ? armed : undefined;
+    let droppedNewest = droppedOldest;
+    // Look only from the oldest allowed time on: a long freeze must not walk millions of passed ticks.
+    const fromMs = Math.max(last, armed.getTime() - 1, oldestAllowedMs - 1);
+    const due: Date[] = [];
+    for (
+      let tick = schedule.clock.nextAfter(new Date(fromMs));
+      tick !== undefined && tick.getTime() <= nowMs;
+      tick = schedule.clock.nextAfter(tick)
+    ) {
+      due.push(tick);
+    }
+    if (droppedOldest) droppedNewest = schedule.clock.latestAtOrBefore(new Date(oldestAllowedMs - 1)) ?? armed;
+    if (due.length > MAX_MISSED_TICKS) {
+      const capped = due.splice(0, due.length - MAX_MISSED_TICKS);
+      droppedOldest ??= capped[0];
+      droppedNewest = capped[capped.length - 1];
+    }
+    if (droppedOldest && droppedNewest) this.#options.onDropped?.(schedule.name, droppedOldest, droppedNewest);
+    const newest = due[due.length - 1] ?? droppedNewest;
+    if (newest) this.#last.set(schedule.name, Math.max(last, newest.getTime()));
+    for (const tick of due) this.#options.onTick(schedule.name, tick);
   }
 }

@@ -5,6 +5,7 @@ import { isFifoName } from "../queue-names.js";
 /** Attributes given to a queue that sqsd creates. */
 export interface NewQueueAttributes {
   readonly visibilityTimeoutSeconds?: number | undefined;
+  readonly messageRetentionSeconds?: number | undefined;
 }
 
 /**
@@ -65,6 +66,9 @@ export class QueueUrls {
     const queueAttributes: Record<string, string> = {};
     if (attributes.visibilityTimeoutSeconds !== undefined) {
       queueAttributes["VisibilityTimeout"] = String(attributes.visibilityTimeoutSeconds);
+    }
+    if (attributes.messageRetentionSeconds !== undefined) {
+      queueAttributes["MessageRetentionPeriod"] = String(attributes.messageRetentionSeconds);
     }
     if (isFifoName(fullName)) queueAttributes["FifoQueue"] = "true";
     try {

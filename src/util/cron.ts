@@ -1,7 +1,7 @@
 /**
  * Cron expressions, parsed and evaluated by croner. croner rather than cron-parser: it has no dependencies
  * (cron-parser brings luxon, about 4.5 MiB), it reads 5- and 6-field expressions with one mode switch, it takes
- * IANA zones through Intl and refuses unknown ones, and it applies Vixie cron's daylight-saving rules (a
+ * IANA zones through Intl and refuses unknown ones, and, with the options below, it applies Vixie cron's daylight-saving rules (a
  * fixed-time job in a skipped hour runs when the hour ends, one in a repeated hour runs once; an interval job
  * keeps its interval in real time). docs/schedules.md compares the libraries.
  */
@@ -29,7 +29,18 @@ export function parseCron(expression: string, timezone: string): CronClock {
   if (!isTimeZone(timezone))
     throw new Error(`unknown time zone "${timezone}" (use an IANA name such as Europe/Berlin)`);
   // paused and without a function, croner only computes: it starts no timer.
-  const cron = new Cron(expression, { paused: true, timezone, mode: "5-or-6-parts" });
+  // fixedTimeRule "no-wildcard": a job is fixed-time unless its seconds, minutes or hours hold a wildcard or a
+  // step, so `30 2,14 * * *` and `30 1-2 * * *` follow the fixed-time DST rules, as in Vixie cron (croner's
+  // default counts only single values). domAndDow false: day-of-month OR day-of-week, as in Vixie cron; croner's
+  // default today, stated so that a change of default cannot move ticks. Both change tick times, hence
+  // deduplication ids: croner is pinned to an exact version so every replica computes the same ticks.
+  const cron = new Cron(expression, {
+    paused: true,
+    timezone,
+    mode: "5-or-6-parts",
+    fixedTimeRule: "no-wildcard",
+    domAndDow: false,
+  });
   return {
     expression,
     timezone,

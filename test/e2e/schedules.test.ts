@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SqsdProcess } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
 import { Scenario } from "../helpers/scenario.js";
@@ -110,6 +110,7 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
     await eventually(() => delivered.has(halfWay), { timeoutMs: 60_000, message: () => report(expected) });
     await eventually(() => Date.now() >= Date.parse(halfWay) + TICK_MS / 2, { timeoutMs: 10_000, intervalMs: 50 });
     group[0]!.kill("SIGKILL");
+    const killedAt = Date.now();
 
     // A tick message the killed daemon held comes back after the schedules queue's visibility timeout (30 s).
     await eventually(() => expected.every((tick) => delivered.has(tick)) && Date.now() >= endAt, {
@@ -122,8 +123,16 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
     // the schedules queue, and the next run forwards them: late, and still once.
     lastTickOfFirstRun = Math.floor(Date.now() / TICK_MS) * TICK_MS;
 
-    const duplicated = [...delivered].filter(([, count]) => count > 1);
+    // The killed daemon may have sent a tick's message and died before deleting the tick: that tick comes back
+    // and is forwarded again, which is the documented at-least-once forward, not a deduplication failure. On a
+    // busy machine that can happen to the ticks it held at the kill (one receive: at most 10). Such a tick may
+    // arrive twice; any other repeat, or a third copy, is a failure of the one-message-per-tick model.
+    const duplicated = [...delivered].filter(
+      ([tick, count]) => count > 2 || (count === 2 && Date.parse(tick) > killedAt),
+    );
     assert.deepEqual(duplicated, [], report(expected));
+    const forwardedAgain = [...delivered].filter(([, count]) => count === 2);
+    assert.ok(forwardedAgain.length <= 10, `forwarded again after the kill: ${report(expected)}`);
     assert.deepEqual(
       expected.filter((tick) => !delivered.has(tick)),
       [],
@@ -172,6 +181,19 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /^sqsd_schedule_ticks_total\{schedule="every2s",stage="offered"\} [1-9]/m);
     assert.match(metrics, /^sqsd_schedule_last_tick_timestamp_seconds\{schedule="every2s"\} \d+/m);
+    // Some replica forwarded the ticks, and its gauge of the last forwarded tick says when.
+    const allMetrics = await Promise.all(
+      group.map(async (daemon) => {
+        const daemonUrl = daemon.logsWith("http endpoint listening")[0]?.url;
+        return daemonUrl ? (await fetch(`${daemonUrl}/metrics`)).text() : "";
+      }),
+    );
+    assert.ok(
+      allMetrics.some((text) =>
+        /^sqsd_schedule_last_forwarded_tick_timestamp_seconds\{schedule="every2s"\} \d+/m.test(text),
+      ),
+      "a replica reports its last forwarded tick",
+    );
 
     await stop(group);
     const missed = ticksBetween(lastTickOfFirstRun, catchUpTick - 1);
@@ -184,7 +206,7 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
     assert.equal(delivered.get(new Date(catchUpTick).toISOString()), 1, report([]));
     const regular = ticksBetween(catchUpTick, regularFrom + 2 * TICK_MS);
     assert.deepEqual(
-      [...delivered].filter(([, count]) => count > 1),
+      regular.filter((tick) => (delivered.get(tick) ?? 0) > 1),
       [],
       report(regular),
     );
@@ -193,11 +215,28 @@ describe("cron schedules across replicas", { timeout: 300_000 }, () => {
       [],
       report(regular),
     );
-    // The schedules queue is left empty: every tick message was forwarded and deleted.
+    // No tick message is left on the schedules queue for a tick that was delivered: every forwarded tick was
+    // deleted. (Ticks offered while the daemons stopped may be left unforwarded: the next start forwards them.)
+    // With every daemon gone nothing changes the queue but visibility timeouts, so wait for those, then look.
     const schedulesUrl = await scenario.sqs.createQueue("sqsd-schedules.fifo", { FifoQueue: "true" });
-    const { Attributes } = await scenario.sqs.client.send(
-      new GetQueueAttributesCommand({ QueueUrl: schedulesUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    await eventually(async () => (await scenario.sqs.counts(schedulesUrl)).inFlight === 0, { timeoutMs: 90_000 });
+    const leftTicks: string[] = [];
+    for (;;) {
+      const messages = await scenario.sqs.receive(schedulesUrl, { waitSeconds: 1, visibilitySeconds: 600 });
+      if (messages.length === 0) break;
+      leftTicks.push(...messages.map((message) => (JSON.parse(message.Body ?? "{}") as { tick: string }).tick));
+      // A FIFO group shows its next messages only once these are gone.
+      await scenario.sqs.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: schedulesUrl,
+          Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
+    }
+    assert.deepEqual(
+      leftTicks.filter((tick) => delivered.has(tick)),
+      [],
+      `left on the schedules queue: ${leftTicks.join(", ")}`,
     );
-    assert.equal(Attributes?.["ApproximateNumberOfMessages"], "0");
   });
 });

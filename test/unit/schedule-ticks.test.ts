@@ -30,6 +30,28 @@ describe("schedule ticks", () => {
     ]);
   });
 
+  it("treats hour lists and ranges as fixed-time, as Vixie cron does, across both Berlin DST changes", () => {
+    // Vixie cron calls a job "wild" only when its minute or hour field starts with "*": a list or a range is
+    // fixed-time, so its skipped 02:30 runs at 03:00 and its repeated 02:30 runs once.
+    const list = parseCron("30 2,14 * * *", "Europe/Berlin");
+    assert.deepEqual(iso(list.next(3, new Date("2026-03-28T20:00:00Z"))), [
+      "2026-03-29T01:00:00.000Z", // 03:00 CEST: the skipped 02:30, once
+      "2026-03-29T12:30:00.000Z", // 14:30 CEST
+      "2026-03-30T00:30:00.000Z",
+    ]);
+    assert.deepEqual(iso(list.next(3, new Date("2026-10-24T20:00:00Z"))), [
+      "2026-10-25T00:30:00.000Z", // the first 02:30 (CEST) only
+      "2026-10-25T13:30:00.000Z", // 14:30 CET
+      "2026-10-26T01:30:00.000Z",
+    ]);
+    const range = parseCron("30 1-2 * * *", "Europe/Berlin");
+    assert.deepEqual(iso(range.next(3, new Date("2026-10-24T20:00:00Z"))), [
+      "2026-10-24T23:30:00.000Z", // 01:30 CEST
+      "2026-10-25T00:30:00.000Z", // 02:30 CEST, not again at 02:30 CET
+      "2026-10-26T00:30:00.000Z", // 01:30 CET the next day
+    ]);
+  });
+
   it("keeps an interval schedule's real-time spacing through both DST changes", () => {
     const fallBack = parseCron("*/30 * * * *", "Europe/Berlin").next(5, new Date("2026-10-25T00:10:00Z"));
     assert.deepEqual(iso(fallBack), [
