@@ -41,9 +41,12 @@
       input.focus();
     });
   }
+  $("#enter-token").addEventListener("click", () => askToken());
   $("#forget-token").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
-    renderControls();
+    errorMessages = {};
+    errorsFetchedFor = "";
+    render();
   });
 
   async function control(action, queue) {
@@ -85,6 +88,7 @@
     $("#resume-daemon").disabled = !controls.enabled || daemon.state !== "paused";
     $("#wake-daemon").disabled = !controls.enabled || !live;
     $("#forget-token").hidden = !token();
+    $("#enter-token").hidden = !controls.needsToken || Boolean(token());
     const note = $("#controls-note");
     if (!controls.enabled) note.textContent = `Controls disabled: ${controls.reason}`;
     else if (controls.needsToken && !token() && !note.textContent)
@@ -143,12 +147,34 @@
     [
       "lastError",
       (q) =>
-        q.lastError
-          ? `${new Date(q.lastError.at).toLocaleTimeString()} ${q.lastError.name}: ${q.lastError.message}`
-          : "–",
+        q.lastError ? `${new Date(q.lastError.at).toLocaleTimeString()} ${q.lastError.name}${errorMessage(q)}` : "–",
       "error",
     ],
   ];
+  // The stream carries an error's class and time only; its message comes from GET /errors, with the token,
+  // fetched again only when some queue's last error changed.
+  /** @type {Record<string, {message: string, at: number}>} */
+  let errorMessages = {};
+  let errorsFetchedFor = "";
+  function errorMessage(q) {
+    const known = errorMessages[q.name];
+    return known && known.at === q.lastError.at ? `: ${known.message}` : "";
+  }
+  async function refreshErrors() {
+    const secret = token();
+    if (!secret || !state) return;
+    const key = state.queues.map((q) => (q.lastError ? q.lastError.at : 0)).join(",");
+    if (key === errorsFetchedFor || !/[1-9]/.test(key)) return;
+    errorsFetchedFor = key;
+    try {
+      const response = await fetch("/errors", { headers: { authorization: `Bearer ${secret}` } });
+      if (!response.ok) return;
+      errorMessages = (await response.json()).errors;
+      renderQueues();
+    } catch {
+      errorsFetchedFor = "";
+    }
+  }
   function count(value) {
     return value === null || value === undefined ? "–" : String(value);
   }
@@ -296,6 +322,7 @@
     renderDaemon();
     renderQueues();
     renderControls();
+    void refreshErrors();
   }
   const connection = $("#connection");
   const source = new EventSource("/events");

@@ -39,9 +39,27 @@ export interface LiveQueue {
   readonly concurrency: number | null;
   /** Paused on its own (`POST /pause?queue=`); a daemon-wide pause shows in the daemon's state. */
   readonly paused: boolean;
-  /** The last failed run's error class and message (never the body nor a stack), and when (epoch ms). */
-  readonly lastError: { readonly name: string; readonly message: string; readonly at: number } | null;
+  /**
+   * The last failed run's error class and when (epoch ms). Not its message: the state goes to anyone who can
+   * reach the port, and messages often hold ARNs, hosts or echoed values; {@link LiveSampler.lastErrors} has
+   * them, for the token-protected `GET /errors`.
+   */
+  readonly lastError: { readonly name: string; readonly at: number } | null;
 }
+
+/** A queue's last failed run: error class, message (at most {@link ERROR_MESSAGE_MAX_CHARS}) and time. */
+export interface LiveError {
+  readonly name: string;
+  readonly message: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/**
+ * Longest error message kept (longer ones are cut, with "…"): enough to tell one failure from another, and a
+ * handler that throws a megabyte-long message does not have it re-sent to every viewer.
+ */
+export const ERROR_MESSAGE_MAX_CHARS = 200;
 
 /** The daemon's state and its queue table, as of `t`. */
 export interface LiveState {
@@ -96,7 +114,7 @@ export class LiveSampler {
   readonly #intervalMs: number;
   readonly #history: RingBuffer<LiveSample>;
   readonly #listeners = new Set<(sample: LiveSample, state: LiveState) => void>();
-  readonly #lastErrors = new Map<string, { name: string; message: string; at: number }>();
+  readonly #lastErrors = new Map<string, LiveError>();
   readonly #startedAt = Date.now();
   #outcomes = { ok: 0, failed: 0, restartLater: 0 };
   #durations: number[] = [];
@@ -116,7 +134,7 @@ export class LiveSampler {
       if (durationMs !== undefined) this.#keepDuration(durationMs);
     };
     const onFailed = (queue: string, error: { name: string; message: string }): void => {
-      this.#lastErrors.set(queue, { name: error.name, message: error.message, at: Date.now() });
+      this.#lastErrors.set(queue, { name: error.name, message: truncate(error.message), at: Date.now() });
     };
     events.on("settled", onSettled);
     events.on("failed", onFailed);
@@ -124,6 +142,14 @@ export class LiveSampler {
       events.off("settled", onSettled);
       events.off("failed", onFailed);
     };
+  }
+
+  /**
+   * Each queue's last failed run with its (truncated) message, by full queue name: for viewers who hold the
+   * HTTP token only.
+   */
+  lastErrors(): Record<string, LiveError> {
+    return Object.fromEntries(this.#lastErrors);
   }
 
   /** Starts sampling. Idempotent. */
@@ -227,7 +253,7 @@ export class LiveSampler {
         weight: target.queue.options.weight ?? 1,
         concurrency: target.queue.options.concurrency ?? null,
         paused: supervisor.pausedQueues.has(target.fullName),
-        lastError: this.#lastErrors.get(target.fullName) ?? null,
+        lastError: lastErrorOf(this.#lastErrors.get(target.fullName)),
       };
     });
     return {
@@ -274,4 +300,12 @@ function sumDepth(queues: readonly QueueStatus[]): NonNullable<LiveSample["depth
     depth.deadLetters += queue.deadLetter?.visible ?? 0;
   }
   return depth;
+}
+
+function truncate(message: string): string {
+  return message.length <= ERROR_MESSAGE_MAX_CHARS ? message : `${message.slice(0, ERROR_MESSAGE_MAX_CHARS - 1)}…`;
+}
+
+function lastErrorOf(error: LiveError | undefined): LiveQueue["lastError"] {
+  return error ? { name: error.name, at: error.at } : null;
 }

@@ -130,14 +130,31 @@ describe("the dashboard's event stream", () => {
     const { sample: point, state } = sample.data as { sample: LiveSample; state: LiveState };
     assert.ok(point.processedPerSecond.ok > 0 && point.processedPerSecond.failed > 0);
     assert.deepEqual(point.durationMs, { p50: 10, p95: 30 });
-    assert.deepEqual(
-      state.queues[0]?.lastError && {
-        name: state.queues[0].lastError.name,
-        message: state.queues[0].lastError.message,
-      },
-      { name: "TypeError", message: "boom" },
-    );
+    assert.equal(state.queues[0]?.lastError?.name, "TypeError");
     stream.hangUp();
+  });
+
+  it("streams an error's class and time only; its message, cut to 200 chars, needs the token", async () => {
+    const base = await server.start();
+    const secret = `arn:aws:sqs:eu-west-1:123456789012:q <img src=x onerror=alert(1)> ${"x".repeat(5_000)}`;
+    events.emit("failed", "ok", { name: "RangeError", message: secret });
+    const stream = await openStream(base);
+    const snapshot = await eventually(() => stream.received.find((entry) => entry.event === "snapshot"));
+    stream.hangUp();
+    const { state } = snapshot.data as { state: LiveState };
+    assert.equal(state.queues[0]?.lastError?.name, "RangeError");
+    assert.doesNotMatch(JSON.stringify(snapshot.data), /123456789012/);
+
+    assert.equal((await fetch(`${base}/errors`)).status, 401);
+    assert.equal((await fetch(`${base}/errors`, { headers: { authorization: "Bearer wrong" } })).status, 401);
+    const response = await fetch(`${base}/errors`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.equal(response.headers.get("content-type"), "application/json");
+    const { errors } = JSON.parse(text) as { errors: Record<string, { name: string; message: string }> };
+    assert.equal(errors["ok"]?.name, "RangeError");
+    assert.equal(errors["ok"]?.message.length, 200);
+    assert.ok(errors["ok"]?.message.startsWith("arn:aws:sqs:eu-west-1:123456789012:q <img"));
   });
 
   it("leaks nothing when viewers leave, and reads no queue counts while nobody watches", async () => {
