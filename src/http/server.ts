@@ -9,10 +9,10 @@ import type { ScheduleRunner, ScheduleStatus } from "../schedules/runner.js";
 import { RateLimit } from "../util/rate-limit.js";
 import { bearerMatches, isLoopbackHost, isPreflightedRequest } from "./control-access.js";
 import { DASHBOARD_PATHS, serveDashboardAsset } from "./dashboard-assets.js";
-import { EventStream } from "./event-stream.js";
+import { EventStream, MAX_EVENT_STREAMS } from "./event-stream.js";
 import type { LiveSampler } from "./live-sampler.js";
 import type { Metrics } from "./metrics.js";
-import { createLimitedServer, type HttpServerLimits } from "./server-limits.js";
+import { createLimitedServer, HTTP_SERVER_LIMITS, type HttpServerLimits } from "./server-limits.js";
 
 type HttpConfig = NonNullable<ResolvedConfig["http"]>;
 
@@ -103,7 +103,7 @@ export class OperationsServer {
         this.#routes[`GET ${path}`] = (_, response) => serveDashboardAsset(path, response);
     }
     this.#server = createLimitedServer(
-      options.limits ?? {},
+      withStreamBudget(options.limits ?? {}, dashboard !== undefined),
       (request, response) => void this.#handle(request, response),
       (remoteAddress, maxConnections) => {
         const take = this.#dropLog.take();
@@ -329,6 +329,15 @@ const UNAVAILABLE = "queue counts are unavailable: SQS has not answered since th
 /** How old the counts are, to a tenth of a second. */
 function ageSeconds(counts: LatestQueueStatus): number {
   return Math.max(0, Math.round((Date.now() - counts.asOf.getTime()) / 100) / 10);
+}
+
+/** The server's limits, with room for every event stream on top of the connection limit when it has any. */
+function withStreamBudget(limits: Partial<HttpServerLimits>, streams: boolean): Partial<HttpServerLimits> {
+  if (!streams) return limits;
+  return {
+    ...limits,
+    maxConnections: (limits.maxConnections ?? HTTP_SERVER_LIMITS.maxConnections) + MAX_EVENT_STREAMS,
+  };
 }
 
 function send(response: ServerResponse, status: number, body: string, contentType: string): void {

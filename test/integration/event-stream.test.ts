@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
 import type { CachedQueueStatus } from "../../src/admin/queue-status.js";
+import { MAX_EVENT_STREAMS } from "../../src/http/event-stream.js";
 import { LiveSampler, type LiveSample, type LiveState } from "../../src/http/live-sampler.js";
 import type { Metrics } from "../../src/http/metrics.js";
 import { OperationsServer } from "../../src/http/server.js";
+import { HTTP_SERVER_LIMITS } from "../../src/http/server-limits.js";
 import { SupervisorEmitter } from "../../src/supervisor/events.js";
 import type { Supervisor } from "../../src/supervisor/supervisor.js";
 import { eventually } from "../helpers/eventually.js";
@@ -105,6 +108,18 @@ describe("the dashboard's event stream", () => {
     return { received, hangUp: () => hangUp() };
   }
 
+  /** A GET's status, on a connection of its own (fetch could reuse one the server already counts). */
+  function statusOf(url: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { agent: false }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
   it("sends a snapshot, then a sample per tick built from the supervisor's events", async () => {
     const base = await server.start();
     const stream = await openStream(base);
@@ -178,6 +193,32 @@ describe("the dashboard's event stream", () => {
       sampler.tick();
       return statusReads === before;
     });
+  });
+
+  it("refuses streams beyond the limit with 503, and still answers probes on every other connection", async () => {
+    const base = await server.start();
+    const streams = await Promise.all(Array.from({ length: MAX_EVENT_STREAMS }, () => openStream(base)));
+    await eventually(() => streams.every((stream) => stream.received.length > 0));
+    assert.equal(await statusOf(`${base}/events`), 503);
+    // Most of the server's own connections taken by idle clients (a few left for the ones earlier tests closed
+    // and the server may not have counted out yet): without a budget of their own, streams would have had them.
+    const { port } = new URL(base);
+    const idle = await Promise.all(
+      Array.from(
+        { length: HTTP_SERVER_LIMITS.maxConnections - 8 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(Number(port), "127.0.0.1", () => resolve(socket));
+            socket.on("error", reject);
+          }),
+      ),
+    );
+    try {
+      assert.equal(await statusOf(`${base}/healthz`), 200);
+    } finally {
+      for (const socket of idle) socket.destroy();
+      for (const stream of streams) stream.hangUp();
+    }
   });
 
   it("pauses and resumes one queue, with the token; an unknown queue is a 404", async () => {
