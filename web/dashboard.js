@@ -325,26 +325,43 @@
     void refreshErrors();
   }
   const connection = $("#connection");
-  const source = new EventSource("/events");
-  source.addEventListener("snapshot", (event) => {
-    const message = JSON.parse(event.data);
-    samples = message.history;
-    state = message.state;
-    connection.textContent = "Live";
-    render();
-    buildCharts();
-  });
-  source.addEventListener("sample", (event) => {
-    const message = JSON.parse(event.data);
-    samples.push(message.sample);
-    const oldest = message.sample.t - HISTORY_MS;
-    while (samples.length > 0 && samples[0].t < oldest) samples.shift();
-    state = message.state;
-    connection.textContent = `Live, updated ${new Date(message.sample.t).toLocaleTimeString()}`;
-    render();
-    renderCharts();
-  });
-  source.addEventListener("error", () => {
-    connection.textContent = "Disconnected; reconnecting…";
-  });
+  // EventSource retries by itself after a dropped stream, but gives up for good when the daemon answers
+  // without one (503 when it serves as many viewers as it allows, or a proxy's error page): then this opens
+  // a new one, waiting longer each time, up to a minute.
+  const RETRY_FIRST_MS = 2000;
+  let retryMs = RETRY_FIRST_MS;
+  function connect() {
+    const source = new EventSource("/events");
+    source.addEventListener("snapshot", (event) => {
+      const message = JSON.parse(event.data);
+      samples = message.history;
+      state = message.state;
+      retryMs = RETRY_FIRST_MS;
+      connection.textContent = "Live";
+      render();
+      buildCharts();
+    });
+    source.addEventListener("sample", (event) => {
+      const message = JSON.parse(event.data);
+      samples.push(message.sample);
+      const oldest = message.sample.t - HISTORY_MS;
+      while (samples.length > 0 && samples[0].t < oldest) samples.shift();
+      state = message.state;
+      connection.textContent = `Live, updated ${new Date(message.sample.t).toLocaleTimeString()}`;
+      render();
+      renderCharts();
+    });
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) {
+        connection.textContent = "Disconnected; reconnecting…";
+        return;
+      }
+      source.close();
+      const wait = retryMs;
+      retryMs = Math.min(retryMs * 2, 60_000);
+      connection.textContent = `The daemon did not open a stream (it may be serving as many viewers as it allows); trying again in ${Math.round(wait / 1000)} s`;
+      setTimeout(connect, wait);
+    });
+  }
+  connect();
 })();

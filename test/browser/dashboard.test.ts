@@ -70,8 +70,34 @@ describe("the dashboard in a browser", { skip: missing }, () => {
   const cell = (queue: string, field: string) =>
     page.locator(`#queues tr[data-queue="${queue}"] [data-field="${field}"]`).textContent();
 
-  it("draws the charts from live data", async () => {
+  it("opens the stream again after the daemon refused it, saying why", async () => {
+    // The first /events is refused as a daemon at its stream limit does; the second waits for the test.
+    let requests = 0;
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => (letThrough = resolve));
+    await page.route("**/events", async (route) => {
+      requests += 1;
+      if (requests === 1) return route.fulfill({ status: 503, contentType: "application/json", body: "{}" });
+      await held;
+      return route.continue();
+    });
     await page.goto(`${base}/`);
+    await eventually(
+      async () => /did not open a stream/.test((await page.locator("#connection").textContent()) ?? ""),
+      {
+        timeoutMs: 30_000,
+        message: "the page never said the stream was refused",
+      },
+    );
+    await eventually(() => requests === 2, { timeoutMs: 30_000, message: "the page never asked again" });
+    letThrough();
+    await eventually(async () => (await page.locator("#daemon [data-field=state]").textContent()) === "running", {
+      timeoutMs: 30_000,
+    });
+    await page.unroute("**/events");
+  });
+
+  it("draws the charts from live data", async () => {
     for (const chart of ["processed", "duration", "depth", "sqs"]) {
       await chartHasPoints(chart);
     }
