@@ -325,6 +325,10 @@
     void refreshErrors();
   }
   const connection = $("#connection");
+  // A live region: screen readers announce each change, so it is written only when the state changes.
+  function setConnection(text) {
+    if (connection.textContent !== text) connection.textContent = text;
+  }
   // EventSource retries by itself after a dropped stream, but gives up for good when the daemon answers
   // without one (503 when it serves as many viewers as it allows, or a proxy's error page): then this opens
   // a new one, waiting longer each time, up to a minute.
@@ -337,7 +341,7 @@
       samples = message.history;
       state = message.state;
       retryMs = RETRY_FIRST_MS;
-      connection.textContent = "Live";
+      setConnection("Live");
       render();
       buildCharts();
     });
@@ -347,19 +351,22 @@
       const oldest = message.sample.t - HISTORY_MS;
       while (samples.length > 0 && samples[0].t < oldest) samples.shift();
       state = message.state;
-      connection.textContent = `Live, updated ${new Date(message.sample.t).toLocaleTimeString()}`;
+      setConnection("Live");
+      $("#updated").textContent = `Updated ${new Date(message.sample.t).toLocaleTimeString()}`;
       render();
       renderCharts();
     });
     source.addEventListener("error", () => {
       if (source.readyState !== EventSource.CLOSED) {
-        connection.textContent = "Disconnected; reconnecting…";
+        setConnection("Disconnected; reconnecting…");
         return;
       }
       source.close();
       const wait = retryMs;
       retryMs = Math.min(retryMs * 2, 60_000);
-      connection.textContent = `The daemon did not open a stream (it may be serving as many viewers as it allows); trying again in ${Math.round(wait / 1000)} s`;
+      setConnection(
+        `The daemon did not open a stream (it may be serving as many viewers as it allows); trying again in ${Math.round(wait / 1000)} s`,
+      );
       setTimeout(connect, wait);
     });
   }

@@ -114,6 +114,17 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     assert.equal(await page.locator(".charts canvas").count(), 4);
   });
 
+  it("announces connection changes only, not every update", async () => {
+    const updated = async () => (await page.locator("#updated").textContent()) ?? "";
+    const first = await eventually(async () => /^Updated /.test(await updated()) && (await updated()), {
+      timeoutMs: 30_000,
+    });
+    await eventually(async () => (await updated()) !== first, { timeoutMs: 30_000, message: "no second update" });
+    // The live region says only "Live"; the time that changes every second is outside it.
+    assert.equal(await page.locator("#connection").textContent(), "Live");
+    assert.equal(await page.locator('[aria-live] #updated, #updated[aria-live], [role="status"] #updated').count(), 0);
+  });
+
   it("shows the counts /status.json has", async () => {
     // The page and /status.json read the same cache: compare them when both show the same read.
     const { json, table } = await eventually(
