@@ -96,6 +96,26 @@ export interface LiveSources {
   readonly version: string;
 }
 
+/** {@link LiveSampler}'s options. */
+export interface LiveSamplerOptions {
+  /** How often a sample is taken. @defaultValue {@link SAMPLE_INTERVAL_MS} */
+  readonly intervalMs?: number;
+  /** Samples kept. @defaultValue {@link HISTORY_POINTS} */
+  readonly historyPoints?: number;
+  /**
+   * How long the status cache keeps a queue-count read (`http.statusCacheSeconds`): a sample's depth is null
+   * (a gap in the chart) when the last good read is older than twice this, or 10 s, whichever is longer.
+   * @defaultValue 30_000, the config's default
+   */
+  readonly statusCacheMs?: number;
+}
+
+/**
+ * The shortest age at which a queue-count read stops being charted: a read takes up to a few seconds, so
+ * with a short cache a read that is merely slow does not punch gaps in the chart.
+ */
+const MIN_DEPTH_FRESH_MS = 10_000;
+
 /** How often the sampler takes a point. @defaultValue 1 s, the issue's "every 1 to 2 s" */
 export const SAMPLE_INTERVAL_MS = 1_000;
 /** Points kept: 15 minutes at one a second. */
@@ -112,6 +132,7 @@ const DURATIONS_KEPT = 10_000;
 export class LiveSampler {
   readonly #sources: LiveSources;
   readonly #intervalMs: number;
+  readonly #depthFreshMs: number;
   readonly #history: RingBuffer<LiveSample>;
   readonly #listeners = new Set<(sample: LiveSample, state: LiveState) => void>();
   readonly #lastErrors = new Map<string, LiveError>();
@@ -124,8 +145,9 @@ export class LiveSampler {
   #timer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: () => void;
 
-  constructor(sources: LiveSources, options: { intervalMs?: number; historyPoints?: number } = {}) {
+  constructor(sources: LiveSources, options: LiveSamplerOptions = {}) {
     this.#sources = sources;
+    this.#depthFreshMs = Math.max(2 * (options.statusCacheMs ?? 30_000), MIN_DEPTH_FRESH_MS);
     this.#intervalMs = options.intervalMs ?? SAMPLE_INTERVAL_MS;
     this.#history = new RingBuffer(options.historyPoints ?? HISTORY_POINTS);
     const { events } = sources.supervisor;
@@ -188,7 +210,8 @@ export class LiveSampler {
   tick(): void {
     const now = Date.now();
     // Queue counts come from the status cache: one SQS read per statusCacheSeconds while anyone watches,
-    // however many do, and none at all while no one does (the chart's depth then repeats the last read).
+    // however many do, and none at all while no one does (the chart's depth then has a gap once the last
+    // read is stale).
     if (this.#listeners.size > 0) this.#sources.status.get(now).catch(() => undefined);
     const sample = this.#sample(now);
     this.#history.push(sample);
@@ -227,7 +250,9 @@ export class LiveSampler {
         restartLater: perSecond(outcomes.restartLater),
       },
       durationMs: durations.length === 0 ? null : { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
-      depth: snapshot ? sumDepth(snapshot.queues) : null,
+      // Nobody watching means nobody reads SQS: rather than repeat an old read for up to 15 minutes (which
+      // the first viewer would take for a flat queue), a stale read is a gap.
+      depth: snapshot && now - snapshot.asOf.getTime() <= this.#depthFreshMs ? sumDepth(snapshot.queues) : null,
       sqsRequestsPerSecond: sqs,
     };
   }
