@@ -259,6 +259,9 @@
     const figure = $(`#chart-${id}`);
     const target = figure.querySelector(".plot");
     charts[id]?.plot.destroy();
+    // For tests and screenshots: which colours this chart was built with, and no points until it draws some.
+    figure.dataset.scheme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+    delete figure.dataset.points;
     const spec = chartSpec(id);
     const grid = { stroke: css("--border"), width: 1 };
     const axis = { stroke: css("--muted"), grid, ticks: grid };

@@ -167,6 +167,7 @@ describe("the dashboard in a browser", { skip: missing }, () => {
       { timeoutMs: 30_000 },
     );
     const receivedAtPause = await metric("sqsd_messages_received_total", { queue: "ok" });
+    const otherAtPause = await metric("sqsd_messages_received_total", { queue: "slow" });
     // The feeder goes on sending: wait until SQS holds a backlog that a consuming daemon would have taken.
     await eventually(
       async () => ((await statusJson()).queues.find((queue) => queue.name === "ok")?.visible ?? 0) >= 15,
@@ -175,7 +176,10 @@ describe("the dashboard in a browser", { skip: missing }, () => {
       },
     );
     assert.equal(await metric("sqsd_messages_received_total", { queue: "ok" }), receivedAtPause);
-    assert.ok((await metric("sqsd_messages_received_total", { queue: "slow" })) > 0, "the other queue goes on");
+    assert.ok(
+      (await metric("sqsd_messages_received_total", { queue: "slow" })) > otherAtPause,
+      "the other queue goes on while this one is paused",
+    );
 
     // The token is kept for the tab: no second prompt.
     await page.locator('#queues tr[data-queue="ok"] button').click();
@@ -205,7 +209,11 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     mkdirSync(folder, { recursive: true });
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      // The charts rebuild with the scheme's colours; wait for them to hold points again.
+      // The charts rebuild with the scheme's colours; wait for that rebuild, then for points again.
+      await eventually(async () => (await page.locator("#chart-processed").getAttribute("data-scheme")) === scheme, {
+        timeoutMs: 30_000,
+        message: `the charts were not rebuilt for the ${scheme} scheme`,
+      });
       await chartHasPoints("processed");
       const file = join(folder, `dashboard-${scheme}.png`);
       await page.screenshot({ path: file, fullPage: true });
