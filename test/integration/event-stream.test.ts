@@ -83,6 +83,7 @@ describe("the dashboard's event stream", () => {
   async function openStream(base: string) {
     const received: { event: string; data: unknown }[] = [];
     let hangUp!: () => void;
+    let ended = false;
     await new Promise<void>((resolve, reject) => {
       const req = request(`${base}/events`, (response) => {
         assert.equal(response.headers["content-type"], "text/event-stream; charset=utf-8");
@@ -99,13 +100,14 @@ describe("the dashboard's event stream", () => {
           }
         });
         response.on("error", () => undefined);
+        response.on("end", () => (ended = true));
         hangUp = () => req.destroy();
         resolve();
       });
       req.on("error", reject);
       req.end();
     });
-    return { received, hangUp: () => hangUp() };
+    return { received, hangUp: () => hangUp(), ended: () => ended };
   }
 
   /** A GET's status, on a connection of its own (fetch could reuse one the server already counts). */
@@ -174,7 +176,8 @@ describe("the dashboard's event stream", () => {
 
   it("leaks nothing when viewers leave, and reads no queue counts while nobody watches", async () => {
     const base = await server.start();
-    const handles = () => process.getActiveResourcesInfo().filter((kind) => kind !== "Timeout").length;
+    // Timers count too (those that keep the process alive; the unref'd heartbeat does not show here).
+    const handles = () => process.getActiveResourcesInfo().length;
     const baseline = handles();
     const streams = await Promise.all(Array.from({ length: 5 }, () => openStream(base)));
     await eventually(() => streams.every((stream) => stream.received.length > 0));
@@ -245,5 +248,14 @@ describe("the dashboard's event stream", () => {
     }
     for (const asset of ["/assets/dashboard.js", "/assets/dashboard.css", "/assets/uPlot.iife.min.js"])
       assert.equal((await fetch(`${base}${asset}`)).status, 200, asset);
+  });
+
+  // Last: it stops the server.
+  it("ends every stream when the server stops", async () => {
+    const base = await server.start();
+    const streams = await Promise.all(Array.from({ length: 3 }, () => openStream(base)));
+    await eventually(() => streams.every((stream) => stream.received.length > 0));
+    await server.stop();
+    await eventually(() => streams.every((stream) => stream.ended()), { message: "a stream outlived the server" });
   });
 });
