@@ -41,9 +41,12 @@
       input.focus();
     });
   }
+  $("#enter-token").addEventListener("click", () => askToken());
   $("#forget-token").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
-    renderControls();
+    errorMessages = {};
+    errorsFetchedFor = "";
+    render();
   });
 
   async function control(action, queue) {
@@ -85,6 +88,7 @@
     $("#resume-daemon").disabled = !controls.enabled || daemon.state !== "paused";
     $("#wake-daemon").disabled = !controls.enabled || !live;
     $("#forget-token").hidden = !token();
+    $("#enter-token").hidden = !controls.needsToken || Boolean(token());
     const note = $("#controls-note");
     if (!controls.enabled) note.textContent = `Controls disabled: ${controls.reason}`;
     else if (controls.needsToken && !token() && !note.textContent)
@@ -143,12 +147,34 @@
     [
       "lastError",
       (q) =>
-        q.lastError
-          ? `${new Date(q.lastError.at).toLocaleTimeString()} ${q.lastError.name}: ${q.lastError.message}`
-          : "–",
+        q.lastError ? `${new Date(q.lastError.at).toLocaleTimeString()} ${q.lastError.name}${errorMessage(q)}` : "–",
       "error",
     ],
   ];
+  // The stream carries an error's class and time only; its message comes from GET /errors, with the token,
+  // fetched again only when some queue's last error changed.
+  /** @type {Record<string, {message: string, at: number}>} */
+  let errorMessages = {};
+  let errorsFetchedFor = "";
+  function errorMessage(q) {
+    const known = errorMessages[q.name];
+    return known && known.at === q.lastError.at ? `: ${known.message}` : "";
+  }
+  async function refreshErrors() {
+    const secret = token();
+    if (!secret || !state) return;
+    const key = state.queues.map((q) => (q.lastError ? q.lastError.at : 0)).join(",");
+    if (key === errorsFetchedFor || !/[1-9]/.test(key)) return;
+    errorsFetchedFor = key;
+    try {
+      const response = await fetch("/errors", { headers: { authorization: `Bearer ${secret}` } });
+      if (!response.ok) return;
+      errorMessages = (await response.json()).errors;
+      renderQueues();
+    } catch {
+      errorsFetchedFor = "";
+    }
+  }
   function count(value) {
     return value === null || value === undefined ? "–" : String(value);
   }
@@ -233,6 +259,9 @@
     const figure = $(`#chart-${id}`);
     const target = figure.querySelector(".plot");
     charts[id]?.plot.destroy();
+    // For tests and screenshots: which colours this chart was built with, and no points until it draws some.
+    figure.dataset.scheme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+    delete figure.dataset.points;
     const spec = chartSpec(id);
     const grid = { stroke: css("--border"), width: 1 };
     const axis = { stroke: css("--muted"), grid, ticks: grid };
@@ -296,28 +325,53 @@
     renderDaemon();
     renderQueues();
     renderControls();
+    void refreshErrors();
   }
   const connection = $("#connection");
-  const source = new EventSource("/events");
-  source.addEventListener("snapshot", (event) => {
-    const message = JSON.parse(event.data);
-    samples = message.history;
-    state = message.state;
-    connection.textContent = "Live";
-    render();
-    buildCharts();
-  });
-  source.addEventListener("sample", (event) => {
-    const message = JSON.parse(event.data);
-    samples.push(message.sample);
-    const oldest = message.sample.t - HISTORY_MS;
-    while (samples.length > 0 && samples[0].t < oldest) samples.shift();
-    state = message.state;
-    connection.textContent = `Live, updated ${new Date(message.sample.t).toLocaleTimeString()}`;
-    render();
-    renderCharts();
-  });
-  source.addEventListener("error", () => {
-    connection.textContent = "Disconnected; reconnecting…";
-  });
+  // A live region: screen readers announce each change, so it is written only when the state changes.
+  function setConnection(text) {
+    if (connection.textContent !== text) connection.textContent = text;
+  }
+  // EventSource retries by itself after a dropped stream, but gives up for good when the daemon answers
+  // without one (503 when it serves as many viewers as it allows, or a proxy's error page): then this opens
+  // a new one, waiting longer each time, up to a minute.
+  const RETRY_FIRST_MS = 2000;
+  let retryMs = RETRY_FIRST_MS;
+  function connect() {
+    const source = new EventSource("/events");
+    source.addEventListener("snapshot", (event) => {
+      const message = JSON.parse(event.data);
+      samples = message.history;
+      state = message.state;
+      retryMs = RETRY_FIRST_MS;
+      setConnection("Live");
+      render();
+      buildCharts();
+    });
+    source.addEventListener("sample", (event) => {
+      const message = JSON.parse(event.data);
+      samples.push(message.sample);
+      const oldest = message.sample.t - HISTORY_MS;
+      while (samples.length > 0 && samples[0].t < oldest) samples.shift();
+      state = message.state;
+      setConnection("Live");
+      $("#updated").textContent = `Updated ${new Date(message.sample.t).toLocaleTimeString()}`;
+      render();
+      renderCharts();
+    });
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) {
+        setConnection("Disconnected; reconnecting…");
+        return;
+      }
+      source.close();
+      const wait = retryMs;
+      retryMs = Math.min(retryMs * 2, 60_000);
+      setConnection(
+        `The daemon did not open a stream (it may be serving as many viewers as it allows); trying again in ${Math.round(wait / 1000)} s`,
+      );
+      setTimeout(connect, wait);
+    });
+  }
+  connect();
 })();

@@ -153,14 +153,17 @@ export async function runCommand(options: RunOptions): Promise<number> {
         status,
         schedules: scheduleRunner,
       });
-      const dashboard = new LiveSampler({
-        supervisor,
-        pool,
-        sqsRequests: metrics.sqsRequests,
-        status,
-        controls: controlAvailability(config.http),
-        version: packageVersion(),
-      });
+      const dashboard = new LiveSampler(
+        {
+          supervisor,
+          pool,
+          sqsRequests: metrics.sqsRequests,
+          status,
+          controls: controlAvailability(config.http),
+          version: packageVersion(),
+        },
+        { statusCacheMs: config.http.statusCacheSeconds * 1000 },
+      );
       const operations = new OperationsServer({
         dashboard,
         http: config.http,

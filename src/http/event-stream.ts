@@ -2,8 +2,9 @@ import type { ServerResponse } from "node:http";
 import type { LiveSampler, LiveSample, LiveState } from "./live-sampler.js";
 
 /**
- * SSE streams open at once. The HTTP server takes 64 connections: the rest stay for probes, scrapes and
- * control requests, which must get through however many people watch.
+ * SSE streams open at once. The HTTP server adds this many connections to its own limit when it serves the
+ * dashboard, so that streams never take the connections probes, scrapes and control requests need: a refused
+ * liveness probe restarts the pod. A stream beyond this gets 503 (the page retries later).
  */
 export const MAX_EVENT_STREAMS = 56;
 

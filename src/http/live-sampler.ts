@@ -39,9 +39,27 @@ export interface LiveQueue {
   readonly concurrency: number | null;
   /** Paused on its own (`POST /pause?queue=`); a daemon-wide pause shows in the daemon's state. */
   readonly paused: boolean;
-  /** The last failed run's error class and message (never the body nor a stack), and when (epoch ms). */
-  readonly lastError: { readonly name: string; readonly message: string; readonly at: number } | null;
+  /**
+   * The last failed run's error class and when (epoch ms). Not its message: the state goes to anyone who can
+   * reach the port, and messages often hold ARNs, hosts or echoed values; {@link LiveSampler.lastErrors} has
+   * them, for the token-protected `GET /errors`.
+   */
+  readonly lastError: { readonly name: string; readonly at: number } | null;
 }
+
+/** A queue's last failed run: error class, message (at most {@link ERROR_MESSAGE_MAX_CHARS}) and time. */
+export interface LiveError {
+  readonly name: string;
+  readonly message: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/**
+ * Longest error message kept (longer ones are cut, with "…"): enough to tell one failure from another, and a
+ * handler that throws a megabyte-long message does not have it re-sent to every viewer.
+ */
+export const ERROR_MESSAGE_MAX_CHARS = 200;
 
 /** The daemon's state and its queue table, as of `t`. */
 export interface LiveState {
@@ -78,6 +96,26 @@ export interface LiveSources {
   readonly version: string;
 }
 
+/** {@link LiveSampler}'s options. */
+export interface LiveSamplerOptions {
+  /** How often a sample is taken. @defaultValue {@link SAMPLE_INTERVAL_MS} */
+  readonly intervalMs?: number;
+  /** Samples kept. @defaultValue {@link HISTORY_POINTS} */
+  readonly historyPoints?: number;
+  /**
+   * How long the status cache keeps a queue-count read (`http.statusCacheSeconds`): a sample's depth is null
+   * (a gap in the chart) when the last good read is older than twice this, or 10 s, whichever is longer.
+   * @defaultValue 30_000, the config's default
+   */
+  readonly statusCacheMs?: number;
+}
+
+/**
+ * The shortest age at which a queue-count read stops being charted: a read takes up to a few seconds, so
+ * with a short cache a read that is merely slow does not punch gaps in the chart.
+ */
+const MIN_DEPTH_FRESH_MS = 10_000;
+
 /** How often the sampler takes a point. @defaultValue 1 s, the issue's "every 1 to 2 s" */
 export const SAMPLE_INTERVAL_MS = 1_000;
 /** Points kept: 15 minutes at one a second. */
@@ -94,9 +132,10 @@ const DURATIONS_KEPT = 10_000;
 export class LiveSampler {
   readonly #sources: LiveSources;
   readonly #intervalMs: number;
+  readonly #depthFreshMs: number;
   readonly #history: RingBuffer<LiveSample>;
   readonly #listeners = new Set<(sample: LiveSample, state: LiveState) => void>();
-  readonly #lastErrors = new Map<string, { name: string; message: string; at: number }>();
+  readonly #lastErrors = new Map<string, LiveError>();
   readonly #startedAt = Date.now();
   #outcomes = { ok: 0, failed: 0, restartLater: 0 };
   #durations: number[] = [];
@@ -106,8 +145,9 @@ export class LiveSampler {
   #timer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: () => void;
 
-  constructor(sources: LiveSources, options: { intervalMs?: number; historyPoints?: number } = {}) {
+  constructor(sources: LiveSources, options: LiveSamplerOptions = {}) {
     this.#sources = sources;
+    this.#depthFreshMs = Math.max(2 * (options.statusCacheMs ?? 30_000), MIN_DEPTH_FRESH_MS);
     this.#intervalMs = options.intervalMs ?? SAMPLE_INTERVAL_MS;
     this.#history = new RingBuffer(options.historyPoints ?? HISTORY_POINTS);
     const { events } = sources.supervisor;
@@ -116,7 +156,7 @@ export class LiveSampler {
       if (durationMs !== undefined) this.#keepDuration(durationMs);
     };
     const onFailed = (queue: string, error: { name: string; message: string }): void => {
-      this.#lastErrors.set(queue, { name: error.name, message: error.message, at: Date.now() });
+      this.#lastErrors.set(queue, { name: error.name, message: truncate(error.message), at: Date.now() });
     };
     events.on("settled", onSettled);
     events.on("failed", onFailed);
@@ -124,6 +164,14 @@ export class LiveSampler {
       events.off("settled", onSettled);
       events.off("failed", onFailed);
     };
+  }
+
+  /**
+   * Each queue's last failed run with its (truncated) message, by full queue name: for viewers who hold the
+   * HTTP token only.
+   */
+  lastErrors(): Record<string, LiveError> {
+    return Object.fromEntries(this.#lastErrors);
   }
 
   /** Starts sampling. Idempotent. */
@@ -162,7 +210,8 @@ export class LiveSampler {
   tick(): void {
     const now = Date.now();
     // Queue counts come from the status cache: one SQS read per statusCacheSeconds while anyone watches,
-    // however many do, and none at all while no one does (the chart's depth then repeats the last read).
+    // however many do, and none at all while no one does (the chart's depth then has a gap once the last
+    // read is stale).
     if (this.#listeners.size > 0) this.#sources.status.get(now).catch(() => undefined);
     const sample = this.#sample(now);
     this.#history.push(sample);
@@ -201,7 +250,9 @@ export class LiveSampler {
         restartLater: perSecond(outcomes.restartLater),
       },
       durationMs: durations.length === 0 ? null : { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
-      depth: snapshot ? sumDepth(snapshot.queues) : null,
+      // Nobody watching means nobody reads SQS: rather than repeat an old read for up to 15 minutes (which
+      // the first viewer would take for a flat queue), a stale read is a gap.
+      depth: snapshot && now - snapshot.asOf.getTime() <= this.#depthFreshMs ? sumDepth(snapshot.queues) : null,
       sqsRequestsPerSecond: sqs,
     };
   }
@@ -227,7 +278,7 @@ export class LiveSampler {
         weight: target.queue.options.weight ?? 1,
         concurrency: target.queue.options.concurrency ?? null,
         paused: supervisor.pausedQueues.has(target.fullName),
-        lastError: this.#lastErrors.get(target.fullName) ?? null,
+        lastError: lastErrorOf(this.#lastErrors.get(target.fullName)),
       };
     });
     return {
@@ -274,4 +325,12 @@ function sumDepth(queues: readonly QueueStatus[]): NonNullable<LiveSample["depth
     depth.deadLetters += queue.deadLetter?.visible ?? 0;
   }
   return depth;
+}
+
+function truncate(message: string): string {
+  return message.length <= ERROR_MESSAGE_MAX_CHARS ? message : `${message.slice(0, ERROR_MESSAGE_MAX_CHARS - 1)}…`;
+}
+
+function lastErrorOf(error: LiveError | undefined): LiveQueue["lastError"] {
+  return error ? { name: error.name, at: error.at } : null;
 }

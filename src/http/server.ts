@@ -9,10 +9,10 @@ import type { ScheduleRunner, ScheduleStatus } from "../schedules/runner.js";
 import { RateLimit } from "../util/rate-limit.js";
 import { bearerMatches, isLoopbackHost, isPreflightedRequest } from "./control-access.js";
 import { DASHBOARD_PATHS, serveDashboardAsset } from "./dashboard-assets.js";
-import { EventStream } from "./event-stream.js";
+import { EventStream, MAX_EVENT_STREAMS } from "./event-stream.js";
 import type { LiveSampler } from "./live-sampler.js";
 import type { Metrics } from "./metrics.js";
-import { createLimitedServer, type HttpServerLimits } from "./server-limits.js";
+import { createLimitedServer, HTTP_SERVER_LIMITS, type HttpServerLimits } from "./server-limits.js";
 
 type HttpConfig = NonNullable<ResolvedConfig["http"]>;
 
@@ -98,11 +98,12 @@ export class OperationsServer {
     if (dashboard) {
       const events = (this.#events = new EventStream(dashboard));
       this.#routes["GET /events"] = (_, response) => events.open(response);
+      this.#routes["GET /errors"] = (request, response) => this.#errors(request, response, dashboard);
       for (const path of DASHBOARD_PATHS)
         this.#routes[`GET ${path}`] = (_, response) => serveDashboardAsset(path, response);
     }
     this.#server = createLimitedServer(
-      options.limits ?? {},
+      withStreamBudget(options.limits ?? {}, dashboard !== undefined),
       (request, response) => void this.#handle(request, response),
       (remoteAddress, maxConnections) => {
         const take = this.#dropLog.take();
@@ -258,12 +259,7 @@ export class OperationsServer {
       return;
     }
     if (token !== undefined) {
-      if (!bearerMatches(request.headers.authorization, token)) {
-        response.setHeader("www-authenticate", 'Bearer realm="sqsd"');
-        const reason = request.headers.authorization === undefined ? "no bearer token" : "wrong bearer token";
-        this.#refuse(request, response, 401, reason, { error: "a valid bearer token is required" });
-        return;
-      }
+      if (!this.#bearerAccepted(request, response, token)) return;
     } else if (!isPreflightedRequest(request)) {
       // Without a token, the only thing between a web page and this route is the browser's CORS check: a
       // JSON content type makes the browser ask first (and this server never says yes); a form POST does not.
@@ -284,6 +280,32 @@ export class OperationsServer {
       return;
     }
     sendJson(response, 200, action(queue));
+  }
+
+  /**
+   * `GET /errors`: each queue's last error message, which the open stream leaves out. Only with the token:
+   * without one configured nobody gets them, whatever `allowUnauthenticatedControl` says, since reading them
+   * needs no CORS preflight to stop another site's page.
+   */
+  #errors(request: IncomingMessage, response: ServerResponse, dashboard: LiveSampler): void {
+    const { token } = this.#options.http;
+    if (token === undefined) {
+      this.#refuse(request, response, 403, "error messages are off", {
+        error: "error messages need http.token in the config",
+      });
+      return;
+    }
+    if (!this.#bearerAccepted(request, response, token)) return;
+    sendJson(response, 200, { errors: dashboard.lastErrors() });
+  }
+
+  /** True when the request carries `Bearer <token>`; otherwise answers 401 and returns false. */
+  #bearerAccepted(request: IncomingMessage, response: ServerResponse, token: string): boolean {
+    if (bearerMatches(request.headers.authorization, token)) return true;
+    response.setHeader("www-authenticate", 'Bearer realm="sqsd"');
+    const reason = request.headers.authorization === undefined ? "no bearer token" : "wrong bearer token";
+    this.#refuse(request, response, 401, reason, { error: "a valid bearer token is required" });
+    return false;
   }
 
   /** Answers a refused control request, and logs it with the remote address, rate-limited. */
@@ -307,6 +329,15 @@ const UNAVAILABLE = "queue counts are unavailable: SQS has not answered since th
 /** How old the counts are, to a tenth of a second. */
 function ageSeconds(counts: LatestQueueStatus): number {
   return Math.max(0, Math.round((Date.now() - counts.asOf.getTime()) / 100) / 10);
+}
+
+/** The server's limits, with room for every event stream on top of the connection limit when it has any. */
+function withStreamBudget(limits: Partial<HttpServerLimits>, streams: boolean): Partial<HttpServerLimits> {
+  if (!streams) return limits;
+  return {
+    ...limits,
+    maxConnections: (limits.maxConnections ?? HTTP_SERVER_LIMITS.maxConnections) + MAX_EVENT_STREAMS,
+  };
 }
 
 function send(response: ServerResponse, status: number, body: string, contentType: string): void {

@@ -285,10 +285,11 @@ export class Dispatcher {
 /** A failed run's error class and message: what the dashboard shows, never a stack nor the message body. */
 function failureOf(end: RunEnd): { name: string; message: string } {
   if (end.kind === "failed") return { name: end.error.name, message: end.error.message };
-  if (end.kind === "crashed")
-    return end.error instanceof Error
-      ? { name: end.error.name, message: end.error.message }
-      : { name: "Error", message: String(end.error) };
+  if (end.kind === "crashed") {
+    // serializeError, not String(): a thrown null-prototype object would make String() throw inside settle.
+    const { name, message } = serializeError(end.error);
+    return { name, message };
+  }
   return { name: "Error", message: `the run ended as ${end.kind}` };
 }
 

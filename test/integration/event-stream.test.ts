@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
 import type { CachedQueueStatus } from "../../src/admin/queue-status.js";
+import { MAX_EVENT_STREAMS } from "../../src/http/event-stream.js";
 import { LiveSampler, type LiveSample, type LiveState } from "../../src/http/live-sampler.js";
 import type { Metrics } from "../../src/http/metrics.js";
 import { OperationsServer } from "../../src/http/server.js";
+import { HTTP_SERVER_LIMITS } from "../../src/http/server-limits.js";
 import { SupervisorEmitter } from "../../src/supervisor/events.js";
 import type { Supervisor } from "../../src/supervisor/supervisor.js";
 import { eventually } from "../helpers/eventually.js";
@@ -80,6 +83,7 @@ describe("the dashboard's event stream", () => {
   async function openStream(base: string) {
     const received: { event: string; data: unknown }[] = [];
     let hangUp!: () => void;
+    let ended = false;
     await new Promise<void>((resolve, reject) => {
       const req = request(`${base}/events`, (response) => {
         assert.equal(response.headers["content-type"], "text/event-stream; charset=utf-8");
@@ -96,13 +100,26 @@ describe("the dashboard's event stream", () => {
           }
         });
         response.on("error", () => undefined);
+        response.on("end", () => (ended = true));
         hangUp = () => req.destroy();
         resolve();
       });
       req.on("error", reject);
       req.end();
     });
-    return { received, hangUp: () => hangUp() };
+    return { received, hangUp: () => hangUp(), ended: () => ended };
+  }
+
+  /** A GET's status, on a connection of its own (fetch could reuse one the server already counts). */
+  function statusOf(url: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { agent: false }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
   }
 
   it("sends a snapshot, then a sample per tick built from the supervisor's events", async () => {
@@ -130,19 +147,37 @@ describe("the dashboard's event stream", () => {
     const { sample: point, state } = sample.data as { sample: LiveSample; state: LiveState };
     assert.ok(point.processedPerSecond.ok > 0 && point.processedPerSecond.failed > 0);
     assert.deepEqual(point.durationMs, { p50: 10, p95: 30 });
-    assert.deepEqual(
-      state.queues[0]?.lastError && {
-        name: state.queues[0].lastError.name,
-        message: state.queues[0].lastError.message,
-      },
-      { name: "TypeError", message: "boom" },
-    );
+    assert.equal(state.queues[0]?.lastError?.name, "TypeError");
     stream.hangUp();
+  });
+
+  it("streams an error's class and time only; its message, cut to 200 chars, needs the token", async () => {
+    const base = await server.start();
+    const secret = `arn:aws:sqs:eu-west-1:123456789012:q <img src=x onerror=alert(1)> ${"x".repeat(5_000)}`;
+    events.emit("failed", "ok", { name: "RangeError", message: secret });
+    const stream = await openStream(base);
+    const snapshot = await eventually(() => stream.received.find((entry) => entry.event === "snapshot"));
+    stream.hangUp();
+    const { state } = snapshot.data as { state: LiveState };
+    assert.equal(state.queues[0]?.lastError?.name, "RangeError");
+    assert.doesNotMatch(JSON.stringify(snapshot.data), /123456789012/);
+
+    assert.equal((await fetch(`${base}/errors`)).status, 401);
+    assert.equal((await fetch(`${base}/errors`, { headers: { authorization: "Bearer wrong" } })).status, 401);
+    const response = await fetch(`${base}/errors`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.equal(response.headers.get("content-type"), "application/json");
+    const { errors } = JSON.parse(text) as { errors: Record<string, { name: string; message: string }> };
+    assert.equal(errors["ok"]?.name, "RangeError");
+    assert.equal(errors["ok"]?.message.length, 200);
+    assert.ok(errors["ok"]?.message.startsWith("arn:aws:sqs:eu-west-1:123456789012:q <img"));
   });
 
   it("leaks nothing when viewers leave, and reads no queue counts while nobody watches", async () => {
     const base = await server.start();
-    const handles = () => process.getActiveResourcesInfo().filter((kind) => kind !== "Timeout").length;
+    // Timers count too (those that keep the process alive; the unref'd heartbeat does not show here).
+    const handles = () => process.getActiveResourcesInfo().length;
     const baseline = handles();
     const streams = await Promise.all(Array.from({ length: 5 }, () => openStream(base)));
     await eventually(() => streams.every((stream) => stream.received.length > 0));
@@ -161,6 +196,32 @@ describe("the dashboard's event stream", () => {
       sampler.tick();
       return statusReads === before;
     });
+  });
+
+  it("refuses streams beyond the limit with 503, and still answers probes on every other connection", async () => {
+    const base = await server.start();
+    const streams = await Promise.all(Array.from({ length: MAX_EVENT_STREAMS }, () => openStream(base)));
+    await eventually(() => streams.every((stream) => stream.received.length > 0));
+    assert.equal(await statusOf(`${base}/events`), 503);
+    // Most of the server's own connections taken by idle clients (a few left for the ones earlier tests closed
+    // and the server may not have counted out yet): without a budget of their own, streams would have had them.
+    const { port } = new URL(base);
+    const idle = await Promise.all(
+      Array.from(
+        { length: HTTP_SERVER_LIMITS.maxConnections - 8 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(Number(port), "127.0.0.1", () => resolve(socket));
+            socket.on("error", reject);
+          }),
+      ),
+    );
+    try {
+      assert.equal(await statusOf(`${base}/healthz`), 200);
+    } finally {
+      for (const socket of idle) socket.destroy();
+      for (const stream of streams) stream.hangUp();
+    }
   });
 
   it("pauses and resumes one queue, with the token; an unknown queue is a 404", async () => {
@@ -187,5 +248,14 @@ describe("the dashboard's event stream", () => {
     }
     for (const asset of ["/assets/dashboard.js", "/assets/dashboard.css", "/assets/uPlot.iife.min.js"])
       assert.equal((await fetch(`${base}${asset}`)).status, 200, asset);
+  });
+
+  // Last: it stops the server.
+  it("ends every stream when the server stops", async () => {
+    const base = await server.start();
+    const streams = await Promise.all(Array.from({ length: 3 }, () => openStream(base)));
+    await eventually(() => streams.every((stream) => stream.received.length > 0));
+    await server.stop();
+    await eventually(() => streams.every((stream) => stream.ended()), { message: "a stream outlived the server" });
   });
 });
