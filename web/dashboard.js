@@ -214,6 +214,39 @@
     for (const row of rows.values()) row.remove();
   }
 
+  function localTime(iso) {
+    return iso ? new Date(iso).toLocaleString() : "–";
+  }
+  const SCHEDULE_CELLS = [
+    (s) => s.name,
+    (s) => s.cron,
+    (s) => s.timezone,
+    (s) => s.queue,
+    (s) => localTime(s.nextTicks[0]),
+    (s) => localTime(s.lastTick),
+    (s) => localTime(s.lastForwardedTick),
+    (s) => `${s.offered} / ${s.forwarded} / ${s.forwardErrors}`,
+  ];
+  // Rebuilt whole each time: a handful of rows, and every cell is set as text, never as HTML.
+  function renderSchedules() {
+    const schedules = state.schedules ?? [];
+    $("#schedules-section").hidden = schedules.length === 0;
+    const body = $("#schedules tbody");
+    const rows = schedules.map((schedule) => {
+      const row = document.createElement("tr");
+      row.dataset.schedule = schedule.name;
+      SCHEDULE_CELLS.forEach((text, index) => {
+        const cell = document.createElement(index === 0 ? "th" : "td");
+        if (index === 0) cell.scope = "row";
+        if (index === SCHEDULE_CELLS.length - 1) cell.className = "num";
+        cell.textContent = text(schedule);
+        row.append(cell);
+      });
+      return row;
+    });
+    body.replaceChildren(...rows);
+  }
+
   // ---- charts ------------------------------------------------------------------------------------------
   function chartSpec(id) {
     switch (id) {
@@ -324,6 +357,7 @@
   function render() {
     renderDaemon();
     renderQueues();
+    renderSchedules();
     renderControls();
     void refreshErrors();
   }

@@ -161,6 +161,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
           status,
           controls: controlAvailability(config.http),
           version: packageVersion(),
+          schedules: scheduleRunner,
         },
         { statusCacheMs: config.http.statusCacheSeconds * 1000 },
       );

@@ -1,4 +1,5 @@
 import type { CachedQueueStatus, QueueStatus } from "../admin/queue-status.js";
+import type { ScheduleStatus } from "../schedules/runner.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { RingBuffer } from "../util/ring-buffer.js";
 
@@ -83,6 +84,8 @@ export interface LiveState {
   /** When the queue counts were read from SQS (epoch ms); null before the first read. */
   readonly statusAsOf: number | null;
   readonly queues: readonly LiveQueue[];
+  /** The cron schedules this daemon runs, as /status.json shows them; empty without any. */
+  readonly schedules: readonly ScheduleStatus[];
 }
 
 /** What the sampler reads; nothing here sends an SQS request except `status.get`, bounded by its cache. */
@@ -94,6 +97,8 @@ export interface LiveSources {
   readonly status: CachedQueueStatus;
   readonly controls: LiveState["controls"];
   readonly version: string;
+  /** The cron schedules (config `schedules`); their state is kept in memory, so reading it costs no request. */
+  readonly schedules?: { status(): ScheduleStatus[] } | undefined;
 }
 
 /** {@link LiveSampler}'s options. */
@@ -306,6 +311,7 @@ export class LiveSampler {
       controls,
       statusAsOf: snapshot ? snapshot.asOf.getTime() : null,
       queues,
+      schedules: this.#sources.schedules?.status() ?? [],
     };
   }
 }

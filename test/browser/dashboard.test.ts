@@ -223,8 +223,16 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     }
   });
 
-  it("disables the controls, saying why, on a daemon without a token", async () => {
-    const configPath = scenario.writeConfig(["ok", "slow"], { http: { port: 0 } }, "no-token.config.json");
+  it("disables the controls, saying why, on a daemon without a token; shows its schedules", async () => {
+    // A schedule far from now (03:00 in Berlin): the row shows it without a tick coming due during the test.
+    const schedule = { name: "nightly-tidy", cron: "0 3 * * *", queue: "ok", timezone: "Europe/Berlin" };
+    const configPath = scenario.writeConfig(
+      ["ok", "slow"],
+      { http: { port: 0 }, schedules: [schedule] },
+      "no-token.config.json",
+    );
+    const init = await scenario.run(["init", "--config", configPath]);
+    assert.equal(init.code, 0, init.stderr);
     const daemon = scenario.spawn(["--config", configPath]);
     const noTokenBase = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
     await daemon.started();
@@ -235,5 +243,18 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     for (const selector of ["#pause-daemon", "#resume-daemon", "#wake-daemon", '#queues tr[data-queue="ok"] button'])
       assert.equal(await page.locator(selector).isDisabled(), true, selector);
     assert.match((await page.locator("#controls-note").textContent()) ?? "", /no http\.token/);
+
+    // The schedules table: the row the daemon's /status.json has, with its next run in the browser's time.
+    const row = page.locator('#schedules tr[data-schedule="nightly-tidy"]');
+    await eventually(async () => (await row.count()) === 1, { timeoutMs: 30_000, message: "no schedule row" });
+    assert.equal(await page.locator("#schedules-section").isVisible(), true);
+    const cells = await row.locator("th, td").allTextContents();
+    const status = (await (await fetch(`${noTokenBase}/status.json`)).json()) as {
+      schedules: { name: string; nextTicks: string[] }[];
+    };
+    const next = status.schedules.find((entry) => entry.name === "nightly-tidy")!.nextTicks[0]!;
+    assert.deepEqual(cells.slice(0, 4), ["nightly-tidy", "0 3 * * *", "Europe/Berlin", cells[3]]);
+    assert.match(cells[3]!, /ok$/);
+    assert.equal(cells[4], await page.evaluate((iso) => new Date(iso).toLocaleString(), next));
   });
 });
