@@ -37,6 +37,8 @@
         },
         { once: true },
       );
+      // returnValue outlives the dialog: an earlier "ok" would make Escape save what was typed this time.
+      dialog.returnValue = "";
       dialog.showModal();
       input.focus();
     });
