@@ -49,6 +49,15 @@ async function sendInRequest(queue: string, body: unknown): Promise<{ requestSpa
   });
 }
 
+/** The spans of one traced message, sorted by name: the user's span, send, receive, process, the handler's, settle. */
+const ONE_TRACE_SPAN_NAMES = [
+  "delete test__traced",
+  "handler work",
+  "process test__traced",
+  "receive test__traced",
+  "send test__traced",
+  "web request",
+];
 describe("tracing", () => {
   let scenario: Scenario;
   beforeEach(async () => {
@@ -94,14 +103,7 @@ describe("tracing", () => {
     // through parent ids and links, never through start times: spans start in different threads and
     // processes, on clocks floored to the millisecond, so start order says nothing about cause.
     const spans = allSpans().filter((span) => span.traceId === request.traceId);
-    assert.deepEqual(spans.map((span) => span.name).sort(), [
-      "delete test__traced",
-      "handler work",
-      "process test__traced",
-      "receive test__traced",
-      "send test__traced",
-      "web request",
-    ]);
+    assert.deepEqual(spans.map((span) => span.name).sort(), ONE_TRACE_SPAN_NAMES);
     const named = (name: string): SpanRecord => {
       const found = spans.find((span) => span.name === name);
       assert.ok(found, name);
@@ -213,14 +215,7 @@ describe("tracing", () => {
       .filter((span) => span.traceId === request?.traceId)
       .map((span) => span.name)
       .sort();
-    assert.deepEqual(names, [
-      "delete test__traced",
-      "handler work",
-      "process test__traced",
-      "receive test__traced",
-      "send test__traced",
-      "web request",
-    ]);
+    assert.deepEqual(names, ONE_TRACE_SPAN_NAMES);
   });
 
   it("handles and deletes messages when the app's span processors throw", async () => {
