@@ -18,6 +18,8 @@ type LoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina
 export interface IdleThreadsOptions {
   /** Threads never ended for idleness. */
   readonly minThreads: number;
+  /** Most threads the pool runs. */
+  readonly maxThreads: number;
   /** Handlers one thread runs at once (piscina's concurrentTasksPerWorker). */
   readonly tasksPerThread: number;
   /** How long a thread above the minimum may hold no task before it is ended. */
@@ -38,8 +40,12 @@ export class IdleThreads {
   }
 
   /**
-   * piscina's least-busy balancer (the first thread with no task, else the one with the fewest below
-   * `tasksPerThread`), leaving out threads being retired. sqsd never posts abortable tasks.
+   * Where piscina puts a task: a thread with no task if there is one; else, while the pool may grow, none
+   * (piscina then starts a thread, and the task goes to whichever thread is free first); else the least busy
+   * below `tasksPerThread`. Threads being retired get nothing. So tasks spread over threads as they did over a
+   * pool that started them all, and a thread whose handler blocks its event loop is not given more while
+   * another could start: piscina's own least-busy balancer would grow the pool only once every thread is full.
+   * sqsd never posts abortable tasks.
    */
   readonly balancer: LoadBalancer = (_task, threads) => {
     let candidate: PoolThread | null = null;
@@ -52,7 +58,7 @@ export class IdleThreads {
         fewest = thread.currentUsage;
       }
     }
-    return candidate;
+    return this.#threads.size - this.#retiring.size < this.#options.maxThreads ? null : candidate;
   };
 
   /** piscina's `workerCreate`: a thread that may take tasks. Starts the idle sweep once there is one to watch. */

@@ -113,6 +113,7 @@ export class HandlerPool {
     this.#minThreads = Math.min(options.threads, options.minThreads ?? options.threads);
     this.#idle = new IdleThreads({
       minThreads: this.#minThreads,
+      maxThreads: options.threads,
       tasksPerThread: options.tasksPerThread,
       idleMs: options.threadIdleMs ?? 60_000,
       retire: (threadId) => this.#retire(threadId),
