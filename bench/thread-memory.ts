@@ -69,7 +69,9 @@ try {
     const label = part === "total" ? "RSS" : "RSS, anonymous part";
     console.log(`${label} with 1 thread (MiB): ${format(ones)}; median ${median(ones).toFixed(1)}`);
     console.log(`${label} with ${threads} threads (MiB): ${format(manys)}; median ${median(manys).toFixed(1)}`);
-    console.log(`${label}: per thread ${perThread.toFixed(1)} MiB, supervisor ${(median(ones) - perThread).toFixed(1)} MiB`);
+    console.log(
+      `${label}: per thread ${perThread.toFixed(1)} MiB, supervisor ${(median(ones) - perThread).toFixed(1)} MiB`,
+    );
   }
 } finally {
   await server.stop();

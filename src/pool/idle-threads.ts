@@ -9,7 +9,9 @@
 import type { Piscina } from "piscina";
 
 /** A thread as piscina's balancer and events show it (piscina does not export the type by name). */
-export type PoolThread = Parameters<NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"] & {}>[1][number];
+export type PoolThread = Parameters<
+  NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"] & {}
+>[1][number];
 
 /** piscina's balancer signature. */
 type LoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"]>;

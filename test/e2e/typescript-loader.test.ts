@@ -4,7 +4,9 @@ import { fixture } from "../helpers/paths.js";
 import { Scenario } from "../helpers/scenario.js";
 
 /** Whether this Node strips TypeScript types itself (22.18+, 24): sqsd then tries its own loader first. */
-const nativeTypeScript = ["strip", "transform"].includes(String((process.features as { typescript?: unknown }).typescript));
+const nativeTypeScript = ["strip", "transform"].includes(
+  String((process.features as { typescript?: unknown }).typescript),
+);
 
 /**
  * Users' TypeScript (config and receivers) through the CLI: Node's own type stripping where it loads the

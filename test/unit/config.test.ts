@@ -157,7 +157,10 @@ describe("config resolution", () => {
   it("starts one thread and grows to threads, unless minThreads says otherwise, never above threads", () => {
     const config = resolveConfig({ receivers: ["r.ts"], pool: { threads: 3 } }, context);
     assert.deepEqual([config.pool.minThreads, config.pool.threads, config.pool.threadIdleSeconds], [1, 3, 60]);
-    const warm = resolveConfig({ receivers: ["r.ts"], pool: { threads: 3, minThreads: 3, threadIdleSeconds: 5 } }, context);
+    const warm = resolveConfig(
+      { receivers: ["r.ts"], pool: { threads: 3, minThreads: 3, threadIdleSeconds: 5 } },
+      context,
+    );
     assert.deepEqual([warm.pool.minThreads, warm.pool.threadIdleSeconds], [3, 5]);
     assert.match(
       problemsOf({ receivers: ["r.ts"], pool: { threads: 2, minThreads: 3 } }),
