@@ -35,8 +35,7 @@ export const startup: Scenario = {
   async run({ server, quick, log }) {
     const rounds = quick ? 2 : 3;
     const { client, endpoint } = server;
-    const names = ["startup-sqsd", "startup-peer", "startup-crash", "startup-after-crash"] as const;
-    const [sqsdUrl, peerUrl, crashUrl, afterUrl] = await createQueues(client, names);
+    const [crashUrl, afterUrl] = await createQueues(client, ["startup-crash", "startup-after-crash"]);
     const events = latencyFile();
     const send = (url: string, body: string) =>
       client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
@@ -71,9 +70,13 @@ export const startup: Scenario = {
     const replacements: number[] = [];
     try {
       for (let round = 1; round <= rounds; round += 1) {
+        // Fresh queues each round: a stopped consumer's last long poll may live on at the server and take the
+        // next round's message, which would then stay hidden for its visibility timeout.
+        const sqsdQueue = `startup-sqsd-${round}`;
+        const [sqsdUrl, peerUrl] = await createQueues(client, [sqsdQueue, `startup-peer-${round}`]);
         sqsd.push(
-          await measure("startup-sqsd", sqsdUrl!, () =>
-            startSqsd(endpoint, { queues: ["startup-sqsd"], work: "noop", receivers, eventsFile: events.path }),
+          await measure(sqsdQueue, sqsdUrl!, () =>
+            startSqsd(endpoint, { queues: [sqsdQueue], work: "noop", receivers, eventsFile: events.path }),
           ),
         );
         peer.push(
