@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { startPeer, startSqsd, type Consumer } from "../consumers.js";
-import { createQueues, here, latencyFile, processRssMb, sleep } from "../lib.js";
+import { createQueues, here, latencyFile, processCpuMs, processRssMb, sleep } from "../lib.js";
 import { wallClockMs } from "../receivers/work.js";
 import { ms, ratio, whole, type Row, type Scenario } from "../report.js";
 
@@ -27,6 +27,8 @@ const receivers = [here("./receivers/startup.ts")];
 
 interface Start {
   readonly firstMessageMs: number;
+  /** CPU time (every thread) the process used until then: the work of starting, which load does not inflate. */
+  readonly cpuMs: number;
   readonly rssMb: number;
 }
 
@@ -59,8 +61,9 @@ export const startup: Scenario = {
       const consumer = await start();
       try {
         const firstMessageMs = (await event(queue, 1)) - began;
+        const cpuMs = processCpuMs(consumer.pid);
         await sleep(IDLE_MS);
-        return { firstMessageMs, rssMb: processRssMb(consumer.pid) };
+        return { firstMessageMs, cpuMs, rssMb: processRssMb(consumer.pid) };
       } finally {
         await consumer.stop();
       }
@@ -140,6 +143,20 @@ export const startup: Scenario = {
           )})`,
         target: `sqsd ≤ ${ms(START_TARGET_MS)}`,
         met: sqsdStart <= START_TARGET_MS,
+      },
+      {
+        measure: "CPU time the process used until then (median), sqsd ÷ sqs-consumer",
+        value: ratio(median(sqsd.map((s) => s.cpuMs)), median(peer.map((s) => s.cpuMs))),
+        detail:
+          `sqsd ${ms(median(sqsd.map((s) => s.cpuMs)))} (${list(
+            sqsd.map((s) => s.cpuMs),
+            ms,
+          )}), ` +
+          `sqs-consumer ${ms(median(peer.map((s) => s.cpuMs)))} (${list(
+            peer.map((s) => s.cpuMs),
+            ms,
+          )}); ` +
+          "every thread's, read at the first message: the work of starting, which a busy machine does not inflate",
       },
       {
         measure: `RSS ${IDLE_MS / 1000} s after that message, idle, default pool (median), sqsd ÷ sqs-consumer`,
