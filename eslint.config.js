@@ -34,6 +34,15 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Plain JavaScript for Node on purpose (a peer as its users run it; a hook that must load before tsx).
+    files: ["bench/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false },
+      globals: { process: "readonly", console: "readonly", performance: "readonly" },
+    },
+  },
+  {
     // The dashboard's page script runs in the browser, as plain JavaScript with uPlot as a global.
     files: ["web/**/*.js"],
     ...tseslint.configs.disableTypeChecked,

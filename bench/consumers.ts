@@ -81,9 +81,18 @@ export interface PeerRun {
   readonly loops?: number;
 }
 
-/** Starts a peer consumer script from bench/peers/ and resolves once it prints "ready". */
-export async function startPeer(script: "raw-loop" | "sqs-consumer", run: PeerRun): Promise<Consumer> {
-  const child = spawn(process.execPath, ["--import", "tsx", here(`./peers/${script}.ts`), JSON.stringify(run)], {
+/**
+ * Starts a peer consumer script from bench/peers/ and resolves once it prints "ready". A `.mjs` peer is plain
+ * JavaScript and runs without tsx, as its users run it.
+ */
+export async function startPeer(
+  script: "raw-loop" | "sqs-consumer" | "sqs-consumer-start.mjs",
+  run: PeerRun,
+): Promise<Consumer> {
+  const entry = script.endsWith(".mjs")
+    ? [here(`./peers/${script}`)]
+    : ["--import", "tsx", here(`./peers/${script}.ts`)];
+  const child = spawn(process.execPath, [...entry, JSON.stringify(run)], {
     env: benchEnv("", run.work, run.eventsFile),
     stdio: ["ignore", "pipe", "inherit"],
   });

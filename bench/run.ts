@@ -7,6 +7,7 @@
  *   npm run bench -- --scenario throughput [--scenario latency ...]
  *   npm run bench:sse                               the dashboard's stream alone: 1 vs 50 SSE clients
  *   npm run bench -- --scenario tracing             tracing's cost alone (scenarios/tracing.ts)
+ *   npm run bench -- --scenario startup             start to first message, idle RSS, thread replacement
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
  * from run to run, while consumers measured back to back on one server move together.
@@ -20,6 +21,7 @@ import { latency } from "./scenarios/latency.js";
 import { manyQueues } from "./scenarios/many-queues.js";
 import { memory } from "./scenarios/memory.js";
 import { sse } from "./scenarios/sse.js";
+import { startup } from "./scenarios/startup.js";
 import { throughput } from "./scenarios/throughput.js";
 import { tracing } from "./scenarios/tracing.js";
 
@@ -27,7 +29,7 @@ import { tracing } from "./scenarios/tracing.js";
 // the results of each consumer that uses it.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
-const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, tracing, sse];
+const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, startup, tracing, sse];
 
 const { values } = parseArgs({
   options: {

@@ -48,6 +48,10 @@ export default defineConfig({
     // down, at least 1); the start-up log's threadsFrom says which. Left out here, as the default depends on
     // the machine.
     // threads: 4,
+    // Threads started (and checked) with the daemon and kept when idle; the pool grows to threads under load,
+    // and a thread above this many that ran nothing for threadIdleSeconds ends, after its teardown hooks.
+    minThreads: 1,
+    // threadIdleSeconds: 60,
     // Handlers one thread runs at once. Raise it for handlers that mostly wait on I/O.
     tasksPerThread: 1,
     // Messages running at once, across all queues. Default and maximum: threads × tasksPerThread.

@@ -5,17 +5,26 @@
 import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { clearCommand } from "./commands/clear.js";
-import { healthcheckCommand } from "./commands/healthcheck.js";
-import { initCommand } from "./commands/init.js";
-import { peekCommand } from "./commands/peek.js";
-import { redriveCommand } from "./commands/redrive.js";
-import { runCommand } from "./commands/run.js";
-import { schedulesCommand } from "./commands/schedules.js";
-import { sendCommand } from "./commands/send.js";
-import { statusCommand } from "./commands/status.js";
-import { waitCommand } from "./commands/wait.js";
 import { errorSummary, exitCodeFor, SqsdError, UsageError } from "./errors.js";
+
+/**
+ * A command function whose module is imported when the command runs: `sqsd run` then loads no other
+ * command's code (nor `sqsd status` the daemon's), which is start-up time and memory the daemon keeps.
+ */
+function lazy<O>(load: () => Promise<(options: O) => Promise<number>>): (options: O) => Promise<number> {
+  return async (options) => (await load())(options);
+}
+
+const runCommand = lazy(async () => (await import("./commands/run.js")).runCommand);
+const statusCommand = lazy(async () => (await import("./commands/status.js")).statusCommand);
+const clearCommand = lazy(async () => (await import("./commands/clear.js")).clearCommand);
+const waitCommand = lazy(async () => (await import("./commands/wait.js")).waitCommand);
+const sendCommand = lazy(async () => (await import("./commands/send.js")).sendCommand);
+const initCommand = lazy(async () => (await import("./commands/init.js")).initCommand);
+const redriveCommand = lazy(async () => (await import("./commands/redrive.js")).redriveCommand);
+const peekCommand = lazy(async () => (await import("./commands/peek.js")).peekCommand);
+const schedulesCommand = lazy(async () => (await import("./commands/schedules.js")).schedulesCommand);
+const healthcheckCommand = lazy(async () => (await import("./commands/healthcheck.js")).healthcheckCommand);
 
 const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;

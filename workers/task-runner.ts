@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { parentPort, threadId } from "node:worker_threads";
 import { loggableDecodeError } from "../src/codecs/errors.js";
 import { errorSummary } from "../src/errors.js";
-import { importUserModule } from "../src/loader.js";
+import { importUserModule, useTypeScriptLoader } from "../src/loader.js";
 import {
   RUN_RESULTS,
   serializeError,
@@ -41,6 +41,7 @@ export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
  */
 export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   configureSqs(data.sqs);
+  useTypeScriptLoader(data.typescriptLoader);
   const channel = new ThreadChannel(data.channelName);
   const threadMap = new Int32Array(data.threadMap);
   const startTimes = new BigInt64Array(data.startTimes);

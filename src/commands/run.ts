@@ -8,11 +8,8 @@ import { QueueNotFoundError, UnknownQueueError, UsageError } from "../errors.js"
 import { createLogger, type Logger } from "../logging.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
-import { Metrics } from "../http/metrics.js";
-import { OperationsServer } from "../http/server.js";
-import { controlAvailability } from "../http/control-access.js";
-import { LiveSampler } from "../http/live-sampler.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
+import { typeScriptLoader } from "../loader.js";
 import { importTelemetrySetup } from "../telemetry/setup.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
@@ -27,7 +24,6 @@ import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
 import { flushSpans } from "../telemetry/flush.js";
-import { prepareSchedules } from "./run-schedules.js";
 
 /** Options of `sqsd run`, already parsed. */
 export interface RunOptions {
@@ -82,9 +78,32 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const receiverModules = await findReceiverModules(config.receivers, config.configPath);
     await importReceiverModules(receiverModules);
     const selected = selectQueues(getRegistry().list(), options.queues ?? []);
+    const pool = new HandlerPool({
+      threads: config.pool.threads,
+      minThreads: config.pool.minThreads,
+      threadIdleMs: config.pool.threadIdleSeconds * 1000,
+      tasksPerThread: config.pool.tasksPerThread,
+      receiverModules,
+      typescriptLoader: typeScriptLoader(),
+      telemetrySetup: config.telemetry?.setup,
+      sqs: settings,
+      logger,
+      maxHeapMb: config.pool.maxHeapMb,
+    });
+    // The threads load the receivers while the supervisor looks its queues up; awaited before the first receive.
+    // Until then no thread has run a handler (nor a setup hook), so a failed start-up ends them at once rather
+    // than wait on teardowns from threads that may still be loading.
+    let poolStarted = false;
+    cleanup.push(() => (poolStarted ? pool.close() : pool.terminate()));
+    const poolReady = pool.start().then(() => void (poolStarted = true));
+    poolReady.catch(() => undefined);
     await requireS3IfLargePayloads(settings, getRegistry().list());
     // Checked before any request: a schedule naming an unknown queue is a config error (exit 2).
-    const makeScheduleRunner = await prepareSchedules(config, getRegistry().list());
+    // Its code is imported only when there are schedules, like the HTTP server's below.
+    const makeScheduleRunner =
+      config.schedules.length > 0
+        ? await (await import("./run-schedules.js")).prepareSchedules(config, getRegistry().list())
+        : undefined;
     const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
     // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
     const client = createSqsClient(settings, {
@@ -114,17 +133,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       }
     }
 
-    const pool = new HandlerPool({
-      threads: config.pool.threads,
-      tasksPerThread: config.pool.tasksPerThread,
-      receiverModules,
-      telemetrySetup: config.telemetry?.setup,
-      sqs: settings,
-      logger,
-      maxHeapMb: config.pool.maxHeapMb,
-    });
-    cleanup.push(() => pool.close());
-    await pool.start();
+    await poolReady;
     await warnAboutMissingRedrive(targets, client, urls, logger);
     const status = config.http ? queueStatusCache(config.http, client, urls, targets) : undefined;
     const supervisor = new Supervisor({
@@ -146,6 +155,12 @@ export async function runCommand(options: RunOptions): Promise<number> {
     }
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http && status) {
+      const [{ Metrics }, { OperationsServer }, { controlAvailability }, { LiveSampler }] = await Promise.all([
+        import("../http/metrics.js"),
+        import("../http/server.js"),
+        import("../http/control-access.js"),
+        import("../http/live-sampler.js"),
+      ]);
       const metrics = new Metrics({
         supervisor,
         pool,
@@ -181,8 +196,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
     return await consumeUntilStopped(supervisor, logger, () => {
       logger.info("sqsd started", {
         queues: targets.map((target) => target.fullName),
-        threads: config.pool.threads,
+        // Threads running now (pool.minThreads, each verified), and the most the pool grows to under load.
+        threads: pool.threadCount,
+        maxThreads: config.pool.threads,
         threadsFrom: config.pool.threadsFrom,
+        typescriptLoader: typeScriptLoader(),
         tasksPerThread: config.pool.tasksPerThread,
         maxInFlight: config.pool.maxInFlight,
         prefetch: config.pool.prefetch,

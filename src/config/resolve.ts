@@ -16,7 +16,7 @@ export const CONFIG_DEFAULTS = {
     /** Bounds used when `idleBackoff` is enabled with some bounds left out. */
     idleBackoff: { initialMs: 5_000, maxMs: 60_000 },
   },
-  pool: { tasksPerThread: 1, prefetch: 20, minMaxBuffered: 100 },
+  pool: { tasksPerThread: 1, minThreads: 1, threadIdleSeconds: 60, prefetch: 20, minMaxBuffered: 100 },
   drainTimeoutMs: 30_000,
   drainPolls: "wait",
   stallSeconds: 60,
@@ -51,6 +51,10 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
   const tasksPerThread = config.pool?.tasksPerThread ?? CONFIG_DEFAULTS.pool.tasksPerThread;
   const capacity = threads * tasksPerThread;
   const maxInFlight = config.pool?.maxInFlight ?? capacity;
+  const minThreads = config.pool?.minThreads ?? Math.min(threads, CONFIG_DEFAULTS.pool.minThreads);
+  if (minThreads > threads) {
+    problems.push({ path: "pool.minThreads", rule: `must be at most threads (${threads})`, received: minThreads });
+  }
   if (maxInFlight > capacity) {
     // maxInFlight counts messages running at once, and the pool cannot run more than its capacity.
     problems.push({
@@ -107,6 +111,8 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
     },
     pool: {
       threads,
+      minThreads,
+      threadIdleSeconds: config.pool?.threadIdleSeconds ?? CONFIG_DEFAULTS.pool.threadIdleSeconds,
       threadsFrom: config.pool?.threads === undefined ? (context.coresSource ?? "available cores") : "config",
       tasksPerThread,
       maxInFlight,

@@ -130,6 +130,8 @@ export const configSchema = z.strictObject(
     pool: z
       .strictObject({
         threads: integer(1, 256).optional(),
+        minThreads: integer(1, 256).optional(),
+        threadIdleSeconds: integer(1, 86_400).optional(),
         tasksPerThread: integer(1, 1_000).optional(),
         maxInFlight: integer(1, 100_000).optional(),
         prefetch: integer(1, 10_000).optional(),

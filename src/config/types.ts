@@ -164,8 +164,21 @@ export interface SqsdConfig {
   };
   /** The worker-thread pool. Its capacity, threads × tasksPerThread, is how many messages run at once. */
   readonly pool?: {
-    /** Worker threads. @defaultValue the number of CPU cores */
+    /**
+     * Most worker threads: the pool grows to this many while every running thread is full (`tasksPerThread`
+     * handlers each), so it bounds how many messages run at once. @defaultValue the number of CPU cores
+     */
     readonly threads?: number;
+    /**
+     * Threads started with the daemon and kept however idle it is; each loads the receiver modules before the
+     * first receive, so a module that fails to load stops the daemon (exit 2) before it consumes anything. The
+     * pool grows from here to `threads` under load, and a thread above this many that has run nothing for
+     * `threadIdleSeconds` ends (after its teardown hooks). Set it to `threads` to keep every thread warm.
+     * @defaultValue `1`
+     */
+    readonly minThreads?: number;
+    /** How long a thread above `minThreads` may run nothing before it ends. @defaultValue `60` */
+    readonly threadIdleSeconds?: number;
     /** Handlers one thread runs concurrently; raise it for handlers that mostly wait on I/O. @defaultValue `1` */
     readonly tasksPerThread?: number;
     /** Messages running at once, across all queues; at most threads × tasksPerThread. @defaultValue threads × tasksPerThread */
@@ -266,6 +279,8 @@ export interface ResolvedConfig {
   };
   readonly pool: {
     readonly threads: number;
+    readonly minThreads: number;
+    readonly threadIdleSeconds: number;
     /** Where `threads` came from: `config`, `available cores`, or a cgroup CPU quota (for the start-up log). */
     readonly threadsFrom: string;
     readonly tasksPerThread: number;

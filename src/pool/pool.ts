@@ -3,9 +3,11 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { TaskNotStartedError, WorkerStartError } from "../errors.js";
+import type { TypeScriptLoader } from "../loader.js";
 import type { Logger } from "../logging.js";
 import type { SqsSettings } from "../sqs/settings.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
+import { IdleThreads } from "./idle-threads.js";
 import {
   ADMISSION,
   RUN_RESULTS,
@@ -30,9 +32,16 @@ const THREAD_ENTRY = fileURLToPath(new URL("../../workers/handler-thread.js", im
 
 /** How the pool is built. */
 export interface HandlerPoolOptions {
+  /** Most threads: the pool grows to this many while every thread is full. */
   readonly threads: number;
+  /** Threads started (and verified) by {@link HandlerPool.start}, and never ended for idleness. @defaultValue `threads` */
+  readonly minThreads?: number | undefined;
+  /** How long a thread above `minThreads` may hold no task before it ends, after its teardown hooks. @defaultValue `60000` */
+  readonly threadIdleMs?: number | undefined;
   readonly tasksPerThread: number;
   readonly receiverModules: readonly string[];
+  /** How the supervisor loaded the receivers' TypeScript (src/loader.ts), for threads to do the same. @defaultValue `"none"` */
+  readonly typescriptLoader?: TypeScriptLoader | undefined;
   readonly sqs: SqsSettings;
   readonly logger: Logger;
   /** The app's `telemetry.setup` module (absolute path), imported first in every thread. @defaultValue none */
@@ -89,6 +98,8 @@ export class HandlerPool {
   /** Threads that ended while the pool was open (piscina replaced them), for the dashboard. */
   #threadsEnded = 0;
   #lastRunId = 0;
+  readonly #minThreads: number;
+  readonly #idle: IdleThreads;
   /** Per run slot, which thread started (or refused) its run; see {@link PoolWorkerData.threadMap}. */
   readonly #threadMap: Int32Array;
   /** Per run slot, when its run started; see {@link PoolWorkerData.startTimes}. */
@@ -99,6 +110,14 @@ export class HandlerPool {
 
   constructor(options: HandlerPoolOptions) {
     this.#options = options;
+    this.#minThreads = Math.min(options.threads, options.minThreads ?? options.threads);
+    this.#idle = new IdleThreads({
+      minThreads: this.#minThreads,
+      maxThreads: options.threads,
+      tasksPerThread: options.tasksPerThread,
+      idleMs: options.threadIdleMs ?? 60_000,
+      retire: (threadId) => this.#retire(threadId),
+    });
     this.#brokenSignal = new Promise((resolve) => (this.#reportBroken = resolve));
     const channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
     this.#channel = new ChannelEndpoint({
@@ -115,6 +134,7 @@ export class HandlerPool {
     this.#freeSlots = Array.from({ length: slots }, (_, slot) => slots - 1 - slot);
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
+      typescriptLoader: options.typescriptLoader ?? "none",
       telemetrySetup: options.telemetrySetup,
       sqs: options.sqs,
       channelName,
@@ -124,11 +144,13 @@ export class HandlerPool {
     };
     this.#piscina = new Piscina<HandlerTask, TaskResult>({
       filename: THREAD_ENTRY,
-      minThreads: options.threads,
+      minThreads: this.#minThreads,
       maxThreads: options.threads,
       concurrentTasksPerWorker: options.tasksPerThread,
-      // Threads live as long as the daemon: an idle timeout would tear down handlers' setup state.
+      // piscina's idle timeout would end a thread without its teardown hooks: IdleThreads ends them instead,
+      // and its balancer keeps tasks off a thread while it does.
       idleTimeout: Number.POSITIVE_INFINITY,
+      loadBalancer: this.#idle.balancer,
       // Piscina's Atomics.wait idle loop freezes a thread's event loop between tasks, which would stall
       // handlers' timers and database pools. Plain message passing keeps every thread's loop running.
       atomics: "disabled",
@@ -153,15 +175,19 @@ export class HandlerPool {
     // Piscina replaces a thread that dies after it has started, but once one dies while starting it never
     // replaces any thread again: the pool would shrink for good, in the end to no thread, and the daemon would
     // stall with its pollers still running. Stopping (exit 1) lets the orchestrator start a whole new process.
+    this.#piscina.on("workerCreate", (thread: Parameters<IdleThreads["added"]>[0]) => this.#idle.added(thread));
     this.#piscina.on("workerDestroy", () => {
-      if (!this.#closing) this.#threadsEnded += 1;
-      // Piscina starts the replacement right after this event, within the same call.
+      // A thread sqsd ended for idleness is neither a crash nor one to replace.
+      if (this.#idle.removed() || this.#closing) return;
+      this.#threadsEnded += 1;
+      // Piscina starts the replacement, up to minThreads, right after this event, within the same call; above
+      // minThreads it starts threads again when every remaining one is full.
       setImmediate(() => {
-        if (this.#closing || this.#broken || this.#piscina.threads.length >= options.threads) return;
+        if (this.#closing || this.#broken || this.#piscina.threads.length >= this.#minThreads) return;
         this.#markBroken(
           new WorkerStartError(
             `a pool thread ended while starting, and piscina does not replace threads after that: ` +
-              `${this.#piscina.threads.length} of ${options.threads} threads left`,
+              `${this.#piscina.threads.length} of ${this.#minThreads} threads left`,
           ),
         );
       });
@@ -194,9 +220,14 @@ export class HandlerPool {
     this.#channel.serve(name, implementation);
   }
 
-  /** Threads alive now. */
+  /** Threads alive now: from `minThreads` when idle up to `threads` under load. */
   get threadCount(): number {
     return this.#piscina.threads.length;
+  }
+
+  /** Threads started with the pool and kept when idle. */
+  get minThreads(): number {
+    return this.#minThreads;
   }
 
   /** Threads that ended (a crash, a timed-out handler's thread) and were replaced, since start. */
@@ -210,24 +241,25 @@ export class HandlerPool {
   }
 
   /**
-   * Resolves once every thread has loaded the receiver modules. Throws {@link WorkerStartError} as soon as
-   * one thread reports it could not, or when `timeoutMs` passes first.
+   * Resolves once the first `minThreads` threads have loaded the receiver modules. Throws
+   * {@link WorkerStartError} as soon as one thread reports it could not, or when `timeoutMs` passes first.
+   * Threads the pool adds later are checked the same way ({@link HandlerPool.whenBroken}).
    */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.#broken) throw this.#broken;
-    if (this.#readyThreads.size >= this.#options.threads) return;
+    if (this.#readyThreads.size >= this.#minThreads) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#listeners.delete(listener);
         reject(
           new WorkerStartError(
-            `only ${this.#readyThreads.size} of ${this.#options.threads} pool threads loaded the receivers within ${timeoutMs} ms`,
+            `only ${this.#readyThreads.size} of ${this.#minThreads} pool threads loaded the receivers within ${timeoutMs} ms`,
           ),
         );
       }, timeoutMs);
       const listener = (): void => {
         if (this.#broken) reject(this.#broken);
-        else if (this.#readyThreads.size >= this.#options.threads) resolve();
+        else if (this.#readyThreads.size >= this.#minThreads) resolve();
         else return;
         clearTimeout(timer);
         this.#listeners.delete(listener);
@@ -349,7 +381,38 @@ export class HandlerPool {
     return this.#closing;
   }
 
+  /**
+   * Ends an idle thread: its teardown hooks first (bounded like a close's), then the thread. IdleThreads's
+   * balancer gives it no task from before this call.
+   */
+  async #retire(threadId: number): Promise<void> {
+    if (this.#closing) return;
+    const thread = this.#thread(threadId);
+    if (!thread) return;
+    const timeoutMs = 10_000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#options.logger.warn("an idle pool thread did not finish its teardown hooks in time", { timeoutMs });
+        done();
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        resolve();
+      };
+      const listener = (): void => {
+        if (this.#tornDown.has(threadId) || !this.#thread(threadId) || this.#closing) done();
+      };
+      this.#listeners.add(listener);
+      this.#channel.post({ type: "teardown", threadId });
+    });
+    if (this.#closing) return;
+    this.#options.logger.debug("ended an idle pool thread", { threadId, threads: this.#piscina.threads.length - 1 });
+    await thread.terminate();
+  }
+
   async #shutDown(): Promise<void> {
+    this.#idle.stop();
     // Closed first: handlers still waiting on a request to the supervisor get an error, not silence.
     this.#channel.close();
     await this.#piscina.destroy();

@@ -3,6 +3,7 @@
  * functions, class instances and errors never cross the thread boundary as such.
  */
 import type { MessageAttribute } from "../codecs/codec.js";
+import type { TypeScriptLoader } from "../loader.js";
 import type { SqsSettings } from "../sqs/settings.js";
 import type { WireTrace } from "../telemetry/message-trace.js";
 import type { TraceCarrier } from "../telemetry/trace-context.js";
@@ -121,6 +122,11 @@ export interface PoolWorkerData {
   readonly sqs: SqsSettings;
   /** Name of the pool's BroadcastChannel, which carries every {@link ChannelMessage}. */
   readonly channelName: string;
+  /**
+   * How the supervisor loaded the TypeScript among them (src/loader.ts): `tsx` registers tsx before the first
+   * import, so a thread never tries Node's own loader first on files the supervisor saw it refuse.
+   */
+  readonly typescriptLoader: TypeScriptLoader;
   /** Absolute path of the app's `telemetry.setup` module, imported before the receiver modules. */
   readonly telemetrySetup?: string | undefined;
   /** How many runs this thread starts at once; later runs wait for a permit. */
@@ -140,7 +146,7 @@ export interface PoolWorkerData {
 
 /**
  * One-way messages on the pool's channel. `ready`, `broken` and `tornDown` go from a thread to the supervisor;
- * `abort` and `teardown` from the supervisor to every thread.
+ * `abort` and `teardown` from the supervisor to every thread (a `teardown` may name one).
  */
 export type LifecycleMessage =
   /** The thread loaded the receiver modules and takes tasks. */
@@ -149,8 +155,11 @@ export type LifecycleMessage =
   | { readonly type: "broken"; readonly threadId: number; readonly error: SerializedError }
   /** Abort the handler signal of the run `runId`, on whichever thread has it; one not started never starts. */
   | { readonly type: "abort"; readonly runId: number; readonly reason: string }
-  /** The pool is closing: run the teardown hooks. */
-  | { readonly type: "teardown" }
+  /**
+   * Run the teardown hooks: every thread when the pool closes, or the one named by `threadId` before the pool
+   * ends it for being idle (it is given no task meanwhile).
+   */
+  | { readonly type: "teardown"; readonly threadId?: number }
   /** Supervisor → one thread: piscina counts it as started; it may run its first task (see ADMISSION). */
   | { readonly type: "admitted"; readonly threadId: number }
   | { readonly type: "tornDown"; readonly threadId: number; readonly errors: readonly SerializedError[] };

@@ -40,7 +40,7 @@ export class ThreadChannel {
       ...options,
       onLifecycle: (message) => {
         if (message.type === "abort") this.#handlers.abort?.(message.runId, message.reason);
-        else if (message.type === "teardown") void this.#tearDown();
+        else if (message.type === "teardown" && (message.threadId ?? threadId) === threadId) void this.#tearDown();
         else if (message.type === "admitted" && message.threadId === threadId) this.#admit?.();
       },
     });

@@ -135,8 +135,12 @@ describe("bad input", () => {
   });
 
   it("a temporary directory it cannot write, with a TypeScript config: exit 2 naming it, never a hang", async () => {
-    // /proc/sys cannot be written even by root: tsx would wait forever to create its cache there.
-    const config = ws.writeConfig('export default { receivers: ["./nothing/*.ts"] };\n', "tmp.config.ts");
+    // /proc/sys cannot be written even by root: tsx would wait forever to create its cache there. The enum
+    // makes the config need tsx where Node strips types itself (erasable TypeScript never meets tsx there).
+    const config = ws.writeConfig(
+      'enum Mode { Idle }\nexport default { receivers: ["./nothing/*.ts"], stallSeconds: 60 + Mode.Idle };\n',
+      "tmp.config.ts",
+    );
     const result = await runSqsd(["--config", config], {
       env: { ...sqs.env, ...ws.env, TMPDIR: "/proc/sys" },
       cwd: ws.dir,

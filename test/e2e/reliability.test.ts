@@ -57,7 +57,8 @@ describe("reliability", () => {
     const ok = await scenario.sqs.createQueue("ok");
     const configPath = scenario.writeConfig(["hangs", "ok"], {
       defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
-      pool: { threads: 2, tasksPerThread: 1 },
+      // Both threads kept (minThreads): the test checks that an ended thread is replaced.
+      pool: { threads: 2, minThreads: 2, tasksPerThread: 1 },
       http: { port: 0 },
     });
     const daemon = scenario.spawn(["--config", configPath]);
@@ -189,7 +190,7 @@ describe("reliability", () => {
     const ok = await scenario.sqs.createQueue("ok");
     const configPath = scenario.writeConfig([...crashers, "ok"], {
       defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
-      pool: { threads: 2, tasksPerThread: 1, maxHeapMb: 32 },
+      pool: { threads: 2, minThreads: 2, tasksPerThread: 1, maxHeapMb: 32 },
       http: { port: 0 },
     });
     const daemon = scenario.spawn(["--config", configPath]);

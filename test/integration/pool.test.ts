@@ -232,4 +232,52 @@ describe("the handler pool", () => {
     assert.deepEqual([sends?.["sdkBefore"], sends?.["sdkAfter"]], [false, true], "the first send loads it");
     assert.deepEqual(await sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
   });
+
+  it("grows from minThreads under load, and ends an idle thread only after its teardown hooks", async () => {
+    pool = new HandlerPool({
+      threads: 2,
+      minThreads: 1,
+      threadIdleMs: 300,
+      tasksPerThread: 2,
+      receiverModules: ["hooks", "blocks-until-gate"].map((name) => fixture("receivers", `${name}.ts`)),
+      sqs: sqs.settings,
+      logger: log.logger,
+    });
+    await withDeadline(pool.start(), "the first thread");
+    assert.equal(pool.threadCount, 1);
+    // The only thread blocks; the next task goes to a thread the pool starts for it, not behind the block.
+    const blocked = runSingle(pool, "blocks-until-gate", {}, "gate-1");
+    await eventually(() => ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
+    const hooked = runSingle(pool, "hooks", {}, "h-1");
+    await withDeadline(hooked.outcome, "the hooks run");
+    assert.equal(pool.threadCount, 2);
+    ws.openGate("gate-1");
+    await withDeadline(blocked.outcome, "the blocked run");
+
+    await eventually(() => pool!.threadCount === 1, { timeoutMs: 30_000 });
+    const [setup] = ws.events().filter((event) => event.event === "setup");
+    assert.ok(setup);
+    const tornDownBeforeClose = ws.events().filter((event) => event.event === "teardown");
+    // The thread left is the one that runs the next message: if it is not the one that ran setup, that one ended
+    // for idleness, and its teardown hook ran before it did.
+    await withDeadline(runSingle(pool, "hooks", {}, "h-2").outcome, "a run after the pool shrank");
+    const alive = ws.events().find((event) => event.event === "handled" && event.id === "h-2")!.threadId;
+    if (alive !== setup.threadId)
+      assert.deepEqual(
+        tornDownBeforeClose.map((event) => event.threadId),
+        [setup.threadId],
+      );
+    assert.equal(pool.threadReplacements, 0, "a thread ended for idleness is not a replacement");
+    assert.ok(log.records.some((record) => record.message === "ended an idle pool thread"));
+    await pool.close();
+    const setups = ws
+      .events()
+      .filter((event) => event.event === "setup")
+      .map((event) => event.threadId);
+    const teardowns = ws
+      .events()
+      .filter((event) => event.event === "teardown")
+      .map((event) => event.threadId);
+    assert.deepEqual(new Set(teardowns), new Set(setups));
+  });
 });

@@ -43,6 +43,8 @@ describe("config resolution", () => {
       },
       pool: {
         threads: 4,
+        minThreads: 1,
+        threadIdleSeconds: 60,
         threadsFrom: "available cores",
         tasksPerThread: 1,
         maxInFlight: 4,
@@ -150,6 +152,20 @@ describe("config resolution", () => {
     );
     const config = resolveConfig({ receivers: ["r.ts"], pool: { threads: 2, tasksPerThread: 4 } }, context);
     assert.equal(config.pool.maxInFlight, 8);
+  });
+
+  it("starts one thread and grows to threads, unless minThreads says otherwise, never above threads", () => {
+    const config = resolveConfig({ receivers: ["r.ts"], pool: { threads: 3 } }, context);
+    assert.deepEqual([config.pool.minThreads, config.pool.threads, config.pool.threadIdleSeconds], [1, 3, 60]);
+    const warm = resolveConfig(
+      { receivers: ["r.ts"], pool: { threads: 3, minThreads: 3, threadIdleSeconds: 5 } },
+      context,
+    );
+    assert.deepEqual([warm.pool.minThreads, warm.pool.threadIdleSeconds], [3, 5]);
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], pool: { threads: 2, minThreads: 3 } }),
+      /pool\.minThreads must be at most threads \(2\), got 3/,
+    );
   });
 
   it("bounds the prefetch buffer, and grows the global ceiling with a large pool", () => {

@@ -1,0 +1,125 @@
+/**
+ * Which pool threads above the pool's minimum have been idle long enough to end, and a piscina load balancer
+ * that keeps tasks off a thread while it is being ended. piscina's own `idleTimeout` cannot be used: it
+ * terminates a thread without running its teardown hooks, and sqsd promises them on every thread that ran a
+ * setup hook. So sqsd ends idle threads itself: it stops giving the thread tasks (the balancer), checks that
+ * it has none, has it run its teardown hooks, then terminates it; piscina then counts one thread less and
+ * grows again when every remaining thread is full.
+ */
+import type { Piscina } from "piscina";
+
+/** A thread as piscina's balancer and events show it (piscina does not export the type by name). */
+export type PoolThread = Parameters<
+  NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"] & {}
+>[1][number];
+
+/** piscina's balancer signature. */
+type LoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"]>;
+
+/** How idle threads are found and ended. */
+export interface IdleThreadsOptions {
+  /** Threads never ended for idleness. */
+  readonly minThreads: number;
+  /** Most threads the pool runs. */
+  readonly maxThreads: number;
+  /** Handlers one thread runs at once (piscina's concurrentTasksPerWorker). */
+  readonly tasksPerThread: number;
+  /** How long a thread above the minimum may hold no task before it is ended. */
+  readonly idleMs: number;
+  /** Runs the thread's teardown hooks and terminates it; resolves once it is gone or was left alone. */
+  readonly retire: (threadId: number) => Promise<void>;
+}
+
+/** Tracks piscina's threads, when each last held a task, and retires those idle past `idleMs`. */
+export class IdleThreads {
+  readonly #options: IdleThreadsOptions;
+  readonly #threads = new Map<number, { readonly thread: PoolThread; lastBusy: number }>();
+  readonly #retiring = new Set<number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: IdleThreadsOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Where piscina puts a task: a thread with no task if there is one; else, while the pool may grow, none
+   * (piscina then starts a thread, and the task goes to whichever thread is free first); else the least busy
+   * below `tasksPerThread`. Threads being retired get nothing. So tasks spread over threads as they did over a
+   * pool that started them all, and a thread whose handler blocks its event loop is not given more while
+   * another could start: piscina's own least-busy balancer would grow the pool only once every thread is full.
+   * sqsd never posts abortable tasks.
+   */
+  readonly balancer: LoadBalancer = (_task, threads) => {
+    let candidate: PoolThread | null = null;
+    let fewest = this.#options.tasksPerThread;
+    for (const thread of threads) {
+      if (this.#retiring.has(thread.id)) continue;
+      if (thread.currentUsage === 0) return thread;
+      if (thread.currentUsage < fewest) {
+        candidate = thread;
+        fewest = thread.currentUsage;
+      }
+    }
+    return this.#threads.size - this.#retiring.size < this.#options.maxThreads ? null : candidate;
+  };
+
+  /** piscina's `workerCreate`: a thread that may take tasks. Starts the idle sweep once there is one to watch. */
+  added(thread: PoolThread): void {
+    this.#threads.set(thread.id, { thread, lastBusy: Date.now() });
+    if (this.#timer === undefined && this.#options.idleMs > 0) {
+      const sweepMs = Math.max(100, Math.min(5_000, this.#options.idleMs / 4));
+      this.#timer = setInterval(() => this.#sweep(), sweepMs).unref();
+    }
+  }
+
+  /**
+   * piscina's `workerDestroy` (piscina has marked the thread destroyed; its id may read -1 by now, once it
+   * exited). True if sqsd ended it for idleness: not a crash, and nothing to replace.
+   */
+  removed(): boolean {
+    let retired = false;
+    for (const [id, entry] of this.#threads) {
+      if (!entry.thread.destroyed) continue;
+      this.#threads.delete(id);
+      retired ||= this.#retiring.delete(id);
+    }
+    return retired;
+  }
+
+  /** Stops sweeping (the pool is closing). */
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    let live = 0;
+    for (const entry of this.#threads.values()) {
+      if (entry.thread.id < 0 || entry.thread.destroyed || entry.thread.terminating) continue;
+      if (!this.#retiring.has(entry.thread.id)) live += 1;
+      if (entry.thread.currentUsage > 0) entry.lastBusy = now;
+    }
+    // One at a time: the pool shrinks by a thread per sweep at most, and never below its minimum.
+    if (live <= this.#options.minThreads) return;
+    const idle = [...this.#threads.values()].find(
+      (entry) =>
+        entry.thread.id > 0 &&
+        !this.#retiring.has(entry.thread.id) &&
+        entry.thread.currentUsage === 0 &&
+        now - entry.lastBusy >= this.#options.idleMs,
+    );
+    if (!idle) return;
+    const threadId = idle.thread.id;
+    // From here the balancer gives it no task; one given before this line would show in currentUsage.
+    this.#retiring.add(threadId);
+    if (idle.thread.currentUsage > 0) {
+      this.#retiring.delete(threadId);
+      return;
+    }
+    void this.#options.retire(threadId).finally(() => {
+      // Kept in #retiring until piscina has removed it (workerDestroy, which clears it), so that the removal is
+      // not taken for a crash; a thread still here was left alone, and takes tasks again.
+      if (this.#threads.has(threadId)) this.#retiring.delete(threadId);
+    });
+  }
+}
