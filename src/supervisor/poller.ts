@@ -3,7 +3,7 @@ import type { ResolvedBackoff } from "../config/types.js";
 import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
-import { Backoff, sleep } from "../util/backoff.js";
+import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { ReceiveRoom } from "./scheduler.js";
 import type { PollTarget } from "./target.js";
@@ -43,9 +43,6 @@ export interface PollerHealth {
   /** How often the watchdog restarted this poller. */
   readonly restarts: number;
 }
-
-/** Backoff after SQS refused the credentials or permissions: no retry soon will fix that, so wait longer. */
-const AUTH_BACKOFF = { initialMs: 30_000, maxMs: 300_000 } as const;
 
 /**
  * Long-polls one queue. A receive is waiting on SQS (the primary lane) whether or not a pool slot is free:
