@@ -4,7 +4,7 @@ import { physicalQueues } from "../admin/physical-queues.js";
 import { loadConfig } from "../config/load.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { startLocalSqs } from "../embedded.js";
-import { QueueNotFoundError, UnknownQueueError, UsageError } from "../errors.js";
+import { errorSummary, QueueNotFoundError, UnknownQueueError, UsageError } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
 import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
@@ -21,6 +21,7 @@ import { configureSqs, endpointLabel } from "../sqs/settings.js";
 import { HandlerPool } from "../pool/pool.js";
 import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
+import { sleep } from "../util/backoff.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { setWarningSink } from "../warnings.js";
 import { flushSpans } from "../telemetry/flush.js";
@@ -54,6 +55,18 @@ const ACK_SOCKETS = 64;
 const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
 
 /**
+ * After a second signal, how long the quick cleanup steps (closing sockets and servers) may take before the
+ * process exits anyway: "stop now" means within a second, whatever a step waits on.
+ */
+const FORCED_CLEANUP_LIMIT_MS = 500;
+
+/**
+ * One step of the shutdown, run in reverse order of registration. `forced` after a second signal: the step
+ * does only what is quick (ending threads rather than running teardown hooks, say) or nothing.
+ */
+type CleanupStep = (forced: boolean) => Promise<unknown>;
+
+/**
  * `sqsd run`: loads the config and receivers, then consumes every selected queue until SIGTERM/SIGINT (or the
  * message limit) and drains. Resolves with the exit status; throws typed errors for bad config or input.
  */
@@ -63,9 +76,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
   if (config.telemetry) await importTelemetrySetup(config.telemetry.setup);
   const logger = createLogger(config.log);
   const restoreWarnings = setWarningSink((message, code) => logger.warn(message, { code }));
-  const cleanup: (() => Promise<unknown>)[] = [];
+  const cleanup: CleanupStep[] = [];
+  /** Set by a second signal: the cleanup does only what is quick. */
+  let forced = false;
   // Runs last (cleanup runs in reverse): the drain's settle spans end when its acks are flushed.
-  if (config.telemetry) cleanup.push(() => flushSpans());
+  if (config.telemetry) cleanup.push((hurry) => (hurry ? Promise.resolve() : flushSpans()));
   try {
     const server = config.embedded ? await startLocalSqs({ ...config.embedded, region: config.region }) : undefined;
     if (server) {
@@ -94,7 +109,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
     // Until then no thread has run a handler (nor a setup hook), so a failed start-up ends them at once rather
     // than wait on teardowns from threads that may still be loading.
     let poolStarted = false;
-    cleanup.push(() => (poolStarted ? pool.close() : pool.terminate()));
+    // A forced stop ends the threads without their teardown hooks, which would run beside live handlers.
+    cleanup.push((hurry) => (poolStarted && !hurry ? pool.close() : pool.terminate()));
     const poolReady = pool.start().then(() => void (poolStarted = true));
     poolReady.catch(() => undefined);
     await requireS3IfLargePayloads(settings, getRegistry().list());
@@ -151,7 +167,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     if (scheduleRunner) {
       // Stopped when the drain begins, so that its long poll returns alongside the queues' polls.
       supervisor.events.once("draining", () => void scheduleRunner.stop());
-      cleanup.push(() => scheduleRunner.stop());
+      cleanup.push((hurry) => (hurry ? Promise.resolve() : scheduleRunner.stop()));
     }
     void pool.whenBroken().then((error) => supervisor.fail(error));
     if (config.http && status) {
@@ -193,7 +209,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       cleanup.push(() => operations.stop());
       await operations.start();
     }
-    return await consumeUntilStopped(supervisor, logger, () => {
+    const ended = await consumeUntilStopped(supervisor, logger, () => {
       logger.info("sqsd started", {
         queues: targets.map((target) => target.fullName),
         // Threads running now (pool.minThreads, each verified), and the most the pool grows to under load.
@@ -210,20 +226,36 @@ export async function runCommand(options: RunOptions): Promise<number> {
       if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
     });
+    forced = ended.forced;
+    return ended.exitCode;
   } finally {
-    for (const step of cleanup.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        logger.warn("cleanup step failed", { error: String(error) });
-      }
-    }
+    const steps = runCleanup(cleanup.reverse(), forced, logger);
+    // A forced stop does not wait on a step that hangs: the CLI's process.exit ends whatever is left.
+    await (forced ? Promise.race([steps, sleep(FORCED_CLEANUP_LIMIT_MS)]) : steps);
     restoreWarnings();
   }
 }
 
-/** Runs the supervisor; the first signal drains it, a second ends the wait at once. */
-async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onStarted: () => void): Promise<number> {
+/** Runs cleanup steps one after another; one failing does not skip the rest. */
+async function runCleanup(steps: readonly CleanupStep[], forced: boolean, logger: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step(forced);
+    } catch (error) {
+      logger.warn("cleanup step failed", { error: errorSummary(error) });
+    }
+  }
+}
+
+/**
+ * Runs the supervisor; the first signal drains it, a second ends the wait at once (`forced`, with the
+ * signal's exit status).
+ */
+async function consumeUntilStopped(
+  supervisor: Supervisor,
+  logger: Logger,
+  onStarted: () => void,
+): Promise<{ exitCode: number; forced: boolean }> {
   let forceExit!: (code: number) => void;
   const forced = new Promise<number>((resolve) => (forceExit = resolve));
   const removeControlHandlers = onControlSignals({
@@ -246,7 +278,10 @@ async function consumeUntilStopped(supervisor: Supervisor, logger: Logger, onSta
   try {
     supervisor.start();
     onStarted();
-    return await Promise.race([supervisor.stopped.then((report) => report.exitCode), forced]);
+    return await Promise.race([
+      supervisor.stopped.then((report) => ({ exitCode: report.exitCode, forced: false })),
+      forced.then((exitCode) => ({ exitCode, forced: true })),
+    ]);
   } finally {
     removeHandlers();
     removeControlHandlers();

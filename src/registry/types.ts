@@ -111,9 +111,9 @@ export interface ReceivedMessage<T = unknown> {
    */
   readonly signal: AbortSignal;
   /**
-   * Keeps the message hidden for `seconds` more from now (0..43200, within SQS's 12 hours from receipt).
-   * The daemon already extends the visibility of long-running handlers on its own; call this to ask for
-   * more at once. Resolves once SQS has accepted it.
+   * Keeps the message hidden for at least `seconds` more from now (0..43200, within SQS's 12 hours from
+   * receipt); it never shortens what is already granted. The daemon already extends the visibility of
+   * long-running handlers on its own; call this to ask for more at once. Resolves once SQS has accepted it.
    */
   extendVisibility(seconds: number): Promise<void>;
 }

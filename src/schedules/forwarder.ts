@@ -6,10 +6,10 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Logger } from "../logging.js";
-import { Backoff, sleep } from "../util/backoff.js";
+import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 import { isPermanentForwardError } from "./permanent.js";
 import { decodeTick } from "./tick-message.js";
-import { ScheduleForwardTimeoutError } from "../errors.js";
+import { errorSummary, failureKind, ScheduleForwardTimeoutError } from "../errors.js";
 
 /** The schedules queue's messages a receive takes at once: SQS's batch ceiling. */
 const RECEIVE_BATCH = 10;
@@ -32,8 +32,11 @@ export const MAX_TICK_AGE_MS = 10 * 60 * 1000;
 /** How soon a tick of a schedule this daemon does not run comes back for a replica that runs it. */
 const UNKNOWN_SCHEDULE_VISIBILITY_SECONDS = 5;
 
-/** What the forwarder does with one tick; resolves when the schedule's message is on its queue. */
-export type Forward = (schedule: string, tick: Date) => Promise<void>;
+/**
+ * What the forwarder does with one tick; resolves when the schedule's message is on its queue. `signal` aborts
+ * when the forward's time is up: the tick is then left for a retry, so the forward must not send after that.
+ */
+export type Forward = (schedule: string, tick: Date, signal: AbortSignal) => Promise<void>;
 
 /** What the forwarder needs. */
 export interface ForwarderOptions {
@@ -69,6 +72,7 @@ export class Forwarder {
   readonly #options: ForwarderOptions;
   readonly #abort = new AbortController();
   readonly #backoff: Backoff;
+  readonly #authBackoff = new Backoff(AUTH_BACKOFF);
   readonly #now: () => number;
   #stopping = false;
   #loop: Promise<void> | undefined;
@@ -116,10 +120,21 @@ export class Forwarder {
         );
         messages = result.Messages ?? [];
         this.#backoff.reset();
+        this.#authBackoff.reset();
       } catch (error) {
         if (this.#stopping) return;
-        const delayMs = this.#backoff.next();
-        logger.warn("receive from the schedules queue failed; retrying", { error: String(error), delayMs });
+        // Refused credentials or permissions: only a fix helps, so wait long and say so once per attempt, as
+        // the queues' pollers do.
+        const auth = failureKind(error) === "auth";
+        const delayMs = (auth ? this.#authBackoff : this.#backoff).next();
+        if (auth) {
+          logger.error("SQS refused the credentials or permissions for the schedules queue (sqs:ReceiveMessage)", {
+            error: errorSummary(error),
+            delayMs,
+          });
+        } else {
+          logger.warn("receive from the schedules queue failed; retrying", { error: errorSummary(error), delayMs });
+        }
         await sleep(delayMs, this.#abort.signal);
         continue;
       }
@@ -176,7 +191,7 @@ export class Forwarder {
           logger.error("forwarding a schedule tick failed and cannot succeed; dropping the tick", {
             schedule: tick.schedule,
             tick: tick.tick.toISOString(),
-            error: String(error),
+            error: errorSummary(error),
           });
           await this.#deleteQuietly(message, "a tick that cannot be forwarded");
           continue;
@@ -186,7 +201,7 @@ export class Forwarder {
           schedule: tick.schedule,
           tick: tick.tick.toISOString(),
           queueUrl,
-          error: String(error),
+          error: errorSummary(error),
         });
         continue;
       }
@@ -195,23 +210,28 @@ export class Forwarder {
         logger.warn("deleting a forwarded tick failed; it may be forwarded again", {
           schedule: tick.schedule,
           tick: tick.tick.toISOString(),
-          error: String(error),
+          error: errorSummary(error),
         });
       });
     }
   }
 
-  /** One forward, given up (left for a retry) after {@link FORWARD_TIMEOUT_MS}; a hung body function among them. */
+  /**
+   * One forward, given up (left for a retry) after {@link FORWARD_TIMEOUT_MS}; a hung body function among them.
+   * Giving up aborts the forward's signal, so one that resumes later does not send a tick that will be
+   * forwarded again.
+   */
   async #forwardWithin(schedule: string, tick: Date): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ScheduleForwardTimeoutError(schedule, FORWARD_TIMEOUT_MS)),
-        FORWARD_TIMEOUT_MS,
-      );
-    });
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new ScheduleForwardTimeoutError(schedule, FORWARD_TIMEOUT_MS)),
+      FORWARD_TIMEOUT_MS,
+    );
+    const timedOut = new Promise<never>((_, reject) =>
+      deadline.signal.addEventListener("abort", () => reject(deadline.signal.reason as Error), { once: true }),
+    );
     try {
-      await Promise.race([this.#options.forward(schedule, tick), timeout]);
+      await Promise.race([this.#options.forward(schedule, tick, deadline.signal), timedOut]);
     } finally {
       clearTimeout(timer);
     }
@@ -219,7 +239,7 @@ export class Forwarder {
 
   async #deleteQuietly(message: Message, what: string): Promise<void> {
     await this.#delete(message).catch((error: unknown) =>
-      this.#options.logger.warn(`deleting ${what} failed`, { error: String(error) }),
+      this.#options.logger.warn(`deleting ${what} failed`, { error: errorSummary(error) }),
     );
   }
 
@@ -233,7 +253,7 @@ export class Forwarder {
         }),
       )
       .catch((error: unknown) =>
-        this.#options.logger.warn("could not release a tick of an unknown schedule", { error: String(error) }),
+        this.#options.logger.warn("could not release a tick of an unknown schedule", { error: errorSummary(error) }),
       );
   }
 

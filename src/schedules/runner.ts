@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import type { ResolvedSchedule } from "../config/schedules.js";
-import { ScheduleBodyError, SqsRequestError } from "../errors.js";
+import { errorSummary, failureKind, isRetryable, ScheduleBodyError, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import { sendToQueue } from "../registry/producer.js";
 import type { RegisteredQueue } from "../registry/types.js";
@@ -145,7 +145,7 @@ export class ScheduleRunner {
       waitTimeSeconds: options.waitTimeSeconds,
       errorBackoff: options.errorBackoff,
       knows: (name) => this.#byName.has(name),
-      forward: (name, tick) => this.#forward(name, tick),
+      forward: (name, tick, signal) => this.#forward(name, tick, signal),
       onDropped: (name) => {
         this.#countsOf(name).forwardErrors += 1;
         this.events.emit("forwardFailed", name);
@@ -238,7 +238,7 @@ export class ScheduleRunner {
     } catch (error) {
       // Without the record a catch-up could repeat a tick that fired long ago: skip it, and say so.
       this.#options.logger.error("cannot read the last forwarded ticks; no tick is caught up", {
-        error: String(error),
+        error: errorSummary(error),
       });
       return;
     }
@@ -277,6 +277,19 @@ export class ScheduleRunner {
         return;
       } catch (cause) {
         const error = new SqsRequestError("SendMessage", cause, { queueUrl });
+        if (!isRetryable(error)) {
+          // A missing queue or refused permissions fail the same way on every retry (the acker's rule too).
+          logger.error(
+            "could not offer a schedule tick, and a retry cannot help; check the schedules queue and sqs:SendMessage on it",
+            {
+              schedule: name,
+              tick: tick.toISOString(),
+              failure: failureKind(error),
+              error: error.message,
+            },
+          );
+          return;
+        }
         const late = this.#now() - tick.getTime() > OFFER_DEADLINE_MS;
         if (late || this.#abort.signal.aborted) {
           // Other replicas offer the same tick; this one's copy is not needed unless all of them failed.
@@ -299,8 +312,11 @@ export class ScheduleRunner {
     }
   }
 
-  /** Sends a schedule's message for one tick to its queue; throws when it could not. */
-  async #forward(name: string, tick: Date): Promise<void> {
+  /**
+   * Sends a schedule's message for one tick to its queue; throws when it could not, or when `signal` aborted
+   * first (the forwarder gave the tick up for a retry, so sending it now could send it twice).
+   */
+  async #forward(name: string, tick: Date, signal: AbortSignal): Promise<void> {
     const schedule = this.#byName.get(name);
     const queue = this.#options.queues.get(name);
     if (!schedule || !queue) throw new Error(`schedule "${name}" has no queue`);
@@ -312,6 +328,7 @@ export class ScheduleRunner {
           : typeof schedule.body === "function"
             ? await bodyFor(name, schedule.body as (tick: Date) => unknown, tick)
             : schedule.body;
+      signal.throwIfAborted();
       await sendToQueue(queue, body, {
         ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
         // A FIFO target deduplicates too: a tick forwarded twice (a daemon dying between send and delete)
@@ -334,7 +351,7 @@ export class ScheduleRunner {
         this.#options.logger.warn("could not record the last forwarded tick; a restart may fire it again", {
           schedule: name,
           tick: tick.toISOString(),
-          error: String(error),
+          error: errorSummary(error),
         });
       });
     }

@@ -61,6 +61,15 @@ export class Acker {
   #changes = 0;
   /** While SQS cannot be reached, one request at a time probes it; the others wait. */
   readonly #gate = new OutageGate();
+  /**
+   * Set by a bounded {@link Acker.flush}: nothing is sent or retried past this time (epoch ms), whatever the
+   * receipt handles' validity. Without it a drain during an outage would retry a delete for as long as its
+   * message's visibility timeout (hours).
+   */
+  #closeBy = Number.POSITIVE_INFINITY;
+  /** Aborted at {@link Acker.#closeBy}: requests still under way then are cut short. */
+  readonly #closing = new AbortController();
+  #closeTimer: NodeJS.Timeout | undefined;
 
   constructor(client: SQSClient, logger: Logger) {
     this.#client = client;
@@ -97,9 +106,27 @@ export class Acker {
       });
   }
 
-  /** Sends everything waiting and waits for every request under way. */
-  async flush(): Promise<void> {
+  /**
+   * Sends everything waiting and waits for every request under way. With `limitMs`, the final flush of a
+   * drain: whatever is not settled within it (requests under way included) is given up and logged as "may be
+   * redelivered", so the drain ends within a stated bound even while SQS cannot be reached.
+   */
+  async flush(limitMs?: number): Promise<void> {
+    if (limitMs !== undefined) this.#closeWithin(limitMs);
     await Promise.all([this.#deletes.flush(), this.#visibility.flush()]);
+  }
+
+  #closeWithin(limitMs: number): void {
+    const closeBy = Date.now() + limitMs;
+    if (closeBy >= this.#closeBy) return;
+    this.#closeBy = closeBy;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(
+      () => this.#closing.abort(new Error("the drain's ack flush ran out of time")),
+      limitMs,
+    );
+    // The flush's own promise keeps the process up; this timer alone must not.
+    this.#closeTimer.unref();
   }
 
   #deleteBatch(queueUrl: string, entries: readonly AckTarget[]): Promise<readonly boolean[]> {
@@ -113,6 +140,7 @@ export class Acker {
             QueueUrl: queueUrl,
             Entries: pending.map(({ entry, id }) => ({ Id: id, ReceiptHandle: entry.receiptHandle })),
           }),
+          { abortSignal: this.#closing.signal },
         );
         return output.Failed ?? [];
       },
@@ -135,6 +163,7 @@ export class Acker {
               VisibilityTimeout: entry.visibilityTimeoutSeconds,
             })),
           }),
+          { abortSignal: this.#closing.signal },
         );
         return output.Failed ?? [];
       },
@@ -166,15 +195,18 @@ export class Acker {
     while (pending.length > 0) {
       if (attempts > 0) {
         const delayMs = backoff.next();
-        // Worth another try: within the first attempts, or while the receipt handle is still valid.
+        // Worth another try: within the first attempts, or while the receipt handle is still valid; and never
+        // past a bounded flush's limit.
         const stillValid = Date.now() + delayMs;
         const keep = pending.filter(
-          (item) => attempts < MAX_ATTEMPTS || (targetOf(item.entry).validUntil ?? 0) > stillValid,
+          (item) =>
+            stillValid < this.#closeBy &&
+            (attempts < MAX_ATTEMPTS || (targetOf(item.entry).validUntil ?? 0) > stillValid),
         );
         givenUp.push(...pending.filter((item) => !keep.includes(item)));
         pending = keep;
         if (pending.length === 0) break;
-        await sleep(delayMs);
+        await sleep(delayMs, this.#closing.signal);
       }
       // A later change of the same message stands in for a superseded one: it is not sent.
       for (const item of pending) if (superseded(item.entry)) results[Number(item.id)] = true;
@@ -183,7 +215,7 @@ export class Acker {
       const deadline = Math.max(
         ...pending.map((item) => targetOf(item.entry).validUntil ?? startedAt + UNKNOWN_VALIDITY_MS),
       );
-      if (!(await this.#gate.enter(deadline))) {
+      if (this.#closing.signal.aborted || !(await this.#gate.enter(Math.min(deadline, this.#closeBy)))) {
         lastProblem ||= "SQS could not be reached";
         givenUp.push(...pending);
         break;

@@ -40,7 +40,8 @@ export interface DrainPool {
 
 /** Deletes and visibility changes still to send. */
 export interface DrainAcks {
-  flush(): Promise<void>;
+  /** Sends them; what is not settled within `limitMs` is given up (and may be redelivered). */
+  flush(limitMs: number): Promise<void>;
 }
 
 /** Everything a drain works on, each behind the narrow interface it needs. */
@@ -63,6 +64,11 @@ export interface DrainTimings {
   readonly waitTimeSeconds: number;
   /** `drainPolls`: let receives under way return (`wait`), or end them at once (`abort`). */
   readonly drainPolls: "wait" | "abort";
+  /**
+   * How long the final flush of deletes and visibility changes may take. Without a bound, a drain during an
+   * outage retried each entry for as long as its receipt handle was valid: up to the visibility timeout.
+   */
+  readonly flushLimitMs: number;
 }
 
 /** What a drain came to. */
@@ -96,7 +102,7 @@ export type DrainPhase = (typeof DRAIN_PHASES)[number];
  * 3. `interrupt` (only past the timeout): running handlers' signals abort; they get `abortGraceMs`.
  * 4. `terminate` (only if some still run): the pool's threads are ended; their messages are released.
  * 5. `giveBack`: once every receive has returned, whatever still waits to go back is released.
- * 6. `flushAcks`: deletes and visibility changes still queued are sent.
+ * 6. `flushAcks`: deletes and visibility changes still queued are sent, within `flushLimitMs`.
  * 7. `closePool`: teardown hooks run in every thread, then the threads end.
  *
  * The cleanup phases (5-7) run even if an earlier one throws, each in its own try/catch.
@@ -138,7 +144,7 @@ export async function drain(parts: DrainParts, timings: DrainTimings, reason: st
       },
       async () => {
         phase("flushAcks");
-        await acks.flush();
+        await acks.flush(timings.flushLimitMs);
       },
       async () => {
         phase("closePool");

@@ -3,7 +3,7 @@ import type { ResolvedBackoff } from "../config/types.js";
 import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
-import { Backoff, sleep } from "../util/backoff.js";
+import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { ReceiveRoom } from "./scheduler.js";
 import type { PollTarget } from "./target.js";
@@ -43,9 +43,6 @@ export interface PollerHealth {
   /** How often the watchdog restarted this poller. */
   readonly restarts: number;
 }
-
-/** Backoff after SQS refused the credentials or permissions: no retry soon will fix that, so wait longer. */
-const AUTH_BACKOFF = { initialMs: 30_000, maxMs: 300_000 } as const;
 
 /**
  * Long-polls one queue. A receive is waiting on SQS (the primary lane) whether or not a pool slot is free:
@@ -88,7 +85,13 @@ export class Poller {
   #want: number;
   /** A batch handler's batch size: asking for less would split its batches. */
   readonly #minWant: number;
+  /** Ends the idle pause under way, if any. */
   #wake = new AbortController();
+  /**
+   * A wake came after the last receive began. It stays set until a receive begins, so a wake that lands while
+   * an empty receive's answer is on its way back still cuts the pause that answer would start.
+   */
+  #woken = false;
   #lastPollAt: number | undefined;
   /** Last time the poller made progress: started, received, or finished a deliberate wait. */
   #lastProgressAt = Date.now();
@@ -218,6 +221,7 @@ export class Poller {
 
   /** Ends an idle backoff pause now, so a new message is picked up at once. */
   wake(): void {
+    this.#woken = true;
     this.#wake.abort();
   }
 
@@ -273,6 +277,8 @@ export class Poller {
         continue;
       }
       room.beginReceive(size, primary);
+      // This receive sees whatever a wake announced before now.
+      this.#woken = false;
       const receiveStartedAt = Date.now();
       let messages: readonly Message[];
       try {
@@ -364,7 +370,7 @@ export class Poller {
   }
 
   async #idlePause(fetching: AbortSignal): Promise<void> {
-    if (!this.#idleBackoff) return;
+    if (!this.#idleBackoff || this.#woken) return;
     this.#wake = new AbortController();
     await this.#waitOnPurpose(sleep(this.#idleBackoff.next(), AbortSignal.any([fetching, this.#wake.signal])));
   }

@@ -64,6 +64,11 @@ export interface SupervisorHealth {
 /** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
 const ABORT_GRACE_MS = 2_000;
 /**
+ * How long a drain's final flush (deletes, visibility changes, then large payloads' objects) may take. It
+ * bounds a drain during an SQS outage; the stop time docs/operations.md states counts it.
+ */
+export const DRAIN_FLUSH_LIMIT_MS = 5_000;
+/**
  * Pause of a queue after its handler crashed its thread, doubling while crashes continue. A handler that kills
  * every thread it touches then costs a thread every few seconds at most, instead of a respawn loop.
  */
@@ -371,10 +376,11 @@ export class Supervisor {
         pool,
         acks: {
           // Objects of large payloads go after their messages' deletes, so they are flushed after the acker.
-          flush: async () => {
-            await this.#acker.flush();
-            // Bounded: a drain must end even when S3 does not answer.
-            await this.#dispatcher.flushPayloadDeletes(config.drainTimeoutMs);
+          flush: async (limitMs) => {
+            const flushBy = Date.now() + limitMs;
+            await this.#acker.flush(limitMs);
+            // Bounded by what is left: a drain must end even when S3 does not answer.
+            await this.#dispatcher.flushPayloadDeletes(Math.max(0, flushBy - Date.now()));
           },
         },
         logger,
@@ -384,6 +390,7 @@ export class Supervisor {
         abortGraceMs: ABORT_GRACE_MS,
         waitTimeSeconds: config.defaults.waitTimeSeconds,
         drainPolls: config.drainPolls,
+        flushLimitMs: DRAIN_FLUSH_LIMIT_MS,
       },
       "sqsd is shutting down",
     );

@@ -8,6 +8,13 @@ export interface BackoffBounds {
 }
 
 /**
+ * Backoff after SQS refused the credentials or permissions: no retry soon will fix that, so every long-lived
+ * receive loop (the queues' pollers, the schedules' forwarder) waits this much longer than after a network
+ * fault.
+ */
+export const AUTH_BACKOFF: BackoffBounds = { initialMs: 30_000, maxMs: 300_000 };
+
+/**
  * Exponential backoff with "equal jitter": attempt n waits a random time in [c/2, c), where
  * c = min(max, initial × 2^n). The random half keeps replicas that failed together from retrying together;
  * the fixed half guarantees a real pause, so an outage never turns into a tight retry loop.

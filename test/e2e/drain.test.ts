@@ -134,4 +134,31 @@ describe("graceful drain", () => {
     assert.equal(status.code, 143);
     assert.ok(daemon.logs.some((record) => record.message.startsWith("second SIGTERM")));
   });
+
+  it("on a second signal during a 30 s handler, exits non-zero without waiting for hooks or schedules", async () => {
+    scenario = await Scenario.start();
+    const { sqs, ws } = scenario;
+    const url = await sqs.createQueue("slow-teardown", { VisibilityTimeout: "120" });
+    const configPath = scenario.writeConfig(["slow-teardown"], {
+      defaults: { visibilityTimeoutSeconds: 120 },
+      drainTimeoutMs: 60_000,
+      // A schedule runner stops within 30 s; a forced exit must not wait for it either.
+      schedules: [{ name: "nightly", cron: "0 3 * * *", queue: "slow-teardown" }],
+    });
+    const daemon = scenario.spawn(["--config", configPath]);
+    await daemon.started();
+    await sqs.send(url, JSON.stringify({ ms: 30_000 }));
+    await eventually(() => ws.events().some((event) => event.event === "started"));
+    daemon.kill("SIGTERM");
+    await daemon.waitForLog((record) => record.message === "draining");
+    const secondAt = Date.now();
+    daemon.kill("SIGTERM");
+    const status = await daemon.exited;
+    const seconds = (Date.now() - secondAt) / 1000;
+    assert.equal(status.code, 143, daemon.stderr);
+    // The teardown hooks take 20 s and the handler 30 s: an exit that waited for either is far past this.
+    // (It takes well under a second; the margin is for a busy machine.)
+    assert.ok(seconds < 5, `exited ${seconds.toFixed(1)} s after the second signal`);
+    assert.equal(ws.events().filter((event) => event.event === "handled").length, 0);
+  });
 });

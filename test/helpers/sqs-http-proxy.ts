@@ -15,6 +15,12 @@ export class SqsHttpProxy {
   #calls = new Set<string>();
   /** Answer receives with nothing instead of forwarding them. */
   emptyReceives = false;
+  /**
+   * Hold the server's answers to receives instead of passing them on, until {@link SqsHttpProxy.releaseHeld}:
+   * an answer "in transit", for tests of what happens meanwhile.
+   */
+  holdReceiveAnswers = false;
+  readonly #held: (() => void)[] = [];
   /** Receives answered with nothing so far. */
   emptied = 0;
 
@@ -47,6 +53,16 @@ export class SqsHttpProxy {
     return calls;
   }
 
+  /** Answers to receives held so far and not yet released. */
+  get held(): number {
+    return this.#held.length;
+  }
+
+  /** Passes on every held answer. */
+  releaseHeld(): void {
+    for (const pass of this.#held.splice(0)) pass();
+  }
+
   async stop(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -71,8 +87,12 @@ export class SqsHttpProxy {
       new URL(incoming.url ?? "/", this.#target),
       { method: incoming.method, headers: incoming.headers },
       (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
+        const pass = (): void => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        };
+        if (this.holdReceiveAnswers && target === "AmazonSQS.ReceiveMessage") this.#held.push(pass);
+        else pass();
       },
     );
     forwarded.on("error", () => outgoing.destroy());

@@ -11,6 +11,7 @@ import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
+import { SqsHttpProxy } from "../helpers/sqs-http-proxy.js";
 
 /** One poller and its scheduler against a real SQS server: what it asks for, and how it stops. */
 describe("Poller", () => {
@@ -134,5 +135,33 @@ describe("Poller", () => {
     poller.wake();
     await eventually(() => started().length === 1, { timeoutMs: 10_000 });
     assert.deepEqual(started(), ["urgent"]);
+  });
+
+  it("a wake that lands while an empty receive's answer is in transit is not lost", async () => {
+    const proxy = await SqsHttpProxy.start(sqs.endpoint);
+    try {
+      const { url, started, poller } = await startPoller("sleepy-in-transit", {
+        maxInFlight: 10,
+        prefetch: 10,
+        idleBackoff: { initialMs: 3_600_000, maxMs: 3_600_000 },
+        client: createSqsClient({ ...sqs.settings, endpoint: proxy.endpoint }),
+      });
+      proxy.holdReceiveAnswers = true;
+      poller.start();
+      // The first receive has found the queue empty; its answer is on its way back when the message arrives
+      // and the wake is sent.
+      await eventually(() => proxy.held === 1);
+      await sqs.send(url, "urgent");
+      poller.wake();
+      proxy.holdReceiveAnswers = false;
+      proxy.releaseHeld();
+      // Lost, the wake would leave the poller in its hour-long idle pause.
+      await eventually(() => started().length === 1, { timeoutMs: 10_000 });
+      assert.deepEqual(started(), ["urgent"]);
+    } finally {
+      await poller?.stop();
+      poller = undefined;
+      await proxy.stop();
+    }
   });
 });

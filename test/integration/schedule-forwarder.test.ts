@@ -100,10 +100,12 @@ describe("schedule forwarder", { timeout: 120_000 }, () => {
     assert.deepEqual(dropped, ["s"]);
   });
 
-  it("gives up a hung forward at its deadline: stop() resolves and the tick is left for a retry", async () => {
+  it("gives up a hung forward at its deadline: stop() resolves, the forward is cancelled, the tick is left for a retry", async () => {
     let calls = 0;
-    const { queueUrl, forwarder, records } = await setUp(() => {
+    let forwardSignal: AbortSignal | undefined;
+    const { queueUrl, forwarder, records } = await setUp((_schedule, _tick, signal) => {
       calls += 1;
+      forwardSignal = signal;
       return new Promise<void>(() => undefined); // a body function that never returns
     });
     forwarder.start();
@@ -114,5 +116,7 @@ describe("schedule forwarder", { timeout: 120_000 }, () => {
       JSON.stringify(records),
     );
     assert.deepEqual(await sqs.counts(queueUrl), { visible: 0, inFlight: 1, delayed: 0 });
+    // Given up means cancelled: a forward that resumed now would send a tick that is forwarded again later.
+    assert.equal(forwardSignal?.aborted, true);
   });
 });

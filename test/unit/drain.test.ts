@@ -32,8 +32,8 @@ function parts(options: { idleAfter?: ("drain" | "interrupt" | "terminate" | "ne
       close: async () => void calls.push("close"),
     },
     acks: {
-      flush: async () => {
-        calls.push("flush");
+      flush: async (limitMs: number) => {
+        calls.push(`flush(${limitMs})`);
         if (options.flushThrows) throw new Error("network gone");
       },
     },
@@ -42,7 +42,13 @@ function parts(options: { idleAfter?: ("drain" | "interrupt" | "terminate" | "ne
   return { drainParts, calls };
 }
 
-const timings = { drainTimeoutMs: 30_000, abortGraceMs: 2_000, waitTimeSeconds: 20, drainPolls: "wait" } as const;
+const timings = {
+  drainTimeoutMs: 30_000,
+  abortGraceMs: 2_000,
+  waitTimeSeconds: 20,
+  drainPolls: "wait",
+  flushLimitMs: 5_000,
+} as const;
 
 describe("drain phases", () => {
   it("stops receiving and gives back buffered messages first, then waits, then releases, flushes and closes", async () => {
@@ -54,7 +60,7 @@ describe("drain phases", () => {
       "waitUntilIdle(30000)",
       "receiversStopped",
       "releaseAll",
-      "flush",
+      "flush(5000)",
       "close",
     ]);
     assert.equal(result.interrupted, 0);
@@ -73,7 +79,7 @@ describe("drain phases", () => {
       "waitUntilIdle(2000)",
       "receiversStopped",
       "releaseAll",
-      "flush",
+      "flush(5000)",
       "close",
     ]);
     assert.equal(result.interrupted, 2);
@@ -95,6 +101,6 @@ describe("drain phases", () => {
   it("still closes the pool when flushing fails", async () => {
     const { drainParts, calls } = parts({ flushThrows: true });
     await drain(drainParts, timings, "SIGTERM");
-    assert.deepEqual(calls.slice(-2), ["flush", "close"]);
+    assert.deepEqual(calls.slice(-2), ["flush(5000)", "close"]);
   });
 });
