@@ -189,7 +189,10 @@ describe("reliability", () => {
     for (const name of crashers) urls[name] = await scenario.sqs.createQueue(name, { RedrivePolicy: dlq.policy });
     const ok = await scenario.sqs.createQueue("ok");
     const configPath = scenario.writeConfig([...crashers, "ok"], {
-      defaults: { visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 },
+      // A crashed message comes back after its 1 s retry delay; the 10 s visibility timeout only keeps buffered
+      // messages hidden, with room for a heartbeat that runs late on a busy machine (at 1 s, a late one let SQS
+      // deliver a waiting message a third time).
+      defaults: { visibilityTimeoutSeconds: 10, waitTimeSeconds: 1, retry: [1] },
       pool: { threads: 2, minThreads: 2, tasksPerThread: 1, maxHeapMb: 32 },
       http: { port: 0 },
     });
