@@ -42,6 +42,8 @@ export function benchClient(endpoint: string, maxSockets = 50): SQSClient {
 /** The local SQS server, running in a process of its own, and a client for the bench's own requests. */
 export interface BenchServer {
   readonly endpoint: string;
+  /** The server's process, whose CPU competes with the consumers' on a small machine. */
+  readonly pid: number;
   readonly client: SQSClient;
   /** Requests the server has served so far, by queue name and then by action. */
   requestsByQueue(): Promise<Record<string, Requests>>;
@@ -68,6 +70,7 @@ export async function startServer(): Promise<BenchServer> {
   );
   return {
     endpoint,
+    pid: child.pid!,
     client,
     requestsByQueue: () =>
       new Promise((resolve) => {
@@ -260,6 +263,11 @@ export interface DrainResult {
   readonly byAction: Requests;
   /** CPU time of the consumer's process (every thread) per message processed, in ms. */
   readonly cpuMsPerMessage: number;
+  /**
+   * Cores the SQS server's process and the bench's own (its depth reads) kept busy during the drain, on
+   * average: CPU a consumer on a small machine competes with, and which SQS itself would not take from it.
+   */
+  readonly harnessCores: { readonly server: number; readonly bench: number };
 }
 
 /**
@@ -277,11 +285,17 @@ export async function measureDrain(
   const consumer = await run.start({ name: run.queue, url: queueUrl! });
   try {
     const cpuBefore = processCpuMs(consumer.pid);
+    const harnessBefore = { server: processCpuMs(server.pid), bench: processCpuMs(process.pid) };
     const { processed, seconds } = await drainTimed(server.client, queueUrl!, run.messages, run.limitMs);
     const cpuMsPerMessage = (processCpuMs(consumer.pid) - cpuBefore) / Math.max(processed, 1);
+    const harnessCores = {
+      server: (processCpuMs(server.pid) - harnessBefore.server) / (seconds * 1000),
+      bench: (processCpuMs(process.pid) - harnessBefore.bench) / (seconds * 1000),
+    };
     const { total, byAction } = consumerRequests(before, await server.requestsByQueue(), [run.queue]);
     return {
       cpuMsPerMessage,
+      harnessCores,
       rate: processed / seconds,
       processed,
       finished: processed === run.messages,
