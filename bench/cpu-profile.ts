@@ -17,6 +17,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startSqsd } from "./consumers.js";
 import { createQueues, drainTimed, fillQueue, processCpuMs, startServer } from "./lib.js";
+import { spinRate } from "./scenarios/cpu-bound.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
@@ -65,6 +66,9 @@ try {
   }
   const [url] = await createQueues(server.client, ["profile"]);
   await fillQueue(server.client, url!, messages);
+  // What as many bare threads do just before, as the cpu-bound scenario reads it.
+  const bare = await spinRate(threads, 3_000);
+  console.log(`bare threads (${threads}): ${bare.toFixed(0)} units/s`);
   const daemon = await startSqsd(server.endpoint, {
     queues: ["profile"],
     work: `spin:${SPIN_MS}`,

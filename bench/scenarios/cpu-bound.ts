@@ -128,7 +128,7 @@ export const cpuBound: Scenario = {
  * How many {@link SPIN_MS} busy units `threads` bare worker threads complete per second over `durationMs`:
  * what the CPU allows right now, other processes' load included.
  */
-async function spinRate(threads: number, durationMs: number): Promise<number> {
+export async function spinRate(threads: number, durationMs: number): Promise<number> {
   const source = `
     const { parentPort, workerData } = require("node:worker_threads");
     const end = performance.now() + workerData.durationMs;

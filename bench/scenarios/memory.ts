@@ -27,6 +27,8 @@ interface Sample {
   /** Undefined when this sqsd has no `sqsd_messages_buffered` metric. */
   readonly buffered: number | undefined;
   readonly processed: number;
+  /** The supervisor's V8 heap in use (prom-client's default metric; the pool threads' heaps are not in it). */
+  readonly heapUsedMb: number;
 }
 
 /** One run of sqsd under a backlog, as the memory and soak scenarios make it. */
@@ -95,8 +97,13 @@ export async function backlogMemory({ server, log }: ScenarioContext, run: Backl
   const warm = samples.filter((sample) => sample.second > run.warmUpSeconds);
   const slope = slopePerMinute(warm);
   const third = Math.floor(warm.length / 3);
-  const floor = (part: readonly Sample[]): number => Math.min(...part.map((sample) => sample.rssMb));
+  const floor = (part: readonly Sample[], of: (sample: Sample) => number = (sample) => sample.rssMb): number =>
+    Math.min(...part.map(of));
   const [firstFloor, lastFloor] = [floor(warm.slice(0, third)), floor(warm.slice(-third))];
+  // The same floors of the supervisor's heap: a rise there is a leak in the supervisor, while RSS can also
+  // rise with heap limits and allocator arenas that grow once and are kept.
+  const heapUsed = (sample: Sample): number => sample.heapUsedMb;
+  const [firstHeap, lastHeap] = [floor(warm.slice(0, third), heapUsed), floor(warm.slice(-third), heapUsed)];
   const maxRunning = Math.max(...samples.map((sample) => sample.inFlight));
   const limit = Math.min(...samples.map((sample) => sample.maxInFlight));
   const buffered = samples.map((sample) => sample.buffered).filter((value) => value !== undefined);
@@ -112,7 +119,8 @@ export async function backlogMemory({ server, log }: ScenarioContext, run: Backl
       detail:
         `first ${whole(rss[0]!)}, last ${whole(rss.at(-1)!)}, max ${whole(Math.max(...rss))} MB; ` +
         `slope ${signed(slope)} MB/min; floor ${whole(firstFloor)} → ${whole(lastFloor)} MB ` +
-        `(after a ${run.warmUpSeconds} s warm-up); ${whole(processed)} processed (${run.workDetail}, 2 threads × 8)`,
+        `(after a ${run.warmUpSeconds} s warm-up); supervisor heap used, floor ${firstHeap.toFixed(1)} → ` +
+        `${lastHeap.toFixed(1)} MB; ${whole(processed)} processed (${run.workDetail}, 2 threads × 8)`,
       target: `flat: ≤ ${FLOOR_RISE_MB} MB`,
       met: lastFloor - firstFloor <= FLOOR_RISE_MB,
     },
@@ -169,6 +177,7 @@ async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rs
     maxInFlight: sum("sqsd_max_in_flight") ?? 0,
     buffered: sum("sqsd_messages_buffered"),
     processed: sum("sqsd_messages_succeeded_total") ?? 0,
+    heapUsedMb: (sum("sqsd_nodejs_heap_size_used_bytes") ?? 0) / 1e6,
   };
 }
 
