@@ -1,8 +1,8 @@
 /**
  * One idle queue: sqsd with its default pool (no `pool` settings at all, as a new user starts it) on one empty
  * queue, then sqs-consumer (one Consumer, handleMessage) on another; each process's RSS 10 s after it said it
- * was ready, and how many worker threads sqsd runs then (threads named `WorkerThread` in /proc/PID/task: the
- * pool threads, and the module loader's hooks thread when tsx is registered).
+ * was ready, and how many worker threads sqsd runs then (threads named `WorkerThread` in /proc/PID/task: its
+ * pool threads, and any other Worker it started).
  *
  * Target (issue #18): sqsd ≤ 100 MB (sqs-consumer measured 86 MB there).
  */
@@ -30,7 +30,7 @@ export const idleOne: Scenario = {
         value: `${whole(sqsd.rssMb)} MB`,
         detail:
           `sqs-consumer (one Consumer) ${whole(peer.rssMb)} MB, sqsd ÷ sqs-consumer ${ratio(sqsd.rssMb, peer.rssMb)}; ` +
-          `sqsd ran ${sqsd.workerThreads} worker threads (pool and module hooks)`,
+          `sqsd ran ${sqsd.workerThreads} worker threads`,
         target: `≤ ${RSS_TARGET_MB} MB`,
         met: sqsd.rssMb <= RSS_TARGET_MB,
       },
