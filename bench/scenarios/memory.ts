@@ -83,7 +83,7 @@ export async function backlogMemory({ server, log }: ScenarioContext, run: Backl
   try {
     const started = performance.now();
     for (let second = 1; second <= seconds; second += 1) {
-      await sleep(started + second * 1_000 - performance.now());
+      await sleep(Math.max(0, started + second * 1_000 - performance.now()));
       samples.push({ second, rssMb: processRssMb(daemon.pid), ...(await readMetrics(daemon.httpUrl!)) });
       if (second % 60 === 0) log(`${second} s: RSS ${samples.at(-1)!.rssMb.toFixed(0)} MB`);
     }
