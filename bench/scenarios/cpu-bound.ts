@@ -102,6 +102,14 @@ export const cpuBound: Scenario = {
           `of a core busy; 1 thread ${(oneThread.rate / lessHarness(oneThread, 1)).toFixed(2)}`,
       },
       {
+        measure: "CPU per message, sqsd 2 threads: the supervisor thread",
+        value: `${twoThreads.mainThreadCpuMsPerMessage.toFixed(2)} ms`,
+        detail:
+          `whole process ${twoThreads.cpuMsPerMessage.toFixed(2)} ms (${SPIN_MS} ms of it the handler, less when a ` +
+          `busy thread is preempted); 1 thread: supervisor ${oneThread.mainThreadCpuMsPerMessage.toFixed(2)}, ` +
+          `process ${oneThread.cpuMsPerMessage.toFixed(2)} ms`,
+      },
+      {
         measure: "SQS requests per message, sqsd 2 threads",
         value: twoThreads.requestsPerMessage.toFixed(3),
         detail:
