@@ -42,6 +42,8 @@ export function benchClient(endpoint: string, maxSockets = 50): SQSClient {
 /** The local SQS server, running in a process of its own, and a client for the bench's own requests. */
 export interface BenchServer {
   readonly endpoint: string;
+  /** The server's process, whose CPU competes with the consumers' on a small machine. */
+  readonly pid: number;
   readonly client: SQSClient;
   /** Requests the server has served so far, by queue name and then by action. */
   requestsByQueue(): Promise<Record<string, Requests>>;
@@ -68,6 +70,7 @@ export async function startServer(): Promise<BenchServer> {
   );
   return {
     endpoint,
+    pid: child.pid!,
     client,
     requestsByQueue: () =>
       new Promise((resolve) => {
@@ -176,11 +179,15 @@ export async function drainTimed(
 
 const clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
-/** CPU time (user + system, every thread) a process has used so far, in ms, from /proc/PID/stat. */
-export function processCpuMs(pid: number): number {
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat: every thread, or only
+ * thread `threadId` (/proc/PID/task/TID/stat; the main thread's id is the process's).
+ */
+export function processCpuMs(pid: number, threadId?: number): number {
+  const path = threadId === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${threadId}/stat`;
   // Fields after the command name, which is in parentheses and may itself hold spaces; utime and stime are
   // fields 14 and 15 of the whole line, so 11 and 12 of what follows the name.
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
   return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1000;
 }
 
@@ -260,6 +267,13 @@ export interface DrainResult {
   readonly byAction: Requests;
   /** CPU time of the consumer's process (every thread) per message processed, in ms. */
   readonly cpuMsPerMessage: number;
+  /** The same for its main thread alone: sqsd's supervisor, or all of a single-threaded peer's work. */
+  readonly mainThreadCpuMsPerMessage: number;
+  /**
+   * Cores the SQS server's process and the bench's own (its depth reads) kept busy during the drain, on
+   * average: CPU a consumer on a small machine competes with, and which SQS itself would not take from it.
+   */
+  readonly harnessCores: { readonly server: number; readonly bench: number };
 }
 
 /**
@@ -277,11 +291,21 @@ export async function measureDrain(
   const consumer = await run.start({ name: run.queue, url: queueUrl! });
   try {
     const cpuBefore = processCpuMs(consumer.pid);
+    const mainThreadBefore = processCpuMs(consumer.pid, consumer.pid);
+    const harnessBefore = { server: processCpuMs(server.pid), bench: processCpuMs(process.pid) };
     const { processed, seconds } = await drainTimed(server.client, queueUrl!, run.messages, run.limitMs);
     const cpuMsPerMessage = (processCpuMs(consumer.pid) - cpuBefore) / Math.max(processed, 1);
+    const mainThreadCpuMsPerMessage =
+      (processCpuMs(consumer.pid, consumer.pid) - mainThreadBefore) / Math.max(processed, 1);
+    const harnessCores = {
+      server: (processCpuMs(server.pid) - harnessBefore.server) / (seconds * 1000),
+      bench: (processCpuMs(process.pid) - harnessBefore.bench) / (seconds * 1000),
+    };
     const { total, byAction } = consumerRequests(before, await server.requestsByQueue(), [run.queue]);
     return {
       cpuMsPerMessage,
+      mainThreadCpuMsPerMessage,
+      harnessCores,
       rate: processed / seconds,
       processed,
       finished: processed === run.messages,

@@ -8,6 +8,7 @@
  *   npm run bench:sse                               the dashboard's stream alone: 1 vs 50 SSE clients
  *   npm run bench -- --scenario tracing             tracing's cost alone (scenarios/tracing.ts)
  *   npm run bench -- --scenario startup             start to first message, idle RSS, thread replacement
+ *   npm run bench -- --scenario soak                memory over 10 minutes (2 with --quick); only when named
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
  * from run to run, while consumers measured back to back on one server move together.
@@ -20,6 +21,7 @@ import { cpuBound } from "./scenarios/cpu-bound.js";
 import { latency } from "./scenarios/latency.js";
 import { manyQueues } from "./scenarios/many-queues.js";
 import { memory } from "./scenarios/memory.js";
+import { soak } from "./scenarios/soak.js";
 import { sse } from "./scenarios/sse.js";
 import { startup } from "./scenarios/startup.js";
 import { throughput } from "./scenarios/throughput.js";
@@ -30,6 +32,8 @@ import { tracing } from "./scenarios/tracing.js";
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
 const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, startup, tracing, sse];
+/** Scenarios too long for every run: they run only when `--scenario` names them. */
+const onRequest: readonly Scenario[] = [soak];
 
 const { values } = parseArgs({
   options: {
@@ -37,12 +41,14 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
   },
 });
-const unknown = (values.scenario ?? []).filter((name) => !scenarios.some((scenario) => scenario.name === name));
+const known = [...scenarios, ...onRequest];
+const unknown = (values.scenario ?? []).filter((name) => !known.some((scenario) => scenario.name === name));
 if (unknown.length > 0) {
-  console.error(`unknown scenario ${unknown.join(", ")}; choose from ${scenarios.map((s) => s.name).join(", ")}`);
+  console.error(`unknown scenario ${unknown.join(", ")}; choose from ${known.map((s) => s.name).join(", ")}`);
   process.exit(2);
 }
-const selected = scenarios.filter((scenario) => values.scenario?.includes(scenario.name) ?? true);
+const selected =
+  values.scenario === undefined ? scenarios : known.filter((scenario) => values.scenario!.includes(scenario.name));
 
 const began = performance.now();
 const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s`;

@@ -1,20 +1,22 @@
 /**
  * The baseline consumer: the least a program can do to consume a queue with @aws-sdk/client-sqs. `loops`
  * concurrent loops (16 by default) each receive up to 10 messages with a 20 s long poll, run the work on each
- * in turn, and delete them in one DeleteMessageBatch. No heartbeat, no retry policy, no isolation: what sqsd
+ * in turn, and delete them in one DeleteMessageBatch, on an SQS client with default settings. No heartbeat, no retry policy, no isolation: what sqsd
  * adds to this is what its overhead buys.
  *
  * Run by the bench (lib.ts `startPeer`) with a {@link PeerRun} as JSON in its first argument.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { PeerRun } from "../consumers.js";
-import { benchClient } from "../lib.js";
+import { BENCH_CREDENTIALS } from "../lib.js";
 import { workFromEnv } from "../receivers/work.js";
 
 const run = JSON.parse(process.argv[2]!) as PeerRun;
 const loops = run.loops ?? 16;
 const work = workFromEnv();
-const client = benchClient(run.endpoint, loops * run.queueUrls.length + 16);
+// The client as a user writes it, every setting at its default: the SDK's own keep-alive agent has 50 sockets,
+// enough for 16 long polls and their deletes on one queue.
+const client = new SQSClient({ endpoint: run.endpoint, region: "us-east-1", credentials: BENCH_CREDENTIALS });
 
 async function loop(queueUrl: string): Promise<never> {
   for (;;) {

@@ -6,6 +6,8 @@
  * - `noop`: nothing, so a run measures the consumer's own overhead.
  * - `spin:<ms>`: a synchronous busy loop of that many milliseconds, a CPU-bound job.
  * - `sleep:<ms>`: waits that long without using the CPU, an I/O-bound job.
+ * - `mix:<ms>`: every other message (counted per thread) waits that long, the rest return at once: quick and
+ *   slow jobs through the same daemon, as in the soak.
  * - `latency`: the body is the send time; appends `handler start - send time` in ms to `BENCH_EVENTS`.
  */
 import { openSync, writeSync } from "node:fs";
@@ -28,6 +30,7 @@ export function workFor(name: string, eventsFile: string | undefined): Work {
   if (kind === "noop") return () => undefined;
   if (kind === "spin" && ms > 0) return () => spin(ms);
   if (kind === "sleep" && ms > 0) return () => new Promise((resolve) => setTimeout(resolve, ms));
+  if (kind === "mix" && ms > 0) return alternating(ms);
   if (kind === "latency" && eventsFile !== undefined) return latencyRecorder(eventsFile);
   throw new Error(`unknown bench work "${name}" (or latency without BENCH_EVENTS)`);
 }
@@ -42,6 +45,14 @@ function spin(ms: number): void {
   while (performance.now() < until) {
     // Busy on purpose: this handler stands for CPU-bound work.
   }
+}
+
+function alternating(ms: number): Work {
+  let count = 0;
+  return () => {
+    count += 1;
+    return count % 2 === 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
+  };
 }
 
 /**

@@ -9,10 +9,13 @@
  * (10 messages are 25 ms of work for 2 threads, a receive a few ms), and receives stay full, which the
  * requests-per-message target needs.
  *
- * Targets: sqsd with 2 threads ≥ 1.7× sqsd with 1; ≥ 0.75 of what the CPU allows (200 msg/s per thread, up to
- * the cores there are); ≤ 0.25 SQS requests per message. On a shared machine other processes take part of the
- * cores, so just before each consumer runs the bench times as many bare threads as it runs handlers on, doing
- * the same 5 ms units for 3 s, and shows its rate against that too: what the CPU allowed at that moment.
+ * Targets (issue #18): sqsd with 2 threads ≥ 1.8× sqsd with 1; ≥ 0.75 of what the CPU allows (200 msg/s per
+ * thread, up to the cores there are); ≤ 0.25 SQS requests per message. On a shared machine other processes take
+ * part of the cores, so just before each consumer runs the bench times as many bare threads as it runs handlers
+ * on, doing the same 5 ms units for 3 s, and shows its rate against that too: what the CPU allowed at that
+ * moment. The bare threads run alone, while during a drain the SQS server's process and the bench's own depth
+ * reads take part of a 2-core machine that SQS itself would not; so the share is also shown against the
+ * nominal rate less the cores those two kept busy (see "CPU-bound handlers" in docs/architecture.md).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -66,6 +69,9 @@ export const cpuBound: Scenario = {
     }
     const { twoThreads, oneThread, message, batch } = results;
     const allowed = Math.min(2, availableParallelism()) * PER_CORE;
+    // The nominal rate on the cores the server and the bench's own reads left (at most `threads` of them).
+    const lessHarness = (result: DrainResult, threads = 2): number =>
+      Math.min(threads, availableParallelism() - result.harnessCores.server - result.harnessCores.bench) * PER_CORE;
     const ofBare = (result: DrainResult & { bare: number }): string =>
       `${(result.rate / result.bare).toFixed(2)} of ${whole(result.bare)}/s`;
     return [
@@ -75,8 +81,8 @@ export const cpuBound: Scenario = {
         detail:
           `${rate(twoThreads)} vs ${rate(oneThread)} msg/s; ${cpuVersus(twoThreads, oneThread)}; ` +
           `bare threads just before: ${whole(twoThreads.bare)} vs ${whole(oneThread.bare)}/s`,
-        target: "≥ 1.7×",
-        met: twoThreads.rate / oneThread.rate >= 1.7,
+        target: "≥ 1.8×",
+        met: twoThreads.rate / oneThread.rate >= 1.8,
       },
       {
         measure: "share of what the CPU allows, sqsd 2 threads",
@@ -86,6 +92,22 @@ export const cpuBound: Scenario = {
           `2 threads ${ofBare(twoThreads)}, 1 thread ${ofBare(oneThread)}`,
         target: "≥ 0.75",
         met: twoThreads.rate / allowed >= 0.75,
+      },
+      {
+        measure: "share of what the CPU allows less the SQS server's and the bench's CPU, sqsd 2 threads",
+        value: (twoThreads.rate / lessHarness(twoThreads)).toFixed(2),
+        detail:
+          `${rate(twoThreads)} of ${whole(lessHarness(twoThreads))} msg/s: the server kept ` +
+          `${twoThreads.harnessCores.server.toFixed(2)} and the bench ${twoThreads.harnessCores.bench.toFixed(2)} ` +
+          `of a core busy; 1 thread ${(oneThread.rate / lessHarness(oneThread, 1)).toFixed(2)}`,
+      },
+      {
+        measure: "CPU per message, sqsd 2 threads: the supervisor thread",
+        value: `${twoThreads.mainThreadCpuMsPerMessage.toFixed(2)} ms`,
+        detail:
+          `whole process ${twoThreads.cpuMsPerMessage.toFixed(2)} ms (${SPIN_MS} ms of it the handler, less when a ` +
+          `busy thread is preempted); 1 thread: supervisor ${oneThread.mainThreadCpuMsPerMessage.toFixed(2)}, ` +
+          `process ${oneThread.cpuMsPerMessage.toFixed(2)} ms`,
       },
       {
         measure: "SQS requests per message, sqsd 2 threads",
@@ -114,7 +136,7 @@ export const cpuBound: Scenario = {
  * How many {@link SPIN_MS} busy units `threads` bare worker threads complete per second over `durationMs`:
  * what the CPU allows right now, other processes' load included.
  */
-async function spinRate(threads: number, durationMs: number): Promise<number> {
+export async function spinRate(threads: number, durationMs: number): Promise<number> {
   const source = `
     const { parentPort, workerData } = require("node:worker_threads");
     const end = performance.now() + workerData.durationMs;
