@@ -1,11 +1,7 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type BatchResultErrorEntry,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { BatchResultErrorEntry } from "@aws-sdk/client-sqs";
 import { errorSummary, isRetryable, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
+import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Backoff, sleep } from "../util/backoff.js";
 import { Batcher } from "../util/batcher.js";
 import { OutageGate } from "./outage-gate.js";
@@ -52,7 +48,7 @@ const UNKNOWN_VALIDITY_MS = 5_000;
  * help; what finally fails is logged as "may be redelivered", since at-least-once makes that the only cost.
  */
 export class Acker {
-  readonly #client: SQSClient;
+  readonly #sqs: SqsHotPath;
   readonly #logger: Logger;
   readonly #deletes: Batcher<AckTarget, boolean>;
   readonly #visibility: Batcher<VisibilityEntry, boolean>;
@@ -62,8 +58,8 @@ export class Acker {
   /** While SQS cannot be reached, one request at a time probes it; the others wait. */
   readonly #gate = new OutageGate();
 
-  constructor(client: SQSClient, logger: Logger) {
-    this.#client = client;
+  constructor(sqs: SqsHotPath, logger: Logger) {
+    this.#sqs = sqs;
     this.#logger = logger;
     this.#deletes = new Batcher((queueUrl, entries) => this.#deleteBatch(queueUrl, entries), {
       delayMs: DELETE_FLUSH_DELAY_MS,
@@ -108,12 +104,10 @@ export class Acker {
       queueUrl,
       entries,
       async (pending) => {
-        const output = await this.#client.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: pending.map(({ entry, id }) => ({ Id: id, ReceiptHandle: entry.receiptHandle })),
-          }),
-        );
+        const output = await this.#sqs.deleteMessageBatch({
+          QueueUrl: queueUrl,
+          Entries: pending.map(({ entry, id }) => ({ Id: id, ReceiptHandle: entry.receiptHandle })),
+        });
         return output.Failed ?? [];
       },
       (entry) => entry,
@@ -126,16 +120,14 @@ export class Acker {
       queueUrl,
       entries,
       async (pending) => {
-        const output = await this.#client.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: pending.map(({ entry, id }) => ({
-              Id: id,
-              ReceiptHandle: entry.target.receiptHandle,
-              VisibilityTimeout: entry.visibilityTimeoutSeconds,
-            })),
-          }),
-        );
+        const output = await this.#sqs.changeMessageVisibilityBatch({
+          QueueUrl: queueUrl,
+          Entries: pending.map(({ entry, id }) => ({
+            Id: id,
+            ReceiptHandle: entry.target.receiptHandle,
+            VisibilityTimeout: entry.visibilityTimeoutSeconds,
+          })),
+        });
         return output.Failed ?? [];
       },
       (entry) => entry.target,

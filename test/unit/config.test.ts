@@ -54,6 +54,7 @@ describe("config resolution", () => {
       drainPolls: "wait",
       stallSeconds: 60,
       createQueues: false,
+      sqsTransport: "lean",
       http: undefined,
       log: { level: "info", format: "json" },
       telemetry: undefined,
