@@ -72,7 +72,11 @@ export function createSqsConnection(
   const hot =
     tuning.transport === "sdk"
       ? new SdkHotPath(client)
-      : new LeanSqs(client, { ...agents, connectionTimeoutMs: CONNECTION_TIMEOUT_MS, requestTimeoutMs: requestTimeoutMs(tuning) });
+      : new LeanSqs(client, {
+          ...agents,
+          connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+          requestTimeoutMs: requestTimeoutMs(tuning),
+        });
   return { client, hot };
 }
 

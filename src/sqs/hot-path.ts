@@ -52,7 +52,10 @@ export class SdkHotPath implements SqsHotPath {
     this.#client = client;
   }
 
-  receiveMessage(input: ReceiveMessageCommandInput, options: HotCallOptions = {}): Promise<ReceiveMessageCommandOutput> {
+  receiveMessage(
+    input: ReceiveMessageCommandInput,
+    options: HotCallOptions = {},
+  ): Promise<ReceiveMessageCommandOutput> {
     return this.#client.send(new ReceiveMessageCommand(input), sendOptions(options));
   }
 

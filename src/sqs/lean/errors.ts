@@ -87,9 +87,8 @@ function modeledError(errorName: string): StaticErrorSchema | undefined {
     return registry.getSchema(errorName) as StaticErrorSchema;
   } catch {
     // Not a shape name: SQS's query-compatible codes name the shape through the awsQueryError trait.
-    return registry.find(
-      (schema) => queryErrorCode(NormalizedSchema.of(schema).getMergedTraits()) === errorName,
-    ) as StaticErrorSchema | undefined;
+    return registry.find((schema) => queryErrorCode(NormalizedSchema.of(schema).getMergedTraits()) === errorName) as
+      StaticErrorSchema | undefined;
   }
 }
 

@@ -57,7 +57,8 @@ export function send(request: WireRequest): Promise<WireResponse> {
     abortSignal?.addEventListener("abort", onAbort, { once: true });
     timers.push(
       setTimeout(
-        () => fail(timeoutError(`the request got no complete response within ${request.requestTimeoutMs} ms`, "ETIMEDOUT")),
+        () =>
+          fail(timeoutError(`the request got no complete response within ${request.requestTimeoutMs} ms`, "ETIMEDOUT")),
         request.requestTimeoutMs,
       ),
     );
@@ -98,6 +99,7 @@ function timeoutError(message: string, code?: string): Error {
 /** The SDK's abort error: named `AbortError`, with the signal's reason as its cause when that is an Error. */
 function abortError(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
-  if (reason instanceof Error) return Object.assign(new Error("Request aborted", { cause: reason }), { name: "AbortError" });
+  if (reason instanceof Error)
+    return Object.assign(new Error("Request aborted", { cause: reason }), { name: "AbortError" });
   return Object.assign(new Error("Request aborted"), { name: "AbortError" });
 }

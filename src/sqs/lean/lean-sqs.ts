@@ -10,13 +10,12 @@ import type {
   ReceiveMessageCommandOutput,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import { getRetryAfterHint } from "@smithy/core/retry";
 import type {
   HttpResponse,
   RequestSigner,
   ResponseMetadata,
   RetryErrorInfo,
-  RetryErrorType,
   RetryStrategy,
   RetryStrategyV2,
 } from "@smithy/types";
@@ -24,6 +23,7 @@ import type { HotCallOptions, SqsHotPath } from "../hot-path.js";
 import { requestUrl, resolveSqsEndpoint, type QueueUrlRule, type SqsEndpoint } from "./endpoint.js";
 import { serviceError } from "./errors.js";
 import { send, type WireResponse } from "./http.js";
+import { isAbortError, isRetryStrategyV2, parseJson, race, responseMetadata, retryErrorType } from "./retry.js";
 import * as wire from "./wire.js";
 
 /** How the lean path connects; sized like the SDK client it stands beside. */
@@ -44,6 +44,9 @@ interface BorrowedConfig {
   readonly defaultUserAgentProvider?: () => Promise<readonly (readonly [string, string?])[]>;
   systemClockOffset?: number;
 }
+
+/** Queue URLs whose request URL is kept; a daemon consumes a fixed set of queues, usually far fewer. */
+const MAX_CACHED_URLS = 10_000;
 
 /** A clock further off than this is corrected from the server's Date header, as the SDK's signer does. */
 const CLOCK_SKEW_MS = 300_000;
@@ -67,6 +70,7 @@ export class LeanSqs implements SqsHotPath {
   #signer: Promise<RequestSigner> | undefined;
   #userAgent: Promise<{ userAgent: string; sdkAgent: string }> | undefined;
   readonly #listeners: ((action: string) => void)[] = [];
+  readonly #urls = new Map<string, URL>();
 
   constructor(client: SQSClient, options: LeanSqsOptions) {
     this.#client = client;
@@ -83,7 +87,10 @@ export class LeanSqs implements SqsHotPath {
     this.#listeners.push(listener);
   }
 
-  receiveMessage(input: ReceiveMessageCommandInput, options: HotCallOptions = {}): Promise<ReceiveMessageCommandOutput> {
+  receiveMessage(
+    input: ReceiveMessageCommandInput,
+    options: HotCallOptions = {},
+  ): Promise<ReceiveMessageCommandOutput> {
     const body = wire.receiveMessageBody(input);
     return this.#call("ReceiveMessage", input.QueueUrl, body, wire.readReceiveMessage, options, true);
   }
@@ -122,9 +129,10 @@ export class LeanSqs implements SqsHotPath {
   ): Promise<T & { $metadata: ResponseMetadata }> {
     const { abortSignal } = options;
     const endpoint = await this.#resolvedEndpoint();
-    const url = requestUrl(endpoint.url, queueUrl, this.#queueUrlRule);
+    const url = this.#urlFor(endpoint, queueUrl);
     const strategy = await this.#config.retryStrategy();
-    if (!isRetryStrategyV2(strategy)) throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
+    if (!isRetryStrategyV2(strategy))
+      throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
     const maxAttempts = await this.#config.maxAttempts();
     // ReceiveMessage is a long poll for the SDK too (getLongPollPlugin): its retry tokens have their own scope.
     let token = await race(strategy.acquireInitialRetryToken(longPoll ? ":longpoll" : ""), abortSignal);
@@ -134,7 +142,10 @@ export class LeanSqs implements SqsHotPath {
     for (;;) {
       let error: Error & { $metadata?: ResponseMetadata; $response?: HttpResponse };
       try {
-        const headers = { "amz-sdk-invocation-id": invocationId, "amz-sdk-request": `attempt=${attempts + 1}; max=${maxAttempts}` };
+        const headers = {
+          "amz-sdk-invocation-id": invocationId,
+          "amz-sdk-request": `attempt=${attempts + 1}; max=${maxAttempts}`,
+        };
         const response = await this.#attempt(action, url, endpoint, body, headers, abortSignal);
         const metadata = { ...responseMetadata(response), attempts: attempts + 1, totalRetryDelay };
         if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -217,6 +228,18 @@ export class LeanSqs implements SqsHotPath {
     });
   }
 
+  /** Request URLs by QueueUrl: parsing two URLs per request cost more than the rest of the bookkeeping. */
+  #urlFor(endpoint: SqsEndpoint, queueUrl: string | undefined): URL {
+    const key = queueUrl ?? "";
+    let url = this.#urls.get(key);
+    if (url === undefined) {
+      url = requestUrl(endpoint.url, queueUrl, this.#queueUrlRule);
+      // Bounded: a daemon has a fixed set of queues; anything past that is not worth keeping.
+      if (this.#urls.size < MAX_CACHED_URLS) this.#urls.set(key, url);
+    }
+    return url;
+  }
+
   #resolvedEndpoint(): Promise<SqsEndpoint> {
     // Once per client, like the SDK's endpoint cache; a failure (say, a bad env endpoint) is tried again.
     this.#endpoint ??= resolveSqsEndpoint(this.#client).catch((error: unknown) => {
@@ -229,7 +252,12 @@ export class LeanSqs implements SqsHotPath {
   #resolvedSigner(endpoint: SqsEndpoint): Promise<RequestSigner> {
     // The client's own SignatureV4, built as its auth scheme builds it: credentials stay the client's provider.
     this.#signer ??= this.#config
-      .signer({ name: "sigv4", signingName: endpoint.signingName, signingRegion: endpoint.signingRegion, properties: {} })
+      .signer({
+        name: "sigv4",
+        signingName: endpoint.signingName,
+        signingRegion: endpoint.signingRegion,
+        properties: {},
+      })
       .catch((error: unknown) => {
         this.#signer = undefined;
         throw error;
@@ -259,59 +287,4 @@ export class LeanSqs implements SqsHotPath {
       this.#config.systemClockOffset = serverTime - Date.now();
     }
   }
-}
-
-/** The retry middleware's classification, from the SDK's own predicates. */
-function retryErrorType(error: Error): RetryErrorType {
-  const sdkError = error as Parameters<typeof isThrottlingError>[0];
-  if (isThrottlingError(sdkError)) return "THROTTLING";
-  if (isTransientError(sdkError)) return "TRANSIENT";
-  if (isServerError(sdkError)) return "SERVER_ERROR";
-  return "CLIENT_ERROR";
-}
-
-function responseMetadata(response: WireResponse): ResponseMetadata {
-  const header = (name: string): string | undefined => {
-    const value = response.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  const requestId = header("x-amzn-requestid") ?? header("x-amzn-request-id") ?? header("x-amz-request-id");
-  const extendedRequestId = header("x-amz-id-2");
-  const cfId = header("x-amz-cf-id");
-  return {
-    httpStatusCode: response.statusCode,
-    ...(requestId === undefined ? {} : { requestId }),
-    ...(extendedRequestId === undefined ? {} : { extendedRequestId }),
-    ...(cfId === undefined ? {} : { cfId }),
-  };
-}
-
-function isRetryStrategyV2(strategy: RetryStrategyV2 | RetryStrategy): strategy is RetryStrategyV2 {
-  return "acquireInitialRetryToken" in strategy && "refreshRetryTokenForRetry" in strategy && "recordSuccess" in strategy;
-}
-
-function parseJson(body: string): Record<string, unknown> {
-  if (body.trim() === "") return {};
-  const parsed: unknown = JSON.parse(body);
-  return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-}
-
-function isAbortError(error: unknown): boolean {
-  return error instanceof Error && error.name === "AbortError";
-}
-
-/** The retry middleware's `race`: settles with the promise, or rejects with an AbortError once aborted. */
-function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  let cleanup = (): void => {};
-  const aborted = new Promise<never>((_, reject) => {
-    const onAbort = (): void =>
-      reject(Object.assign(new Error("Request aborted", { cause: signal.reason }), { name: "AbortError" }));
-    if (signal.aborted) onAbort();
-    else {
-      signal.addEventListener("abort", onAbort, { once: true });
-      cleanup = () => signal.removeEventListener("abort", onAbort);
-    }
-  });
-  return Promise.race([promise, aborted]).finally(cleanup);
 }

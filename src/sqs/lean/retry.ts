@@ -1,0 +1,62 @@
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import type { ResponseMetadata, RetryErrorType, RetryStrategy, RetryStrategyV2 } from "@smithy/types";
+import type { WireResponse } from "./http.js";
+
+/** The pieces of the SDK's retry middleware (`@smithy/core/retry`) the lean path's retry loop repeats. */
+
+/** The retry middleware's classification, from the SDK's own predicates. */
+export function retryErrorType(error: Error): RetryErrorType {
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (isThrottlingError(sdkError)) return "THROTTLING";
+  if (isTransientError(sdkError)) return "TRANSIENT";
+  if (isServerError(sdkError)) return "SERVER_ERROR";
+  return "CLIENT_ERROR";
+}
+
+export function responseMetadata(response: WireResponse): ResponseMetadata {
+  const header = (name: string): string | undefined => {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const requestId = header("x-amzn-requestid") ?? header("x-amzn-request-id") ?? header("x-amz-request-id");
+  const extendedRequestId = header("x-amz-id-2");
+  const cfId = header("x-amz-cf-id");
+  return {
+    httpStatusCode: response.statusCode,
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(extendedRequestId === undefined ? {} : { extendedRequestId }),
+    ...(cfId === undefined ? {} : { cfId }),
+  };
+}
+
+export function isRetryStrategyV2(strategy: RetryStrategyV2 | RetryStrategy): strategy is RetryStrategyV2 {
+  return (
+    "acquireInitialRetryToken" in strategy && "refreshRetryTokenForRetry" in strategy && "recordSuccess" in strategy
+  );
+}
+
+export function parseJson(body: string): Record<string, unknown> {
+  if (body.trim() === "") return {};
+  const parsed: unknown = JSON.parse(body);
+  return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}
+
+/** The retry middleware's `race`: settles with the promise, or rejects with an AbortError once aborted. */
+export function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  let cleanup = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = (): void =>
+      reject(Object.assign(new Error("Request aborted", { cause: signal.reason }), { name: "AbortError" }));
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener("abort", onAbort, { once: true });
+      cleanup = () => signal.removeEventListener("abort", onAbort);
+    }
+  });
+  return Promise.race([promise, aborted]).finally(cleanup);
+}
