@@ -53,7 +53,7 @@ export function serviceError(response: ErrorResponse, metadata: ResponseMetadata
   decorate(exception, data);
   // As the SDK's deserializer leaves it: the response, for the retry strategy's Retry-After hint and clock skew.
   Object.defineProperty(exception, "$response", {
-    value: { statusCode: response.statusCode, headers: response.headers, body: undefined },
+    value: { statusCode: response.statusCode, headers: response.headers, body: response.body },
     enumerable: false,
     configurable: true,
   });
@@ -114,15 +114,11 @@ function decorate(exception: SQSServiceException, data: Record<string, unknown>)
   if (requestId) target["RequestId"] = requestId;
 }
 
+/** The error's body; JSON.parse's SyntaxError for one that is not JSON, as the SDK's deserializer throws it. */
 function parseBody(body: string): Record<string, unknown> {
-  if (body.trim() === "") return {};
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    // Not JSON (a proxy's HTML page, say): the SDK then names the error "Unknown" as well.
-    return {};
-  }
+  if (body.length === 0) return {};
+  const parsed: unknown = JSON.parse(body);
+  return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
 function stringField(data: Readonly<Record<string, unknown>>, key: string): string | undefined {

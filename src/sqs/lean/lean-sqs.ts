@@ -23,7 +23,15 @@ import type { HotCallOptions, SqsHotPath } from "../hot-path.js";
 import { requestUrl, resolveSqsEndpoint, type QueueUrlRule, type SqsEndpoint } from "./endpoint.js";
 import { serviceError } from "./errors.js";
 import { send, type WireResponse } from "./http.js";
-import { isAbortError, isRetryStrategyV2, parseJson, race, responseMetadata, retryErrorType } from "./retry.js";
+import {
+  isAbortError,
+  isRetryStrategyV2,
+  parseJson,
+  race,
+  responseMetadata,
+  retryErrorType,
+  wireToHttpResponse,
+} from "./retry.js";
 import * as wire from "./wire.js";
 
 /** How the lean path connects; sized like the SDK client it stands beside. */
@@ -141,23 +149,30 @@ export class LeanSqs implements SqsHotPath {
     let totalRetryDelay = 0;
     for (;;) {
       let error: Error & { $metadata?: ResponseMetadata; $response?: HttpResponse };
+      let response: WireResponse | undefined;
       try {
         const headers = {
           "amz-sdk-invocation-id": invocationId,
           "amz-sdk-request": `attempt=${attempts + 1}; max=${maxAttempts}`,
         };
-        const response = await this.#attempt(action, url, endpoint, body, headers, abortSignal);
+        response = await this.#attempt(action, url, endpoint, body, headers, abortSignal);
         const metadata = { ...responseMetadata(response), attempts: attempts + 1, totalRetryDelay };
         if (response.statusCode >= 200 && response.statusCode < 300) {
-          strategy.recordSuccess(token);
           const output = read(parseJson(response.body)) as T & { $metadata: ResponseMetadata };
           output.$metadata = metadata;
+          strategy.recordSuccess(token);
           return output;
         }
         this.#correctClock(response);
         error = serviceError(response, metadata) as typeof error;
       } catch (thrown) {
         error = thrown instanceof Error ? thrown : Object.assign(new Error(String(thrown)), { cause: thrown });
+        // A body that is not JSON (a proxy's error page, a truncated answer): the SDK's deserializer throws
+        // JSON.parse's SyntaxError with the response's status on it, so a 503 page stays transient.
+        if (response !== undefined && error.name === "SyntaxError") {
+          error.$metadata = responseMetadata(response);
+          Object.defineProperty(error, "$response", { value: wireToHttpResponse(response), configurable: true });
+        }
       }
       try {
         if (abortSignal?.aborted) throw error;

@@ -1,5 +1,5 @@
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
-import type { ResponseMetadata, RetryErrorType, RetryStrategy, RetryStrategyV2 } from "@smithy/types";
+import type { HttpResponse, ResponseMetadata, RetryErrorType, RetryStrategy, RetryStrategyV2 } from "@smithy/types";
 import type { WireResponse } from "./http.js";
 
 /** The pieces of the SDK's retry middleware (`@smithy/core/retry`) the lean path's retry loop repeats. */
@@ -59,4 +59,13 @@ export function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): P
     }
   });
   return Promise.race([promise, aborted]).finally(cleanup);
+}
+
+/** The response as the SDK's errors carry it (`$response`), for the Retry-After hint: status and headers. */
+export function wireToHttpResponse(response: WireResponse): HttpResponse {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return { statusCode: response.statusCode, headers, body: response.body };
 }
