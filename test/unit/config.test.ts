@@ -100,6 +100,14 @@ describe("config resolution", () => {
     assert.equal(byFlag.endpoint, undefined);
   });
 
+  it("takes sqsTransport lean or sdk, and says which otherwise", () => {
+    assert.equal(resolveConfig({ receivers: ["r.ts"], sqsTransport: "sdk" }, context).sqsTransport, "sdk");
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], sqsTransport: "fast" }),
+      /sqsTransport must be "lean" \(the default\) or "sdk" \(every request through the full AWS SDK client\), got "fast"/,
+    );
+  });
+
   it("names the field path and the value received", () => {
     assert.equal(
       problemsOf({ receivers: ["r.ts"], defaults: { visibilityTimeoutSeconds: -5 } }),
