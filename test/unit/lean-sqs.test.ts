@@ -4,6 +4,7 @@ import { QueueDoesNotExist, SQSClient, SQSServiceException } from "@aws-sdk/clie
 import { failureKind, SqsRequestError } from "../../src/errors.js";
 import { requestUrl, resolveSqsEndpoint } from "../../src/sqs/lean/endpoint.js";
 import { errorCode, serviceError } from "../../src/sqs/lean/errors.js";
+import { correctedClockOffset } from "../../src/sqs/lean/retry.js";
 
 /**
  * The lean path's pure parts: which endpoint the SDK's rules give it (region, FIPS, dual-stack, the
@@ -161,5 +162,21 @@ describe("the lean path's error answers", () => {
     );
     assert.equal(error.$fault, "server");
     assert.equal(failureKind(new SqsRequestError("ReceiveMessage", error)), "transient");
+  });
+});
+
+describe("the lean path's clock", () => {
+  const answer = (date: string | undefined) => ({ statusCode: 403, headers: date ? { date } : {}, body: "" });
+
+  it("takes the server's time after an answer shows a clock off by 5 minutes or more, as the SDK's signer does", () => {
+    const serverAhead = new Date(Date.now() + 15 * 60_000).toUTCString();
+    const offset = correctedClockOffset(answer(serverAhead), 0);
+    assert.ok(offset !== undefined && offset > 14 * 60_000 && offset <= 15 * 60_000);
+  });
+
+  it("keeps its offset when the clocks agree or the answer has no usable Date", () => {
+    assert.equal(correctedClockOffset(answer(new Date().toUTCString()), 0), undefined);
+    assert.equal(correctedClockOffset(answer(undefined), 0), undefined);
+    assert.equal(correctedClockOffset(answer("not a date"), 0), undefined);
   });
 });

@@ -24,6 +24,7 @@ import { requestUrl, resolveSqsEndpoint, type QueueUrlRule, type SqsEndpoint } f
 import { serviceError } from "./errors.js";
 import { send, type WireResponse } from "./http.js";
 import {
+  correctedClockOffset,
   isAbortError,
   isRetryStrategyV2,
   parseJson,
@@ -55,9 +56,6 @@ interface BorrowedConfig {
 
 /** Queue URLs whose request URL is kept; a daemon consumes a fixed set of queues, usually far fewer. */
 const MAX_CACHED_URLS = 10_000;
-
-/** A clock further off than this is corrected from the server's Date header, as the SDK's signer does. */
-const CLOCK_SKEW_MS = 300_000;
 
 /**
  * The three hot actions without the SDK's middleware stack: each request is written in AWS JSON 1.0 as the
@@ -293,13 +291,7 @@ export class LeanSqs implements SqsHotPath {
 
   /** The SDK signer's clock-skew correction, from an error response's Date header. */
   #correctClock(response: WireResponse): void {
-    const date = response.headers.date;
-    if (!date) return;
-    const serverTime = Date.parse(date);
-    if (Number.isNaN(serverTime)) return;
-    const offset = this.#config.systemClockOffset ?? 0;
-    if (Math.abs(Date.now() + offset - serverTime) >= CLOCK_SKEW_MS) {
-      this.#config.systemClockOffset = serverTime - Date.now();
-    }
+    const offset = correctedClockOffset(response, this.#config.systemClockOffset ?? 0);
+    if (offset !== undefined) this.#config.systemClockOffset = offset;
   }
 }

@@ -69,3 +69,15 @@ export function wireToHttpResponse(response: WireResponse): HttpResponse {
   }
   return { statusCode: response.statusCode, headers, body: response.body };
 }
+
+/** A clock further off than this is corrected from the server's Date header, as the SDK's signer does. */
+const CLOCK_SKEW_MS = 300_000;
+
+/** The clock offset to sign with from now on, when the response's Date shows this one skewed; else undefined. */
+export function correctedClockOffset(response: WireResponse, offsetMs: number): number | undefined {
+  const date = response.headers.date;
+  if (!date) return undefined;
+  const serverTime = Date.parse(date);
+  if (Number.isNaN(serverTime) || Math.abs(Date.now() + offsetMs - serverTime) < CLOCK_SKEW_MS) return undefined;
+  return serverTime - Date.now();
+}
