@@ -9,12 +9,20 @@
  * Variants: the default `SQSClient` (as a user writes it); `cacheMiddleware: true`; that plus `md5: false`;
  * sqsd's tuned SDK client as `createSqsClient` builds it (what `sqsTransport: "sdk"` receives through); and
  * sqsd's lean path (`sqsTransport: "lean"`, the default). DeleteMessageBatch of one unknown receipt handle is
- * measured too, for the default client, the tuned one and the lean path.
+ * measured too, for the default client, the tuned one and the lean path; and a ReceiveMessage that returns
+ * 10 messages of 1 KiB (visibility 0, so the same ten come back), where the SDK's MD5 check has bodies to hash.
  *
  * Target (issue #18): the lean path at most 0.5× the default client's CPU per empty receive.
  */
 import { Agent } from "node:http";
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type ReceiveMessageCommandInput,
+} from "@aws-sdk/client-sqs";
 import { createSqsClient, createSqsConnection } from "../../src/sqs/client.js";
 import type { SqsSettings } from "../../src/sqs/settings.js";
 import { BENCH_CREDENTIALS } from "../lib.js";
@@ -40,11 +48,11 @@ export const client: Scenario = {
       queuePrefix: undefined,
       createQueues: false,
     };
-    const receive = {
+    const receive: ReceiveMessageCommandInput = {
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 0,
-      MessageSystemAttributeNames: ["All" as const],
+      MessageSystemAttributeNames: ["All"],
       MessageAttributeNames: ["All"],
     };
     const sdkClient = (extra: object): SQSClient =>
@@ -55,18 +63,21 @@ export const client: Scenario = {
         requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 50 }) },
         ...extra,
       });
-    const viaSdk = (name: string, sqs: SQSClient): Variant => ({
+    const viaSdk = (name: string, sqs: SQSClient, input: ReceiveMessageCommandInput, owned = true): Variant => ({
       name,
-      send: () => sqs.send(new ReceiveMessageCommand(receive)),
-      close: () => sqs.destroy(),
+      send: () => sqs.send(new ReceiveMessageCommand(input)),
+      close: () => (owned ? sqs.destroy() : undefined),
     });
+    const defaultClient = sdkClient({});
+    const cached = sdkClient({ cacheMiddleware: true });
+    const noMd5 = sdkClient({ cacheMiddleware: true, md5: false });
     const tuned = createSqsClient(settings, { verifyMd5: false });
     const lean = createSqsConnection(settings, { transport: "lean" });
     const receives: Variant[] = [
-      viaSdk("default SQSClient", sdkClient({})),
-      viaSdk("cacheMiddleware: true", sdkClient({ cacheMiddleware: true })),
-      viaSdk("cacheMiddleware + md5: false", sdkClient({ cacheMiddleware: true, md5: false })),
-      viaSdk("sqsd's SDK client (sqsTransport: sdk)", tuned),
+      viaSdk("default SQSClient", defaultClient, receive),
+      viaSdk("cacheMiddleware: true", cached, receive),
+      viaSdk("cacheMiddleware + md5: false", noMd5, receive),
+      viaSdk("sqsd's SDK client (sqsTransport: sdk)", tuned, receive),
       { name: "sqsd's lean path (sqsTransport: lean)", send: () => lean.hot.receiveMessage(receive), close: () => {} },
     ];
     const batch = { QueueUrl: queueUrl, Entries: [{ Id: "0", ReceiptHandle: "unknown-receipt-handle" }] };
@@ -87,8 +98,29 @@ export const client: Scenario = {
         rounds,
         log: (line) => log(`DeleteMessageBatch ${line}`),
       });
+      // The MD5 check only costs where there are bodies: 10 messages of 1 KiB, received again at once (visibility 0).
+      const fullUrl = (await createQueue(server.client, "client-bench-full")) ?? "";
+      await server.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: fullUrl,
+          Entries: Array.from({ length: 10 }, (_, index) => ({ Id: String(index), MessageBody: "x".repeat(1024) })),
+        }),
+      );
+      const full = { ...receive, QueueUrl: fullUrl, VisibilityTimeout: 0 };
+      const fullReceives: Variant[] = [
+        viaSdk("default SQSClient", defaultClient, full, false),
+        viaSdk("cacheMiddleware: true (MD5 checked)", cached, full, false),
+        viaSdk("cacheMiddleware + md5: false", noMd5, full, false),
+        { name: "sqsd's lean path", send: () => lean.hot.receiveMessage(full), close: () => {} },
+      ];
+      const fullCpu = await measure(fullReceives, {
+        perRound: Math.round(perRound / 3),
+        rounds,
+        log: (line) => log(`ReceiveMessage of 10 messages ${line}`),
+      });
       return [
         ...rows("empty ReceiveMessage", receives, receiveCpu, perRound, rounds, true),
+        ...rows("ReceiveMessage of 10 × 1 KiB", fullReceives, fullCpu, Math.round(perRound / 3), rounds, false),
         ...rows("DeleteMessageBatch (1 entry)", deletes, deleteCpu, Math.round(perRound / 2), rounds, false),
       ];
     } finally {

@@ -101,8 +101,9 @@ function clientWith(settings: SqsSettings, tuning: ClientTuning, agents: Agents)
     ...(settings.endpoint === undefined && endpointFromEnv() ? { useQueueUrlAsEndpoint: false } : {}),
     ...(settings.credentials === undefined ? {} : { credentials: settings.credentials }),
     ...(tuning.maxAttempts === undefined ? {} : { maxAttempts: tuning.maxAttempts }),
-    // The middleware stack resolved once per command class, not on every send: measured by the `client` bench
-    // scenario (about a quarter of an empty receive's CPU).
+    // The middleware stack resolved once per command class, not on every send. The `client` bench scenario
+    // (one process, alternating rounds) measured 0.78 to 0.91× the default client's CPU per empty receive,
+    // 0.90× per receive of 10 messages; `md5: false` a further 0.06× where there are bodies to hash.
     cacheMiddleware: true,
     ...(tuning.verifyMd5 === false ? { md5: false } : {}),
     // The SDK builds its NodeHttpHandler from this plain object.
