@@ -142,7 +142,9 @@ export const configSchema = z.strictObject(
     stallSeconds: integer(1, 86_400).optional(),
     createQueues: boolean.optional(),
     sqsTransport: z
-      .enum(["lean", "sdk"], { error: 'must be "lean" (the default) or "sdk" (every request through the full AWS SDK client)' })
+      .enum(["lean", "sdk"], {
+        error: 'must be "lean" (the default) or "sdk" (every request through the full AWS SDK client)',
+      })
       .optional(),
     http: z
       .strictObject({

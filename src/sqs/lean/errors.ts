@@ -104,7 +104,7 @@ function decorate(exception: SQSServiceException, data: Record<string, unknown>)
   for (const [key, value] of Object.entries(data)) {
     if (value !== undefined && (target[key] == undefined || target[key] === "")) target[key] = value;
   }
-  exception.message = (exception.message || (target["Message"] as string | undefined) || "UnknownError") as string;
+  exception.message = exception.message || (target["Message"] as string | undefined) || "UnknownError";
   delete target["Message"];
   if (typeof queryMessage === "string" && queryMessage) exception.message = queryMessage;
   const error = (target["Error"] ?? {}) as Record<string, unknown>;

@@ -162,7 +162,7 @@ export class LeanSqs implements SqsHotPath {
           return output;
         }
         this.#correctClock(response);
-        error = serviceError(response, metadata) as typeof error;
+        error = serviceError(response, metadata);
       } catch (thrown) {
         error = thrown instanceof Error ? thrown : Object.assign(new Error(String(thrown)), { cause: thrown });
         // A body that is not JSON (a proxy's error page, a truncated answer): the SDK's deserializer throws

@@ -73,7 +73,7 @@ function readBatchResult(data: Json): { Successful?: { Id?: string }[]; Failed?:
   const result: { Successful?: { Id?: string }[]; Failed?: BatchResultErrorEntry[] } = {};
   const successful = data["Successful"];
   if (Array.isArray(successful)) {
-    result.Successful = successful.map((entry: Json) => copy(entry, ["Id"]) as { Id?: string });
+    result.Successful = successful.map((entry: Json) => copy<{ Id?: string }>(entry, ["Id"]));
   }
   const failed = data["Failed"];
   if (Array.isArray(failed)) {
@@ -99,7 +99,7 @@ function readMessage(data: Json): Message {
 }
 
 function readAttributeValue(data: Json): MessageAttributeValue {
-  const value = copy(data, ["DataType", "StringValue"]) as MessageAttributeValue;
+  const value = copy<MessageAttributeValue>(data, ["DataType", "StringValue"]);
   if (data["BinaryValue"] != null) value.BinaryValue = fromBase64(data["BinaryValue"] as string);
   if (Array.isArray(data["StringListValues"])) value.StringListValues = data["StringListValues"] as string[];
   if (Array.isArray(data["BinaryListValues"])) {
