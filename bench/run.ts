@@ -9,6 +9,7 @@
  *   npm run bench -- --scenario tracing             tracing's cost alone (scenarios/tracing.ts)
  *   npm run bench -- --scenario startup             start to first message, idle RSS, thread replacement
  *   npm run bench -- --scenario soak                memory over 10 minutes (2 with --quick); only when named
+ *   npm run bench -- --scenario client              CPU per request by SQS client variant (scenarios/client.ts)
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
  * from run to run, while consumers measured back to back on one server move together.
@@ -17,6 +18,7 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { startServer } from "./lib.js";
 import { markdownTable, type Results, type Scenario } from "./report.js";
+import { client } from "./scenarios/client.js";
 import { cpuBound } from "./scenarios/cpu-bound.js";
 import { latency } from "./scenarios/latency.js";
 import { manyQueues } from "./scenarios/many-queues.js";
@@ -31,7 +33,17 @@ import { tracing } from "./scenarios/tracing.js";
 // the results of each consumer that uses it.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
-const scenarios: readonly Scenario[] = [manyQueues, throughput, cpuBound, latency, memory, startup, tracing, sse];
+const scenarios: readonly Scenario[] = [
+  client,
+  manyQueues,
+  throughput,
+  cpuBound,
+  latency,
+  memory,
+  startup,
+  tracing,
+  sse,
+];
 /** Scenarios too long for every run: they run only when `--scenario` names them. */
 const onRequest: readonly Scenario[] = [soak];
 

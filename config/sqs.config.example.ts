@@ -79,6 +79,11 @@ export default defineConfig({
   // (left commented out here so that the example keeps that default in both cases).
   // createQueues: false,
 
+  // How ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch are sent: "lean" (the AWS SDK's
+  // signer, credentials, endpoint rules and retries over node:http, about half the CPU per request) or "sdk"
+  // (the full AWS SDK client, should an SQS-compatible server disagree with the lean path).
+  sqsTransport: "lean",
+
   // Status, metrics, health and control over HTTP; off unless set. See docs/operations.md.
   // http: {
   //   port: 9090,

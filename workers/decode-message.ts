@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { BodyChecksumError } from "../src/codecs/errors.js";
 import { validateWithSchema } from "../src/codecs/schema.js";
 import { resolveBody } from "../src/payloads/fetch.js";
 import { largePayloadsFor } from "../src/payloads/options.js";
@@ -16,6 +18,7 @@ export async function decode(
   signal: AbortSignal,
   extendVisibility: ExtendVisibility,
 ): Promise<ReceivedMessage> {
+  checkBodyMd5(message);
   const context = { messageId: message.id, messageAttributes: message.messageAttributes };
   // An offloaded body is read from S3 first; the codec and schema then see it as if it had come inline.
   const { text, payload } = await resolveBody(message, largePayloadsFor(queue.options, currentSqsSettings()), signal);
@@ -37,4 +40,15 @@ export async function decode(
     signal,
     extendVisibility: (seconds) => extendVisibility(message.id, seconds),
   };
+}
+
+/**
+ * The end-to-end integrity check the SDK's `md5` option would make in the supervisor, made here instead, where
+ * the body is at hand anyway and the hashing costs no poller any time: the MD5 of the body's UTF-8 bytes
+ * against the `MD5OfBody` SQS computed on send (of the pointer, for an offloaded body).
+ */
+function checkBodyMd5(message: WireMessage): void {
+  if (message.md5OfBody === undefined) return;
+  const md5 = createHash("md5").update(message.body, "utf8").digest("hex");
+  if (md5 !== message.md5OfBody) throw new BodyChecksumError(message.id);
 }

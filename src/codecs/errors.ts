@@ -123,6 +123,26 @@ export class PayloadRefusedError extends MessageDecodeError {
 }
 
 /**
+ * The body the thread got is not the body SQS took: its MD5 differs from the `MD5OfBody` SQS computed when the
+ * message was sent. Altered on the way (a proxy, a fault), it is not handled, and never deleted by
+ * `onError: "delete"`: it stays in the queue, and a retry or its redrive policy decides. Names the message,
+ * never the body or its digest.
+ */
+export class BodyChecksumError extends MessageDecodeError {
+  override readonly name: string = "BodyChecksumError";
+  override readonly code: string = "SQSD_BODY_MD5_MISMATCH";
+  constructor(messageId: string) {
+    super(`the body of message ${messageId} does not match the MD5OfBody SQS sent with it: it changed on the way`);
+  }
+}
+
+/**
+ * The codes of decode failures that say nothing about the message as it was sent: it is left for a retry and
+ * its redrive policy, never deleted by `onError: "delete"`.
+ */
+export const NEVER_DELETED_DECODE_CODES: ReadonlySet<string> = new Set(["SQSD_BODY_MD5_MISMATCH"]);
+
+/**
  * The codes of decode failures that say nothing about the message itself: its body is in S3 and could not be
  * read (an outage, throttling, credentials, a deleted object) or was refused (another bucket, too large). Such
  * a message is never deleted by `onError: "delete"`: it is left for a retry, and its redrive policy decides.

@@ -14,7 +14,8 @@ import { importTelemetrySetup } from "../telemetry/setup.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
 import type { RegisteredQueue } from "../registry/types.js";
-import { createSqsClient } from "../sqs/client.js";
+import { createSqsConnection } from "../sqs/client.js";
+import { LeanSqs } from "../sqs/lean/lean-sqs.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { configureSqs, endpointLabel } from "../sqs/settings.js";
@@ -122,11 +123,13 @@ export async function runCommand(options: RunOptions): Promise<number> {
         : undefined;
     const requestTimeoutMs = (config.defaults.waitTimeSeconds + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000;
     // Acks, visibility changes, sends and status reads: never queued behind long polls, which have their own.
-    const client = createSqsClient(settings, {
+    const acks = createSqsConnection(settings, {
       maxSockets: ACK_SOCKETS + config.pool.maxInFlight,
       requestTimeoutMs,
       maxAttempts: 2,
+      transport: config.sqsTransport,
     });
+    const client = acks.client;
     cleanup.push(async () => client.destroy());
     // One URL cache for start-up, the redrive check and the status page: each queue is looked up once.
     const urls = new QueueUrls(client, { createQueues: config.createQueues, endpointLabel: endpointLabel(settings) });
@@ -136,7 +139,17 @@ export async function runCommand(options: RunOptions): Promise<number> {
     // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
     const receiveSockets =
       targets.length * (maxLanes(config.pool.prefetch) + 1) + (config.schedules.length > 0 ? 1 : 0);
-    const receiveClient = createSqsClient(settings, { maxSockets: receiveSockets, requestTimeoutMs, maxAttempts: 2 });
+    const receives = createSqsConnection(settings, {
+      maxSockets: receiveSockets,
+      requestTimeoutMs,
+      maxAttempts: 2,
+      transport: config.sqsTransport,
+      // With the sdk transport this client carries every receive: pool threads check each body's MD5 where they
+      // decode it (workers/decode-message.ts), so the supervisor's loop need not. With the lean one it only
+      // serves the schedules' forwarder, which decodes nothing in a thread and keeps the SDK's check.
+      verifyMd5: config.sqsTransport !== "sdk",
+    });
+    const receiveClient = receives.client;
     cleanup.push(async () => receiveClient.destroy());
     const scheduleRunner = await makeScheduleRunner?.({ client, receiveClient, urls, logger });
     for (const queue of selected) {
@@ -155,8 +168,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const supervisor = new Supervisor({
       config,
       targets,
-      client,
-      receiveClient,
+      sqs: acks.hot,
+      receiveSqs: receives.hot,
       pool,
       logger,
       messageLimit: options.messageLimit,
@@ -180,7 +193,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       const metrics = new Metrics({
         supervisor,
         pool,
-        clients: [client, receiveClient],
+        clients: [client, receiveClient, ...[acks.hot, receives.hot].filter((hot) => hot instanceof LeanSqs)],
         status,
         schedules: scheduleRunner,
       });
@@ -222,6 +235,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         prefetch: config.pool.prefetch,
         maxBuffered: config.pool.maxBuffered,
         receiveSockets,
+        sqsTransport: config.sqsTransport,
       });
       if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });

@@ -20,6 +20,7 @@ export const CONFIG_DEFAULTS = {
   drainTimeoutMs: 30_000,
   drainPolls: "wait",
   stallSeconds: 60,
+  sqsTransport: "lean",
   http: { host: "127.0.0.1", statusCacheSeconds: 30 },
   log: { level: "info" },
 } as const;
@@ -124,6 +125,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
     drainPolls: config.drainPolls ?? CONFIG_DEFAULTS.drainPolls,
     stallSeconds: config.stallSeconds ?? CONFIG_DEFAULTS.stallSeconds,
     createQueues: config.createQueues ?? embedded,
+    sqsTransport: config.sqsTransport ?? CONFIG_DEFAULTS.sqsTransport,
     http: config.http && {
       port: config.http.port,
       host: config.http.host ?? CONFIG_DEFAULTS.http.host,

@@ -143,6 +143,11 @@ export const configSchema = z.strictObject(
     drainPolls: z.enum(["wait", "abort"]).optional(),
     stallSeconds: integer(1, 86_400).optional(),
     createQueues: boolean.optional(),
+    sqsTransport: z
+      .enum(["lean", "sdk"], {
+        error: 'must be "lean" (the default) or "sdk" (every request through the full AWS SDK client)',
+      })
+      .optional(),
     http: z
       .strictObject({
         port: integer(0, 65_535),

@@ -220,6 +220,15 @@ export interface SqsdConfig {
   readonly stallSeconds?: number;
   /** Create missing queues at start-up. @defaultValue `false`, or `true` with the embedded server */
   readonly createQueues?: boolean;
+  /**
+   * How the daemon sends ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch, 99% of its
+   * requests. `lean` signs them with the AWS SDK's own signer and sends them over `node:http`, with the SDK
+   * client's credentials, endpoint rules and retry strategy, at about half the CPU per request; `sdk` sends
+   * them through the full `SQSClient`, the escape hatch should an SQS-compatible server or a future SDK change
+   * disagree with the lean path. Every other request goes through the full client either way.
+   * @defaultValue `"lean"`
+   */
+  readonly sqsTransport?: "lean" | "sdk";
   /** Status, metrics, health and control over HTTP. @defaultValue off */
   readonly http?: HttpOptions;
   /**
@@ -293,6 +302,7 @@ export interface ResolvedConfig {
   readonly drainPolls: "wait" | "abort";
   readonly stallSeconds: number;
   readonly createQueues: boolean;
+  readonly sqsTransport: "lean" | "sdk";
   readonly http:
     | {
         readonly port: number;

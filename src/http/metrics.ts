@@ -1,7 +1,7 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { STATUS_WAIT_MS, type CachedQueueStatus } from "../admin/queue-status.js";
 import type { HandlerPool } from "../pool/pool.js";
+import { countSqsRequests, type SqsRequestSource } from "../sqs/request-counter.js";
 import { FAILURE_PHASES } from "../pool/protocol.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { registerPayloadMetrics } from "./payload-metrics.js";
@@ -12,8 +12,8 @@ import { registerScheduleMetrics } from "./schedule-metrics.js";
 export interface MetricsSources {
   readonly supervisor: Supervisor;
   readonly pool: HandlerPool;
-  /** Every SQS client the daemon sends with: their requests are counted. */
-  readonly clients: readonly SQSClient[];
+  /** Every SQS client the daemon sends with, and the lean paths beside them: their requests are counted. */
+  readonly clients: readonly SqsRequestSource[];
   /** Queue depths, cached so that scrapes cannot run up the SQS bill. */
   readonly status: CachedQueueStatus;
   /** The cron schedules, when the config has any. @defaultValue none */
@@ -180,17 +180,12 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: "sqsd_" });
     registerPayloadMetrics(this.registry, supervisor);
 
-    // Counted below the SDK's retry step, so every attempt counts: that is what SQS bills.
+    // Every attempt counts, retries included: that is what SQS bills.
     for (const client of clients) {
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const action = (context.commandName ?? "unknown").replace(/Command$/, "");
-          requests.inc({ action });
-          this.sqsRequests.set(action, (this.sqsRequests.get(action) ?? 0) + 1);
-          return next(args);
-        },
-        { step: "finalizeRequest", priority: "low", name: "sqsdRequestCounter" },
-      );
+      countSqsRequests(client, (action) => {
+        requests.inc({ action });
+        this.sqsRequests.set(action, (this.sqsRequests.get(action) ?? 0) + 1);
+      });
     }
   }
 

@@ -14,6 +14,11 @@ export interface WireMessage {
   readonly body: string;
   readonly attributes: Readonly<Record<string, string>>;
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
+  /**
+   * SQS's MD5 of the body as sent (`MD5OfBody`), which the thread checks where it decodes the body; absent
+   * when the server sent none.
+   */
+  readonly md5OfBody?: string | undefined;
   /** The span contexts the thread's `process` span continues; absent when there is none. */
   readonly trace?: WireTrace | undefined;
 }

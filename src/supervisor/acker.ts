@@ -1,11 +1,7 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type BatchResultErrorEntry,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { BatchResultErrorEntry } from "@aws-sdk/client-sqs";
 import { errorSummary, isRetryable, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
+import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Backoff, sleep } from "../util/backoff.js";
 import { Batcher } from "../util/batcher.js";
 import { OutageGate } from "./outage-gate.js";
@@ -52,7 +48,7 @@ const UNKNOWN_VALIDITY_MS = 5_000;
  * help; what finally fails is logged as "may be redelivered", since at-least-once makes that the only cost.
  */
 export class Acker {
-  readonly #client: SQSClient;
+  readonly #sqs: SqsHotPath;
   readonly #logger: Logger;
   readonly #deletes: Batcher<AckTarget, boolean>;
   readonly #visibility: Batcher<VisibilityEntry, boolean>;
@@ -71,8 +67,8 @@ export class Acker {
   readonly #closing = new AbortController();
   #closeTimer: NodeJS.Timeout | undefined;
 
-  constructor(client: SQSClient, logger: Logger) {
-    this.#client = client;
+  constructor(sqs: SqsHotPath, logger: Logger) {
+    this.#sqs = sqs;
     this.#logger = logger;
     this.#deletes = new Batcher((queueUrl, entries) => this.#deleteBatch(queueUrl, entries), {
       delayMs: DELETE_FLUSH_DELAY_MS,
@@ -135,11 +131,11 @@ export class Acker {
       queueUrl,
       entries,
       async (pending) => {
-        const output = await this.#client.send(
-          new DeleteMessageBatchCommand({
+        const output = await this.#sqs.deleteMessageBatch(
+          {
             QueueUrl: queueUrl,
             Entries: pending.map(({ entry, id }) => ({ Id: id, ReceiptHandle: entry.receiptHandle })),
-          }),
+          },
           { abortSignal: this.#closing.signal },
         );
         return output.Failed ?? [];
@@ -154,15 +150,15 @@ export class Acker {
       queueUrl,
       entries,
       async (pending) => {
-        const output = await this.#client.send(
-          new ChangeMessageVisibilityBatchCommand({
+        const output = await this.#sqs.changeMessageVisibilityBatch(
+          {
             QueueUrl: queueUrl,
             Entries: pending.map(({ entry, id }) => ({
               Id: id,
               ReceiptHandle: entry.target.receiptHandle,
               VisibilityTimeout: entry.visibilityTimeoutSeconds,
             })),
-          }),
+          },
           { abortSignal: this.#closing.signal },
         );
         return output.Failed ?? [];

@@ -1,8 +1,9 @@
-import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
+import type { SqsHotPath } from "../sqs/hot-path.js";
 import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
 import type { ReceiveRoom } from "./scheduler.js";
@@ -11,8 +12,8 @@ import type { PollTarget } from "./target.js";
 /** What a poller needs from the daemon. */
 export interface PollerOptions {
   readonly target: PollTarget;
-  /** The client for receives: its sockets are sized for one long poll per lane of every queue. */
-  readonly client: SQSClient;
+  /** The path receives take: its sockets are sized for one long poll per lane of every queue. */
+  readonly sqs: SqsHotPath;
   /** This queue's side of the scheduler: how much to receive, and where received messages go. */
   readonly room: ReceiveRoom;
   readonly logger: Logger;
@@ -316,19 +317,19 @@ export class Poller {
   }
 
   async #receive(maxMessages: number): Promise<readonly Message[]> {
-    const { target, client, waitTimeSeconds } = this.#options;
+    const { target, sqs, waitTimeSeconds } = this.#options;
     const key = ++this.#receiveCount;
     this.#receivesUnderWay.set(key, Date.now());
     try {
-      const output = await client.send(
-        new ReceiveMessageCommand({
+      const output = await sqs.receiveMessage(
+        {
           QueueUrl: target.url,
           MaxNumberOfMessages: maxMessages,
           WaitTimeSeconds: waitTimeSeconds,
           VisibilityTimeout: target.visibilityTimeoutSeconds,
           MessageSystemAttributeNames: ["All"],
           MessageAttributeNames: ["All"],
-        }),
+        },
         { abortSignal: this.#receiving.signal },
       );
       return output.Messages ?? [];

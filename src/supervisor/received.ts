@@ -17,5 +17,6 @@ export function toWireMessage(message: Message): WireMessage {
     body: message.Body ?? "",
     attributes: { ...(message.Attributes as Record<string, string> | undefined) },
     messageAttributes,
+    ...(message.MD5OfBody === undefined ? {} : { md5OfBody: message.MD5OfBody }),
   };
 }

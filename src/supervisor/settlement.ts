@@ -1,4 +1,4 @@
-import { PAYLOAD_UNREADABLE_CODES } from "../codecs/errors.js";
+import { NEVER_DELETED_DECODE_CODES, PAYLOAD_UNREADABLE_CODES } from "../codecs/errors.js";
 import type { RetryOptions } from "../config/types.js";
 import { errorSummary, TaskNotStartedError } from "../errors.js";
 import type { FailurePhase, Outcome } from "../pool/protocol.js";
@@ -122,9 +122,12 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
           : phase === "timeout"
             ? log("error", "handler timed out", failure)
             : log("error", `${phase} failed`, { ...failure, stack: end.error.stack });
-      // A body that could not be read from S3 says nothing about the message: onError "delete" would throw
-      // away a body nobody has seen, so it is left for a retry and its redrive policy.
-      const unreadable = phase === "decode" && PAYLOAD_UNREADABLE_CODES.has(end.error.code ?? "");
+      // A body that could not be read from S3, or that changed on the way (its MD5), says nothing about the
+      // message: onError "delete" would throw away a body nobody has seen, so it is left for a retry and its
+      // redrive policy.
+      const code = end.error.code ?? "";
+      const unreadable =
+        phase === "decode" && (PAYLOAD_UNREADABLE_CODES.has(code) || NEVER_DELETED_DECODE_CODES.has(code));
       return {
         ...handled("failed", end.durationMs, phase),
         action: afterFailure(context, unreadable),

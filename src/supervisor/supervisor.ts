@@ -1,8 +1,8 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedConfig } from "../config/types.js";
 import type { WorkerStartError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
+import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Acker } from "./acker.js";
 import { Backoff } from "../util/backoff.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -19,10 +19,10 @@ import { VisibilityKeeper } from "./visibility-keeper.js";
 export interface SupervisorOptions {
   readonly config: ResolvedConfig;
   readonly targets: readonly PollTarget[];
-  /** For deletes and visibility changes. */
-  readonly client: SQSClient;
-  /** For receives: sized for every queue's long polls, so that acks never queue behind them. @defaultValue `client` */
-  readonly receiveClient?: SQSClient;
+  /** The path deletes and visibility changes take. */
+  readonly sqs: SqsHotPath;
+  /** The path receives take: sized for every queue's long polls, so that acks never queue behind them. @defaultValue `sqs` */
+  readonly receiveSqs?: SqsHotPath;
   readonly pool: HandlerPool;
   readonly logger: Logger;
   /** Stop after this many messages were processed (`--message-limit`). @defaultValue no limit */
@@ -112,7 +112,7 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options;
     const { config, logger, messageLimit } = options;
-    this.#acker = new Acker(options.client, logger);
+    this.#acker = new Acker(options.sqs, logger);
     this.#dispatcher = new Dispatcher({
       pool: options.pool,
       acker: this.#acker,
@@ -138,7 +138,7 @@ export class Supervisor {
       (target) =>
         new Poller({
           target,
-          client: options.receiveClient ?? options.client,
+          sqs: options.receiveSqs ?? options.sqs,
           room: this.#scheduler.room(target),
           logger,
           events: this.events,

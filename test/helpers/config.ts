@@ -16,6 +16,8 @@ export function testConfig(
     pool: { threads: 2, tasksPerThread: 2, ...pool },
     drainTimeoutMs: 20_000,
     log: { level: "debug", format: "json" },
+    // SQSD_TEST_SQS_TRANSPORT=sdk runs a suite's daemons with the full SDK client on the hot path.
+    ...(process.env["SQSD_TEST_SQS_TRANSPORT"] ? { sqsTransport: process.env["SQSD_TEST_SQS_TRANSPORT"] } : {}),
     ...rest,
   };
 }

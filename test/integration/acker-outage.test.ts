@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createSqsClient } from "../../src/sqs/client.js";
+import { createSqsConnection } from "../../src/sqs/client.js";
 import { Acker } from "../../src/supervisor/acker.js";
 import { TEST_CREDENTIALS, TEST_REGION, TestSqs, TestSqsProcess } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
+import { testTransport } from "../helpers/transport.js";
 
 /**
  * A drain's final flush while SQS cannot be reached: bounded by its limit, whatever the receipt handles'
@@ -39,9 +40,12 @@ describe("Acker: a bounded flush during an outage", () => {
     await sqs.send(url, "keep me");
     const [message] = await sqs.receive(url, { visibilitySeconds: 600 });
     const { logger, records } = memoryLogger();
-    const client = createSqsClient({ ...sqs.settings, endpoint: proxy.endpoint });
+    const { client, hot } = createSqsConnection(
+      { ...sqs.settings, endpoint: proxy.endpoint },
+      { transport: testTransport() },
+    );
     cleanup.push(async () => client.destroy());
-    const acker = new Acker(client, logger);
+    const acker = new Acker(hot, logger);
 
     proxy.cut();
     const deleted = acker.delete({
@@ -72,7 +76,7 @@ describe("Acker: a bounded flush during an outage", () => {
     const message = Messages![0]!;
     const { logger } = memoryLogger();
     // A request timeout far longer than the limit: only the flush's own bound can end the request.
-    const client = createSqsClient(
+    const { client, hot } = createSqsConnection(
       {
         region: TEST_REGION,
         endpoint: server.endpoint,
@@ -80,10 +84,10 @@ describe("Acker: a bounded flush during an outage", () => {
         queuePrefix: undefined,
         createQueues: false,
       },
-      { requestTimeoutMs: 120_000, maxAttempts: 1 },
+      { requestTimeoutMs: 120_000, maxAttempts: 1, transport: testTransport() },
     );
     cleanup.push(async () => client.destroy());
-    const acker = new Acker(client, logger);
+    const acker = new Acker(hot, logger);
 
     server.child.kill("SIGSTOP");
     const deleted = acker.delete({

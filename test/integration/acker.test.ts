@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createSqsClient } from "../../src/sqs/client.js";
+import { createSqsConnection } from "../../src/sqs/client.js";
+import { testTransport } from "../helpers/transport.js";
 import { Acker } from "../../src/supervisor/acker.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
@@ -17,8 +18,8 @@ describe("Acker", () => {
 
   const newAcker = () => {
     const { logger, records } = memoryLogger();
-    const client = createSqsClient(sqs.settings);
-    return { acker: new Acker(client, logger), records };
+    const { hot } = createSqsConnection(sqs.settings, { transport: testTransport() });
+    return { acker: new Acker(hot, logger), records };
   };
 
   it("deletes 25 messages in 3 batch requests", async () => {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { receiver } from "../../src/registry/receiver.js";
 import { getRegistry } from "../../src/registry/registry.js";
-import { createSqsClient } from "../../src/sqs/client.js";
+import { createSqsConnection } from "../../src/sqs/client.js";
+import { testTransport } from "../helpers/transport.js";
 import { Acker } from "../../src/supervisor/acker.js";
 import type { Delivery } from "../../src/supervisor/delivery.js";
 import { Poller, type PollerOptions } from "../../src/supervisor/poller.js";
@@ -40,7 +41,7 @@ describe("Poller", () => {
     const url = await sqs.createQueue(name);
     const running: Delivery[] = [];
     const released: string[] = [];
-    const client = createSqsClient(sqs.settings);
+    const { hot: client } = createSqsConnection(sqs.settings, { transport: testTransport() });
     const { logger } = memoryLogger();
     const acker = new Acker(client, logger);
     const target = {
@@ -65,7 +66,7 @@ describe("Poller", () => {
     });
     poller = new Poller({
       target,
-      client,
+      sqs: client,
       room: scheduler.room(target),
       logger,
       waitTimeSeconds: options.waitTimeSeconds ?? 1,
@@ -144,7 +145,7 @@ describe("Poller", () => {
         maxInFlight: 10,
         prefetch: 10,
         idleBackoff: { initialMs: 3_600_000, maxMs: 3_600_000 },
-        client: createSqsClient({ ...sqs.settings, endpoint: proxy.endpoint }),
+        sqs: createSqsConnection({ ...sqs.settings, endpoint: proxy.endpoint }, { transport: testTransport() }).hot,
       });
       proxy.holdReceiveAnswers = true;
       poller.start();

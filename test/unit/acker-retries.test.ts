@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import { describe, it } from "node:test";
+import type { SqsHotPath } from "../../src/sqs/hot-path.js";
 import { Acker } from "../../src/supervisor/acker.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 
@@ -14,16 +14,15 @@ describe("Acker retry rules", () => {
 
   function stubClient(replies: ((entries: Entry[]) => Reply)[]) {
     const calls: Entry[][] = [];
-    const client = {
-      async send(command: { input: { Entries: Entry[] } }) {
-        const entries = command.input.Entries;
-        calls.push(entries);
-        const reply = (replies[calls.length - 1] ?? (() => ({})))(entries);
-        if (reply instanceof Error) throw reply;
-        return reply;
-      },
+    const batch = async (input: { Entries?: Entry[] }) => {
+      const entries = input.Entries ?? [];
+      calls.push(entries);
+      const reply = (replies[calls.length - 1] ?? (() => ({})))(entries);
+      if (reply instanceof Error) throw reply;
+      return reply;
     };
-    return { client: client as unknown as SQSClient, calls };
+    const client = { deleteMessageBatch: batch, changeMessageVisibilityBatch: batch };
+    return { client: client as unknown as SqsHotPath, calls };
   }
 
   const target = (n: number) => ({ queueUrl: "https://sqs/q", messageId: `m${n}`, receiptHandle: `r${n}` });

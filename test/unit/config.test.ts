@@ -56,6 +56,7 @@ describe("config resolution", () => {
       drainPolls: "wait",
       stallSeconds: 60,
       createQueues: false,
+      sqsTransport: "lean",
       http: undefined,
       log: { level: "info", format: "json" },
       telemetry: undefined,
@@ -99,6 +100,14 @@ describe("config resolution", () => {
     );
     assert.deepEqual(byFlag.embedded, { host: "127.0.0.1", port: 0 });
     assert.equal(byFlag.endpoint, undefined);
+  });
+
+  it("takes sqsTransport lean or sdk, and says which otherwise", () => {
+    assert.equal(resolveConfig({ receivers: ["r.ts"], sqsTransport: "sdk" }, context).sqsTransport, "sdk");
+    assert.match(
+      problemsOf({ receivers: ["r.ts"], sqsTransport: "fast" }),
+      /sqsTransport must be "lean" \(the default\) or "sdk" \(every request through the full AWS SDK client\), got "fast"/,
+    );
   });
 
   it("names the field path and the value received", () => {

@@ -64,7 +64,7 @@ describe("settling a finished run", () => {
     });
   });
 
-  it("never deletes a message whose S3 body could not be read or was refused, whatever onError says", () => {
+  it("never deletes a message whose S3 body could not be read or was refused, or whose MD5 differs, whatever onError says", () => {
     const retry: readonly number[] = [5];
     for (const code of ["SQSD_PAYLOAD_FETCH", "SQSD_PAYLOAD_MISSING", "SQSD_PAYLOAD_REFUSED"]) {
       const end: Outcome = { ...decodeFailed, error: { ...error, name: "PayloadFetchError", code } };
@@ -76,6 +76,12 @@ describe("settling a finished run", () => {
       );
       assert.equal(settle(end, context({ options: { onError: "delete" } })).phase, "decode");
     }
+    // A body whose MD5 does not match what SQS sent was changed on the way: nobody has seen the real one.
+    const mismatch: Outcome = {
+      ...decodeFailed,
+      error: { ...error, name: "BodyChecksumError", code: "SQSD_BODY_MD5_MISMATCH" },
+    };
+    assert.deepEqual(settle(mismatch, context({ options: { onError: "delete" } })).action, { kind: "leave" });
     // Any other decode failure is about the message: onError "delete" still deletes it.
     assert.deepEqual(settle(decodeFailed, context({ options: { onError: "delete" } })).action, { kind: "delete" });
   });

@@ -1,0 +1,105 @@
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
+import { request as httpsRequest, type Agent as HttpsAgent } from "node:https";
+
+/** One response, read whole (SQS's JSON answers are small: at most ten 1 MiB messages). */
+export interface WireResponse {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** Where and how one request goes. */
+export interface WireRequest {
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly agent: Agent | HttpsAgent;
+  /** A socket that has not connected by then fails the request (the SDK's `connectionTimeout`). */
+  readonly connectionTimeoutMs: number;
+  /** A response not complete by then fails the request (the SDK's `requestTimeout`, as an error). */
+  readonly requestTimeoutMs: number;
+  readonly abortSignal?: AbortSignal | undefined;
+}
+
+/**
+ * Sends one request over a keep-alive agent, failing as the SDK's NodeHttpHandler does so that the retry
+ * strategy and `failureKind` classify alike: timeouts as `TimeoutError`, an abort as `AbortError`, socket
+ * errors as themselves (their `code`, e.g. `ECONNREFUSED`).
+ */
+export function send(request: WireRequest): Promise<WireResponse> {
+  const { url, abortSignal } = request;
+  return new Promise<WireResponse>((resolve, reject) => {
+    if (abortSignal?.aborted) {
+      reject(abortError(abortSignal));
+      return;
+    }
+    const timers: NodeJS.Timeout[] = [];
+    const onAbort = (): void => fail(abortError(abortSignal));
+    const done = (): void => {
+      for (const timer of timers) clearTimeout(timer);
+      abortSignal?.removeEventListener("abort", onAbort);
+    };
+    const options = {
+      method: "POST",
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port,
+      path: url.pathname + url.search,
+      headers: request.headers,
+      agent: request.agent,
+    };
+    const outgoing = url.protocol === "https:" ? httpsRequest(options) : httpRequest(options);
+    function fail(error: Error): void {
+      done();
+      outgoing.destroy();
+      reject(error);
+    }
+    abortSignal?.addEventListener("abort", onAbort, { once: true });
+    timers.push(
+      setTimeout(
+        () =>
+          fail(timeoutError(`the request got no complete response within ${request.requestTimeoutMs} ms`, "ETIMEDOUT")),
+        request.requestTimeoutMs,
+      ),
+    );
+    outgoing.once("socket", (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(
+        () => fail(timeoutError(`the socket did not connect within ${request.connectionTimeoutMs} ms`)),
+        request.connectionTimeoutMs,
+      );
+      timers.push(timer);
+      socket.once("connect", () => clearTimeout(timer));
+    });
+    outgoing.once("error", (error) => {
+      done();
+      reject(error);
+    });
+    outgoing.once("response", (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+      incoming.once("error", fail);
+      incoming.once("end", () => {
+        done();
+        resolve({
+          statusCode: incoming.statusCode ?? 0,
+          headers: incoming.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        });
+      });
+    });
+    outgoing.end(request.body);
+  });
+}
+
+function timeoutError(message: string, code?: string): Error {
+  return Object.assign(new Error(message), { name: "TimeoutError", ...(code ? { code } : {}) });
+}
+
+/** The SDK's abort error: named `AbortError`, with the signal's reason as its cause when that is an Error. */
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error)
+    return Object.assign(new Error("Request aborted", { cause: reason }), { name: "AbortError" });
+  return Object.assign(new Error("Request aborted"), { name: "AbortError" });
+}

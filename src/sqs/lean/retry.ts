@@ -1,0 +1,83 @@
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import type { HttpResponse, ResponseMetadata, RetryErrorType, RetryStrategy, RetryStrategyV2 } from "@smithy/types";
+import type { WireResponse } from "./http.js";
+
+/** The pieces of the SDK's retry middleware (`@smithy/core/retry`) the lean path's retry loop repeats. */
+
+/** The retry middleware's classification, from the SDK's own predicates. */
+export function retryErrorType(error: Error): RetryErrorType {
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (isThrottlingError(sdkError)) return "THROTTLING";
+  if (isTransientError(sdkError)) return "TRANSIENT";
+  if (isServerError(sdkError)) return "SERVER_ERROR";
+  return "CLIENT_ERROR";
+}
+
+export function responseMetadata(response: WireResponse): ResponseMetadata {
+  const header = (name: string): string | undefined => {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const requestId = header("x-amzn-requestid") ?? header("x-amzn-request-id") ?? header("x-amz-request-id");
+  const extendedRequestId = header("x-amz-id-2");
+  const cfId = header("x-amz-cf-id");
+  return {
+    httpStatusCode: response.statusCode,
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(extendedRequestId === undefined ? {} : { extendedRequestId }),
+    ...(cfId === undefined ? {} : { cfId }),
+  };
+}
+
+export function isRetryStrategyV2(strategy: RetryStrategyV2 | RetryStrategy): strategy is RetryStrategyV2 {
+  return (
+    "acquireInitialRetryToken" in strategy && "refreshRetryTokenForRetry" in strategy && "recordSuccess" in strategy
+  );
+}
+
+export function parseJson(body: string): Record<string, unknown> {
+  if (body.trim() === "") return {};
+  const parsed: unknown = JSON.parse(body);
+  return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}
+
+/** The retry middleware's `race`: settles with the promise, or rejects with an AbortError once aborted. */
+export function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  let cleanup = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = (): void =>
+      reject(Object.assign(new Error("Request aborted", { cause: signal.reason }), { name: "AbortError" }));
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener("abort", onAbort, { once: true });
+      cleanup = () => signal.removeEventListener("abort", onAbort);
+    }
+  });
+  return Promise.race([promise, aborted]).finally(cleanup);
+}
+
+/** The response as the SDK's errors carry it (`$response`), for the Retry-After hint: status and headers. */
+export function wireToHttpResponse(response: WireResponse): HttpResponse {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return { statusCode: response.statusCode, headers, body: response.body };
+}
+
+/** A clock further off than this is corrected from the server's Date header, as the SDK's signer does. */
+const CLOCK_SKEW_MS = 300_000;
+
+/** The clock offset to sign with from now on, when the response's Date shows this one skewed; else undefined. */
+export function correctedClockOffset(response: WireResponse, offsetMs: number): number | undefined {
+  const date = response.headers.date;
+  if (!date) return undefined;
+  const serverTime = Date.parse(date);
+  if (Number.isNaN(serverTime) || Math.abs(Date.now() + offsetMs - serverTime) < CLOCK_SKEW_MS) return undefined;
+  return serverTime - Date.now();
+}

@@ -1,0 +1,74 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+/**
+ * moto's standalone server (`moto_server`, moto 5.2), a second SQS implementation beside fauxqs: what the two
+ * agree on is SQS's behaviour, not one emulator's. Started on a free loopback port, stopped by its pid.
+ */
+export class MotoServer {
+  readonly endpoint: string;
+  readonly #child: ChildProcess;
+
+  private constructor(child: ChildProcess, endpoint: string) {
+    this.#child = child;
+    this.endpoint = endpoint;
+  }
+
+  /**
+   * Why moto cannot run here, or undefined when it can: the tests that need it skip with this reason, unless
+   * `SQSD_REQUIRE_MOTO=1` (CI), where a missing `moto_server` is a failure.
+   */
+  static unavailable(): string | undefined {
+    const probe = spawnSync("moto_server", ["--help"], { stdio: "ignore" });
+    if (probe.error === undefined && probe.status === 0) return undefined;
+    const reason = "moto_server is not on PATH (pip install 'moto[server]==5.2.*')";
+    if (process.env["SQSD_REQUIRE_MOTO"] === "1") throw new Error(`${reason}, and SQSD_REQUIRE_MOTO=1`);
+    return reason;
+  }
+
+  /** Starts moto on a free loopback port; resolves once it answers HTTP. */
+  static async start(): Promise<MotoServer> {
+    const port = await freePort();
+    const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`moto_server exited with ${String(code)} before it listened`))),
+    );
+    exited.catch(() => {});
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        // moto's own reset endpoint: cheap, and answers only once the app is up.
+        const response = await Promise.race([fetch(`${endpoint}/moto-api/`), exited]);
+        if (response.status < 500) break;
+      } catch (error) {
+        if (child.exitCode !== null) throw error;
+        if (Date.now() > deadline) {
+          child.kill("SIGKILL");
+          throw new Error("moto_server did not answer within 60 s", { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    return new MotoServer(child, endpoint);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.#child.once("exit", resolve));
+    this.#child.kill("SIGTERM");
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A port free on the loopback interface right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
