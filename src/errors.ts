@@ -195,7 +195,7 @@ export class SqsRequestError extends SqsdError {
     cause: unknown,
     context: { queueUrl?: string | undefined; messageIds?: readonly string[] } = {},
   ) {
-    super(`${action} failed${context.queueUrl ? ` for ${context.queueUrl}` : ""}: ${errorSummary(cause)}`, {
+    super(`${action} failed${context.queueUrl ? ` for ${context.queueUrl}` : ""}: ${requestFailure(cause)}`, {
       cause,
     });
     this.action = action;
@@ -204,6 +204,15 @@ export class SqsRequestError extends SqsdError {
     this.awsCode = awsErrorName(cause);
     this.httpStatus = awsHttpStatus(cause);
   }
+}
+
+/**
+ * A failed request's cause, in words. An answer that is not JSON fails as JSON.parse's SyntaxError, whose
+ * message quotes the text around the error: in a ReceiveMessage answer, message bodies, which must never
+ * reach a log.
+ */
+function requestFailure(cause: unknown): string {
+  return cause instanceof SyntaxError ? "SyntaxError: the response body is not valid JSON" : errorSummary(cause);
 }
 
 /** AWS error codes that mean "slow down": worth retrying after a pause. */

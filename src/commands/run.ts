@@ -14,7 +14,8 @@ import { importTelemetrySetup } from "../telemetry/setup.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
 import type { RegisteredQueue } from "../registry/types.js";
-import { createSqsConnection } from "../sqs/client.js";
+import { SCHEDULES_WAIT_TIME_SECONDS } from "../admin/schedules-queue.js";
+import { createSqsClient, createSqsConnection } from "../sqs/client.js";
 import { LeanSqs } from "../sqs/lean/lean-sqs.js";
 import { QueueUrls } from "../sqs/queue-urls.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
@@ -130,28 +131,38 @@ export async function runCommand(options: RunOptions): Promise<number> {
       transport: config.sqsTransport,
     });
     const client = acks.client;
-    cleanup.push(async () => client.destroy());
+    cleanup.push(async () => acks.destroy());
     // One URL cache for start-up, the redrive check and the status page: each queue is looked up once.
     const urls = new QueueUrls(client, { createQueues: config.createQueues, endpointLabel: endpointLabel(settings) });
     const targets = await resolveTargets(selected, options.suffixes, config, urls);
     // One socket per receive that can wait at once: every queue's lanes, and one spare each for a lane the
     // watchdog restarts while the stuck one still holds its socket. A long poll holds its socket for up to
     // waitTimeSeconds, so fewer would queue some queues' polls behind others'.
-    const receiveSockets =
-      targets.length * (maxLanes(config.pool.prefetch) + 1) + (config.schedules.length > 0 ? 1 : 0);
+    const receiveSockets = targets.length * (maxLanes(config.pool.prefetch) + 1);
     const receives = createSqsConnection(settings, {
       maxSockets: receiveSockets,
       requestTimeoutMs,
       maxAttempts: 2,
       transport: config.sqsTransport,
       // With the sdk transport this client carries every receive: pool threads check each body's MD5 where they
-      // decode it (workers/decode-message.ts), so the supervisor's loop need not. With the lean one it only
-      // serves the schedules' forwarder, which decodes nothing in a thread and keeps the SDK's check.
-      verifyMd5: config.sqsTransport !== "sdk",
+      // decode it (workers/decode-message.ts), so the supervisor's loop need not.
+      verifyMd5: false,
     });
-    const receiveClient = receives.client;
-    cleanup.push(async () => receiveClient.destroy());
-    const scheduleRunner = await makeScheduleRunner?.({ client, receiveClient, urls, logger });
+    cleanup.push(async () => receives.destroy());
+    // The schedules' forwarder long-polls for SCHEDULES_WAIT_TIME_SECONDS whatever defaults.waitTimeSeconds is,
+    // and reads its ticks here rather than in a thread: its own client, with a request timeout past its wait
+    // and the SDK's MD5 check.
+    const scheduleReceiveClient = makeScheduleRunner
+      ? createSqsClient(settings, {
+          maxSockets: 2,
+          requestTimeoutMs: (SCHEDULES_WAIT_TIME_SECONDS + REQUEST_TIMEOUT_MARGIN_SECONDS) * 1000,
+          maxAttempts: 2,
+        })
+      : undefined;
+    if (scheduleReceiveClient) cleanup.push(async () => scheduleReceiveClient.destroy());
+    const scheduleRunner =
+      scheduleReceiveClient &&
+      (await makeScheduleRunner?.({ client, receiveClient: scheduleReceiveClient, urls, logger }));
     for (const queue of selected) {
       if (queue.handler?.kind === "batch" && queue.handler.batchSize > config.pool.maxInFlight) {
         // Every message of a running batch holds a slot, so batches can never be fuller than that.
@@ -193,7 +204,12 @@ export async function runCommand(options: RunOptions): Promise<number> {
       const metrics = new Metrics({
         supervisor,
         pool,
-        clients: [client, receiveClient, ...[acks.hot, receives.hot].filter((hot) => hot instanceof LeanSqs)],
+        clients: [
+          client,
+          receives.client,
+          ...(scheduleReceiveClient ? [scheduleReceiveClient] : []),
+          ...[acks.hot, receives.hot].filter((hot) => hot instanceof LeanSqs),
+        ],
         status,
         schedules: scheduleRunner,
       });

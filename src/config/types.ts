@@ -171,7 +171,7 @@ export interface SqsdConfig {
     readonly threads?: number;
     /**
      * Threads started with the daemon and kept however idle it is; each loads the receiver modules before the
-     * first receive, so a module that fails to load stops the daemon (exit 2) before it consumes anything. The
+     * first receive, so a module that fails to load stops the daemon (exit 1) before it consumes anything. The
      * pool grows from here to `threads` under load, and a thread above this many that has run nothing for
      * `threadIdleSeconds` ends (after its teardown hooks). Set it to `threads` to keep every thread warm.
      * @defaultValue `1`

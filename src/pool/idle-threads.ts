@@ -28,6 +28,8 @@ export interface IdleThreadsOptions {
   readonly idleMs: number;
   /** Runs the thread's teardown hooks and terminates it; resolves once it is gone or was left alone. */
   readonly retire: (threadId: number) => Promise<void>;
+  /** Tasks piscina holds because no thread could take them: while there are any, no thread is retired. */
+  readonly queuedTasks: () => number;
 }
 
 /** Tracks piscina's threads, when each last held a task, and retires those idle past `idleMs`. */
@@ -54,14 +56,23 @@ export class IdleThreads {
     let fewest = this.#options.tasksPerThread;
     for (const thread of threads) {
       if (this.#retiring.has(thread.id)) continue;
-      if (thread.currentUsage === 0) return thread;
+      if (thread.currentUsage === 0) return this.#picked(thread);
       if (thread.currentUsage < fewest) {
         candidate = thread;
         fewest = thread.currentUsage;
       }
     }
-    return this.#threads.size - this.#retiring.size < this.#options.maxThreads ? null : candidate;
+    // piscina grows only while its own count, a thread being retired included, is below the maximum: past
+    // that, a null would leave the task in its queue although a thread here has room.
+    return threads.length < this.#options.maxThreads ? null : candidate && this.#picked(candidate);
   };
+
+  /** A thread given a task is busy now, whether or not a sweep ever sees it so (its tasks may be short). */
+  #picked(thread: PoolThread): PoolThread {
+    const entry = this.#threads.get(thread.id);
+    if (entry) entry.lastBusy = Date.now();
+    return thread;
+  }
 
   /** piscina's `workerCreate`: a thread that may take tasks. Starts the idle sweep once there is one to watch. */
   added(thread: PoolThread): void {
@@ -99,8 +110,9 @@ export class IdleThreads {
       if (!this.#retiring.has(entry.thread.id)) live += 1;
       if (entry.thread.currentUsage > 0) entry.lastBusy = now;
     }
-    // One at a time: the pool shrinks by a thread per sweep at most, and never below its minimum.
-    if (live <= this.#options.minThreads) return;
+    // One at a time: the pool shrinks by a thread per sweep at most, and never below its minimum; and not while
+    // tasks wait for a thread.
+    if (live <= this.#options.minThreads || this.#options.queuedTasks() > 0) return;
     const idle = [...this.#threads.values()].find(
       (entry) =>
         entry.thread.id > 0 &&

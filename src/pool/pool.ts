@@ -117,6 +117,7 @@ export class HandlerPool {
       tasksPerThread: options.tasksPerThread,
       idleMs: options.threadIdleMs ?? 60_000,
       retire: (threadId) => this.#retire(threadId),
+      queuedTasks: () => this.#piscina.queueSize,
     });
     this.#brokenSignal = new Promise((resolve) => (this.#reportBroken = resolve));
     const channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;

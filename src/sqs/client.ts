@@ -57,6 +57,12 @@ export interface SqsConnection {
   readonly client: SQSClient;
   /** ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch. */
   readonly hot: SqsHotPath;
+  /**
+   * Closes the client and the sockets both share. `client.destroy()` alone would leave them open when the
+   * client never sent a request itself (the SDK resolves its handler, and so its agents, on first use), as
+   * with the lean transport's receive connection.
+   */
+  destroy(): void;
 }
 
 /**
@@ -77,7 +83,15 @@ export function createSqsConnection(
           connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
           requestTimeoutMs: requestTimeoutMs(tuning),
         });
-  return { client, hot };
+  return {
+    client,
+    hot,
+    destroy: () => {
+      client.destroy();
+      agents.httpAgent.destroy();
+      agents.httpsAgent.destroy();
+    },
+  };
 }
 
 const CONNECTION_TIMEOUT_MS = 5_000;

@@ -40,11 +40,12 @@ describe("Acker: a bounded flush during an outage", () => {
     await sqs.send(url, "keep me");
     const [message] = await sqs.receive(url, { visibilitySeconds: 600 });
     const { logger, records } = memoryLogger();
-    const { client, hot } = createSqsConnection(
+    const connection = createSqsConnection(
       { ...sqs.settings, endpoint: proxy.endpoint },
       { transport: testTransport() },
     );
-    cleanup.push(async () => client.destroy());
+    const { hot } = connection;
+    cleanup.push(async () => connection.destroy());
     const acker = new Acker(hot, logger);
 
     proxy.cut();
@@ -76,7 +77,7 @@ describe("Acker: a bounded flush during an outage", () => {
     const message = Messages![0]!;
     const { logger } = memoryLogger();
     // A request timeout far longer than the limit: only the flush's own bound can end the request.
-    const { client, hot } = createSqsConnection(
+    const connection = createSqsConnection(
       {
         region: TEST_REGION,
         endpoint: server.endpoint,
@@ -86,8 +87,8 @@ describe("Acker: a bounded flush during an outage", () => {
       },
       { requestTimeoutMs: 120_000, maxAttempts: 1, transport: testTransport() },
     );
-    cleanup.push(async () => client.destroy());
-    const acker = new Acker(hot, logger);
+    cleanup.push(async () => connection.destroy());
+    const acker = new Acker(connection.hot, logger);
 
     server.child.kill("SIGSTOP");
     const deleted = acker.delete({

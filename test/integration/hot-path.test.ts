@@ -61,7 +61,7 @@ for (const server of servers) {
     });
 
     after(async () => {
-      for (const connection of Object.values(connections ?? {})) connection.client.destroy();
+      for (const connection of Object.values(connections ?? {})) connection.destroy();
       admin?.destroy();
       await proxy?.stop();
       await sqs?.stop();

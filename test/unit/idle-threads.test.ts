@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IdleThreads, type PoolThread } from "../../src/pool/idle-threads.js";
+import { eventually } from "../helpers/eventually.js";
 
 /** A stand-in for piscina's view of a thread: its id and how many tasks it holds. */
 function thread(id: number, currentUsage: number): PoolThread {
@@ -9,7 +10,14 @@ function thread(id: number, currentUsage: number): PoolThread {
 
 function idleThreads(maxThreads: number): IdleThreads {
   // idleMs 0: no sweep, so these checks see the balancer alone.
-  return new IdleThreads({ minThreads: 1, maxThreads, tasksPerThread: 4, idleMs: 0, retire: async () => undefined });
+  return new IdleThreads({
+    minThreads: 1,
+    maxThreads,
+    tasksPerThread: 4,
+    idleMs: 0,
+    retire: async () => undefined,
+    queuedTasks: () => 0,
+  });
 }
 
 const task = {} as Parameters<IdleThreads["balancer"]>[0];
@@ -35,5 +43,55 @@ describe("the pool's balancer", () => {
     for (const each of threads) pool.added(each);
     assert.equal(pool.balancer(task, threads)?.id, 2);
     assert.equal(pool.balancer(task, [thread(1, 4), thread(2, 4)]), null);
+  });
+
+  it("counts a thread being retired against the maximum, as piscina does, so a thread with room gets the task", async () => {
+    const retiring: number[] = [];
+    const pool = new IdleThreads({
+      minThreads: 1,
+      maxThreads: 2,
+      tasksPerThread: 4,
+      idleMs: 1,
+      // Its teardown hooks take as long as the test needs: the thread stays in retirement.
+      retire: (threadId) => (retiring.push(threadId), new Promise<void>(() => undefined)),
+      queuedTasks: () => 0,
+    });
+    const busy = thread(1, 1);
+    const idle = thread(2, 0);
+    pool.added(busy);
+    pool.added(idle);
+    try {
+      await eventually(() => retiring.length === 1);
+      assert.deepEqual(retiring, [2]);
+      // piscina still counts thread 2 until it has exited, so it would not start a third: thread 1 has room.
+      assert.equal(pool.balancer(task, [busy, idle])?.id, 1);
+    } finally {
+      pool.stop();
+    }
+  });
+
+  it("retires no thread while tasks wait in piscina's queue", async () => {
+    const retiring: number[] = [];
+    let queued = 1;
+    let looked = 0;
+    const pool = new IdleThreads({
+      minThreads: 1,
+      maxThreads: 2,
+      tasksPerThread: 4,
+      idleMs: 1,
+      retire: async (threadId) => void retiring.push(threadId),
+      queuedTasks: () => ((looked += 1), queued),
+    });
+    pool.added(thread(1, 1));
+    pool.added(thread(2, 0));
+    try {
+      // Sweeps that found the idle thread saw the queue, and left it; then the queue empties and it goes.
+      await eventually(() => looked >= 2);
+      assert.deepEqual(retiring, []);
+      queued = 0;
+      await eventually(() => retiring.length === 1);
+    } finally {
+      pool.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { QueueDoesNotExist, SQSClient, SQSServiceException } from "@aws-sdk/clie
 import { failureKind, SqsRequestError } from "../../src/errors.js";
 import { requestUrl, resolveSqsEndpoint } from "../../src/sqs/lean/endpoint.js";
 import { errorCode, serviceError } from "../../src/sqs/lean/errors.js";
-import { correctedClockOffset } from "../../src/sqs/lean/retry.js";
+import { correctedClockOffset, parseJson } from "../../src/sqs/lean/retry.js";
 
 /**
  * The lean path's pure parts: which endpoint the SDK's rules give it (region, FIPS, dual-stack, the
@@ -178,5 +178,35 @@ describe("the lean path's clock", () => {
     assert.equal(correctedClockOffset(answer(new Date().toUTCString()), 0), undefined);
     assert.equal(correctedClockOffset(answer(undefined), 0), undefined);
     assert.equal(correctedClockOffset(answer("not a date"), 0), undefined);
+  });
+});
+
+describe("an answer that is not JSON", () => {
+  // A truncated ReceiveMessage answer: JSON.parse's own message would quote the bodies around the error.
+  const truncated = '{"Messages":[{"Body":"card 4111-1111-1111-1111","MessageId":"m-1"},';
+
+  it("fails the lean path as a SyntaxError that quotes none of it, and stays a server-side failure", () => {
+    const error = (() => {
+      try {
+        parseJson(truncated);
+      } catch (thrown) {
+        return thrown;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof SyntaxError);
+    assert.doesNotMatch(error.message, /4111|card|Body/);
+  });
+
+  it("is described without the text by SqsRequestError, whichever transport threw JSON.parse's error", () => {
+    let parseError: unknown;
+    try {
+      JSON.parse(truncated);
+    } catch (thrown) {
+      parseError = thrown;
+    }
+    const error = new SqsRequestError("ReceiveMessage", parseError, { queueUrl: "https://sqs/q" });
+    assert.doesNotMatch(error.message, /4111|card|Body/);
+    assert.match(error.message, /not valid JSON/);
   });
 });

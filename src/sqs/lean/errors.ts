@@ -1,6 +1,7 @@
 import { SQSServiceException } from "@aws-sdk/client-sqs";
 import { NormalizedSchema, TypeRegistry } from "@smithy/core/schema";
 import type { ResponseMetadata, StaticErrorSchema } from "@smithy/types";
+import { parseJson } from "./retry.js";
 
 /**
  * SQS's error responses, read the way the SDK's AWS JSON protocol reads them for a service marked
@@ -23,7 +24,7 @@ export interface ErrorResponse {
 
 /** An SDK service exception for an SQS error response, as `@aws-sdk/client-sqs` would throw it. */
 export function serviceError(response: ErrorResponse, metadata: ResponseMetadata): SQSServiceException {
-  const data = parseBody(response.body);
+  const data = parseJson(response.body);
   const queryError = header(response.headers, "x-amzn-query-error");
   if (queryError !== undefined) {
     const [Code, Type] = queryError.split(";");
@@ -112,13 +113,6 @@ function decorate(exception: SQSServiceException, data: Record<string, unknown>)
   target["Error"] = error;
   const requestId = exception.$metadata.requestId;
   if (requestId) target["RequestId"] = requestId;
-}
-
-/** The error's body; JSON.parse's SyntaxError for one that is not JSON, as the SDK's deserializer throws it. */
-function parseBody(body: string): Record<string, unknown> {
-  if (body.length === 0) return {};
-  const parsed: unknown = JSON.parse(body);
-  return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
 function stringField(data: Readonly<Record<string, unknown>>, key: string): string | undefined {

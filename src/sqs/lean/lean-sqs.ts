@@ -285,7 +285,11 @@ export class LeanSqs implements SqsHotPath {
         version === undefined ? name : name.includes("/") ? `${name}#${version}` : `${name}/${version}`,
       );
       return { userAgent: [...parts, "app/sqsd-lean"].join(" "), sdkAgent: parts[0] ?? "aws-sdk-js" };
-    })();
+    })().catch((error: unknown) => {
+      // Tried again on the next request, as the endpoint and signer are: one failure must not fail every one.
+      this.#userAgent = undefined;
+      throw error;
+    });
     return this.#userAgent;
   }
 

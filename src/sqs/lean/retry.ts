@@ -35,9 +35,20 @@ export function isRetryStrategyV2(strategy: RetryStrategyV2 | RetryStrategy): st
   );
 }
 
+/**
+ * A response body as a JSON object ({} for an empty one). One that is not JSON throws a SyntaxError, as the
+ * SDK's deserializer does (so a proxy's 503 page still classifies as a server fault), but with a fixed message:
+ * JSON.parse's own quotes the text around the error, which in a ReceiveMessage answer is message bodies, and
+ * the message reaches the logs.
+ */
 export function parseJson(body: string): Record<string, unknown> {
   if (body.trim() === "") return {};
-  const parsed: unknown = JSON.parse(body);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new SyntaxError(`the response body is not valid JSON (${Buffer.byteLength(body)} bytes)`);
+  }
   return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
