@@ -32,7 +32,7 @@ const THREAD_ENTRY = fileURLToPath(new URL("../../workers/handler-thread.js", im
 
 /** How the pool is built. */
 export interface HandlerPoolOptions {
-  /** Most threads: the pool grows to this many while every thread is full. */
+  /** Most threads: the pool grows to this many while no thread is idle (see IdleThreads's balancer). */
   readonly threads: number;
   /** Threads started (and verified) by {@link HandlerPool.start}, and never ended for idleness. @defaultValue `threads` */
   readonly minThreads?: number | undefined;
@@ -77,8 +77,9 @@ export type RunRequest = Pick<HandlerRun, "messages">;
 export type TaskRequest = Omit<HandlerTask, "runs"> & { readonly runs: readonly RunRequest[] };
 
 /**
- * The worker-thread pool: a facade over piscina that adds what sqsd needs from it — all threads warm and
- * verified before the first message, a way to abort one running handler, per-thread teardown hooks at close,
+ * The worker-thread pool: a facade over piscina that adds what sqsd needs from it — `minThreads` threads warm
+ * and verified before the first message and more started while tasks need them (idle ones ending after their
+ * teardown hooks), a way to abort one running handler, per-thread teardown hooks at close,
  * and services the supervisor offers handlers ({@link HandlerPool.serve}). A thread that cannot load the
  * receiver modules is broken: it says so, the pool reports itself broken ({@link HandlerPool.whenBroken}), and
  * tasks that land on it reject as never started.
