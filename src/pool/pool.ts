@@ -391,23 +391,11 @@ export class HandlerPool {
     if (this.#closing) return;
     const thread = this.#thread(threadId);
     if (!thread) return;
-    const timeoutMs = 10_000;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#options.logger.warn("an idle pool thread did not finish its teardown hooks in time", { timeoutMs });
-        done();
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(listener);
-        resolve();
-      };
-      const listener = (): void => {
-        if (this.#tornDown.has(threadId) || !this.#thread(threadId) || this.#closing) done();
-      };
-      this.#listeners.add(listener);
-      this.#channel.post({ type: "teardown", threadId });
-    });
+    await this.#teardown(
+      { retiring: threadId },
+      10_000,
+      "an idle pool thread did not finish its teardown hooks in time",
+    );
     if (this.#closing) return;
     this.#options.logger.debug("ended an idle pool thread", { threadId, threads: this.#piscina.threads.length - 1 });
     await thread.terminate();
@@ -424,29 +412,47 @@ export class HandlerPool {
     const expected = new Set(this.#piscina.threads.map((thread) => thread.threadId));
     try {
       if (expected.size > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.#options.logger.warn("pool threads did not finish their teardown hooks in time", {
-              timeoutMs,
-              waitingFor: [...expected].filter((id) => !this.#tornDown.has(id)).length,
-            });
-            done();
-          }, timeoutMs);
-          const done = (): void => {
-            clearTimeout(timer);
-            this.#listeners.delete(listener);
-            resolve();
-          };
-          const listener = (): void => {
-            if ([...expected].every((id) => this.#tornDown.has(id) || !this.#thread(id))) done();
-          };
-          this.#listeners.add(listener);
-          this.#channel.post({ type: "teardown" });
-        });
+        await this.#teardown(
+          { closing: [...expected] },
+          timeoutMs,
+          "pool threads did not finish their teardown hooks in time",
+        );
       }
     } finally {
       await this.#shutDown();
     }
+  }
+
+  /**
+   * Asks threads for their teardown hooks (`retiring`: the one idle thread being ended; else every thread, as
+   * the pool closes) and waits until each has answered or is gone, at most `timeoutMs`; past that it warns
+   * (saying how many did not answer) and goes on. A close that begins while one thread retires ends that
+   * wait: the close tears every thread down.
+   */
+  async #teardown(
+    target: { readonly retiring: number } | { readonly closing: readonly number[] },
+    timeoutMs: number,
+    lateWarning: string,
+  ): Promise<void> {
+    const single = "retiring" in target ? target.retiring : undefined;
+    const threadIds = "retiring" in target ? [target.retiring] : target.closing;
+    const pending = (): number[] => threadIds.filter((id) => !this.#tornDown.has(id) && this.#thread(id));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#options.logger.warn(lateWarning, { timeoutMs, waitingFor: pending().length });
+        done();
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        resolve();
+      };
+      const listener = (): void => {
+        if (pending().length === 0 || (single !== undefined && this.#closing)) done();
+      };
+      this.#listeners.add(listener);
+      this.#channel.post(single === undefined ? { type: "teardown" } : { type: "teardown", threadId: single });
+    });
   }
 
   /** The live thread with this id, if any. Thread-map cells that name no running task (0, or < 0) match none. */
