@@ -7,8 +7,8 @@ import type { HandlerTask, WireMessage } from "../src/pool/protocol.js";
 import type { ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
 import { currentSqsSettings } from "../src/sqs/settings.js";
 
-/** Asks the supervisor to extend one message's visibility (the handler's `message.extendVisibility`). */
-export type ExtendVisibility = (messageId: string, seconds: number) => Promise<void>;
+/** Asks the supervisor to extend one delivery's visibility (the handler's `message.extendVisibility`). */
+export type ExtendVisibility = (deliveryId: number, seconds: number) => Promise<void>;
 
 /** Builds the handler's message: decoded (possibly async, e.g. a row load), then checked by the schema. */
 export async function decode(
@@ -38,7 +38,7 @@ export async function decode(
     queue: { name: task.queue, fullName: task.fullName, suffix: task.suffix },
     sentAt: new Date(Number.isFinite(sentTimestamp) ? sentTimestamp : Date.now()),
     signal,
-    extendVisibility: (seconds) => extendVisibility(message.id, seconds),
+    extendVisibility: (seconds) => extendVisibility(message.deliveryId, seconds),
   };
 }
 

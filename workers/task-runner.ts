@@ -73,7 +73,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       return errors;
     },
   });
-  const extendVisibility: ExtendVisibility = (messageId, seconds) => channel.extendVisibility(messageId, seconds);
+  const extendVisibility: ExtendVisibility = (deliveryId, seconds) => channel.extendVisibility(deliveryId, seconds);
 
   const early = new EarlyResults();
 

@@ -187,7 +187,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       visibleMessages: (fullName) => status?.visible(fullName),
     });
     // Served before the first task can run: handlers' extendVisibility requests only come from running tasks.
-    pool.serve("extendVisibility", (messageId, seconds) => supervisor.extendVisibility(messageId, seconds));
+    pool.serve("extendVisibility", (deliveryId, seconds) => supervisor.extendVisibility(deliveryId, seconds));
     if (scheduleRunner) {
       // Stopped when the drain begins, so that its long poll returns alongside the queues' polls.
       supervisor.events.once("draining", () => void scheduleRunner.stop());

@@ -11,6 +11,11 @@ import type { TraceCarrier } from "../telemetry/trace-context.js";
 /** An SQS message as the supervisor received it, minus the receipt handle, which never leaves the supervisor. */
 export interface WireMessage {
   readonly id: string;
+  /**
+   * The supervisor's id of this delivery of the message: a handler's extendVisibility names it, so a second
+   * copy of the same message (SQS is at-least-once) cannot take over the running one's extension.
+   */
+  readonly deliveryId: number;
   readonly body: string;
   readonly attributes: Readonly<Record<string, string>>;
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
@@ -197,8 +202,11 @@ export type ChannelAddress = "supervisor" | number;
  * also fail; the requester then gets a `PoolRequestError` carrying the serialized error.
  */
 export interface SupervisorServices {
-  /** A handler called `message.extendVisibility(seconds)`; true if SQS accepted the new visibility timeout. */
-  extendVisibility(messageId: string, seconds: number): boolean;
+  /**
+   * A handler called `message.extendVisibility(seconds)` on the delivery `deliveryId`; true if SQS accepted
+   * the new visibility timeout.
+   */
+  extendVisibility(deliveryId: number, seconds: number): boolean;
 }
 
 /**

@@ -70,14 +70,14 @@ export class ThreadChannel {
   }
 
   /**
-   * Asks the supervisor to set a message's visibility timeout, `seconds` from now. Resolves once SQS accepted
+   * Asks the supervisor to keep a delivery's message hidden, `seconds` from now. Resolves once SQS accepted
    * it; rejects if the supervisor could not (the message is no longer running, the receipt expired, the
    * request failed or timed out).
    */
-  async extendVisibility(messageId: string, seconds: number): Promise<void> {
+  async extendVisibility(deliveryId: number, seconds: number): Promise<void> {
     let extended: boolean;
     try {
-      extended = await this.#endpoint.request("supervisor", "extendVisibility", messageId, seconds);
+      extended = await this.#endpoint.request("supervisor", "extendVisibility", deliveryId, seconds);
     } catch (error) {
       throw new Error(`the visibility timeout could not be extended: ${errorSummary(error)}`, { cause: error });
     }

@@ -34,6 +34,13 @@ export interface FinishedDelivery extends DeliveryEnd {
  * its slot twice, or not at all.
  */
 export class Delivery {
+  /** Ids handed out so far in this process. */
+  static #issued = 0;
+  /**
+   * This delivery's own id, unique in the process. A handler's requests about its message name it, not the
+   * MessageId: SQS may deliver a second copy of a message (at-least-once), and that copy is another delivery.
+   */
+  readonly id = ++Delivery.#issued;
   readonly target: PollTarget;
   readonly message: Message;
   readonly ack: AckTarget;

@@ -172,7 +172,10 @@ export class Dispatcher {
       suffix: target.suffix,
       fullName: target.fullName,
       runs: runs.map((deliveries) => ({
-        messages: deliveries.map((delivery) => ({ ...toWireMessage(delivery.message), trace: delivery.trace.wire() })),
+        messages: deliveries.map((delivery) => ({
+          ...toWireMessage(delivery.message, delivery.id),
+          trace: delivery.trace.wire(),
+        })),
       })),
     });
     runs.forEach((deliveries, index) => void this.#await(deliveries, handlers[index]!));

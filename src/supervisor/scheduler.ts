@@ -54,7 +54,8 @@ export class Scheduler implements SchedulerLedger {
   readonly #queues = new Map<PollTarget, ScheduledQueue>();
   /** Queues with at least one buffered delivery. */
   readonly #ready = new Set<ScheduledQueue>();
-  readonly #byMessageId = new Map<string, Delivery>();
+  /** Every delivery held here, by its own id (not MessageId: two copies of one message are two deliveries). */
+  readonly #byId = new Map<number, Delivery>();
   #running = 0;
   #buffered = 0;
   #givingBack = 0;
@@ -113,9 +114,9 @@ export class Scheduler implements SchedulerLedger {
     return this.#processed;
   }
 
-  /** The delivery of a message held here, for a handler's extendVisibility request. */
-  find(messageId: string): Delivery | undefined {
-    return this.#byMessageId.get(messageId);
+  /** A delivery held here, by its id, for a handler's extendVisibility request. */
+  find(deliveryId: number): Delivery | undefined {
+    return this.#byId.get(deliveryId);
   }
 
   /** Each queue's buffered and running counts. */
@@ -236,7 +237,7 @@ export class Scheduler implements SchedulerLedger {
 
   admit(queue: ScheduledQueue, message: Message): Delivery {
     const delivery = new Delivery(queue.target, message, this.#options.keeper);
-    this.#byMessageId.set(delivery.messageId, delivery);
+    this.#byId.set(delivery.id, delivery);
     delivery.onFinish((finished, end) => this.#finished(queue, finished, end));
     if (queue.buffer.length === 0) {
       queue.pass = Math.max(queue.pass, this.#virtualTime);
@@ -278,7 +279,7 @@ export class Scheduler implements SchedulerLedger {
   }
 
   #finished(queue: ScheduledQueue, delivery: Delivery, end: FinishedDelivery): void {
-    if (this.#byMessageId.get(delivery.messageId) === delivery) this.#byMessageId.delete(delivery.messageId);
+    this.#byId.delete(delivery.id);
     if (end.heldSlot) {
       this.#running -= 1;
       queue.stopped(delivery);

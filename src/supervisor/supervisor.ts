@@ -154,8 +154,8 @@ export class Supervisor {
   }
 
   /** A handler's `message.extendVisibility(seconds)`, relayed from its thread. */
-  async extendVisibility(messageId: string, seconds: number): Promise<boolean> {
-    const delivery = this.#scheduler.find(messageId);
+  async extendVisibility(deliveryId: number, seconds: number): Promise<boolean> {
+    const delivery = this.#scheduler.find(deliveryId);
     return delivery?.state === "running" ? delivery.extendVisibility(seconds) : false;
   }
 

@@ -57,9 +57,16 @@ describe("the handler pool", () => {
     return pool;
   }
 
+  /** The delivery id each message id was sent with (one delivery per message id in these tests). */
+  const deliveryIds = new Map<string, number>();
+  const deliveryIdOf = (id: string): number => {
+    if (!deliveryIds.has(id)) deliveryIds.set(id, deliveryIds.size + 1);
+    return deliveryIds.get(id)!;
+  };
+
   /** One message; the body is JSON-encoded, as the default codec expects. */
   function wire(body: unknown, id: string): WireMessage {
-    return { id, body: JSON.stringify(body), attributes: {}, messageAttributes: {} };
+    return { id, deliveryId: deliveryIdOf(id), body: JSON.stringify(body), attributes: {}, messageAttributes: {} };
   }
 
   /** Starts one run of one message for `queue`, a task of its own. */
@@ -88,9 +95,9 @@ describe("the handler pool", () => {
   describe("a handler's extendVisibility", () => {
     it("goes to the service the supervisor registered, and resolves or fails as it answers", async () => {
       const running = startPool(["extends-visibility"]);
-      const calls: [string, number][] = [];
-      running.serve("extendVisibility", async (messageId, seconds) => {
-        calls.push([messageId, seconds]);
+      const calls: [number, number][] = [];
+      running.serve("extendVisibility", async (deliveryId, seconds) => {
+        calls.push([deliveryId, seconds]);
         return seconds <= 60;
       });
       await running.start();
@@ -99,9 +106,10 @@ describe("the handler pool", () => {
       const refused = await runOne(running, "extends-visibility", 600, "m-refused");
       assert.equal(refused.kind, "failed");
       assert.equal(refused.kind === "failed" && refused.error.message, "the visibility timeout could not be extended");
+      // Named by the delivery, not the MessageId: a second copy of a message is another delivery.
       assert.deepEqual(calls, [
-        ["m-granted", 30],
-        ["m-refused", 600],
+        [deliveryIdOf("m-granted"), 30],
+        [deliveryIdOf("m-refused"), 600],
       ]);
     });
 

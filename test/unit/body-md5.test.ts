@@ -19,6 +19,7 @@ describe("the body's MD5 check in the pool thread", () => {
   const md5 = createHash("md5").update(Buffer.from(body, "utf8")).digest("hex");
   const message = (md5OfBody: string | undefined): WireMessage => ({
     id: "message-1",
+    deliveryId: 1,
     body,
     attributes: {},
     messageAttributes: {},

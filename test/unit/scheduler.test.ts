@@ -6,6 +6,7 @@ import { receiver } from "../../src/registry/receiver.js";
 import { getRegistry } from "../../src/registry/registry.js";
 import type { ReceiverOptions } from "../../src/registry/types.js";
 import type { Acker, AckTarget } from "../../src/supervisor/acker.js";
+import type { Delivery } from "../../src/supervisor/delivery.js";
 import { Dispatcher } from "../../src/supervisor/dispatcher.js";
 import { SupervisorEmitter } from "../../src/supervisor/events.js";
 import type { PollTarget } from "../../src/supervisor/target.js";
@@ -42,6 +43,8 @@ function harness(options: {
 }) {
   getRegistry().clear();
   const log: string[] = [];
+  /** Every delivery the scheduler started, in order. */
+  const started: Delivery[] = [];
   let running = 0;
   let maxRunning = 0;
   const held: (() => void)[] = [];
@@ -111,6 +114,7 @@ function harness(options: {
     ...options.scheduler,
     keeper: new VisibilityKeeper(acker, logger),
     start: (deliveries) => {
+      started.push(...deliveries);
       log.push(`start ${deliveries.map((delivery) => delivery.message.Body).join("+")}`);
       dispatcher.run(deliveries);
     },
@@ -148,7 +152,7 @@ function harness(options: {
     scheduler.releaseAll();
     void releaseRuns();
   });
-  return { scheduler, dispatcher, log, of, receive, releaseRuns, maxRunning: () => maxRunning, targets };
+  return { scheduler, dispatcher, log, of, receive, releaseRuns, maxRunning: () => maxRunning, targets, started };
 }
 
 describe("Scheduler: FIFO", () => {
@@ -395,5 +399,28 @@ describe("Scheduler: weights", () => {
     const light = of("start").filter((body) => body.startsWith("l")).length;
     assert.equal(heavy + light, 40);
     assert.equal(heavy, 30, `3:1 share (heavy ${heavy}, light ${light})`);
+  });
+});
+
+describe("Scheduler: deliveries", () => {
+  it("finds a running delivery by its own id, so a second copy of the same message cannot take its requests", async () => {
+    const { scheduler, started, targets } = harness({ queues: [{ name: "copies" }], hold: true });
+    const room = scheduler.room(targets[0]!);
+    // SQS is at-least-once: the same message can arrive twice, with two receipt handles.
+    for (const [handle, body, count] of [
+      ["r-first", "first", "1"],
+      ["r-second", "second", "2"],
+    ] as const) {
+      room.beginReceive(1, true);
+      room.endReceive(1, true, [
+        { MessageId: "m", ReceiptHandle: handle, Body: body, Attributes: { ApproximateReceiveCount: count } },
+      ]);
+    }
+    await eventually(() => started.length === 2);
+    const [first, second] = started;
+    assert.notEqual(first!.id, second!.id);
+    // By MessageId (before), the first copy's extendVisibility reached the second's receipt handle.
+    assert.equal(scheduler.find(first!.id)?.ack.receiptHandle, "r-first");
+    assert.equal(scheduler.find(second!.id)?.ack.receiptHandle, "r-second");
   });
 });
