@@ -162,9 +162,16 @@ export class CachedQueueStatus {
   #lastGood: QueueStatusSnapshot | undefined;
   #visibleIndex: { snapshot: QueueStatusSnapshot; byName: Map<string, number> } | undefined;
 
-  constructor(read: () => Promise<QueueStatus[]>, ttlMs: number) {
+  readonly #onReadFailed: (error: unknown) => void;
+
+  /**
+   * `onReadFailed` hears each read that failed (the pages then serve the last good one): the daemon logs it,
+   * rate-limited, so that a lasting failure (a missing sqs:GetQueueAttributes, say) is not silent.
+   */
+  constructor(read: () => Promise<QueueStatus[]>, ttlMs: number, onReadFailed: (error: unknown) => void = () => {}) {
     this.#read = read;
     this.#ttlMs = ttlMs;
+    this.#onReadFailed = onReadFailed;
   }
 
   /** The status, fresh or at most `ttlMs` old, with the time it was read. */
@@ -183,9 +190,10 @@ export class CachedQueueStatus {
           if (!this.#lastGood || this.#lastGood.asOf <= asOf) this.#lastGood = { asOf, queues: read };
         },
         // A failed read is not cached: the next request tries again.
-        () => {
+        (error: unknown) => {
           cached.settled = true;
           if (this.#cached === cached) this.#cached = undefined;
+          this.#onReadFailed(error);
         },
       );
     }

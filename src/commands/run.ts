@@ -25,6 +25,7 @@ import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { sleep } from "../util/backoff.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
+import { RateLimit } from "../util/rate-limit.js";
 import { setWarningSink } from "../warnings.js";
 import { flushSpans } from "../telemetry/flush.js";
 
@@ -175,7 +176,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
     await poolReady;
     await warnAboutMissingRedrive(targets, client, urls, logger);
-    const status = config.http ? queueStatusCache(config.http, client, urls, targets) : undefined;
+    const status = config.http ? queueStatusCache(config.http, client, urls, targets, logger) : undefined;
     const supervisor = new Supervisor({
       config,
       targets,
@@ -328,13 +329,18 @@ async function warnAboutMissingRedrive(
   urls: QueueUrls,
   logger: Logger,
 ): Promise<void> {
+  // A read that fails (a missing sqs:GetQueueAttributes, an outage) leaves that queue unchecked: said once, for
+  // all of them, rather than a line per queue.
+  const unchecked: { queue: string; error: unknown }[] = [];
   await mapWithConcurrency(
     targets.filter(
       (target) => (target.queue.options.onError ?? "retry") === "retry" && !target.queue.options.deleteOnStart,
     ),
     STARTUP_REQUESTS,
     async (target) => {
-      const attributes = await readAttributes(client, urls, target.fullName, ["RedrivePolicy"]).catch(() => undefined);
+      const attributes = await readAttributes(client, urls, target.fullName, ["RedrivePolicy"]).catch(
+        (error: unknown) => void unchecked.push({ queue: target.fullName, error }),
+      );
       if (attributes && !parseRedrivePolicy(attributes["RedrivePolicy"])) {
         logger.warn(
           "queue has no redrive policy: a message that always fails will be retried until its retention period ends",
@@ -346,6 +352,14 @@ async function warnAboutMissingRedrive(
       }
     },
   );
+  const [first] = unchecked;
+  if (first) {
+    logger.warn("could not read the redrive policy of some queues; they were not checked for one", {
+      queues: unchecked.length,
+      firstQueue: first.queue,
+      error: errorSummary(first.error),
+    });
+  }
 }
 
 /** Queue counts for the status page, metrics and the stall check: the consumed queues and their DLQs. */
@@ -354,9 +368,23 @@ function queueStatusCache(
   client: SQSClient,
   urls: QueueUrls,
   targets: readonly PollTarget[],
+  logger: Logger,
 ): CachedQueueStatus {
   const names = targets.map((target) => target.fullName);
-  return new CachedQueueStatus(() => readQueueStatus(client, urls, names), http.statusCacheSeconds * 1000);
+  // One line a minute at most, saying how many it stands for: scrapes and pages may ask every few seconds.
+  const warnings = new RateLimit(1, 60_000);
+  return new CachedQueueStatus(
+    () => readQueueStatus(client, urls, names),
+    http.statusCacheSeconds * 1000,
+    (error) => {
+      const pass = warnings.take();
+      if (!pass.allowed) return;
+      logger.warn("reading the queues' counts failed; status pages and metrics serve the last good read", {
+        error: errorSummary(error),
+        failuresNotLogged: pass.heldBack,
+      });
+    },
+  );
 }
 
 /** The queues to consume: those named on the command line, or every queue with a handler. */

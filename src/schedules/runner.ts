@@ -271,6 +271,8 @@ export class ScheduleRunner {
             MessageGroupId: name,
             MessageDeduplicationId: tickDeduplicationId(name, tick),
           }),
+          // Stopping ends an offer under way: other replicas offer the same tick, and SQS keeps one copy.
+          { abortSignal: this.#abort.signal },
         );
         counts.offered += 1;
         this.events.emit("offered", name, tick);

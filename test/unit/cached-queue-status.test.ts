@@ -88,4 +88,24 @@ describe("CachedQueueStatus", () => {
     await cache.latest(10, start + 120_000);
     assert.equal(reads, 2, "once it has settled, an expired read is replaced");
   });
+
+  it("tells its owner about each failed read, so a lasting failure is not silent, and serves the last good one", async () => {
+    const failures: unknown[] = [];
+    let fail = false;
+    const cache = new CachedQueueStatus(
+      async () => {
+        if (fail) throw new Error("AccessDenied");
+        return status;
+      },
+      1_000,
+      (error) => failures.push(error),
+    );
+    const now = Date.now();
+    await cache.get(now);
+    fail = true;
+    const latest = await cache.latest(1_000, now + 2_000);
+    assert.equal(latest?.stale, true, "the last good read, marked stale");
+    assert.equal(failures.length, 1);
+    assert.match(String((failures[0] as Error).message), /AccessDenied/);
+  });
 });
