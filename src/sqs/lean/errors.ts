@@ -1,7 +1,7 @@
 import { SQSServiceException } from "@aws-sdk/client-sqs";
 import { NormalizedSchema, TypeRegistry } from "@smithy/core/schema";
 import type { ResponseMetadata, StaticErrorSchema } from "@smithy/types";
-import { parseJson } from "./retry.js";
+import { headerValue, parseJson } from "./retry.js";
 
 /**
  * SQS's error responses, read the way the SDK's AWS JSON protocol reads them for a service marked
@@ -25,7 +25,7 @@ export interface ErrorResponse {
 /** An SDK service exception for an SQS error response, as `@aws-sdk/client-sqs` would throw it. */
 export function serviceError(response: ErrorResponse, metadata: ResponseMetadata): SQSServiceException {
   const data = parseJson(response.body);
-  const queryError = header(response.headers, "x-amzn-query-error");
+  const queryError = headerValue(response.headers, "x-amzn-query-error");
   if (queryError !== undefined) {
     const [Code, Type] = queryError.split(";");
     const error: Record<string, unknown> = { Code, Type };
@@ -68,7 +68,7 @@ export function errorCode(
 ): string | undefined {
   const codeKey = Object.keys(data).find((key) => key.toLowerCase() === "code");
   if (codeKey !== undefined && data[codeKey] !== undefined) return sanitize(data[codeKey]);
-  const typeHeader = header(headers, "x-amzn-errortype");
+  const typeHeader = headerValue(headers, "x-amzn-errortype");
   if (typeHeader !== undefined) return sanitize(typeHeader);
   return data["__type"] === undefined ? undefined : sanitize(data["__type"]);
 }
@@ -118,9 +118,4 @@ function decorate(exception: SQSServiceException, data: Record<string, unknown>)
 function stringField(data: Readonly<Record<string, unknown>>, key: string): string | undefined {
   const value = data[key];
   return typeof value === "string" ? value : undefined;
-}
-
-function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -97,7 +97,7 @@ function timeoutError(message: string, code?: string): Error {
 }
 
 /** The SDK's abort error: named `AbortError`, with the signal's reason as its cause when that is an Error. */
-function abortError(signal: AbortSignal | undefined): Error {
+export function abortError(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   if (reason instanceof Error)
     return Object.assign(new Error("Request aborted", { cause: reason }), { name: "AbortError" });

@@ -1,6 +1,6 @@
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import type { HttpResponse, ResponseMetadata, RetryErrorType, RetryStrategy, RetryStrategyV2 } from "@smithy/types";
-import type { WireResponse } from "./http.js";
+import { abortError, type WireResponse } from "./http.js";
 
 /** The pieces of the SDK's retry middleware (`@smithy/core/retry`) the lean path's retry loop repeats. */
 
@@ -13,11 +13,17 @@ export function retryErrorType(error: Error): RetryErrorType {
   return "CLIENT_ERROR";
 }
 
+/** A response header's value; the first, when it came more than once. */
+export function headerValue(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export function responseMetadata(response: WireResponse): ResponseMetadata {
-  const header = (name: string): string | undefined => {
-    const value = response.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
+  const header = (name: string): string | undefined => headerValue(response.headers, name);
   const requestId = header("x-amzn-requestid") ?? header("x-amzn-request-id") ?? header("x-amz-request-id");
   const extendedRequestId = header("x-amz-id-2");
   const cfId = header("x-amz-cf-id");
@@ -61,8 +67,7 @@ export function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): P
   if (!signal) return promise;
   let cleanup = (): void => {};
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = (): void =>
-      reject(Object.assign(new Error("Request aborted", { cause: signal.reason }), { name: "AbortError" }));
+    const onAbort = (): void => reject(abortError(signal));
     if (signal.aborted) onAbort();
     else {
       signal.addEventListener("abort", onAbort, { once: true });
