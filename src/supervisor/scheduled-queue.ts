@@ -58,11 +58,8 @@ export interface SchedulerLedger {
   readonly gatherMs: number;
   /** Room under the global buffer ceiling (the primary lane always gets one). */
   globalRoom(primary: boolean): number;
-  /**
-   * Room under the message limit for this queue. Queues short of budget take turns: a refused primary lane
-   * (`waits`) joins the line; an extra lane only looks.
-   */
-  budgetRoom(queue: ScheduledQueue, waits: boolean): number;
+  /** Messages the message limit still lets in (received, not asked for); infinite without a limit. */
+  budgetLeft(): number;
   /** Counts a receive's size in (+1) or out (-1). */
   asked(size: number, primary: boolean, sign: 1 | -1): void;
   /** Turns a received message into a buffered delivery, counted. */
@@ -137,13 +134,7 @@ export class ScheduledQueue implements ReceiveRoom {
     const ownRoom = this.#prefetch - this.waitingToStart - this.#asked;
     return Math.max(
       0,
-      Math.min(
-        want,
-        SQS_LIMITS.maxBatchEntries,
-        ownRoom,
-        scheduler.globalRoom(primary),
-        scheduler.budgetRoom(this, primary),
-      ),
+      Math.min(want, SQS_LIMITS.maxBatchEntries, ownRoom, scheduler.globalRoom(primary), scheduler.budgetLeft()),
     );
   }
 
@@ -161,10 +152,18 @@ export class ScheduledQueue implements ReceiveRoom {
     this.#receivesUnderWay -= 1;
     this.#asked -= size;
     this.#scheduler.asked(size, primary, -1);
-    for (const message of messages) {
+    // What the message limit lets in of these, as it stands before they join: every queue asks for up to what
+    // is left, so receives that end together may bring more than that between them.
+    const allowed = this.#scheduler.stopped ? messages.length : Math.max(0, this.#scheduler.budgetLeft());
+    const admitted = messages.map((message) => {
       const delivery = this.#scheduler.admit(this, message);
       this.buffer.push(delivery);
-    }
+      return delivery;
+    });
+    // The rest go back at once (visibility 0), uncounted. They are the tail of this receive, so on a FIFO
+    // queue a group's later messages go back with its first one given back, and its order holds.
+    const excess = admitted.slice(allowed);
+    if (excess.length > 0) this.#scheduler.released(excess, "gave back messages received beyond the message limit");
     if (this.#scheduler.stopped) this.giveBackBuffer("gave back messages received while paused or draining");
     else this.#scheduler.pump();
     this.flushGivingBack(false);

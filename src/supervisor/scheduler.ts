@@ -59,16 +59,13 @@ export class Scheduler implements SchedulerLedger {
   #running = 0;
   #buffered = 0;
   #givingBack = 0;
-  /** Messages asked for by receives under way, and the part of that beyond each receive's first message. */
-  #asked = 0;
+  /** Messages asked for by receives under way beyond each receive's first one: reserved under maxBuffered. */
   #reservedBeyondFirst = 0;
   #processed = 0;
   /** Pass of the last queue served: a queue that becomes ready starts no lower, so idling earns no burst. */
   #virtualTime = 0;
   #paused = false;
   #draining = false;
-  /** Queues refused by the message limit, in the order they asked: they take turns (see budgetRoom). */
-  readonly #budgetLine: ScheduledQueue[] = [];
   /** Releases under way: starts wait until every delivery of the release has left its buffer. */
   #releasing = 0;
   readonly #idleListeners = new Set<() => void>();
@@ -206,23 +203,15 @@ export class Scheduler implements SchedulerLedger {
   }
 
   /**
-   * What `queue` may still take under the message limit. When the budget runs short, queues take
-   * turns: one refused joins a line, and may take only what is left after those ahead of it in the line.
-   * Without the line, a queue whose long poll came back empty would take the last of the budget again at
-   * once, and another queue's messages would never be received.
+   * Messages the message limit still lets in: the limit less those processed and those held. It counts
+   * messages received, not asked for: every queue keeps its long poll waiting, each asking at most this much,
+   * and what receives bring beyond it goes back at once (see {@link ScheduledQueue.endReceive}). Counting
+   * what was asked for let idle long polls on other queues hold the last of the budget while the queue whose
+   * message had just arrived sent no receive at all.
    */
-  budgetRoom(queue: ScheduledQueue, waits: boolean): number {
+  budgetLeft(): number {
     const limit = this.#options.messageLimit;
-    if (limit === undefined) return Number.POSITIVE_INFINITY;
-    const index = this.#budgetLine.indexOf(queue);
-    const ahead = index === -1 ? this.#budgetLine.length : index;
-    const room = limit - this.#processed - this.held - this.#asked - ahead;
-    if (room <= 0) {
-      if (index === -1 && waits) this.#budgetLine.push(queue);
-    } else if (index !== -1) {
-      this.#budgetLine.splice(index, 1);
-    }
-    return room;
+    return limit === undefined ? Number.POSITIVE_INFINITY : limit - this.#processed - this.held;
   }
 
   /** A receive ended or a delivery finished: queues waiting on the message limit may go on. */
@@ -231,7 +220,6 @@ export class Scheduler implements SchedulerLedger {
   }
 
   asked(size: number, primary: boolean, sign: 1 | -1): void {
-    this.#asked += sign * size;
     this.#reservedBeyondFirst += sign * (primary ? size - 1 : size);
   }
 

@@ -328,17 +328,26 @@ describe("Scheduler: buffering, pause and drain", () => {
     assert.deepEqual(of("release"), []);
   });
 
-  it("never asks for more than the message limit leaves", () => {
-    const { scheduler, receive, targets } = harness({
-      queues: [{ name: "jobs" }],
+  it("asks every queue for at most what the message limit leaves, and gives back at once what comes beyond it", () => {
+    const { scheduler, receive, targets, of } = harness({
+      queues: [{ name: "jobs" }, { name: "other" }],
       hold: true,
       scheduler: { maxInFlight: 2, messageLimit: 5 },
     });
+    const message = (id: string): Message => ({ MessageId: id, ReceiptHandle: `r-${id}`, Body: id });
     receive(0, "m1", "m2", "m3");
-    const room = scheduler.room(targets[0]!);
-    assert.equal(room.receiveSize(10, true), 2, "5 allowed, 3 held");
-    room.beginReceive(2, true);
-    assert.equal(room.receiveSize(10, false), 0);
+    const jobs = scheduler.room(targets[0]!);
+    const other = scheduler.room(targets[1]!);
+    assert.equal(jobs.receiveSize(10, true), 2, "5 allowed, 3 held");
+    jobs.beginReceive(2, true);
+    // The budget counts messages received, not asked for: the other queue keeps listening too.
+    assert.equal(other.receiveSize(10, true), 2, "a long poll waiting elsewhere holds none of the budget");
+    other.beginReceive(2, true);
+    other.endReceive(2, true, [message("o1"), message("o2")]);
+    assert.equal(jobs.receiveSize(10, false), 0, "the budget is all held");
+    jobs.endReceive(2, true, [message("m4"), message("m5")]);
+    assert.deepEqual(of("release"), ["m4", "m5"], "what came beyond the limit went back at once");
+    assert.equal(scheduler.held, 5);
   });
 
   it("caps receives at the global buffer ceiling but always lets the primary lane listen for one", () => {
