@@ -56,7 +56,6 @@ export class Dispatcher {
    * thread ends was interrupted, not broken: its message is released for another consumer, not retried later.
    */
   readonly #interrupting = new AbortController();
-  readonly #running = new Set<Delivery>();
   /** Runs started in this turn of the event loop, by queue, to be posted together (see {@link PACK_BELOW_MS}). */
   readonly #starting = new Map<PollTarget, Delivery[][]>();
   /** Each queue's moving average of handler time (ms), once a run has reported one. */
@@ -108,11 +107,18 @@ export class Dispatcher {
     });
   }
 
-  /** Asks every running handler to stop (its `message.signal` aborts); their messages will be released. */
-  interrupt(reason: string): number {
+  /**
+   * Asks every running handler to stop (its `message.signal` aborts); their messages will be released. The
+   * scheduler's queues own which deliveries run; returns how many did.
+   */
+  interrupt(reason: string, running: Iterable<Delivery>): number {
     this.#interrupting.abort(new Error(reason));
-    for (const delivery of this.#running) delivery.handler?.abort(reason);
-    return this.#running.size;
+    let count = 0;
+    for (const delivery of running) {
+      delivery.handler?.abort(reason);
+      count += 1;
+    }
+    return count;
   }
 
   /** At-most-once: the message is deleted before its handler runs, and runs only if the delete succeeded. */
@@ -187,7 +193,6 @@ export class Dispatcher {
     const timeoutMs = target.queue.options.timeoutMs;
     for (const delivery of deliveries) {
       delivery.handler = handler;
-      this.#running.add(delivery);
       if (timeoutMs !== undefined) {
         delivery.startTimeout(timeoutMs, handler.startedAt, () => void this.#timeOut(deliveries, handler, timeoutMs));
       }
@@ -235,7 +240,6 @@ export class Dispatcher {
 
   /** Carries out what {@link settle} decided for a delivery whose run is over. */
   #settle(delivery: Delivery, end: RunEnd): void {
-    this.#running.delete(delivery);
     const settlement = settle(end, {
       options: delivery.target.queue.options,
       defaultRetry: this.#options.defaultRetry,

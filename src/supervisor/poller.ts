@@ -6,7 +6,7 @@ import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
-import type { ReceiveRoom } from "./scheduler.js";
+import type { ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 
 /** What a poller needs from the daemon. */
@@ -72,7 +72,7 @@ export class Poller {
   #fetching = new AbortController();
   #stopping = false;
   readonly #lanes = new Set<Promise<void>>();
-  /** Start times of the receives waiting on SQS now, by receive number. */
+  /** Start times of the receives waiting on SQS now, by receive number: for liveness only (the room counts them). */
   readonly #receivesUnderWay = new Map<number, number>();
   /** Aborts every receive under way; see {@link Poller.abortReceives}. */
   readonly #receiving = new AbortController();
@@ -124,9 +124,9 @@ export class Poller {
     return this.#lastPollAt;
   }
 
-  /** ReceiveMessage requests waiting on SQS now. */
+  /** ReceiveMessage requests waiting on SQS now (the queue's own count). */
   get receivesUnderWay(): number {
-    return this.#receivesUnderWay.size;
+    return this.#options.room.receivesUnderWay;
   }
 
   /** Whether fetching is paused (and not stopped). */
@@ -147,7 +147,7 @@ export class Poller {
       queue: this.target.fullName,
       state,
       lastPollAt: this.#lastPollAt,
-      receivesUnderWay: this.#receivesUnderWay.size,
+      receivesUnderWay: this.receivesUnderWay,
       silentMs,
       consecutiveErrors: this.#errorBackoff.attempt + this.#authBackoff.attempt,
       restarts: this.#restarts,
@@ -269,12 +269,14 @@ export class Poller {
         await this.#waitOnPurpose(sleep(holdMs, fetching));
         continue;
       }
+      // Read before the check: a change between the check and the wait then ends the wait at once.
+      const generation = room.generation;
       const size = room.receiveSize(this.#want, primary);
       // A receive smaller than wanted while buffered messages still wait would cost a request for a few
       // messages: wait for the buffer to drain instead. An empty buffer always gets its receive.
       if (size === 0 || (size < this.#want && room.waitingToStart > 0)) {
         if (!primary) return;
-        await this.#waitOnPurpose(room.roomChanged(fetching));
+        await this.#waitOnPurpose(room.roomChanged(generation, fetching));
         continue;
       }
       room.beginReceive(size, primary);

@@ -1,13 +1,9 @@
 import type { Message } from "@aws-sdk/client-sqs";
-import { nextNotification } from "../util/notify.js";
+import { ConcurrencyGroup } from "./concurrency-group.js";
 import { Delivery, type FinishedDelivery } from "./delivery.js";
-import {
-  ScheduledQueue,
-  type ConcurrencyGroup,
-  type QueueLoad,
-  type ReceiveRoom,
-  type SchedulerLedger,
-} from "./scheduled-queue.js";
+import { Generation } from "./generation.js";
+import { PrefetchQueue, type SchedulerLedger } from "./prefetch-queue.js";
+import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 import type { VisibilityKeeper } from "./visibility-keeper.js";
 
@@ -35,40 +31,37 @@ export interface SchedulerOptions {
   readonly gatherMs?: number;
 }
 
-export type { QueueLoad, ReceiveRoom } from "./scheduled-queue.js";
+export type { QueueLoad, ReceiveRoom } from "./receive-room.js";
 
 /**
- * Decides which received message runs next. Every physical queue has a bounded buffer of deliveries; free
- * pool slots go to them across queues in proportion to each receiver's `weight` (stride scheduling: a queue's
- * "pass" advances by 1/weight per message started, and the lowest pass goes next), first in first out within
- * a queue, and strictly in order within a FIFO message group.
+ * Decides which received message runs next. Every physical queue has a bounded prefetch buffer of deliveries
+ * ({@link PrefetchQueue}); free pool slots go to them across queues in proportion to each receiver's `weight`
+ * (stride scheduling: a queue's "pass" advances by 1/weight per message started, and the lowest pass goes
+ * next), first in first out within a queue, and strictly in order within a FIFO message group.
  *
- * The scheduler is the one owner of the counts: buffered, running, giving back, processed, and the receives
- * under way per queue. A delivery's {@link Delivery.finish} is the only way a slot comes back.
+ * Each queue owns its counts (buffered, running, giving back, asked, receives under way); the scheduler owns
+ * only what spans queues (processed, the stride clock, paused or draining) and derives its totals from the
+ * queues', so no count is kept twice. A delivery's {@link Delivery.finish} is the only way a slot comes back.
+ * Every change advances one {@link Generation}, which every wait (a poller's for room, a drain's for idle)
+ * re-checks its condition against: a wait cannot miss a change.
  *
  * Paused or draining, nothing starts and buffered messages go back to SQS. A message goes back only once no
  * receive of ours is waiting on its queue: released earlier, our own long poll could take it again at once.
  */
 export class Scheduler implements SchedulerLedger {
   readonly #options: SchedulerOptions;
-  readonly #queues = new Map<PollTarget, ScheduledQueue>();
-  /** Queues with at least one buffered delivery. */
-  readonly #ready = new Set<ScheduledQueue>();
+  readonly #queues = new Map<PollTarget, PrefetchQueue>();
+  /** Queues with at least one buffered delivery: an index, re-read from each queue as it changes. */
+  readonly #ready = new Set<PrefetchQueue>();
   /** Every delivery held here, by its own id (not MessageId: two copies of one message are two deliveries). */
   readonly #byId = new Map<number, Delivery>();
-  #running = 0;
-  #buffered = 0;
-  #givingBack = 0;
-  /** Messages asked for by receives under way beyond each receive's first one: reserved under maxBuffered. */
-  #reservedBeyondFirst = 0;
+  readonly #generation = new Generation();
   #processed = 0;
-  /** Pass of the last queue served: a queue that becomes ready starts no lower, so idling earns no burst. */
   #virtualTime = 0;
   #paused = false;
   #draining = false;
   /** Releases under way: starts wait until every delivery of the release has left its buffer. */
   #releasing = 0;
-  readonly #idleListeners = new Set<() => void>();
 
   constructor(targets: readonly PollTarget[], options: SchedulerOptions) {
     this.#options = options;
@@ -77,33 +70,33 @@ export class Scheduler implements SchedulerLedger {
       const name = target.queue.name;
       let group = groups.get(name);
       if (!group) {
-        group = { limit: target.queue.options.concurrency ?? Number.POSITIVE_INFINITY, running: 0 };
+        group = new ConcurrencyGroup(target.queue.options.concurrency ?? Number.POSITIVE_INFINITY);
         groups.set(name, group);
       }
-      this.#queues.set(target, new ScheduledQueue(this, target, group, options.prefetch));
+      this.#queues.set(target, new PrefetchQueue(this, target, group, options.prefetch));
     }
   }
 
   /** The receive side of one queue, for its poller. */
   room(target: PollTarget): ReceiveRoom {
     const queue = this.#queues.get(target);
-    if (!queue) throw new Error(`no scheduled queue for ${target.fullName}`);
+    if (!queue) throw new Error(`no prefetch queue for ${target.fullName}`);
     return queue;
   }
 
   /** Messages running now. */
   get running(): number {
-    return this.#running;
+    return this.#sum((queue) => queue.running);
   }
 
   /** Messages waiting in buffers now. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#sum((queue) => queue.buffered);
   }
 
   /** Messages held now: buffered, running, or waiting to go back. */
   get held(): number {
-    return this.#buffered + this.#running + this.#givingBack;
+    return this.#sum((queue) => queue.buffered + queue.running + queue.givingBack);
   }
 
   /** Messages whose handlers had their turn. */
@@ -116,15 +109,21 @@ export class Scheduler implements SchedulerLedger {
     return this.#byId.get(deliveryId);
   }
 
+  /** The deliveries running now, across queues (a copy: stopping them may finish some). */
+  runningDeliveries(): Delivery[] {
+    return [...this.#queues.values()].flatMap((queue) => [...queue.runningDeliveries()]);
+  }
+
   /** Each queue's buffered and running counts. */
   loads(now = Date.now()): QueueLoad[] {
-    const free = this.#running < this.#options.maxInFlight && !this.#paused && !this.#draining;
+    const free = this.running < this.#options.maxInFlight && !this.#paused && !this.#draining;
     return [...this.#queues.values()].map((queue) => queue.load(free, now));
   }
 
   /** Starts nothing more; buffered messages go back (once no receive of ours waits on their queue). */
   pause(): void {
     this.#paused = true;
+    this.#generation.advance();
     for (const queue of this.#queues.values()) queue.giveBackBuffer("gave back buffered messages: paused");
   }
 
@@ -132,13 +131,14 @@ export class Scheduler implements SchedulerLedger {
   resume(): void {
     this.#paused = false;
     for (const queue of this.#queues.values()) queue.takeBackUnreleased();
-    this.#notifyAll();
+    this.#generation.advance();
     this.pump();
   }
 
   /** A drain begins: nothing more starts, and buffered messages go back. */
   beginDrain(): void {
     this.#draining = true;
+    this.#generation.advance();
     for (const queue of this.#queues.values()) queue.giveBackBuffer("gave back buffered messages at shutdown");
   }
 
@@ -149,36 +149,34 @@ export class Scheduler implements SchedulerLedger {
 
   /** True once nothing runs; false if `timeoutMs` passed first. */
   async waitUntilIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#running === 0) return true;
     const deadline = AbortSignal.timeout(timeoutMs);
-    while (this.#running > 0 && !deadline.aborted) await nextNotification(this.#idleListeners, deadline);
-    return this.#running === 0;
+    while (this.running > 0 && !deadline.aborted) await this.#generation.after(this.#generation.value, deadline);
+    return this.running === 0;
   }
 
   /** Hands free slots to buffered messages, fairly, until slots or startable messages run out. */
   pump(): void {
     if (this.#paused || this.#draining || this.#releasing > 0) return;
     const { maxInFlight } = this.#options;
-    while (this.#running < maxInFlight) {
+    // Re-read each turn: starting a run can finish deliveries at once (a drain that timed out), and pump again.
+    for (let running = this.running; running < maxInFlight; running = this.running) {
       const queue = this.#pick();
       if (!queue) return;
       // A queue that was blocked (its group running, its concurrency full) or away starts at the current
       // pass: being owed turns would otherwise let it take a burst of slots.
-      queue.pass = Math.max(queue.pass, this.#virtualTime);
-      const deliveries = queue.take(maxInFlight - this.#running, maxInFlight);
+      queue.catchUp(this.#virtualTime);
+      const deliveries = queue.take(maxInFlight - running, maxInFlight);
       // The next queue is gathering slots for a fuller batch: keep the free ones for it (up to gatherMs).
       if (!deliveries) return;
       this.#virtualTime = queue.pass;
-      queue.pass += deliveries.length / queue.weight;
-      this.#running += deliveries.length;
-      this.#buffered -= deliveries.length;
+      queue.charge(deliveries.length);
       this.#options.start(deliveries);
     }
   }
 
   /** The startable queue with the lowest pass. */
-  #pick(): ScheduledQueue | undefined {
-    let best: ScheduledQueue | undefined;
+  #pick(): PrefetchQueue | undefined {
+    let best: PrefetchQueue | undefined;
     for (const queue of this.#ready) {
       if (!queue.canStart()) continue;
       if (!best || queue.pass < best.pass) best = queue;
@@ -186,8 +184,13 @@ export class Scheduler implements SchedulerLedger {
     return best;
   }
 
-  // SchedulerLedger: the totals each ScheduledQueue reads and updates (documented on the interface). The
-  // scheduler is their one owner.
+  #sum(count: (queue: PrefetchQueue) => number): number {
+    let total = 0;
+    for (const queue of this.#queues.values()) total += count(queue);
+    return total;
+  }
+
+  // SchedulerLedger: what each PrefetchQueue reads of the state across queues (documented on the interface).
 
   get gatherMs(): number {
     return this.#options.gatherMs ?? 20;
@@ -197,15 +200,27 @@ export class Scheduler implements SchedulerLedger {
     return this.#paused || this.#draining;
   }
 
+  get virtualTime(): number {
+    return this.#virtualTime;
+  }
+
+  get generation(): number {
+    return this.#generation.value;
+  }
+
+  changedSince(generation: number, signal: AbortSignal): Promise<void> {
+    return this.#generation.after(generation, signal);
+  }
+
   globalRoom(primary: boolean): number {
-    const room = this.#options.maxBuffered - this.#buffered - this.#reservedBeyondFirst;
+    const room = this.#options.maxBuffered - this.#sum((queue) => queue.buffered + queue.askedBeyondFirst);
     return primary ? 1 + Math.max(0, room) : Math.max(0, room);
   }
 
   /**
    * Messages the message limit still lets in: the limit less those processed and those held. It counts
    * messages received, not asked for: every queue keeps its long poll waiting, each asking at most this much,
-   * and what receives bring beyond it goes back at once (see {@link ScheduledQueue.endReceive}). Counting
+   * and what receives bring beyond it goes back at once (see {@link PrefetchQueue.endReceive}). Counting
    * what was asked for let idle long polls on other queues hold the last of the budget while the queue whose
    * message had just arrived sent no receive at all.
    */
@@ -214,46 +229,20 @@ export class Scheduler implements SchedulerLedger {
     return limit === undefined ? Number.POSITIVE_INFINITY : limit - this.#processed - this.held;
   }
 
-  /** A receive ended or a delivery finished: queues waiting on the message limit may go on. */
-  budgetChanged(): void {
-    if (this.#options.messageLimit !== undefined) this.#notifyAll();
-  }
-
-  asked(size: number, primary: boolean, sign: 1 | -1): void {
-    this.#reservedBeyondFirst += sign * (primary ? size - 1 : size);
-  }
-
-  admit(queue: ScheduledQueue, message: Message): Delivery {
+  admit(queue: PrefetchQueue, message: Message): Delivery {
     const delivery = new Delivery(queue.target, message, this.#options.keeper);
     this.#byId.set(delivery.id, delivery);
     delivery.onFinish((finished, end) => this.#finished(queue, finished, end));
-    if (queue.buffer.length === 0) {
-      queue.pass = Math.max(queue.pass, this.#virtualTime);
-      this.#ready.add(queue);
-    }
-    this.#buffered += 1;
     return delivery;
   }
 
-  unready(queue: ScheduledQueue): void {
-    if (queue.buffer.length === 0) this.#ready.delete(queue);
+  changed(queue: PrefetchQueue): void {
+    if (queue.buffered > 0) this.#ready.add(queue);
+    else this.#ready.delete(queue);
+    this.#generation.advance();
   }
 
-  ready(queue: ScheduledQueue): void {
-    if (queue.buffer.length > 0) this.#ready.add(queue);
-  }
-
-  movedToGiveBack(count: number): void {
-    this.#buffered -= count;
-    this.#givingBack += count;
-  }
-
-  movedToBuffer(count: number): void {
-    this.#givingBack -= count;
-    this.#buffered += count;
-  }
-
-  released(deliveries: readonly Delivery[], why: string): void {
+  release(deliveries: readonly Delivery[], why: string): void {
     if (deliveries.length === 0) return;
     this.#options.release(deliveries, why);
     // None may start while the others are still being taken out: a FIFO group's later message would run.
@@ -266,32 +255,11 @@ export class Scheduler implements SchedulerLedger {
     this.pump();
   }
 
-  #finished(queue: ScheduledQueue, delivery: Delivery, end: FinishedDelivery): void {
+  #finished(queue: PrefetchQueue, delivery: Delivery, end: FinishedDelivery): void {
     this.#byId.delete(delivery.id);
-    if (end.heldSlot) {
-      this.#running -= 1;
-      queue.stopped(delivery);
-    } else if (queue.forget(delivery)) {
-      this.#givingBack -= 1;
-    } else {
-      // A buffered delivery that finished in place (given back from the buffer).
-      this.#buffered -= 1;
-    }
-    if (end.counted) {
-      this.#processed += 1;
-      this.#options.onProcessed?.(this.#processed);
-    }
-    // A FIFO group whose message did not succeed must not run its later messages out of order: they go back.
-    if (queue.target.queue.fifo && end.heldSlot && !end.succeeded && delivery.groupId !== "") {
-      queue.giveBackGroup(delivery.groupId);
-    }
-    queue.notifyRoom();
-    this.budgetChanged();
-    if (this.#running === 0) for (const listener of [...this.#idleListeners]) listener();
+    if (end.counted) this.#processed += 1;
+    queue.finished(delivery, end);
+    if (end.counted) this.#options.onProcessed?.(this.#processed);
     this.pump();
-  }
-
-  #notifyAll(): void {
-    for (const queue of this.#queues.values()) queue.notifyRoom();
   }
 }

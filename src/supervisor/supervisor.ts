@@ -372,7 +372,7 @@ export class Supervisor {
           stopped: async () => void (await Promise.all(pollers.map((poller) => poller.stop()))),
         },
         scheduler: this.#scheduler,
-        handlers: this.#dispatcher,
+        handlers: { interrupt: (why) => this.#dispatcher.interrupt(why, this.#scheduler.runningDeliveries()) },
         pool,
         acks: {
           // Objects of large payloads go after their messages' deletes, so they are flushed after the acker.

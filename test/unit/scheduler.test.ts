@@ -433,3 +433,41 @@ describe("Scheduler: deliveries", () => {
     assert.equal(scheduler.find(second!.id)?.ack.receiptHandle, "r-second");
   });
 });
+
+describe("Scheduler: waits for room", () => {
+  it("ends a wait at once when the room changed between the poller's check and its wait", async () => {
+    const { scheduler, receive, targets, releaseRuns } = harness({
+      queues: [{ name: "jobs" }],
+      hold: true,
+      scheduler: { maxInFlight: 1, prefetch: 2 },
+    });
+    const room = scheduler.room(targets[0]!);
+    receive(0, "m1", "m2", "m3");
+    // The poller's check: m1 runs, m2 and m3 fill the buffer.
+    const generation = room.generation;
+    assert.equal(room.receiveSize(10, true), 0, "the buffer is full");
+    // The change lands before the poller's wait begins: m1 ends, m2 starts, the buffer has room.
+    await releaseRuns();
+    await eventually(() => room.receiveSize(10, true) > 0);
+    let woke = false;
+    void room.roomChanged(generation, new AbortController().signal).then(() => (woke = true));
+    // A one-shot notification registered now would wait for the next change, which never comes.
+    await eventually(() => woke, { message: "the wait missed a change that came before it" });
+  });
+
+  it("frees a concurrency slot when the queue's own running message finishes", async () => {
+    const { scheduler, receive, of, releaseRuns } = harness({
+      queues: [
+        { name: "a", receiverOptions: { concurrency: 1 } },
+        { name: "b", receiverOptions: { concurrency: 1 } },
+      ],
+      hold: true,
+    });
+    receive(0, "a1", "a2");
+    receive(1, "b1");
+    assert.deepEqual(of("start"), ["a1", "b1"], "one of each queue: each its own group of 1");
+    await releaseRuns();
+    await eventually(() => of("start").includes("a2"));
+    assert.equal(scheduler.running, 1);
+  });
+});

@@ -1,54 +1,12 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_LIMITS } from "../limits.js";
-import { nextNotification } from "../util/notify.js";
-import type { Delivery } from "./delivery.js";
+import type { ConcurrencyGroup } from "./concurrency-group.js";
+import type { Delivery, FinishedDelivery } from "./delivery.js";
+import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 
-/** One queue's share of the scheduler, as status pages and the watchdog read it. */
-export interface QueueLoad {
-  readonly queue: string;
-  readonly fifo: boolean;
-  readonly buffered: number;
-  readonly running: number;
-  /** Since when (epoch ms) a startable message has waited while a slot was free; undefined when none has. */
-  readonly starvedSince: number | undefined;
-  /** When a handler run of this queue last started (epoch ms). */
-  readonly lastStartAt: number | undefined;
-}
-
-/** What a poller asks of the scheduler: how much to receive, and where to put it. */
-export interface ReceiveRoom {
-  /**
-   * How many messages the next receive may ask for: at most `want` and 10, within the queue's prefetch room,
-   * the message limit and (beyond one message) the global buffer ceiling. 0 when the queue's own buffer is
-   * full, the message limit is reached, or the scheduler is paused or draining: the poller then waits for
-   * {@link ReceiveRoom.roomChanged}.
-   * An extra lane (`primary` false) gets nothing past the global ceiling: only the primary lane always listens.
-   */
-  receiveSize(want: number, primary: boolean): number;
-  /** Messages of this queue waiting in its buffer. */
-  readonly buffered: number;
-  /**
-   * Buffered messages that could start as soon as a slot frees: all of them, except on a FIFO queue those
-   * behind a running message of their group.
-   */
-  readonly waitingToStart: number;
-  /** Resolves when the room may have grown, or when `signal` aborts. */
-  roomChanged(signal: AbortSignal): Promise<void>;
-  /** A receive of `size` messages is under way. */
-  beginReceive(size: number, primary: boolean): void;
-  /** It returned: the messages join the buffer (or go back, when paused or draining). */
-  endReceive(size: number, primary: boolean, messages: readonly Message[]): void;
-}
-
-/** A registered queue's `concurrency`, shared by its suffixed variants. */
-export interface ConcurrencyGroup {
-  readonly limit: number;
-  running: number;
-}
-
 /**
- * What a queue needs from the scheduler that owns it: the totals across queues. The Scheduler implements it;
+ * What a queue needs from the scheduler that owns it: the state across queues. The Scheduler implements it;
  * this file never imports the scheduler, so the two stay one-way.
  */
 export interface SchedulerLedger {
@@ -56,52 +14,54 @@ export interface SchedulerLedger {
   readonly stopped: boolean;
   /** How long a batch handler's start may wait for more free slots. */
   readonly gatherMs: number;
+  /** Pass of the last queue served: a queue that becomes ready starts no lower. */
+  readonly virtualTime: number;
+  readonly generation: number;
+  /** Resolves on any change after `generation` (see {@link ReceiveRoom.roomChanged}). */
+  changedSince(generation: number, signal: AbortSignal): Promise<void>;
   /** Room under the global buffer ceiling (the primary lane always gets one). */
   globalRoom(primary: boolean): number;
   /** Messages the message limit still lets in (received, not asked for); infinite without a limit. */
   budgetLeft(): number;
-  /** Counts a receive's size in (+1) or out (-1). */
-  asked(size: number, primary: boolean, sign: 1 | -1): void;
-  /** Turns a received message into a buffered delivery, counted. */
-  admit(queue: ScheduledQueue, message: Message): Delivery;
+  /** Turns a received message into a delivery the scheduler tracks. */
+  admit(queue: PrefetchQueue, message: Message): Delivery;
   /** Hands free slots to buffered messages. */
   pump(): void;
-  /** The queue's buffer may have emptied (or filled): it leaves (or joins) the ready set. */
-  unready(queue: ScheduledQueue): void;
-  ready(queue: ScheduledQueue): void;
-  /** Deliveries moved between the buffer and the give-back list. */
-  movedToGiveBack(count: number): void;
-  movedToBuffer(count: number): void;
   /** Gives deliveries back to SQS and finishes them. */
-  released(deliveries: readonly Delivery[], why: string): void;
-  /** A receive ended or a delivery finished: queues waiting on the message limit may go on. */
-  budgetChanged(): void;
+  release(deliveries: readonly Delivery[], why: string): void;
+  /** This queue's counts changed: the scheduler re-reads them, and waits re-check their conditions. */
+  changed(queue: PrefetchQueue): void;
 }
 
-/** One physical queue's buffer, receives under way, and running count. */
-export class ScheduledQueue implements ReceiveRoom {
+/**
+ * One physical queue's prefetch buffer: the deliveries received and waiting for a slot, those waiting to go
+ * back, those running, and the receives under way. It is the one owner of those counts; the scheduler derives
+ * its totals from every queue's, and no one else writes them.
+ */
+export class PrefetchQueue implements ReceiveRoom {
   readonly target: PollTarget;
   readonly weight: number;
-  readonly buffer: Delivery[] = [];
+  readonly #buffer: Delivery[] = [];
   /** Paused or draining: deliveries waiting for this queue's receives to return before they go back. */
-  readonly givingBack: Delivery[] = [];
+  readonly #givingBack: Delivery[] = [];
+  readonly #running = new Set<Delivery>();
   /** Stride-scheduling position: the lowest goes next. */
-  pass = 0;
+  #pass = 0;
   readonly #scheduler: SchedulerLedger;
   readonly #group: ConcurrencyGroup;
   readonly #prefetch: number;
   /** Largest run to start at once: a batch handler's batch size, else 1. */
   readonly #batchSize: number;
-  #running = 0;
   /** FIFO message groups with a running message. */
   readonly #runningGroups = new Map<string, number>();
   #receivesUnderWay = 0;
+  /** Messages asked for by receives under way, and the part of that beyond a primary lane's first message. */
   #asked = 0;
+  #askedBeyondFirst = 0;
   #gatherTimer: NodeJS.Timeout | undefined;
   #gathered = false;
   #lastStartAt: number | undefined;
   #starvedSince: number | undefined;
-  readonly #roomWaiters = new Set<() => void>();
   /** Why the give-back list is going back, for the log line. */
   #why = "";
 
@@ -115,17 +75,49 @@ export class ScheduledQueue implements ReceiveRoom {
     // A batch handler's buffer holds at least one batch, or its batches could never be full. With a visibility
     // timeout of 0 nothing can be kept hidden: a buffered message would be received again, so hold just one.
     this.#prefetch = target.visibilityTimeoutSeconds === 0 ? 1 : Math.max(prefetch, this.#batchSize);
+    group.add(this);
   }
 
   get buffered(): number {
-    return this.buffer.length;
+    return this.#buffer.length;
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Deliveries waiting to go back to SQS (paused or draining). */
+  get givingBack(): number {
+    return this.#givingBack.length;
+  }
+
+  get receivesUnderWay(): number {
+    return this.#receivesUnderWay;
+  }
+
+  /** Messages asked for by receives under way beyond a primary lane's first: reserved under maxBuffered. */
+  get askedBeyondFirst(): number {
+    return this.#askedBeyondFirst;
+  }
+
+  get pass(): number {
+    return this.#pass;
+  }
+
+  get generation(): number {
+    return this.#scheduler.generation;
+  }
+
+  /** The deliveries running now. */
+  runningDeliveries(): Iterable<Delivery> {
+    return this.#running;
   }
 
   get waitingToStart(): number {
     // On a FIFO queue, messages behind a running message of their group cannot start whatever the slots.
     // SQS returns no more of a group while one of its messages is in flight, so new receives bring other
     // groups: those blocked messages must not hold the queue's receives back (maxBuffered still bounds them).
-    return this.target.queue.fifo ? this.#startable(this.buffer.length).length : this.buffer.length;
+    return this.target.queue.fifo ? this.#startable(this.#buffer.length).length : this.#buffer.length;
   }
 
   receiveSize(want: number, primary: boolean): number {
@@ -138,46 +130,50 @@ export class ScheduledQueue implements ReceiveRoom {
     );
   }
 
-  roomChanged(signal: AbortSignal): Promise<void> {
-    return nextNotification(this.#roomWaiters, signal);
+  roomChanged(generation: number, signal: AbortSignal): Promise<void> {
+    return this.#scheduler.changedSince(generation, signal);
   }
 
   beginReceive(size: number, primary: boolean): void {
     this.#receivesUnderWay += 1;
     this.#asked += size;
-    this.#scheduler.asked(size, primary, 1);
+    this.#askedBeyondFirst += primary ? size - 1 : size;
+    this.#scheduler.changed(this);
   }
 
   endReceive(size: number, primary: boolean, messages: readonly Message[]): void {
     this.#receivesUnderWay -= 1;
     this.#asked -= size;
-    this.#scheduler.asked(size, primary, -1);
+    this.#askedBeyondFirst -= primary ? size - 1 : size;
     // What the message limit lets in of these, as it stands before they join: every queue asks for up to what
     // is left, so receives that end together may bring more than that between them.
     const allowed = this.#scheduler.stopped ? messages.length : Math.max(0, this.#scheduler.budgetLeft());
-    const admitted = messages.map((message) => {
-      const delivery = this.#scheduler.admit(this, message);
-      this.buffer.push(delivery);
-      return delivery;
-    });
+    if (messages.length > 0 && this.#buffer.length === 0) this.catchUp(this.#scheduler.virtualTime);
+    const admitted = messages.map((message) => this.#scheduler.admit(this, message));
+    this.#buffer.push(...admitted);
     // The rest go back at once (visibility 0), uncounted. They are the tail of this receive, so on a FIFO
     // queue a group's later messages go back with its first one given back, and its order holds.
     const excess = admitted.slice(allowed);
-    if (excess.length > 0) this.#scheduler.released(excess, "gave back messages received beyond the message limit");
+    if (excess.length > 0) this.#scheduler.release(excess, "gave back messages received beyond the message limit");
     if (this.#scheduler.stopped) this.giveBackBuffer("gave back messages received while paused or draining");
-    else this.#scheduler.pump();
     this.flushGivingBack(false);
-    this.notifyRoom();
-    this.#scheduler.budgetChanged();
-  }
-
-  notifyRoom(): void {
-    for (const waiter of [...this.#roomWaiters]) waiter();
+    this.#scheduler.changed(this);
+    this.#scheduler.pump();
   }
 
   /** Whether a run can start now: a startable delivery and room under `concurrency`. */
   canStart(): boolean {
-    return this.#group.running < this.#group.limit && this.#startable(1).length > 0;
+    return this.#group.room > 0 && this.#startable(1).length > 0;
+  }
+
+  /** Moves this queue's pass up to `virtualTime`: a queue that was blocked or away earns no burst of turns. */
+  catchUp(virtualTime: number): void {
+    this.#pass = Math.max(this.#pass, virtualTime);
+  }
+
+  /** Charges this queue for `started` messages: its pass advances by 1/weight each. */
+  charge(started: number): void {
+    this.#pass += started / this.weight;
   }
 
   /**
@@ -186,7 +182,7 @@ export class ScheduledQueue implements ReceiveRoom {
    * the scheduler then keeps the free slots for it.
    */
   take(freeSlots: number, maxSlots: number): Delivery[] | undefined {
-    const groupRoom = this.#group.limit - this.#group.running;
+    const groupRoom = this.#group.room;
     const limit = Math.min(this.#batchSize, freeSlots, groupRoom);
     if (this.#batchSize > 1 && !this.#gathered) {
       // Slots free up a few at a time under load; a moment's wait fills the batch instead of splitting it.
@@ -206,86 +202,77 @@ export class ScheduledQueue implements ReceiveRoom {
     this.#gathered = false;
     const taken = this.#startable(limit);
     for (const delivery of taken) {
-      this.buffer.splice(this.buffer.indexOf(delivery), 1);
+      this.#buffer.splice(this.#buffer.indexOf(delivery), 1);
+      this.#running.add(delivery);
       delivery.markRunning();
       if (delivery.groupId !== "" && this.target.queue.fifo) {
         this.#runningGroups.set(delivery.groupId, (this.#runningGroups.get(delivery.groupId) ?? 0) + 1);
       }
     }
-    this.#running += taken.length;
-    this.#group.running += taken.length;
     this.#lastStartAt = Date.now();
     this.#starvedSince = undefined;
-    this.#scheduler.unready(this);
-    this.notifyRoom();
+    this.#scheduler.changed(this);
     return taken;
   }
 
-  /** A running delivery finished: its slot comes back. */
-  stopped(delivery: Delivery): void {
-    this.#running -= 1;
-    this.#group.running -= 1;
-    const group = delivery.groupId;
-    if (group !== "" && this.target.queue.fifo) {
-      const left = (this.#runningGroups.get(group) ?? 1) - 1;
-      if (left > 0) this.#runningGroups.set(group, left);
-      else this.#runningGroups.delete(group);
-    }
-  }
-
-  /** Removes a delivery that was waiting to go back; false if it was not there. */
-  forget(delivery: Delivery): boolean {
-    const index = this.givingBack.indexOf(delivery);
-    if (index === -1) {
-      const buffered = this.buffer.indexOf(delivery);
-      if (buffered !== -1) {
-        this.buffer.splice(buffered, 1);
-        this.#scheduler.unready(this);
+  /**
+   * A delivery of this queue finished, wherever it was: a running one gives its slot back, a buffered or
+   * giving-back one leaves its list. A FIFO message that ran and did not succeed sends its group's buffered
+   * messages back behind it, so they cannot run out of order.
+   */
+  finished(delivery: Delivery, end: FinishedDelivery): void {
+    if (this.#running.delete(delivery)) {
+      const group = delivery.groupId;
+      if (group !== "" && this.target.queue.fifo) {
+        const left = (this.#runningGroups.get(group) ?? 1) - 1;
+        if (left > 0) this.#runningGroups.set(group, left);
+        else this.#runningGroups.delete(group);
       }
-      return false;
+    } else {
+      remove(this.#givingBack, delivery);
+      remove(this.#buffer, delivery);
     }
-    this.givingBack.splice(index, 1);
-    return true;
+    this.#scheduler.changed(this);
+    if (this.target.queue.fifo && end.heldSlot && !end.succeeded && delivery.groupId !== "") {
+      this.#giveBackGroup(delivery.groupId);
+    }
   }
 
   /** Moves every buffered delivery to the give-back list and releases what may go now. */
   giveBackBuffer(why: string): void {
-    if (this.buffer.length === 0) return;
-    const moved = this.buffer.splice(0);
+    if (this.#buffer.length === 0) return;
+    const moved = this.#buffer.splice(0);
     for (const delivery of moved) delivery.markGivingBack();
-    this.givingBack.push(...moved);
-    this.#scheduler.movedToGiveBack(moved.length);
-    this.#scheduler.unready(this);
+    this.#givingBack.push(...moved);
     this.#why = why;
+    this.#scheduler.changed(this);
     this.flushGivingBack(false);
   }
 
   /** Sends the give-back list to SQS, once no receive of ours waits on this queue (or when `force`d). */
   flushGivingBack(force: boolean): void {
-    if (this.givingBack.length === 0 || (!force && this.#receivesUnderWay > 0)) return;
-    const deliveries = this.givingBack.slice();
-    this.#scheduler.released(deliveries, this.#why);
+    if (this.#givingBack.length === 0 || (!force && this.#receivesUnderWay > 0)) return;
+    this.#scheduler.release(this.#givingBack.slice(), this.#why);
   }
 
   /** Resumed: deliveries not yet given back rejoin the front of the buffer, in their order. */
   takeBackUnreleased(): void {
-    if (this.givingBack.length === 0) return;
-    const back = this.givingBack.splice(0);
+    if (this.#givingBack.length === 0) return;
+    const back = this.#givingBack.splice(0);
     for (const delivery of back) delivery.markBuffered();
-    this.buffer.unshift(...back);
-    this.#scheduler.movedToBuffer(back.length);
-    this.#scheduler.ready(this);
+    this.#buffer.unshift(...back);
+    this.#scheduler.changed(this);
   }
 
   /** A FIFO message did not succeed: its group's buffered messages go back, behind it. */
-  giveBackGroup(groupId: string): void {
-    const rest = this.buffer.filter((delivery) => delivery.groupId === groupId);
+  #giveBackGroup(groupId: string): void {
+    const rest = this.#buffer.filter((delivery) => delivery.groupId === groupId);
     if (rest.length === 0) return;
-    this.#scheduler.released(rest, "gave back later messages of a FIFO group after a failure, to keep its order");
+    this.#scheduler.release(rest, "gave back later messages of a FIFO group after a failure, to keep its order");
   }
 
   load(slotFree: boolean, now: number): QueueLoad {
-    if (slotFree && this.#group.running < this.#group.limit && this.#startable(1).length > 0) {
+    if (slotFree && this.canStart()) {
       this.#starvedSince ??= now;
     } else {
       this.#starvedSince = undefined;
@@ -293,8 +280,8 @@ export class ScheduledQueue implements ReceiveRoom {
     return {
       queue: this.target.fullName,
       fifo: this.target.queue.fifo,
-      buffered: this.buffer.length,
-      running: this.#running,
+      buffered: this.#buffer.length,
+      running: this.#running.size,
       starvedSince: this.#starvedSince,
       lastStartAt: this.#lastStartAt,
     };
@@ -306,12 +293,18 @@ export class ScheduledQueue implements ReceiveRoom {
    */
   #startable(count: number): Delivery[] {
     if (count <= 0) return [];
-    if (!this.target.queue.fifo) return this.buffer.slice(0, count);
+    if (!this.target.queue.fifo) return this.#buffer.slice(0, count);
     const result: Delivery[] = [];
-    for (const delivery of this.buffer) {
+    for (const delivery of this.#buffer) {
       if (result.length >= count) break;
       if (!this.#runningGroups.has(delivery.groupId)) result.push(delivery);
     }
     return result;
   }
+}
+
+/** Removes `item` from `list` if it is there. */
+function remove<T>(list: T[], item: T): void {
+  const index = list.indexOf(item);
+  if (index !== -1) list.splice(index, 1);
 }
