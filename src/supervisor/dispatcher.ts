@@ -111,14 +111,10 @@ export class Dispatcher {
    * Asks every running handler to stop (its `message.signal` aborts); their messages will be released. The
    * scheduler's queues own which deliveries run; returns how many did.
    */
-  interrupt(reason: string, running: Iterable<Delivery>): number {
+  interrupt(reason: string, running: readonly Delivery[]): number {
     this.#interrupting.abort(new Error(reason));
-    let count = 0;
-    for (const delivery of running) {
-      delivery.handler?.abort(reason);
-      count += 1;
-    }
-    return count;
+    for (const delivery of running) delivery.handler?.abort(reason);
+    return running.length;
   }
 
   /** At-most-once: the message is deleted before its handler runs, and runs only if the delete succeeded. */

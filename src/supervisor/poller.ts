@@ -1,11 +1,13 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
-import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
+import { errorSummary, SqsRequestError } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
-import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
+import { sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
+import { PollHolds } from "./poll-holds.js";
+import { PollerLiveness } from "./poller-liveness.js";
 import type { ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 
@@ -62,21 +64,14 @@ export interface PollerHealth {
  */
 export class Poller {
   readonly #options: PollerOptions;
-  readonly #errorBackoff: Backoff;
-  readonly #authBackoff = new Backoff(AUTH_BACKOFF);
-  readonly #idleBackoff: Backoff | undefined;
-  /** No receive before this time (epoch ms): set after handler-thread crashes. */
-  #holdUntil = 0;
-  #restarts = 0;
+  readonly #holds: PollHolds;
+  readonly #liveness: PollerLiveness;
   /** Aborted on pause or stop: room waits and sleeps end; receives under way finish. */
   #fetching = new AbortController();
   #stopping = false;
   readonly #lanes = new Set<Promise<void>>();
-  /** Start times of the receives waiting on SQS now, by receive number: for liveness only (the room counts them). */
-  readonly #receivesUnderWay = new Map<number, number>();
   /** Aborts every receive under way; see {@link Poller.abortReceives}. */
   readonly #receiving = new AbortController();
-  #receiveCount = 0;
   #started = false;
   /**
    * Messages to ask for next: 1 at start and after an empty receive, as many as came after a partial one,
@@ -86,29 +81,17 @@ export class Poller {
   #want: number;
   /** A batch handler's batch size: asking for less would split its batches. */
   readonly #minWant: number;
-  /** Ends the idle pause under way, if any. */
-  #wake = new AbortController();
-  /**
-   * A wake came after the last receive began. It stays set until a receive begins, so a wake that lands while
-   * an empty receive's answer is on its way back still cuts the pause that answer would start.
-   */
-  #woken = false;
-  #lastPollAt: number | undefined;
-  /** Last time the poller made progress: started, received, or finished a deliberate wait. */
-  #lastProgressAt = Date.now();
-  /**
-   * When the first receive that failed since the last success began (epoch ms). From its start, not its end:
-   * a hung receive that ends in a timeout keeps counting from when it hung.
-   */
-  #failingSince: number | undefined;
-  /** Deliberate waits under way (buffer full, idle pause, crash hold); while any runs, silence is not a stall. */
-  #waits = 0;
   #stopped: Promise<void> | undefined;
 
   constructor(options: PollerOptions) {
     this.#options = options;
-    this.#errorBackoff = new Backoff(options.errorBackoff);
-    this.#idleBackoff = options.idleBackoff === false ? undefined : new Backoff(options.idleBackoff);
+    this.#holds = new PollHolds({
+      queue: options.target.fullName,
+      logger: options.logger,
+      errorBackoff: options.errorBackoff,
+      idleBackoff: options.idleBackoff,
+    });
+    this.#liveness = new PollerLiveness(options.waitTimeSeconds);
     const handler = options.target.queue.handler;
     this.#minWant = handler?.kind === "batch" ? handler.batchSize : 1;
     this.#want = this.#minWant;
@@ -121,7 +104,7 @@ export class Poller {
 
   /** When the last receive completed (with or without messages), as epoch milliseconds. */
   get lastPollAt(): number | undefined {
-    return this.#lastPollAt;
+    return this.#liveness.lastPollAt;
   }
 
   /** ReceiveMessage requests waiting on SQS now (the queue's own count). */
@@ -137,20 +120,14 @@ export class Poller {
   /** The poller's state, as of `now`. */
   health(now = Date.now()): PollerHealth {
     const state = this.#stopping ? "stopped" : this.paused ? "paused" : "running";
-    const waitingOnPurpose = state !== "running" || this.#waits > 0;
-    const waitMs = this.#options.waitTimeSeconds * 1000;
-    const quietMs = waitingOnPurpose ? 0 : now - this.#lastProgressAt - waitMs;
-    const troubleSince = this.#troubleSince(now);
-    const troubleMs = troubleSince === undefined ? 0 : now - troubleSince - waitMs;
-    const silentMs = state === "running" ? Math.max(0, quietMs, troubleMs) : 0;
     return {
       queue: this.target.fullName,
       state,
-      lastPollAt: this.#lastPollAt,
+      lastPollAt: this.#liveness.lastPollAt,
       receivesUnderWay: this.receivesUnderWay,
-      silentMs,
-      consecutiveErrors: this.#errorBackoff.attempt + this.#authBackoff.attempt,
-      restarts: this.#restarts,
+      silentMs: this.#liveness.silentMs(now, state === "running"),
+      consecutiveErrors: this.#holds.consecutiveErrors,
+      restarts: this.#liveness.restarts,
     };
   }
 
@@ -161,29 +138,10 @@ export class Poller {
    */
   restart(): void {
     if (this.#stopping || this.paused) return;
-    this.#restarts += 1;
+    this.#liveness.restarted();
     this.#fetching.abort();
     this.#fetching = new AbortController();
     this.#addLane(true);
-  }
-
-  /**
-   * Since when receives have been failing or hanging (epoch ms): the start of the oldest receive still under
-   * way, or of the first failed receive since the last success. A long poll returns within its wait, so one
-   * older than that means trouble; undefined while neither holds.
-   */
-  #troubleSince(now: number): number | undefined {
-    let since = this.#failingSince;
-    const lastSuccessAt = this.#lastPollAt ?? 0;
-    for (const startedAt of this.#receivesUnderWay.values()) {
-      // Only receives that outlived their wait (one inside it is an ordinary long poll), and began after the
-      // last success: one stuck connection while other receives succeed is the watchdog's to restart, not a
-      // poller that cannot reach SQS.
-      if (now - startedAt > this.#options.waitTimeSeconds * 1000 && startedAt >= lastSuccessAt) {
-        since = Math.min(since ?? startedAt, startedAt);
-      }
-    }
-    return since;
   }
 
   /**
@@ -191,19 +149,19 @@ export class Poller {
    * for buffer room or message-limit budget.
    */
   holding(now = Date.now()): boolean {
-    return this.#holdUntil > now || this.#waits > 0;
+    return this.#holds.crashHoldMs(now) > 0 || this.#liveness.waiting;
   }
 
-  /** Issues no receive for `ms` (after handler threads crashed on this queue's messages). */
-  holdOff(ms: number): void {
-    this.#holdUntil = Math.max(this.#holdUntil, Date.now() + ms);
+  /** A run of this queue settled: a handler that crashed its thread holds the queue back (see {@link PollHolds}). */
+  settled(outcome: string, phase: string | undefined): void {
+    this.#holds.settled(outcome, phase);
   }
 
   /** Starts polling. Idempotent. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#lastProgressAt = Date.now();
+    this.#liveness.progressed();
     this.#addLane(true);
   }
 
@@ -216,14 +174,13 @@ export class Poller {
   resume(): void {
     if (!this.paused) return;
     this.#fetching = new AbortController();
-    this.#lastProgressAt = Date.now();
+    this.#liveness.progressed();
     this.#addLane(true);
   }
 
   /** Ends an idle backoff pause now, so a new message is picked up at once. */
   wake(): void {
-    this.#woken = true;
-    this.#wake.abort();
+    this.#holds.wake();
   }
 
   /** Issues no new receive from now on; receives already waiting on SQS continue. */
@@ -264,9 +221,9 @@ export class Poller {
   async #runLane(primary: boolean, fetching: AbortSignal): Promise<void> {
     const { room } = this.#options;
     while (!fetching.aborted) {
-      const holdMs = this.#holdUntil - Date.now();
+      const holdMs = this.#holds.crashHoldMs();
       if (holdMs > 0) {
-        await this.#waitOnPurpose(sleep(holdMs, fetching));
+        await this.#liveness.onPurpose(sleep(holdMs, fetching));
         continue;
       }
       // Read before the check: a change between the check and the wait then ends the wait at once.
@@ -276,29 +233,27 @@ export class Poller {
       // messages: wait for the buffer to drain instead. An empty buffer always gets its receive.
       if (size === 0 || (size < this.#want && room.waitingToStart > 0)) {
         if (!primary) return;
-        await this.#waitOnPurpose(room.roomChanged(generation, fetching));
+        await this.#liveness.onPurpose(room.roomChanged(generation, fetching));
         continue;
       }
       room.beginReceive(size, primary);
-      // This receive sees whatever a wake announced before now.
-      this.#woken = false;
+      this.#holds.receiveBegan();
       const receiveStartedAt = Date.now();
       let messages: readonly Message[];
       try {
         messages = await this.#receive(size);
       } catch (error) {
-        if (receiveStartedAt >= (this.#lastPollAt ?? 0)) this.#failingSince ??= receiveStartedAt;
+        this.#liveness.failed(receiveStartedAt);
         room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
         if (fetching.aborted || !primary) return;
-        await this.#backOffAfter(error, fetching);
+        const { kind, wait } = this.#holds.afterFailure(error, fetching);
+        if (kind === "throttle") this.#want = this.#minWant;
+        await wait;
         continue;
       }
-      this.#lastPollAt = Date.now();
-      this.#lastProgressAt = this.#lastPollAt;
-      this.#failingSince = undefined;
-      this.#errorBackoff.reset();
-      this.#authBackoff.reset();
+      this.#liveness.succeeded();
+      this.#holds.received(messages.length);
       if (messages.length > 0) this.#options.events?.emit("received", this.target.fullName, messages.length);
       room.endReceive(size, primary, messages);
       const full = messages.length === size;
@@ -308,9 +263,9 @@ export class Poller {
       );
       if (messages.length === 0) {
         if (!primary) return;
-        await this.#idlePause(fetching);
+        const pause = this.#holds.idlePause(fetching);
+        if (pause) await this.#liveness.onPurpose(pause);
       } else {
-        this.#idleBackoff?.reset();
         // A full batch suggests a backlog: another lane keeps more receives going while the buffer has room.
         const another = this.#lanes.size < this.#options.maxLanes && room.receiveSize(this.#want, false) >= this.#want;
         if (full && another && !fetching.aborted) this.#addLane(false);
@@ -320,8 +275,7 @@ export class Poller {
 
   async #receive(maxMessages: number): Promise<readonly Message[]> {
     const { target, sqs, waitTimeSeconds } = this.#options;
-    const key = ++this.#receiveCount;
-    this.#receivesUnderWay.set(key, Date.now());
+    const key = this.#liveness.receiveBegan();
     try {
       const output = await sqs.receiveMessage(
         {
@@ -338,54 +292,7 @@ export class Poller {
     } catch (error) {
       throw new SqsRequestError("ReceiveMessage", error, { queueUrl: target.url });
     } finally {
-      this.#receivesUnderWay.delete(key);
-    }
-  }
-
-  /**
-   * Waits after a failed receive, by what failed: network faults and server errors back off exponentially with
-   * jitter; throttling does too and also shrinks the next receives; refused credentials or permissions back
-   * off far longer (and log as errors, once per attempt, not in a flood), since only a fix will help.
-   */
-  async #backOffAfter(error: unknown, fetching: AbortSignal): Promise<void> {
-    const kind = failureKind(error);
-    if (kind === "throttle") this.#want = this.#minWant;
-    const backoff = kind === "auth" ? this.#authBackoff : this.#errorBackoff;
-    const delayMs = backoff.next();
-    const fields = {
-      queue: this.target.fullName,
-      failure: kind,
-      attempt: backoff.attempt,
-      retryInMs: delayMs,
-      error: errorSummary(error),
-    };
-    if (kind === "auth") {
-      this.#options.logger.error(
-        "SQS refused the credentials or permissions; check them (sqs:ReceiveMessage on this queue)",
-        fields,
-      );
-    } else if (kind === "throttle") {
-      this.#options.logger.warn("SQS is throttling receives; slowing down", fields);
-    } else {
-      this.#options.logger.warn("receive failed; backing off", fields);
-    }
-    await sleep(delayMs, fetching);
-  }
-
-  async #idlePause(fetching: AbortSignal): Promise<void> {
-    if (!this.#idleBackoff || this.#woken) return;
-    this.#wake = new AbortController();
-    await this.#waitOnPurpose(sleep(this.#idleBackoff.next(), AbortSignal.any([fetching, this.#wake.signal])));
-  }
-
-  /** Marks a deliberate wait, so health checks do not read it as a stall; progress resumes when it ends. */
-  async #waitOnPurpose<T>(wait: Promise<T>): Promise<T> {
-    this.#waits += 1;
-    try {
-      return await wait;
-    } finally {
-      this.#waits -= 1;
-      this.#lastProgressAt = Date.now();
+      this.#liveness.receiveEnded(key);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { QueueLoad } from "./scheduler.js";
+import type { QueueLoad } from "./receive-room.js";
 
 /** A queue the stall check found starved. */
 export interface StarvedQueue {

@@ -4,16 +4,16 @@ import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Acker } from "./acker.js";
-import { Backoff } from "../util/backoff.js";
 import { Dispatcher } from "./dispatcher.js";
 import { drain } from "./drain.js";
 import { SupervisorEmitter } from "./events.js";
 import type { HandlerPool } from "../pool/pool.js";
-import { Poller, type PollerHealth } from "./poller.js";
-import { Scheduler, type QueueLoad } from "./scheduler.js";
-import { findStarved, type StarvedQueue } from "./starvation.js";
+import { Poller } from "./poller.js";
+import { Scheduler } from "./scheduler.js";
+import type { StopReport, SupervisorHealth } from "./supervisor-health.js";
 import type { PollTarget } from "./target.js";
 import { VisibilityKeeper } from "./visibility-keeper.js";
+import { Watchdog } from "./watchdog.js";
 
 /** Everything the supervisor runs with; the run command builds it. */
 export interface SupervisorOptions {
@@ -35,31 +35,7 @@ export interface SupervisorOptions {
   readonly visibleMessages?: (fullName: string) => { readonly count: number; readonly asOf: number } | undefined;
 }
 
-/** Why and how the supervisor stopped. */
-export interface StopReport {
-  readonly reason: string;
-  /** 0 for a clean stop; 1 when a drain timed out or the pool broke. */
-  readonly exitCode: 0 | 1;
-  readonly processed: number;
-  /** Handlers still running when the drain timed out; their messages were released. */
-  readonly interrupted: number;
-}
-
-/** The supervisor's state, for health and readiness checks and status pages. */
-export interface SupervisorHealth {
-  readonly state: "starting" | "running" | "paused" | "draining" | "stopped";
-  /** Messages running now. */
-  readonly inFlight: number;
-  readonly maxInFlight: number;
-  /** Messages received and waiting for a slot, across all queues. */
-  readonly buffered: number;
-  readonly processed: number;
-  readonly pollers: readonly PollerHealth[];
-  /** Each queue's buffered and running messages. */
-  readonly queues: readonly QueueLoad[];
-  /** Queues that had work and a free slot for longer than `stallSeconds` without starting any. */
-  readonly starved: readonly StarvedQueue[];
-}
+export type { StopReport, SupervisorHealth } from "./supervisor-health.js";
 
 /** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
 const ABORT_GRACE_MS = 2_000;
@@ -68,13 +44,6 @@ const ABORT_GRACE_MS = 2_000;
  * bounds a drain during an SQS outage; the stop time docs/operations.md states counts it.
  */
 export const DRAIN_FLUSH_LIMIT_MS = 5_000;
-/**
- * Pause of a queue after its handler crashed its thread, doubling while crashes continue. A handler that kills
- * every thread it touches then costs a thread every few seconds at most, instead of a respawn loop.
- */
-const CRASH_BACKOFF = { initialMs: 1_000, maxMs: 60_000 } as const;
-/** How often the watchdog looks for stalled pollers. */
-const WATCHDOG_INTERVAL_MS = 1_000;
 
 /**
  * The daemon's core: one poller per queue and suffix, all on this event loop, feeding one worker-thread pool
@@ -95,14 +64,7 @@ export class Supervisor {
   /** Each poller by its queue's full name: the watchdog looks a thousand of them up every second. */
   readonly #pollerOf: ReadonlyMap<string, Poller>;
   #state: SupervisorHealth["state"] = "starting";
-  readonly #crashBackoffs = new Map<string, Backoff>();
-  #watchdog: NodeJS.Timeout | undefined;
-  /** When the watchdog last restarted each poller. */
-  readonly #lastRestart = new Map<Poller, number>();
-  /** When polling started (epoch ms). */
-  #startedAt = 0;
-  /** Per queue, the first status read that showed visible messages since the queue's last start. */
-  readonly #firstSeenVisible = new Map<string, number>();
+  readonly #watchdog: Watchdog;
   #draining: Promise<StopReport> | undefined;
   /** Queues paused one by one (full names), apart from the daemon-wide pause: their pollers fetch nothing. */
   readonly #pausedQueues = new Set<string>();
@@ -150,64 +112,29 @@ export class Supervisor {
     );
     this.#pollerOf = new Map(this.#pollers.map((poller) => [poller.target.fullName, poller]));
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    this.events.on("settled", (queue, outcome, _durationMs, phase) => this.#watchCrashes(queue, outcome, phase));
+    // A handler that crashed its thread holds its queue's poller back (a crash hold, beside its other holds).
+    this.events.on("settled", (queue, outcome, _durationMs, phase) =>
+      this.#pollerOf.get(queue)?.settled(outcome, phase),
+    );
+    this.#watchdog = new Watchdog({
+      pollers: this.#pollers,
+      pollerOf: this.#pollerOf,
+      scheduler: this.#scheduler,
+      stallSeconds: config.stallSeconds,
+      waitTimeSeconds: config.defaults.waitTimeSeconds,
+      maxInFlight: config.pool.maxInFlight,
+      running: () => this.#state === "running",
+      queuePaused: (fullName) => this.#pausedQueues.has(fullName),
+      visibleMessages: options.visibleMessages,
+      logger,
+      events: this.events,
+    });
   }
 
   /** A handler's `message.extendVisibility(seconds)`, relayed from its thread. */
   async extendVisibility(deliveryId: number, seconds: number): Promise<boolean> {
     const delivery = this.#scheduler.find(deliveryId);
     return delivery?.state === "running" ? delivery.extendVisibility(seconds) : false;
-  }
-
-  /** Crash backoff: holds a queue's pollers back after a handler thread died on one of its messages. */
-  #watchCrashes(queue: string, outcome: string, phase: string | undefined): void {
-    // Runs for every message: the common case (no crash) must stay a map look-up.
-    let backoff = this.#crashBackoffs.get(queue);
-    if (outcome === "ok") {
-      backoff?.reset();
-      return;
-    }
-    if (outcome !== "failed" || phase !== "crash") return;
-    if (!backoff) this.#crashBackoffs.set(queue, (backoff = new Backoff(CRASH_BACKOFF)));
-    const holdMs = backoff.next();
-    this.#pollerOf.get(queue)?.holdOff(holdMs);
-    this.#options.logger.warn("a handler crashed its thread; holding this queue back", {
-      queue,
-      crashes: backoff.attempt,
-      holdMs,
-    });
-  }
-
-  /**
-   * The poll-liveness watchdog: a running poller silent for its long-poll wait plus `stallSeconds` (a hung
-   * connection, or receives failing on and on) is logged, restarted, and counted, at most once per
-   * `stallSeconds`. /healthz reads the same silence.
-   */
-  #checkPollers(): void {
-    const now = Date.now();
-    const limitMs = this.#options.config.stallSeconds * 1000;
-    const starved = this.#starved(this.#scheduler.loads(now), now);
-    for (const queue of starved.filter((entry) => entry.evidence === "buffered")) {
-      // Buffered work and a free slot: a scheduling fault no poller restart can mend. Say so, and pump.
-      this.#options.logger.error("buffered messages waited for a free slot past stallSeconds", { ...queue });
-    }
-    if (starved.some((entry) => entry.evidence === "buffered")) this.#scheduler.pump();
-    const visible = new Set(starved.filter((entry) => entry.evidence === "visible").map((entry) => entry.queue));
-    for (const poller of this.#pollers) {
-      const health = poller.health(now);
-      const stalled = health.silentMs > limitMs || visible.has(health.queue);
-      if (!stalled || now - (this.#lastRestart.get(poller) ?? 0) < limitMs) continue;
-      this.#lastRestart.set(poller, now);
-      poller.restart();
-      this.events.emit("pollerRestarted", health.queue);
-      this.#options.logger.warn("poller stalled; restarted it", {
-        queue: health.queue,
-        silentMs: health.silentMs,
-        starved: visible.has(health.queue),
-        lastPollAt: health.lastPollAt,
-        restarts: health.restarts + 1,
-      });
-    }
   }
 
   /** Resolves when the supervisor has stopped, for whatever reason. */
@@ -231,53 +158,16 @@ export class Supervisor {
       processed: this.#scheduler.processed,
       pollers: this.#pollers.map((poller) => poller.health(now)),
       queues,
-      starved: this.#starved(queues, now),
+      starved: this.#watchdog.starved(queues, now),
     };
-  }
-
-  /**
-   * Since when status reads have shown a queue's messages visible (the first read that did, after the last
-   * start): a message that arrived a moment ago is not evidence of a stall, however long the queue was idle.
-   */
-  #visibleSince(
-    load: QueueLoad,
-    seen: { readonly count: number; readonly asOf: number } | undefined,
-  ): { count: number; asOf: number; since: number } | undefined {
-    if (!seen || seen.count === 0) {
-      this.#firstSeenVisible.delete(load.queue);
-      return seen && { ...seen, since: seen.asOf };
-    }
-    let since = this.#firstSeenVisible.get(load.queue);
-    if (since === undefined || since < (load.lastStartAt ?? 0)) {
-      since = seen.asOf;
-      this.#firstSeenVisible.set(load.queue, since);
-    }
-    return { ...seen, since };
-  }
-
-  /** Queues that had work and a free slot for longer than `stallSeconds` without starting any. */
-  #starved(queues: readonly QueueLoad[], now: number): StarvedQueue[] {
-    if (this.#state !== "running") return [];
-    const { config, visibleMessages } = this.#options;
-    return findStarved(queues, {
-      now,
-      limitMs: config.stallSeconds * 1000,
-      waitMs: config.defaults.waitTimeSeconds * 1000,
-      slotFree: this.#scheduler.running < config.pool.maxInFlight,
-      startedAt: this.#startedAt,
-      visible: (load) => this.#visibleSince(load, visibleMessages?.(load.queue)),
-      holding: (queue) => this.#pausedQueues.has(queue) || (this.#pollerOf.get(queue)?.holding(now) ?? false),
-    });
   }
 
   /** Starts every poller. Idempotent. */
   start(): void {
     if (this.#state !== "starting") return;
     this.#state = "running";
-    this.#startedAt = Date.now();
     for (const poller of this.#pollers) poller.start();
-    this.#watchdog = setInterval(() => this.#checkPollers(), WATCHDOG_INTERVAL_MS);
-    this.#watchdog.unref();
+    this.#watchdog.start();
   }
 
   /** Ends idle backoff pauses on every queue. */
@@ -354,7 +244,7 @@ export class Supervisor {
   async #drain(reason: string, exitCode: 0 | 1): Promise<StopReport> {
     const { logger, config, pool } = this.#options;
     this.#state = "draining";
-    clearInterval(this.#watchdog);
+    this.#watchdog.stop();
     this.events.emit("draining", reason);
     logger.info("draining", {
       reason,

@@ -350,6 +350,17 @@ describe("Scheduler: buffering, pause and drain", () => {
     assert.equal(scheduler.held, 5);
   });
 
+  it("gives back the tail of a receive beyond the limit, so a FIFO group's later messages go back with it", () => {
+    const { of, receive } = harness({
+      queues: [{ name: "orders.fifo" }],
+      hold: true,
+      scheduler: { messageLimit: 2 },
+    });
+    receive(0, "a1@A", "b1@B", "a2@A", "b2@B");
+    assert.deepEqual(of("start"), ["a1", "b1"], "what the limit lets in runs");
+    assert.deepEqual(of("release"), ["a2", "b2"], "each group's later message went back, none ahead of its first");
+  });
+
   it("caps receives at the global buffer ceiling but always lets the primary lane listen for one", () => {
     const { scheduler, receive, targets } = harness({
       queues: [{ name: "a" }, { name: "b" }],
