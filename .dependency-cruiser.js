@@ -8,9 +8,12 @@ const LAYERS = [
   {
     name: "foundation",
     holds:
-      "leaf modules that know nothing of sqsd's parts: errors, SQS limits and queue naming, warnings, module loading, signals, small utilities (Backoff, sleep, Batcher)",
+      "leaf modules that know nothing of sqsd's parts: errors and how failures are classified and values shown, SQS limits and queue naming, warnings, module loading, signals, small utilities (Backoff, sleep, Batcher)",
     paths: [
       "src/errors.ts",
+      "src/aws-error-fields.ts",
+      "src/failure-kind.ts",
+      "src/describe-value.ts",
       "src/limits.ts",
       "src/queue-names.ts",
       "src/warnings.ts",

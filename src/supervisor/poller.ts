@@ -1,6 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
-import { errorSummary, failureKind, SqsRequestError } from "../errors.js";
+import { errorSummary, SqsRequestError } from "../errors.js";
+import { failureKind } from "../failure-kind.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
