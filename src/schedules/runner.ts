@@ -1,27 +1,17 @@
 import { EventEmitter } from "node:events";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import type { ResolvedSchedule } from "../config/schedules.js";
-import { errorSummary, SqsRequestError } from "../errors.js";
-import { failureKind, isRetryable } from "../failure-kind.js";
-import { ScheduleBodyError } from "./errors.js";
+import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
-import { sendToQueue } from "../registry/producer.js";
 import type { RegisteredQueue } from "../registry/types.js";
-import { Backoff, sleep } from "../util/backoff.js";
 import { parseCron, type CronClock } from "../util/cron.js";
 import { Forwarder } from "./forwarder.js";
 import { LastTicks } from "./last-ticks.js";
-import { encodeTick, tickDeduplicationId } from "./tick-message.js";
+import { OFFER_DEADLINE_MS, offerTick, type TickOfferOptions } from "./offer.js";
+import { sendScheduleMessage } from "./schedule-message.js";
 import { Ticker } from "./ticker.js";
 
-/**
- * How long after its time a replica keeps retrying to offer a tick. SQS deduplicates for 5 minutes from the
- * first copy it accepted; a copy offered later than that would be a second message. One minute is left for
- * replicas' clocks to differ.
- */
-const OFFER_DEADLINE_MS = 4 * 60 * 1000;
-const OFFER_BACKOFF = { initialMs: 1_000, maxMs: 30_000 } as const;
 /**
  * The longest stop() waits for the receive, forwards and offers under way: a hung SQS request or body function
  * must not hold the daemon's exit. Above the 20 s long poll a `drainPolls: "wait"` stop waits out.
@@ -107,6 +97,7 @@ export class ScheduleRunner {
   readonly #forwarder: Forwarder;
   readonly #lastTicks: LastTicks;
   readonly #abort = new AbortController();
+  readonly #offerOptions: TickOfferOptions;
   /** Offers and tag writes under way, which stop() waits for. */
   readonly #pending = new Set<Promise<void>>();
   #started: Promise<void> | undefined;
@@ -156,6 +147,13 @@ export class ScheduleRunner {
       now: this.#now,
     });
     this.#lastTicks = new LastTicks(options.client, options.queueUrl);
+    this.#offerOptions = {
+      client: options.client,
+      queueUrl: options.queueUrl,
+      logger: options.logger,
+      now: this.#now,
+      signal: this.#abort.signal,
+    };
   }
 
   /** Catches up (`catchUp: "latest"`), then starts the ticker and the forwarder. Idempotent. */
@@ -258,67 +256,19 @@ export class ScheduleRunner {
     }
   }
 
-  /** Offers one tick to the schedules queue, retrying while SQS's deduplication still covers it. */
+  /** Offers one tick to the schedules queue (see offerTick), and counts it once SQS took it. */
   async #offer(name: string, tick: Date): Promise<void> {
-    const { client, queueUrl, logger } = this.#options;
     const counts = this.#countsOf(name);
     counts.lastTick = counts.lastTick && counts.lastTick > tick ? counts.lastTick : tick;
-    const backoff = new Backoff(OFFER_BACKOFF);
-    for (;;) {
-      try {
-        await client.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: encodeTick(name, tick),
-            MessageGroupId: name,
-            MessageDeduplicationId: tickDeduplicationId(name, tick),
-          }),
-          // Stopping ends an offer under way: other replicas offer the same tick, and SQS keeps one copy.
-          { abortSignal: this.#abort.signal },
-        );
-        counts.offered += 1;
-        this.events.emit("offered", name, tick);
-        return;
-      } catch (cause) {
-        const error = new SqsRequestError("SendMessage", cause, { queueUrl });
-        if (!isRetryable(error)) {
-          // A missing queue or refused permissions fail the same way on every retry (the acker's rule too).
-          logger.error(
-            "could not offer a schedule tick, and a retry cannot help; check the schedules queue and sqs:SendMessage on it",
-            {
-              schedule: name,
-              tick: tick.toISOString(),
-              failure: failureKind(error),
-              error: error.message,
-            },
-          );
-          return;
-        }
-        const late = this.#now() - tick.getTime() > OFFER_DEADLINE_MS;
-        if (late || this.#abort.signal.aborted) {
-          // Other replicas offer the same tick; this one's copy is not needed unless all of them failed.
-          logger.error("could not offer a schedule tick; other replicas may have", {
-            schedule: name,
-            tick: tick.toISOString(),
-            error: error.message,
-          });
-          return;
-        }
-        const delayMs = backoff.next();
-        logger.warn("offering a schedule tick failed; retrying", {
-          schedule: name,
-          tick: tick.toISOString(),
-          delayMs,
-          error: error.message,
-        });
-        await sleep(delayMs, this.#abort.signal);
-      }
+    if (await offerTick(this.#offerOptions, name, tick)) {
+      counts.offered += 1;
+      this.events.emit("offered", name, tick);
     }
   }
 
   /**
-   * Sends a schedule's message for one tick to its queue; throws when it could not, or when `signal` aborted
-   * first (the forwarder gave the tick up for a retry, so sending it now could send it twice).
+   * Sends a schedule's message for one tick to its queue (see sendScheduleMessage), counts the forward, and
+   * records the tick for `catchUp: "latest"`; throws when the message could not be sent.
    */
   async #forward(name: string, tick: Date, signal: AbortSignal): Promise<void> {
     const schedule = this.#byName.get(name);
@@ -326,19 +276,7 @@ export class ScheduleRunner {
     if (!schedule || !queue) throw new Error(`schedule "${name}" has no queue`);
     const counts = this.#countsOf(name);
     try {
-      const body: unknown =
-        schedule.body === undefined
-          ? { schedule: name, tick: tick.toISOString() }
-          : typeof schedule.body === "function"
-            ? await bodyFor(name, schedule.body as (tick: Date) => unknown, tick)
-            : schedule.body;
-      signal.throwIfAborted();
-      await sendToQueue(queue, body, {
-        ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
-        // A FIFO target deduplicates too: a tick forwarded twice (a daemon dying between send and delete)
-        // arrives once within SQS's 5 minutes.
-        ...(queue.fifo ? { groupId: name, deduplicationId: tickDeduplicationId(name, tick) } : {}),
-      });
+      await sendScheduleMessage(schedule, queue, tick, signal);
     } catch (error) {
       counts.forwardErrors += 1;
       this.events.emit("forwardFailed", name);
@@ -377,14 +315,5 @@ export class ScheduleRunner {
     const clock = this.#clocks.get(name);
     if (!clock) throw new Error(`unknown schedule "${name}"`);
     return clock;
-  }
-}
-
-/** Calls a schedule's body function; what it throws becomes a {@link ScheduleBodyError} (a permanent failure). */
-async function bodyFor(name: string, body: (tick: Date) => unknown, tick: Date): Promise<unknown> {
-  try {
-    return await body(tick);
-  } catch (error) {
-    throw new ScheduleBodyError(name, error);
   }
 }
