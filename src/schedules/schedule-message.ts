@@ -10,7 +10,8 @@ import { tickDeduplicationId } from "./tick-message.js";
 
 /**
  * Sends `schedule`'s message for `tick` to `queue`; throws when it could not, or when `signal` aborted first
- * (the forwarder gave the tick up for a retry, so sending it now could send it twice).
+ * (the forwarder gave the tick up for a retry, so sending it now could send it twice). An abort also ends a
+ * send under way, in a request of its own; one SQS already took still lands (at-least-once).
  */
 export async function sendScheduleMessage(
   schedule: ResolvedSchedule,
@@ -26,12 +27,19 @@ export async function sendScheduleMessage(
         ? await bodyFor(name, schedule.body as (tick: Date) => unknown, tick)
         : schedule.body;
   signal.throwIfAborted();
-  await sendToQueue(queue, body, {
-    ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
-    // A FIFO target deduplicates too: a tick forwarded twice (a daemon dying between send and delete)
-    // arrives once within SQS's 5 minutes.
-    ...(queue.fifo ? { groupId: name, deduplicationId: tickDeduplicationId(name, tick) } : {}),
-  });
+  await sendToQueue(
+    queue,
+    body,
+    {
+      ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
+      // A FIFO target deduplicates too: a tick forwarded twice (a daemon dying between send and delete)
+      // arrives once within SQS's 5 minutes.
+      ...(queue.fifo ? { groupId: name, deduplicationId: tickDeduplicationId(name, tick) } : {}),
+    },
+    // The send itself is aborted too: a request still on its way when the forward's time runs out must not
+    // land after the tick was left for a retry.
+    signal,
+  );
 }
 
 /** Calls a schedule's body function; what it throws becomes a {@link ScheduleBodyError} (a permanent failure). */
