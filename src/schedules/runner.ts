@@ -10,6 +10,7 @@ import { Forwarder } from "./forwarder.js";
 import { LastTicks } from "./last-ticks.js";
 import { OFFER_DEADLINE_MS, offerTick, type TickOfferOptions } from "./offer.js";
 import { sendScheduleMessage } from "./schedule-message.js";
+import { ScheduleTally } from "./tally.js";
 import { Ticker } from "./ticker.js";
 
 /**
@@ -69,14 +70,6 @@ export interface ScheduleRunnerOptions {
   readonly now?: () => number;
 }
 
-interface Counts {
-  lastTick: Date | undefined;
-  lastForwarded: Date | undefined;
-  offered: number;
-  forwarded: number;
-  forwardErrors: number;
-}
-
 /**
  * Every replica runs every schedule: at each tick it offers `{ schedule, tick }` to the FIFO schedules queue
  * with the deduplication id `schedule@tick`, SQS keeps one, and whichever daemon receives it sends the
@@ -92,7 +85,7 @@ export class ScheduleRunner {
   readonly #now: () => number;
   readonly #clocks: ReadonlyMap<string, CronClock>;
   readonly #byName: ReadonlyMap<string, ResolvedSchedule>;
-  readonly #counts = new Map<string, Counts>();
+  readonly #tally: ScheduleTally;
   readonly #ticker: Ticker;
   readonly #forwarder: Forwarder;
   readonly #lastTicks: LastTicks;
@@ -108,15 +101,7 @@ export class ScheduleRunner {
     this.#now = options.now ?? Date.now;
     this.#byName = new Map(options.schedules.map((schedule) => [schedule.name, schedule]));
     this.#clocks = new Map(options.schedules.map((item) => [item.name, parseCron(item.cron, item.timezone)]));
-    for (const schedule of options.schedules) {
-      this.#counts.set(schedule.name, {
-        lastTick: undefined,
-        lastForwarded: undefined,
-        offered: 0,
-        forwarded: 0,
-        forwardErrors: 0,
-      });
-    }
+    this.#tally = new ScheduleTally(this.#byName.keys());
     this.#ticker = new Ticker({
       schedules: [...this.#clocks].map(([name, clock]) => ({ name, clock })),
       onTick: (name, tick) => this.#track(this.#offer(name, tick)),
@@ -140,7 +125,7 @@ export class ScheduleRunner {
       knows: (name) => this.#byName.has(name),
       forward: (name, tick, signal) => this.#forward(name, tick, signal),
       onDropped: (name) => {
-        this.#countsOf(name).forwardErrors += 1;
+        this.#tally.forwardFailed(name);
         this.events.emit("forwardFailed", name);
       },
       logger: options.logger,
@@ -205,7 +190,7 @@ export class ScheduleRunner {
   status(): ScheduleStatus[] {
     const after = new Date(this.#now());
     return this.#options.schedules.map((schedule) => {
-      const counts = this.#countsOf(schedule.name);
+      const counts = this.#tally.of(schedule.name);
       const queue = this.#options.queues.get(schedule.name);
       return {
         name: schedule.name,
@@ -258,10 +243,9 @@ export class ScheduleRunner {
 
   /** Offers one tick to the schedules queue (see offerTick), and counts it once SQS took it. */
   async #offer(name: string, tick: Date): Promise<void> {
-    const counts = this.#countsOf(name);
-    counts.lastTick = counts.lastTick && counts.lastTick > tick ? counts.lastTick : tick;
+    this.#tally.due(name, tick);
     if (await offerTick(this.#offerOptions, name, tick)) {
-      counts.offered += 1;
+      this.#tally.offered(name);
       this.events.emit("offered", name, tick);
     }
   }
@@ -274,17 +258,14 @@ export class ScheduleRunner {
     const schedule = this.#byName.get(name);
     const queue = this.#options.queues.get(name);
     if (!schedule || !queue) throw new Error(`schedule "${name}" has no queue`);
-    const counts = this.#countsOf(name);
     try {
       await sendScheduleMessage(schedule, queue, tick, signal);
     } catch (error) {
-      counts.forwardErrors += 1;
+      this.#tally.forwardFailed(name);
       this.events.emit("forwardFailed", name);
       throw error;
     }
-    counts.forwarded += 1;
-    const newest = !counts.lastForwarded || tick > counts.lastForwarded;
-    if (newest) counts.lastForwarded = tick;
+    const newest = this.#tally.forwarded(name, tick);
     this.events.emit("forwarded", name, tick);
     if (schedule.catchUp === "latest" && newest) {
       // Awaited before the tick message is deleted, so a restart never finds the tick gone but not recorded,
@@ -303,12 +284,6 @@ export class ScheduleRunner {
     this.#pending.add(work);
     const done = (): void => void this.#pending.delete(work);
     work.then(done, done);
-  }
-
-  #countsOf(name: string): Counts {
-    const counts = this.#counts.get(name);
-    if (!counts) throw new Error(`unknown schedule "${name}"`);
-    return counts;
   }
 
   #clockOf(name: string): CronClock {
