@@ -8,9 +8,12 @@ const LAYERS = [
   {
     name: "foundation",
     holds:
-      "leaf modules that know nothing of sqsd's parts: errors, SQS limits and queue naming, warnings, module loading, signals, small utilities (Backoff, sleep, Batcher)",
+      "leaf modules that know nothing of sqsd's parts: errors and how failures are classified and values shown, SQS limits and queue naming, warnings, module loading, signals, small utilities (Backoff, sleep, Batcher)",
     paths: [
       "src/errors.ts",
+      "src/aws-error-fields.ts",
+      "src/failure-kind.ts",
+      "src/describe-value.ts",
       "src/limits.ts",
       "src/queue-names.ts",
       "src/warnings.ts",
@@ -68,7 +71,11 @@ const LAYERS = [
   },
   { name: "http", holds: "the status, metrics and control server", paths: ["src/http/"] },
   { name: "commands", holds: "one function per CLI command", paths: ["src/commands/"] },
-  { name: "entry points", holds: "the CLI's command table and the public API", paths: ["src/cli.ts", "src/index.ts"] },
+  {
+    name: "entry points",
+    holds: "the CLI's command table, its option tables and option readers, and the public API",
+    paths: ["src/cli.ts", "src/cli/", "src/index.ts"],
+  },
 ];
 
 /** One regular expression for a list of paths: a folder (ending in "/") with everything in it, or one file. */

@@ -3,9 +3,22 @@
  * parses argv, maps typed errors to exit codes (0 ok, 1 runtime failure, 2 usage or config error) and exits.
  */
 import { readFileSync } from "node:fs";
-import yargs, { type Argv } from "yargs";
+import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { errorSummary, exitCodeFor, SqsdError, UsageError } from "./errors.js";
+import { oneValue, repeatedValues, wholeNumber } from "./cli/option-values.js";
+import {
+  clearOptions,
+  healthcheckOptions,
+  initOptions,
+  peekOptions,
+  redriveOptions,
+  runOptions,
+  schedulesOptions,
+  sendOptions,
+  statusOptions,
+  waitOptions,
+} from "./cli/options.js";
 
 /**
  * A command function whose module is imported when the command runs: `sqsd run` then loads no other
@@ -30,57 +43,11 @@ const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import
   version: string;
 };
 
-/**
- * Reads a whole-number option from the text as given. Numeric options are declared as strings because yargs
- * turns `--message-limit lots` into NaN, and an error must echo what the user typed.
- */
-function wholeNumber(name: string, given: string | readonly string[] | undefined, min: number): number | undefined {
-  const text = oneValue(name, given);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`${flag(name)} must be an integer of at least ${min}, got ${text}`);
-  }
-  return value;
-}
-
-/** A single-value string option; empty (`--suffix` with nothing after it) or repeated is a usage error. */
-function oneValue(name: string, given: string | readonly string[] | undefined): string | undefined {
-  if (given === undefined) return undefined;
-  // yargs gives a repeated flag as an array: say so rather than pick one.
-  if (typeof given !== "string") throw new UsageError(`${flag(name)} takes one value, got ${given.join(", ")}`);
-  if (given === "") throw new UsageError(`${flag(name)} needs a value`);
-  return given;
-}
-
-/**
- * The values of a repeatable string option (`--suffix a --suffix b`); yargs reads one value per flag. An empty
- * value (`--suffix` with nothing after it, or `--suffix=`) is refused: read as "no suffix", it would silently
- * consume every queue.
- */
-function repeatedValues(name: string, given: readonly string[] | undefined): string[] | undefined {
-  if (given === undefined) return undefined;
-  if (given.length === 0 || given.some((value) => value === "")) {
-    throw new UsageError(`${flag(name)} needs a value (one per flag: ${flag(name)} a ${flag(name)} b)`);
-  }
-  return [...given];
-}
-
-/** How the user writes an option: `-n`, `--message-limit`. */
-function flag(name: string): string {
-  return name.length === 1 ? `-${name}` : `--${name}`;
-}
-
 /** An AbortSignal that Ctrl-C aborts, for commands that loop (status --watch, wait). */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   return controller.signal;
-}
-
-/** Options every queue command shares. */
-function withQueueOptions<T>(command: Argv<T>) {
-  return command.option("json", { type: "boolean", default: false, describe: "print JSON for scripts" });
 }
 
 /** Parses `argv`, runs the command, and resolves with the exit status. Never calls `process.exit` itself. */
@@ -113,26 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         ["run [queues..]", "$0 [queues..]"],
         "consume queues until SIGTERM/SIGINT, then drain",
-        (command) =>
-          command
-            .positional("queues", {
-              type: "string",
-              array: true,
-              describe: "registered queue names (default: all with a handler)",
-            })
-            .option("message-limit", {
-              type: "string",
-              describe: "exit cleanly after this many messages were processed",
-            })
-            // One value per flag (repeat the flag for more), so `sqsd --suffix big gamma` reads as django-sqs's
-            // `runreceiver [--suffix] [queues]`: suffix "big", queue "gamma".
-            .option("suffix", {
-              type: "string",
-              array: true,
-              nargs: 1,
-              describe: "consume only this queue-name suffix (repeatable)",
-            })
-            .option("embedded", { type: "boolean", default: false, describe: "start the embedded local SQS server" }),
+        (command) => runOptions(command),
         (args) =>
           run(
             runCommand({
@@ -147,20 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "status [queues..]",
         "show visible, in-flight and delayed counts, and dead-letter depths",
-        (command) =>
-          withQueueOptions(command)
-            .positional("queues", { type: "string", array: true, describe: "registered queue names (default: all)" })
-            .option("watch", { type: "boolean", default: false, describe: "redraw until Ctrl-C" })
-            .option("interval-seconds", {
-              type: "string",
-              defaultDescription: "2",
-              describe: "redraw interval for --watch",
-            })
-            .option("http", {
-              type: "string",
-              describe:
-                "the running daemon's HTTP endpoint (http://host:port): its processed rate, buffered and running",
-            }),
+        (command) => statusOptions(command),
         (args) =>
           run(
             statusCommand({
@@ -177,11 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "clear [queues..]",
         "delete every message (default: receive and delete; --purge: PurgeQueue)",
-        (command) =>
-          withQueueOptions(command)
-            .positional("queues", { type: "string", array: true, describe: "registered queue names (default: all)" })
-            .option("purge", { type: "boolean", default: false, describe: "use PurgeQueue (once a minute per queue)" })
-            .option("yes", { alias: "y", type: "boolean", default: false, describe: "do not ask for confirmation" }),
+        (command) => clearOptions(command),
         (args) =>
           run(
             clearCommand({
@@ -196,12 +127,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "wait [queues..]",
         "wait until queues are empty (exit 0), or the timeout passes (exit 1)",
-        (command) =>
-          withQueueOptions(command)
-            .positional("queues", { type: "string", array: true, describe: "registered queue names (default: all)" })
-            .option("timeout-seconds", { type: "string", describe: "give up after this long (default: never)" })
-            .option("cycles", { type: "string", defaultDescription: "2", describe: "consecutive empty checks needed" })
-            .option("interval-seconds", { type: "string", defaultDescription: "5", describe: "time between checks" }),
+        (command) => waitOptions(command),
         (args) =>
           run(
             waitCommand({
@@ -218,15 +144,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "send <queue> [body]",
         "send one message through the queue's codec (body from stdin with - or when left out)",
-        (command) =>
-          withQueueOptions(command)
-            .positional("queue", { type: "string", demandOption: true })
-            .positional("body", { type: "string", describe: "JSON, or text for raw/base64 queues; - for stdin" })
-            .option("suffix", { type: "string" })
-            .option("delay-seconds", { type: "string" })
-            .option("group-id", { type: "string", describe: "FIFO message group" })
-            .option("dedup-id", { type: "string", describe: "FIFO deduplication id" })
-            .option("attr", { type: "string", array: true, describe: "message attribute key=value (repeatable)" }),
+        (command) => sendOptions(command),
         (args) =>
           run(
             sendCommand({
@@ -246,18 +164,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "init",
         "create missing queues and dead-letter queues; report and fix attribute drift",
-        (command) =>
-          withQueueOptions(command)
-            .option("dry-run", {
-              type: "boolean",
-              default: false,
-              describe: "print the plan only",
-            })
-            .option("create-bucket", {
-              type: "boolean",
-              default: false,
-              describe: "create missing largePayloads S3 buckets (otherwise only checked)",
-            }),
+        (command) => initOptions(command),
         (args) =>
           run(
             initCommand({
@@ -271,12 +178,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "redrive <queue>",
         "move messages from the queue's dead-letter queue back to it",
-        (command) =>
-          withQueueOptions(command)
-            .positional("queue", { type: "string", demandOption: true })
-            .option("suffix", { type: "string" })
-            .option("max", { type: "string", describe: "move at most this many" })
-            .option("max-per-second", { type: "string", describe: "move at most this many a second" }),
+        (command) => redriveOptions(command),
         (args) =>
           run(
             redriveCommand({
@@ -292,11 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "peek <queue>",
         "show messages without consuming them (each peek counts as a receive)",
-        (command) =>
-          withQueueOptions(command)
-            .positional("queue", { type: "string", demandOption: true })
-            .option("suffix", { type: "string" })
-            .option("n", { type: "string", defaultDescription: "10", describe: "how many messages (1..100)" }),
+        (command) => peekOptions(command),
         (args) =>
           run(
             peekCommand({
@@ -311,11 +209,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "schedules",
         "list the cron schedules with their next 3 run times; with --http, the last tick the daemon saw",
-        (command) =>
-          withQueueOptions(command).option("http", {
-            type: "string",
-            describe: "the daemon's base URL (http://host:port); empty: the config's http host and port",
-          }),
+        (command) => schedulesOptions(command),
         (args) => {
           // Empty is allowed here (the config's address), so oneValue() is only asked about a repeated flag.
           const http = args.http === "" ? "" : oneValue("http", args.http);
@@ -325,12 +219,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(
         "healthcheck",
         "ask the running daemon's GET /healthz (at the config's http host and port): exit 0 healthy, 1 not",
-        (command) =>
-          command.option("timeout-seconds", {
-            type: "string",
-            defaultDescription: "5",
-            describe: "give up waiting for the answer after this long",
-          }),
+        (command) => healthcheckOptions(command),
         (args) => {
           const timeoutSeconds = wholeNumber("timeout-seconds", args["timeout-seconds"], 1);
           return run(

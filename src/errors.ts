@@ -1,7 +1,10 @@
 /**
  * Every error sqsd raises on purpose. Each carries the context an operator needs (field, queue, file)
- * and a stable `code`, so callers classify with `instanceof` or `code` and never by message text.
+ * and a stable `code`, so callers classify with `instanceof` or `code` and never by message text. How a failed AWS request is classified is in failure-kind.ts; the errors of cron
+ * schedules are in schedules/errors.ts.
  */
+import { awsErrorName, awsHttpStatus } from "./aws-error-fields.js";
+import { describeValue } from "./describe-value.js";
 
 /** Base class of sqsd's own errors. */
 export abstract class SqsdError extends Error {
@@ -58,37 +61,6 @@ export class ValidationError extends SqsdError {
 export function formatProblem(problem: FieldProblem): string {
   const got = problem.hidden === undefined ? describeValue(problem.received) : `${problem.hidden} (value not shown)`;
   return `${problem.path} ${problem.rule}, got ${got}`;
-}
-
-/**
- * What kind of value this is, in words (`a string`, `an object`), for messages that must not show the value
- * itself.
- */
-export function kindOfValue(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (Array.isArray(value)) return "an array";
-  const type = typeof value;
-  return type === "object" ? "an object" : `a ${type}`;
-}
-
-/**
- * A received value as messages show it. Scalars are shown as they are; a non-empty object or array only by
- * its kind, since it may hold a key sqsd does not know, and so a secret.
- */
-function describeValue(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object" && value !== null && Object.keys(value).length > 0) {
-    return Array.isArray(value) ? `an array of ${value.length}` : "an object";
-  }
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    // BigInt values cannot be stringified; their type still tells the user what went wrong.
-    return `a ${typeof value}`;
-  }
 }
 
 /** A receiver or queue registration broke a registry rule (bad name, duplicate, missing handler). */
@@ -213,71 +185,6 @@ export class SqsRequestError extends SqsdError {
  */
 function requestFailure(cause: unknown): string {
   return cause instanceof SyntaxError ? "SyntaxError: the response body is not valid JSON" : errorSummary(cause);
-}
-
-/** AWS error codes that mean "slow down": worth retrying after a pause. */
-const THROTTLING_CODES = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "TooManyRequestsException",
-  "KmsThrottled",
-]);
-
-/** AWS error codes that mean the credentials or permissions are wrong: no retry soon will fix them. */
-const AUTH_CODES = new Set([
-  "AccessDenied",
-  "AccessDeniedException",
-  "InvalidClientTokenId",
-  "UnrecognizedClientException",
-  "SignatureDoesNotMatch",
-  "ExpiredToken",
-  "ExpiredTokenException",
-  "IncompleteSignature",
-  "MissingAuthenticationToken",
-  "InvalidSecurity",
-  "CredentialsProviderError",
-]);
-
-/**
- * What kind of failure a request met, which decides how long to wait before the next one:
- * - `transient`: network failures (no HTTP status) and server faults (5xx); retry soon, backing off;
- * - `throttle`: SQS asked this client to slow down;
- * - `auth`: credentials or permissions are wrong; retrying soon only floods the log;
- * - `client`: the request itself is wrong (a missing queue, bad input); it fails the same way every time.
- */
-export type FailureKind = "transient" | "throttle" | "auth" | "client";
-
-/** Classifies a failed request by its AWS error code and HTTP status. */
-export function failureKind(error: unknown): FailureKind {
-  const request = error instanceof SqsRequestError ? error : new SqsRequestError("request", error);
-  const code = request.awsCode ?? "";
-  if (THROTTLING_CODES.has(code) || request.httpStatus === 429) return "throttle";
-  if (
-    AUTH_CODES.has(code) ||
-    AUTH_CODES.has(innerName(error)) ||
-    request.httpStatus === 401 ||
-    request.httpStatus === 403
-  ) {
-    return "auth";
-  }
-  return request.httpStatus === undefined || request.httpStatus >= 500 ? "transient" : "client";
-}
-
-/**
- * True when retrying the same request later can succeed: network failures (no HTTP status), server faults
- * (5xx) and throttling. Client errors (bad input, missing queue, denied access) fail the same way every time.
- */
-export function isRetryable(error: unknown): boolean {
-  const kind = failureKind(error);
-  return kind === "transient" || kind === "throttle";
-}
-
-/** The name of the error an SqsRequestError wraps (a credentials error has no AWS code). */
-function innerName(error: unknown): string {
-  const cause = error instanceof SqsRequestError ? error.cause : error;
-  return cause instanceof Error ? cause.name : "";
 }
 
 /** A pool thread could not load the receiver modules; the daemon stops rather than poll with a broken pool. */
@@ -421,63 +328,4 @@ export function errorSummary(error: unknown): string {
     return `${name}${error.message}`;
   }
   return String(error);
-}
-
-function awsErrorName(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const { Code, name } = error as { Code?: unknown; name?: unknown };
-  if (typeof Code === "string") return Code;
-  return typeof name === "string" ? name : undefined;
-}
-
-function awsHttpStatus(error: unknown): number | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const metadata = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
-  return typeof metadata?.httpStatusCode === "number" ? metadata.httpStatusCode : undefined;
-}
-
-/** `sqsd schedules --http`: the daemon's /status.json could not be read, or has no schedules in it. */
-export class DaemonStatusError extends SqsdError {
-  override readonly name = "DaemonStatusError";
-  readonly code = "SQSD_DAEMON_STATUS";
-  readonly exitCode = 1;
-  readonly url: string;
-  constructor(url: string, reason: string, cause?: unknown) {
-    super(`cannot read the daemon's status at ${url}: ${reason}`, { cause });
-    this.url = url;
-  }
-}
-
-/**
- * A schedule's `body` function threw (or rejected) for a tick. Permanent for that tick: the same function on
- * the same tick is not retried; the tick is dropped and counted as failed.
- */
-export class ScheduleBodyError extends SqsdError {
-  override readonly name = "ScheduleBodyError";
-  readonly code = "SQSD_SCHEDULE_BODY";
-  readonly exitCode = 1;
-  readonly schedule: string;
-  constructor(schedule: string, cause: unknown) {
-    // The cause's message is not quoted: user code may put data in it.
-    super(`the body function of schedule "${schedule}" failed (${errorName(cause)})`, { cause });
-    this.schedule = schedule;
-  }
-}
-
-/** Forwarding one schedule tick took longer than its deadline; the tick is left for a later retry. */
-export class ScheduleForwardTimeoutError extends SqsdError {
-  override readonly name = "ScheduleForwardTimeoutError";
-  readonly code = "SQSD_SCHEDULE_FORWARD_TIMEOUT";
-  readonly exitCode = 1;
-  readonly schedule: string;
-  constructor(schedule: string, timeoutMs: number) {
-    super(`forwarding a tick of schedule "${schedule}" took longer than ${timeoutMs} ms`);
-    this.schedule = schedule;
-  }
-}
-
-function errorName(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? `${error.name} ${code}` : error.name;
 }

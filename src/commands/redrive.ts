@@ -9,7 +9,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { physicalQueue } from "../admin/physical-queues.js";
 import { parseRedrivePolicy, readAttributes } from "../admin/queue-status.js";
-import { errorSummary, isRetryable, QueueNotFoundError, UsageError } from "../errors.js";
+import { errorSummary, QueueNotFoundError, UsageError } from "../errors.js";
+import { isRetryable } from "../failure-kind.js";
 import { SQS_LIMITS } from "../limits.js";
 import { getRegistry } from "../registry/registry.js";
 import { sleep } from "../util/backoff.js";

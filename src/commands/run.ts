@@ -1,19 +1,14 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import { readFileSync } from "node:fs";
-import { physicalQueues } from "../admin/physical-queues.js";
 import { loadConfig } from "../config/load.js";
-import type { ResolvedConfig } from "../config/types.js";
 import { startLocalSqs } from "../embedded.js";
-import { errorSummary, QueueNotFoundError, UnknownQueueError, UsageError } from "../errors.js";
+import { errorSummary } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
-import { CachedQueueStatus, parseRedrivePolicy, readAttributes, readQueueStatus } from "../admin/queue-status.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
 import { typeScriptLoader } from "../loader.js";
 import { importTelemetrySetup } from "../telemetry/setup.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
-import type { RegisteredQueue } from "../registry/types.js";
+import { resolveTargets, selectQueues, warnAboutMissingRedrive } from "./run-queues.js";
 import { SCHEDULES_WAIT_TIME_SECONDS } from "../admin/schedules-queue.js";
 import { createSqsClient, createSqsConnection } from "../sqs/client.js";
 import { LeanSqs } from "../sqs/lean/lean-sqs.js";
@@ -21,11 +16,8 @@ import { QueueUrls } from "../sqs/queue-urls.js";
 import { sqsSettingsFromConfig } from "../sqs/configure-from-file.js";
 import { configureSqs, endpointLabel } from "../sqs/settings.js";
 import { HandlerPool } from "../pool/pool.js";
-import type { PollTarget } from "../supervisor/target.js";
 import { maxLanes, Supervisor } from "../supervisor/supervisor.js";
 import { sleep } from "../util/backoff.js";
-import { mapWithConcurrency } from "../util/concurrency.js";
-import { RateLimit } from "../util/rate-limit.js";
 import { setWarningSink } from "../warnings.js";
 import { flushSpans } from "../telemetry/flush.js";
 
@@ -44,12 +36,6 @@ export interface RunOptions {
   /** Called once every poller is running, with the embedded server's endpoint if one was started. */
   readonly onReady?: ((info: { endpoint: string | undefined }) => void) | undefined;
 }
-
-/**
- * Start-up requests (queue look-ups, redrive checks) under way at once: well within the acks' sockets, so none
- * waits for a socket past the SDK's connection timeout, however many queues there are.
- */
-const STARTUP_REQUESTS = 32;
 
 /** Sockets for deletes, visibility changes, sends and status reads, beyond one per running message. */
 const ACK_SOCKETS = 64;
@@ -176,7 +162,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
     await poolReady;
     await warnAboutMissingRedrive(targets, client, urls, logger);
-    const status = config.http ? queueStatusCache(config.http, client, urls, targets, logger) : undefined;
+    // The HTTP side's code is imported only when the config has it, like the schedules' above.
+    const http = config.http ? { config: config.http, module: await import("./run-http.js") } : undefined;
+    const status = http?.module.queueStatusCache(http.config, client, urls, targets, logger);
     const supervisor = new Supervisor({
       config,
       targets,
@@ -195,14 +183,10 @@ export async function runCommand(options: RunOptions): Promise<number> {
       cleanup.push((hurry) => (hurry ? Promise.resolve() : scheduleRunner.stop()));
     }
     void pool.whenBroken().then((error) => supervisor.fail(error));
-    if (config.http && status) {
-      const [{ Metrics }, { OperationsServer }, { controlAvailability }, { LiveSampler }] = await Promise.all([
-        import("../http/metrics.js"),
-        import("../http/server.js"),
-        import("../http/control-access.js"),
-        import("../http/live-sampler.js"),
-      ]);
-      const metrics = new Metrics({
+    if (http && status) {
+      const operations = http.module.createOperationsServer({
+        http: http.config,
+        stallSeconds: config.stallSeconds,
         supervisor,
         pool,
         clients: [
@@ -213,28 +197,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         ],
         status,
         schedules: scheduleRunner,
-      });
-      const dashboard = new LiveSampler(
-        {
-          supervisor,
-          pool,
-          sqsRequests: metrics.sqsRequests,
-          status,
-          controls: controlAvailability(config.http),
-          version: packageVersion(),
-          schedules: scheduleRunner,
-        },
-        { statusCacheMs: config.http.statusCacheSeconds * 1000 },
-      );
-      const operations = new OperationsServer({
-        dashboard,
-        http: config.http,
-        supervisor,
-        metrics,
-        status,
         logger,
-        stallSeconds: config.stallSeconds,
-        schedules: scheduleRunner,
       });
       cleanup.push(() => operations.stop());
       await operations.start();
@@ -317,147 +280,4 @@ async function consumeUntilStopped(
     removeHandlers();
     removeControlHandlers();
   }
-}
-
-/**
- * A queue that retries failures but has no redrive policy keeps a poison message until its retention period
- * ends (up to 14 days), receiving it again and again: worth a warning at start-up.
- */
-async function warnAboutMissingRedrive(
-  targets: readonly PollTarget[],
-  client: SQSClient,
-  urls: QueueUrls,
-  logger: Logger,
-): Promise<void> {
-  // A read that fails (a missing sqs:GetQueueAttributes, an outage) leaves that queue unchecked: said once, for
-  // all of them, rather than a line per queue.
-  const unchecked: { queue: string; error: unknown }[] = [];
-  await mapWithConcurrency(
-    targets.filter(
-      (target) => (target.queue.options.onError ?? "retry") === "retry" && !target.queue.options.deleteOnStart,
-    ),
-    STARTUP_REQUESTS,
-    async (target) => {
-      const attributes = await readAttributes(client, urls, target.fullName, ["RedrivePolicy"]).catch(
-        (error: unknown) => void unchecked.push({ queue: target.fullName, error }),
-      );
-      if (attributes && !parseRedrivePolicy(attributes["RedrivePolicy"])) {
-        logger.warn(
-          "queue has no redrive policy: a message that always fails will be retried until its retention period ends",
-          {
-            queue: target.fullName,
-            fix: "give it a dead-letter queue (deadLetter option, then sqsd init)",
-          },
-        );
-      }
-    },
-  );
-  const [first] = unchecked;
-  if (first) {
-    logger.warn("could not read the redrive policy of some queues; they were not checked for one", {
-      queues: unchecked.length,
-      firstQueue: first.queue,
-      error: errorSummary(first.error),
-    });
-  }
-}
-
-/** Queue counts for the status page, metrics and the stall check: the consumed queues and their DLQs. */
-function queueStatusCache(
-  http: NonNullable<ResolvedConfig["http"]>,
-  client: SQSClient,
-  urls: QueueUrls,
-  targets: readonly PollTarget[],
-  logger: Logger,
-): CachedQueueStatus {
-  const names = targets.map((target) => target.fullName);
-  // One line a minute at most, saying how many it stands for: scrapes and pages may ask every few seconds.
-  const warnings = new RateLimit(1, 60_000);
-  return new CachedQueueStatus(
-    () => readQueueStatus(client, urls, names),
-    http.statusCacheSeconds * 1000,
-    (error) => {
-      const pass = warnings.take();
-      if (!pass.allowed) return;
-      logger.warn("reading the queues' counts failed; status pages and metrics serve the last good read", {
-        error: errorSummary(error),
-        failuresNotLogged: pass.heldBack,
-      });
-    },
-  );
-}
-
-/** The queues to consume: those named on the command line, or every queue with a handler. */
-export function selectQueues(registered: readonly RegisteredQueue[], names: readonly string[]): RegisteredQueue[] {
-  const known = registered.map((queue) => queue.name);
-  if (names.length === 0) {
-    const consumable = registered.filter((queue) => queue.handler !== undefined);
-    if (consumable.length === 0) {
-      throw new UsageError(
-        registered.length === 0
-          ? "the receiver modules registered no queues"
-          : `no registered queue has a handler (send-only: ${known.join(", ")})`,
-      );
-    }
-    return consumable;
-  }
-  return names.map((name) => {
-    const queue = registered.find((candidate) => candidate.name === name);
-    if (!queue) throw new UnknownQueueError(name, known);
-    if (!queue.handler) throw new UsageError(`queue "${name}" is send-only (registered without a handler)`);
-    return queue;
-  });
-}
-
-/**
- * The queues to poll, with their URLs. A suffix the receiver did not declare (given with `--suffix`) warns, as
- * django-sqs did, and is consumed where its queue exists; it never creates one, whatever `createQueues` says:
- * a typo on the command line must not bring queues into being for every receiver. Where such queues are
- * missing, it is a usage error that names them all.
- */
-async function resolveTargets(
-  queues: readonly RegisteredQueue[],
-  suffixes: readonly string[] | undefined,
-  config: ResolvedConfig,
-  urls: QueueUrls,
-): Promise<PollTarget[]> {
-  const missing: { readonly fullName: string; readonly suffix: string }[] = [];
-  const targets = await mapWithConcurrency(
-    physicalQueues(queues, config, { suffixes }),
-    STARTUP_REQUESTS,
-    async (physical) => {
-      const { suffix } = physical;
-      if (suffix === undefined || (physical.queue.options.suffixes ?? []).includes(suffix)) {
-        const url = await urls.resolve(physical.fullName, {
-          visibilityTimeoutSeconds: physical.visibilityTimeoutSeconds,
-        });
-        return { ...physical, url };
-      }
-      try {
-        return { ...physical, url: await urls.find(physical.fullName) };
-      } catch (error) {
-        if (!(error instanceof QueueNotFoundError)) throw error;
-        missing.push({ fullName: physical.fullName, suffix });
-        return undefined;
-      }
-    },
-  );
-  if (missing.length > 0) {
-    const undeclared = [...new Set(missing.map((queue) => queue.suffix))].map((suffix) => `"${suffix}"`);
-    const names = missing.map((queue) => queue.fullName).sort();
-    throw new UsageError(
-      `--suffix ${undeclared.join(", ")} is not declared for these queues, and they do not exist: ` +
-        `${names.join(", ")}. sqsd creates queues only for declared suffixes (a receiver's suffixes option); ` +
-        `an undeclared one is consumed only where its queue exists`,
-    );
-  }
-  return targets.filter((target) => target !== undefined);
-}
-
-/** sqsd's version, for the dashboard (this module is dist/src/commands/run.js in the package). */
-function packageVersion(): string {
-  const packageJson = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return packageJson.version;
 }

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
-import { DaemonStatusError, errorSummary } from "../errors.js";
+import { errorSummary } from "../errors.js";
+import { DaemonStatusError } from "../schedules/errors.js";
 import { checkSchedules } from "../schedules/check.js";
 import type { ScheduleStatus } from "../schedules/runner.js";
 import { formatInZone, parseCron } from "../util/cron.js";

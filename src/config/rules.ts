@@ -4,7 +4,8 @@
  * value received, except where that value can be a secret (see {@link SECRET_KEY}).
  */
 import { z } from "zod";
-import { kindOfValue, ValidationError, type FieldProblem } from "../errors.js";
+import { ValidationError, type FieldProblem } from "../errors.js";
+import { kindOfValue } from "../describe-value.js";
 import { SQS_LIMITS } from "../limits.js";
 import { namePartProblem, queueNameProblem } from "../queue-names.js";
 import { isCodecName } from "../codecs/codec.js";

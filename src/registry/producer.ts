@@ -53,18 +53,23 @@ export async function sendBatch(
   return sendBatchToQueue(getRegistry().get(name), bodies, options);
 }
 
-/** Sends to a registered queue; the proxies and {@link send} share it. */
+/**
+ * Sends to a registered queue; the proxies and {@link send} share it. With `abortSignal` (sqsd's own sends
+ * that must not land after a deadline), the message goes in a request of its own that the signal aborts,
+ * and nothing is sent once it has aborted.
+ */
 export async function sendToQueue<T, TSend>(
   queue: RegisteredQueue<T, TSend>,
   body: TSend,
   options: SendOptions = {},
+  abortSignal?: AbortSignal,
 ): Promise<string> {
   const fullName = queue.fullNameFor(options.suffix);
   return tracedSend(
     fullName,
     queue.name,
     undefined,
-    (trace) => sendOneTraced(queue, fullName, body, options, trace),
+    (trace) => sendOneTraced(queue, fullName, body, options, trace, abortSignal),
     (messageId) => ({ messageId }),
   );
 }
@@ -76,6 +81,7 @@ async function sendOneTraced<T, TSend>(
   body: TSend,
   options: SendOptions,
   trace: SendTrace | undefined,
+  abortSignal: AbortSignal | undefined,
 ): Promise<string> {
   const large = largePayloadsFor(queue.options, currentSqsSettings());
   const prepared = await prepare(queue, fullName, body, options, large !== undefined);
@@ -84,7 +90,16 @@ async function sendOneTraced<T, TSend>(
     visibilityTimeoutSeconds: queue.options.visibilityTimeoutSeconds,
   });
   const outgoing = await fitQueue(producer, queueUrl, fullName, prepared, large, trace);
-  const result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
+  let result;
+  if (abortSignal) {
+    if (abortSignal.aborted) {
+      outgoing.discard?.();
+      abortSignal.throwIfAborted();
+    }
+    result = await producer.sendAlone(queueUrl, outgoing, abortSignal);
+  } else {
+    result = await producer.batcher(queue.fifo).add(queueUrl, outgoing);
+  }
   if ("error" in result) throw result.error;
   return result.messageId;
 }

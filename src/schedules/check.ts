@@ -1,7 +1,8 @@
 import type { ResolvedSchedule } from "../config/schedules.js";
 import { SchemaValidationError } from "../codecs/errors.js";
 import { validateWithSchema } from "../codecs/schema.js";
-import { kindOfValue, ValidationError, type FieldProblem } from "../errors.js";
+import { ValidationError, type FieldProblem } from "../errors.js";
+import { kindOfValue } from "../describe-value.js";
 import type { RegisteredQueue } from "../registry/types.js";
 
 /**

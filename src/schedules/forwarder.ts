@@ -9,7 +9,9 @@ import type { Logger } from "../logging.js";
 import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 import { isPermanentForwardError } from "./permanent.js";
 import { decodeTick } from "./tick-message.js";
-import { errorSummary, failureKind, ScheduleForwardTimeoutError } from "../errors.js";
+import { errorSummary } from "../errors.js";
+import { failureKind } from "../failure-kind.js";
+import { ScheduleForwardTimeoutError } from "./errors.js";
 
 /** The schedules queue's messages a receive takes at once: SQS's batch ceiling. */
 const RECEIVE_BATCH = 10;

@@ -1,5 +1,6 @@
 import { SchemaValidationError } from "../codecs/errors.js";
-import { MessageTooLargeError, ScheduleBodyError, ValidationError } from "../errors.js";
+import { MessageTooLargeError, ValidationError } from "../errors.js";
+import { ScheduleBodyError } from "./errors.js";
 
 /**
  * Whether a failed forward can never succeed for that tick, however often it is retried: the schedule's body

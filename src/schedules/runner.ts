@@ -1,25 +1,18 @@
 import { EventEmitter } from "node:events";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import type { ResolvedSchedule } from "../config/schedules.js";
-import { errorSummary, failureKind, isRetryable, ScheduleBodyError, SqsRequestError } from "../errors.js";
+import { errorSummary } from "../errors.js";
 import type { Logger } from "../logging.js";
-import { sendToQueue } from "../registry/producer.js";
 import type { RegisteredQueue } from "../registry/types.js";
-import { Backoff, sleep } from "../util/backoff.js";
 import { parseCron, type CronClock } from "../util/cron.js";
 import { Forwarder } from "./forwarder.js";
 import { LastTicks } from "./last-ticks.js";
-import { encodeTick, tickDeduplicationId } from "./tick-message.js";
+import { OFFER_DEADLINE_MS, offerTick, type TickOfferOptions } from "./offer.js";
+import { sendScheduleMessage } from "./schedule-message.js";
+import { ScheduleTally } from "./tally.js";
 import { Ticker } from "./ticker.js";
 
-/**
- * How long after its time a replica keeps retrying to offer a tick. SQS deduplicates for 5 minutes from the
- * first copy it accepted; a copy offered later than that would be a second message. One minute is left for
- * replicas' clocks to differ.
- */
-const OFFER_DEADLINE_MS = 4 * 60 * 1000;
-const OFFER_BACKOFF = { initialMs: 1_000, maxMs: 30_000 } as const;
 /**
  * The longest stop() waits for the receive, forwards and offers under way: a hung SQS request or body function
  * must not hold the daemon's exit. Above the 20 s long poll a `drainPolls: "wait"` stop waits out.
@@ -77,14 +70,6 @@ export interface ScheduleRunnerOptions {
   readonly now?: () => number;
 }
 
-interface Counts {
-  lastTick: Date | undefined;
-  lastForwarded: Date | undefined;
-  offered: number;
-  forwarded: number;
-  forwardErrors: number;
-}
-
 /**
  * Every replica runs every schedule: at each tick it offers `{ schedule, tick }` to the FIFO schedules queue
  * with the deduplication id `schedule@tick`, SQS keeps one, and whichever daemon receives it sends the
@@ -100,11 +85,12 @@ export class ScheduleRunner {
   readonly #now: () => number;
   readonly #clocks: ReadonlyMap<string, CronClock>;
   readonly #byName: ReadonlyMap<string, ResolvedSchedule>;
-  readonly #counts = new Map<string, Counts>();
+  readonly #tally: ScheduleTally;
   readonly #ticker: Ticker;
   readonly #forwarder: Forwarder;
   readonly #lastTicks: LastTicks;
   readonly #abort = new AbortController();
+  readonly #offerOptions: TickOfferOptions;
   /** Offers and tag writes under way, which stop() waits for. */
   readonly #pending = new Set<Promise<void>>();
   #started: Promise<void> | undefined;
@@ -115,15 +101,7 @@ export class ScheduleRunner {
     this.#now = options.now ?? Date.now;
     this.#byName = new Map(options.schedules.map((schedule) => [schedule.name, schedule]));
     this.#clocks = new Map(options.schedules.map((item) => [item.name, parseCron(item.cron, item.timezone)]));
-    for (const schedule of options.schedules) {
-      this.#counts.set(schedule.name, {
-        lastTick: undefined,
-        lastForwarded: undefined,
-        offered: 0,
-        forwarded: 0,
-        forwardErrors: 0,
-      });
-    }
+    this.#tally = new ScheduleTally(this.#byName.keys());
     this.#ticker = new Ticker({
       schedules: [...this.#clocks].map(([name, clock]) => ({ name, clock })),
       onTick: (name, tick) => this.#track(this.#offer(name, tick)),
@@ -147,13 +125,20 @@ export class ScheduleRunner {
       knows: (name) => this.#byName.has(name),
       forward: (name, tick, signal) => this.#forward(name, tick, signal),
       onDropped: (name) => {
-        this.#countsOf(name).forwardErrors += 1;
+        this.#tally.forwardFailed(name);
         this.events.emit("forwardFailed", name);
       },
       logger: options.logger,
       now: this.#now,
     });
     this.#lastTicks = new LastTicks(options.client, options.queueUrl);
+    this.#offerOptions = {
+      client: options.client,
+      queueUrl: options.queueUrl,
+      logger: options.logger,
+      now: this.#now,
+      signal: this.#abort.signal,
+    };
   }
 
   /** Catches up (`catchUp: "latest"`), then starts the ticker and the forwarder. Idempotent. */
@@ -205,7 +190,7 @@ export class ScheduleRunner {
   status(): ScheduleStatus[] {
     const after = new Date(this.#now());
     return this.#options.schedules.map((schedule) => {
-      const counts = this.#countsOf(schedule.name);
+      const counts = this.#tally.of(schedule.name);
       const queue = this.#options.queues.get(schedule.name);
       return {
         name: schedule.name,
@@ -256,95 +241,31 @@ export class ScheduleRunner {
     }
   }
 
-  /** Offers one tick to the schedules queue, retrying while SQS's deduplication still covers it. */
+  /** Offers one tick to the schedules queue (see offerTick), and counts it once SQS took it. */
   async #offer(name: string, tick: Date): Promise<void> {
-    const { client, queueUrl, logger } = this.#options;
-    const counts = this.#countsOf(name);
-    counts.lastTick = counts.lastTick && counts.lastTick > tick ? counts.lastTick : tick;
-    const backoff = new Backoff(OFFER_BACKOFF);
-    for (;;) {
-      try {
-        await client.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: encodeTick(name, tick),
-            MessageGroupId: name,
-            MessageDeduplicationId: tickDeduplicationId(name, tick),
-          }),
-          // Stopping ends an offer under way: other replicas offer the same tick, and SQS keeps one copy.
-          { abortSignal: this.#abort.signal },
-        );
-        counts.offered += 1;
-        this.events.emit("offered", name, tick);
-        return;
-      } catch (cause) {
-        const error = new SqsRequestError("SendMessage", cause, { queueUrl });
-        if (!isRetryable(error)) {
-          // A missing queue or refused permissions fail the same way on every retry (the acker's rule too).
-          logger.error(
-            "could not offer a schedule tick, and a retry cannot help; check the schedules queue and sqs:SendMessage on it",
-            {
-              schedule: name,
-              tick: tick.toISOString(),
-              failure: failureKind(error),
-              error: error.message,
-            },
-          );
-          return;
-        }
-        const late = this.#now() - tick.getTime() > OFFER_DEADLINE_MS;
-        if (late || this.#abort.signal.aborted) {
-          // Other replicas offer the same tick; this one's copy is not needed unless all of them failed.
-          logger.error("could not offer a schedule tick; other replicas may have", {
-            schedule: name,
-            tick: tick.toISOString(),
-            error: error.message,
-          });
-          return;
-        }
-        const delayMs = backoff.next();
-        logger.warn("offering a schedule tick failed; retrying", {
-          schedule: name,
-          tick: tick.toISOString(),
-          delayMs,
-          error: error.message,
-        });
-        await sleep(delayMs, this.#abort.signal);
-      }
+    this.#tally.due(name, tick);
+    if (await offerTick(this.#offerOptions, name, tick)) {
+      this.#tally.offered(name);
+      this.events.emit("offered", name, tick);
     }
   }
 
   /**
-   * Sends a schedule's message for one tick to its queue; throws when it could not, or when `signal` aborted
-   * first (the forwarder gave the tick up for a retry, so sending it now could send it twice).
+   * Sends a schedule's message for one tick to its queue (see sendScheduleMessage), counts the forward, and
+   * records the tick for `catchUp: "latest"`; throws when the message could not be sent.
    */
   async #forward(name: string, tick: Date, signal: AbortSignal): Promise<void> {
     const schedule = this.#byName.get(name);
     const queue = this.#options.queues.get(name);
     if (!schedule || !queue) throw new Error(`schedule "${name}" has no queue`);
-    const counts = this.#countsOf(name);
     try {
-      const body: unknown =
-        schedule.body === undefined
-          ? { schedule: name, tick: tick.toISOString() }
-          : typeof schedule.body === "function"
-            ? await bodyFor(name, schedule.body as (tick: Date) => unknown, tick)
-            : schedule.body;
-      signal.throwIfAborted();
-      await sendToQueue(queue, body, {
-        ...(schedule.suffix === undefined ? {} : { suffix: schedule.suffix }),
-        // A FIFO target deduplicates too: a tick forwarded twice (a daemon dying between send and delete)
-        // arrives once within SQS's 5 minutes.
-        ...(queue.fifo ? { groupId: name, deduplicationId: tickDeduplicationId(name, tick) } : {}),
-      });
+      await sendScheduleMessage(schedule, queue, tick, signal);
     } catch (error) {
-      counts.forwardErrors += 1;
+      this.#tally.forwardFailed(name);
       this.events.emit("forwardFailed", name);
       throw error;
     }
-    counts.forwarded += 1;
-    const newest = !counts.lastForwarded || tick > counts.lastForwarded;
-    if (newest) counts.lastForwarded = tick;
+    const newest = this.#tally.forwarded(name, tick);
     this.events.emit("forwarded", name, tick);
     if (schedule.catchUp === "latest" && newest) {
       // Awaited before the tick message is deleted, so a restart never finds the tick gone but not recorded,
@@ -365,24 +286,9 @@ export class ScheduleRunner {
     work.then(done, done);
   }
 
-  #countsOf(name: string): Counts {
-    const counts = this.#counts.get(name);
-    if (!counts) throw new Error(`unknown schedule "${name}"`);
-    return counts;
-  }
-
   #clockOf(name: string): CronClock {
     const clock = this.#clocks.get(name);
     if (!clock) throw new Error(`unknown schedule "${name}"`);
     return clock;
-  }
-}
-
-/** Calls a schedule's body function; what it throws becomes a {@link ScheduleBodyError} (a permanent failure). */
-async function bodyFor(name: string, body: (tick: Date) => unknown, tick: Date): Promise<unknown> {
-  try {
-    return await body(tick);
-  } catch (error) {
-    throw new ScheduleBodyError(name, error);
   }
 }

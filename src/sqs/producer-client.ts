@@ -97,7 +97,21 @@ export class Producer {
     }
   }
 
-  async #sendBatch(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+  /**
+   * Sends one message in a request of its own, which `signal` aborts: a caller that must not send after its
+   * deadline (a schedule's forward) cannot share a batch, whose request also carries other callers' messages.
+   * An abort ends the request where it is; one SQS already took can still land.
+   */
+  async sendAlone(queueUrl: string, message: OutgoingMessage, signal: AbortSignal): Promise<SendResult> {
+    const [result] = await this.#sendBatch(queueUrl, [message], signal);
+    return result ?? { error: new Error("SendMessageBatch returned no result") };
+  }
+
+  async #sendBatch(
+    queueUrl: string,
+    messages: readonly OutgoingMessage[],
+    signal?: AbortSignal,
+  ): Promise<SendResult[]> {
     let output;
     try {
       output = await this.client.send(
@@ -105,6 +119,7 @@ export class Producer {
           QueueUrl: queueUrl,
           Entries: messages.map((message, index) => ({ Id: String(index), ...message.entry })),
         }),
+        signal === undefined ? {} : { abortSignal: signal },
       );
     } catch (error) {
       const failure = new SqsRequestError("SendMessageBatch", error, { queueUrl });

@@ -1,5 +1,6 @@
 import type { BatchResultErrorEntry } from "@aws-sdk/client-sqs";
-import { errorSummary, isRetryable, SqsRequestError } from "../errors.js";
+import { errorSummary, SqsRequestError } from "../errors.js";
+import { isRetryable } from "../failure-kind.js";
 import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Backoff, sleep } from "../util/backoff.js";

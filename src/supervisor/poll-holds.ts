@@ -1,5 +1,6 @@
 import type { ResolvedBackoff } from "../config/types.js";
-import { errorSummary, failureKind, type FailureKind } from "../errors.js";
+import { errorSummary } from "../errors.js";
+import { failureKind, type FailureKind } from "../failure-kind.js";
 import type { Logger } from "../logging.js";
 import { AUTH_BACKOFF, Backoff, sleep } from "../util/backoff.js";
 

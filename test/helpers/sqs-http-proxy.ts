@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
  * list the calls a command made; and while `emptyReceives` is on it answers every ReceiveMessage itself with
  * no messages after the request's long-poll wait, as a receive that finds the queue empty would, while every
  * other request (status reads, deletes) reaches the server: the queue's messages stay visible and polling
- * never goes quiet, the fault only the starved-queue check sees.
+ * never goes quiet, the fault only the starved-queue check sees. While `holdSends` is on it holds sends before
+ * they reach the server, to test what an abort of a send under way prevents.
  */
 export class SqsHttpProxy {
   readonly #server: Server;
@@ -21,6 +22,17 @@ export class SqsHttpProxy {
    */
   holdReceiveAnswers = false;
   readonly #held: (() => void)[] = [];
+  /**
+   * Hold sends (SendMessage, SendMessageBatch) before they reach the server, until
+   * {@link SqsHttpProxy.releaseSends}: a request still in transit. A held send whose client hung up meanwhile
+   * (it aborted the request) is dropped at release, as a request that never arrived.
+   */
+  holdSends = false;
+  readonly #heldSends: (() => void)[] = [];
+  /** Held sends whose client hung up while they were held. */
+  sendsAbandoned = 0;
+  /** Held sends dropped at release because their client had hung up. */
+  sendsDropped = 0;
   /** Receives answered with nothing so far. */
   emptied = 0;
 
@@ -58,6 +70,16 @@ export class SqsHttpProxy {
     return this.#held.length;
   }
 
+  /** Sends held so far and not yet released. */
+  get heldSends(): number {
+    return this.#heldSends.length;
+  }
+
+  /** Lets every held send go on to the server, but those whose client hung up. */
+  releaseSends(): void {
+    for (const pass of this.#heldSends.splice(0)) pass();
+  }
+
   /** Passes on every held answer. */
   releaseHeld(): void {
     for (const pass of this.#held.splice(0)) pass();
@@ -83,6 +105,23 @@ export class SqsHttpProxy {
       outgoing.on("close", () => clearTimeout(timer));
       return;
     }
+    if (this.holdSends && (target === "AmazonSQS.SendMessage" || target === "AmazonSQS.SendMessageBatch")) {
+      let clientGone = false;
+      outgoing.on("close", () => {
+        if (outgoing.writableFinished) return;
+        clientGone = true;
+        this.sendsAbandoned += 1;
+      });
+      this.#heldSends.push(() => {
+        if (clientGone) this.sendsDropped += 1;
+        else this.#forward(incoming, outgoing, target, body);
+      });
+      return;
+    }
+    this.#forward(incoming, outgoing, target, body);
+  }
+
+  #forward(incoming: IncomingMessage, outgoing: ServerResponse, target: unknown, body: Buffer): void {
     const forwarded = request(
       new URL(incoming.url ?? "/", this.#target),
       { method: incoming.method, headers: incoming.headers },

@@ -7,7 +7,8 @@ import {
   SQSClient,
   type ReceiveMessageCommandInput,
 } from "@aws-sdk/client-sqs";
-import { failureKind, SqsRequestError } from "../../src/errors.js";
+import { SqsRequestError } from "../../src/errors.js";
+import { failureKind } from "../../src/failure-kind.js";
 import { createSqsConnection, type SqsConnection } from "../../src/sqs/client.js";
 import type { SqsTransport } from "../../src/sqs/hot-path.js";
 import { eventually } from "../helpers/eventually.js";

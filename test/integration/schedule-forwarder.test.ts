@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ScheduleBodyError } from "../../src/errors.js";
+import { ScheduleBodyError } from "../../src/schedules/errors.js";
 import { Forwarder, MAX_TICK_AGE_MS, type Forward } from "../../src/schedules/forwarder.js";
 import { encodeTick, tickDeduplicationId } from "../../src/schedules/tick-message.js";
 import { createSqsClient } from "../../src/sqs/client.js";

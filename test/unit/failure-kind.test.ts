@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { failureKind, isRetryable, SqsRequestError } from "../../src/errors.js";
+import { SqsRequestError } from "../../src/errors.js";
+import { failureKind, isRetryable } from "../../src/failure-kind.js";
 
 /** Errors shaped as the AWS SDK shapes them: a name (the AWS code) and $metadata.httpStatusCode. */
 function awsError(name: string, httpStatusCode?: number): Error {

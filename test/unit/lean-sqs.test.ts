@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { QueueDoesNotExist, SQSClient, SQSServiceException } from "@aws-sdk/client-sqs";
-import { failureKind, SqsRequestError } from "../../src/errors.js";
+import { SqsRequestError } from "../../src/errors.js";
+import { failureKind } from "../../src/failure-kind.js";
 import { requestUrl, resolveSqsEndpoint } from "../../src/sqs/lean/endpoint.js";
 import { errorCode, serviceError } from "../../src/sqs/lean/errors.js";
 import { correctedClockOffset, parseJson } from "../../src/sqs/lean/retry.js";
