@@ -7,6 +7,8 @@ export interface ReceiveSpan {
   readonly startMs: number;
   /** When the answer had been written back to the client; undefined while the receive is in flight. */
   endMs: number | undefined;
+  /** The MaxNumberOfMessages it asked for (1 when left out, as SQS reads it). */
+  readonly maxMessages: number;
 }
 
 /**
@@ -87,10 +89,11 @@ export class ReceiveWatch {
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", () => {
       const body = Buffer.concat(chunks);
-      const queue = receivedQueue(incoming, body);
+      const receive = receivedQueue(incoming, body);
       let span: ReceiveSpan | undefined;
-      if (queue !== undefined) {
-        span = { startMs, endMs: undefined };
+      if (receive !== undefined) {
+        const { queue, maxMessages } = receive;
+        span = { startMs, endMs: undefined, maxMessages };
         const spans = this.#spans.get(queue) ?? [];
         spans.push(span);
         this.#spans.set(queue, spans);
@@ -120,16 +123,27 @@ export class ReceiveWatch {
   }
 }
 
-/** The queue a ReceiveMessage names (the last part of its QueueUrl), or undefined for any other request. */
-function receivedQueue(incoming: IncomingMessage, body: Buffer): string | undefined {
+/**
+ * The queue a ReceiveMessage names (the last part of its QueueUrl) and the most messages it asks for, or
+ * undefined for any other request.
+ */
+function receivedQueue(
+  incoming: IncomingMessage,
+  body: Buffer,
+): { readonly queue: string; readonly maxMessages: number } | undefined {
   const target = incoming.headers["x-amz-target"];
   let queueUrl: string | undefined;
+  let maxMessages: number | undefined;
   if (target === "AmazonSQS.ReceiveMessage") {
-    queueUrl = (JSON.parse(body.toString("utf8")) as { QueueUrl?: string }).QueueUrl;
+    const input = JSON.parse(body.toString("utf8")) as { QueueUrl?: string; MaxNumberOfMessages?: number };
+    queueUrl = input.QueueUrl;
+    maxMessages = input.MaxNumberOfMessages;
   } else if (target === undefined) {
     // The query protocol, which some clients still speak: Action and QueueUrl are form fields.
     const form = new URLSearchParams(body.toString("utf8"));
     if (form.get("Action") === "ReceiveMessage") queueUrl = form.get("QueueUrl") ?? undefined;
+    maxMessages = Number(form.get("MaxNumberOfMessages") ?? 1);
   }
-  return queueUrl?.slice(queueUrl.lastIndexOf("/") + 1);
+  if (queueUrl === undefined) return undefined;
+  return { queue: queueUrl.slice(queueUrl.lastIndexOf("/") + 1), maxMessages: maxMessages ?? 1 };
 }
