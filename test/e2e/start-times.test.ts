@@ -123,7 +123,7 @@ for (const server of SERVERS) {
         todo:
           "near the end of the budget, idle long polls on other queues hold it and the queue whose pair just " +
           "arrived waits for one to return empty (up to 20 s); the budget helper is fixing it (#19). It also " +
-          "meets the thread start below.",
+          "meets the default pool's thread start (see POOLS).",
       },
       async () => {
         st = await StartTimes.start(server);
