@@ -102,8 +102,8 @@ export const bursts: Scenario = {
     } else {
       rows.push({ measure: "on moto", value: "skipped", detail: motoMissing });
     }
-    for (const sqs of servers) {
-      try {
+    try {
+      for (const sqs of servers) {
         for (const queues of QUEUE_COUNTS) {
           const results = {} as Record<ConsumerName, Figures>;
           for (const consumer of Object.keys(CONSUMERS) as ConsumerName[]) {
@@ -116,9 +116,10 @@ export const bursts: Scenario = {
           }
           rows.push(...tableRows(`${queues} queues, ${sqs.name}`, results));
         }
-      } finally {
-        await sqs.stop();
       }
+    } finally {
+      // Every server, whatever ended the loop: a moto process left running would keep the bench from exiting.
+      for (const sqs of servers) await sqs.stop();
     }
     return rows;
   },
