@@ -10,6 +10,7 @@
  *   npm run bench -- --scenario startup             start to first message, idle RSS, thread replacement
  *   npm run bench -- --scenario soak                memory over 10 minutes (2 with --quick); only when named
  *   npm run bench -- --scenario client              CPU per request by SQS client variant (scenarios/client.ts)
+ *   npm run bench -- --scenario bursts              send → start of bursts over 4 and 100 queues, fauxqs and moto
  *
  * Progress goes to stderr and the table to stdout. Read the ratios: absolute rates on a shared machine move
  * from run to run, while consumers measured back to back on one server move together.
@@ -18,6 +19,7 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { startServer } from "./lib.js";
 import { markdownTable, type Results, type Scenario } from "./report.js";
+import { bursts } from "./scenarios/bursts.js";
 import { client } from "./scenarios/client.js";
 import { cpuBound } from "./scenarios/cpu-bound.js";
 import { latency } from "./scenarios/latency.js";
@@ -39,6 +41,7 @@ const scenarios: readonly Scenario[] = [
   throughput,
   cpuBound,
   latency,
+  bursts,
   memory,
   startup,
   tracing,

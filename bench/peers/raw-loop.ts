@@ -7,6 +7,7 @@
  * Run by the bench (lib.ts `startPeer`) with a {@link PeerRun} as JSON in its first argument.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { Agent } from "node:http";
 import type { PeerRun } from "../consumers.js";
 import { BENCH_CREDENTIALS } from "../lib.js";
 import { workFromEnv } from "../receivers/work.js";
@@ -15,8 +16,17 @@ const run = JSON.parse(process.argv[2]!) as PeerRun;
 const loops = run.loops ?? 16;
 const work = workFromEnv();
 // The client as a user writes it, every setting at its default: the SDK's own keep-alive agent has 50 sockets,
-// enough for 16 long polls and their deletes on one queue.
-const client = new SQSClient({ endpoint: run.endpoint, region: "us-east-1", credentials: BENCH_CREDENTIALS });
+// enough for 16 long polls and their deletes on one queue. A user polling more queues than that must give it
+// a socket per long poll, or the polls beyond 50 wait for a socket: so does the bench (the bursts scenario).
+const longPolls = run.queueUrls.length * loops;
+const client = new SQSClient({
+  endpoint: run.endpoint,
+  region: "us-east-1",
+  credentials: BENCH_CREDENTIALS,
+  ...(longPolls + 16 > 50
+    ? { requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: longPolls + 16 }) } }
+    : {}),
+});
 
 async function loop(queueUrl: string): Promise<never> {
   for (;;) {
