@@ -409,7 +409,11 @@ export class HandlerPool {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    const expected = new Set(this.#piscina.threads.map((thread) => thread.threadId));
+    // Only threads that loaded the receivers can have run setup hooks. One still starting may not even listen on
+    // the channel yet: it would miss the request, and the close would wait its whole timeout for nothing.
+    const expected = new Set(
+      this.#piscina.threads.map((thread) => thread.threadId).filter((threadId) => this.#readyThreads.has(threadId)),
+    );
     try {
       if (expected.size > 0) {
         await this.#teardown(

@@ -86,5 +86,11 @@ describe("a pool growing from minThreads", () => {
     const threadOf = (id: string) =>
       ws.events().find((event) => event.event === "handled" && event.id === id)?.threadId;
     assert.equal(threadOf("m-2"), threadOf("m-1"));
+    // A close while a thread still starts waits only for threads that could have run hooks.
+    await withDeadline(running.close(), "the close");
+    assert.deepEqual(
+      log.records.filter((record) => record.level === "warn").map((record) => record.message),
+      [],
+    );
   });
 });
