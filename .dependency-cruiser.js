@@ -68,7 +68,11 @@ const LAYERS = [
   },
   { name: "http", holds: "the status, metrics and control server", paths: ["src/http/"] },
   { name: "commands", holds: "one function per CLI command", paths: ["src/commands/"] },
-  { name: "entry points", holds: "the CLI's command table and the public API", paths: ["src/cli.ts", "src/index.ts"] },
+  {
+    name: "entry points",
+    holds: "the CLI's command table and the public API",
+    paths: ["src/cli.ts", "src/index.ts", "src/public-api.ts", "src/thread-api.ts"],
+  },
 ];
 
 /** One regular expression for a list of paths: a folder (ending in "/") with everything in it, or one file. */

@@ -21,8 +21,8 @@ async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** How the pool grows on demand, on real piscina threads with fixture receivers. */
-describe("a pool growing from minThreads", () => {
+/** How pool threads start and how the pool grows on demand, on real piscina threads with fixture receivers. */
+describe("pool threads", () => {
   let sqs: TestSqs;
   let ws: Workspace;
   let pool: HandlerPool | undefined;
@@ -53,6 +53,26 @@ describe("a pool growing from minThreads", () => {
     body: JSON.stringify(body),
     attributes: {},
     messageAttributes: {},
+  });
+
+  it('resolve "sqsd" to the thread entry, which does not load zod', async () => {
+    const running = (pool = new HandlerPool({
+      threads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("receivers", "records-entry.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await withDeadline(running.start(), "the thread");
+    const [run] = running.runAll({
+      queue: "records-entry",
+      suffix: undefined,
+      fullName: "records-entry",
+      runs: [{ messages: [wire("m-1", {})] }],
+    });
+    assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
+    const handled = ws.events().find((event) => event.event === "handled");
+    assert.match(String(handled?.["sqsd"]), /\/dist\/src\/thread-api\.js$/);
   });
 
   it("gives a queued task to the thread that frees up, not to one still loading the receivers", async () => {
