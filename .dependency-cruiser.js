@@ -74,7 +74,7 @@ const LAYERS = [
   {
     name: "entry points",
     holds: "the CLI's command table, its option tables and option readers, and the public API",
-    paths: ["src/cli.ts", "src/cli/", "src/index.ts"],
+    paths: ["src/cli.ts", "src/cli/", "src/index.ts", "src/public-api.ts", "src/thread-api.ts"],
   },
 ];
 

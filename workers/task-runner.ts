@@ -21,6 +21,7 @@ import { ThreadChannel } from "../src/pool/thread-channel.js";
 import { decode, type ExtendVisibility } from "./decode-message.js";
 import { missing, runHandler } from "./handler-call.js";
 import { ThreadHooks } from "./thread-hooks.js";
+import { resolveAsPoolThread } from "./thread-conditions.js";
 import { getRegistry } from "../src/registry/registry.js";
 import type { ReceivedMessage } from "../src/registry/types.js";
 import { configureSqs } from "../src/sqs/settings.js";
@@ -41,6 +42,8 @@ export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
  */
 export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   configureSqs(data.sqs);
+  // Before the receivers, so that their "sqsd" is the thread entry.
+  resolveAsPoolThread();
   useTypeScriptLoader(data.typescriptLoader);
   const channel = new ThreadChannel(data.channelName);
   const threadMap = new Int32Array(data.threadMap);

@@ -50,12 +50,18 @@ export class IdleThreads {
    * pool that started them all, and a thread whose handler blocks its event loop is not given more while
    * another could start: piscina's own least-busy balancer would grow the pool only once every thread is full.
    * sqsd never posts abortable tasks.
+   *
+   * A thread still starting gets nothing either. When a task ends, piscina asks the balancer about every
+   * thread, those still loading the receivers included, and a starting thread holds no task: picked, the queued
+   * task would wait there for the whole start (seconds under load) while the thread that just finished sits
+   * idle. Until piscina reports it ready (`workerCreate`, see {@link IdleThreads.added}) a thread only counts
+   * against the maximum.
    */
   readonly balancer: LoadBalancer = (_task, threads) => {
     let candidate: PoolThread | null = null;
     let fewest = this.#options.tasksPerThread;
     for (const thread of threads) {
-      if (this.#retiring.has(thread.id)) continue;
+      if (this.#retiring.has(thread.id) || !this.#threads.has(thread.id)) continue;
       if (thread.currentUsage === 0) return this.#picked(thread);
       if (thread.currentUsage < fewest) {
         candidate = thread;

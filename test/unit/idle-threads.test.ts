@@ -37,6 +37,17 @@ describe("the pool's balancer", () => {
     assert.equal(pool.balancer(task, busy), null);
   });
 
+  it("gives no task to a thread piscina has not reported ready: it only counts against the maximum", () => {
+    const pool = idleThreads(2);
+    const ready = thread(1, 0);
+    const starting = thread(2, 0);
+    pool.added(ready);
+    // piscina offers a starting thread (listed first) when a task ends: it would hold the task for its whole start.
+    assert.equal(pool.balancer(task, [starting, ready])?.id, 1);
+    const busy = thread(1, 1);
+    assert.equal(pool.balancer(task, [starting, busy])?.id, 1, "at the maximum, the ready thread with room");
+  });
+
   it("at its size, gives the least busy thread below tasksPerThread, and none when all are full", () => {
     const pool = idleThreads(2);
     const threads = [thread(1, 3), thread(2, 1)];

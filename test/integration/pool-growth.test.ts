@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { HandlerPool } from "../../src/pool/pool.js";
+import type { WireMessage } from "../../src/pool/protocol.js";
+import { eventually } from "../helpers/eventually.js";
+import { TestSqs } from "../helpers/local-sqs.js";
+import { memoryLogger } from "../helpers/memory-logger.js";
+import { fixture } from "../helpers/paths.js";
+import { Workspace } from "../helpers/workspace.js";
+
+/** Resolves as `promise` does, or fails the test if it has not settled within 30 s (a hang, not a timing). */
+async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not come within 30 s`)), 30_000);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How pool threads start and how the pool grows on demand, on real piscina threads with fixture receivers. */
+describe("pool threads", () => {
+  let sqs: TestSqs;
+  let ws: Workspace;
+  let pool: HandlerPool | undefined;
+  let log: ReturnType<typeof memoryLogger>;
+  before(async () => {
+    sqs = await TestSqs.start();
+  });
+  after(async () => {
+    await sqs.stop();
+  });
+  beforeEach(() => {
+    ws = new Workspace();
+    // Threads take a copy of the environment when they start: fixture handlers record to this file.
+    process.env["SQSD_TEST_EVENTS"] = ws.eventsFile;
+    log = memoryLogger();
+  });
+  afterEach(async () => {
+    // A thread still loading would hold the close until its teardown timeout.
+    ws.openGate("later-loads");
+    await pool?.close();
+    pool = undefined;
+    ws.remove();
+  });
+
+  const wire = (id: string, body: unknown): WireMessage => ({
+    id,
+    deliveryId: Number(id.replace(/\D/g, "")),
+    body: JSON.stringify(body),
+    attributes: {},
+    messageAttributes: {},
+  });
+
+  it('resolve "sqsd" to the thread entry, which does not load zod', async () => {
+    const running = (pool = new HandlerPool({
+      threads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("receivers", "records-entry.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await withDeadline(running.start(), "the thread");
+    const [run] = running.runAll({
+      queue: "records-entry",
+      suffix: undefined,
+      fullName: "records-entry",
+      runs: [{ messages: [wire("m-1", {})] }],
+    });
+    assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
+    const handled = ws.events().find((event) => event.event === "handled");
+    assert.match(String(handled?.["sqsd"]), /\/dist\/src\/thread-api\.js$/);
+  });
+
+  it("gives a queued task to the thread that frees up, not to one still loading the receivers", async () => {
+    const running = (pool = new HandlerPool({
+      threads: 2,
+      minThreads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("receivers", "slow-to-load-after-first.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await withDeadline(running.start(), "the first thread");
+    const run = (id: string, body: unknown) =>
+      running.runAll({
+        queue: "slow-to-load",
+        suffix: undefined,
+        fullName: "slow-to-load",
+        runs: [{ messages: [wire(id, body)] }],
+      })[0]!;
+    const first = run("m-1", { gate: "first-run" });
+    await eventually(() => ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
+    // The only thread is busy: the pool starts a second one, which stays loading until the test says so, and
+    // the task waits in piscina's queue.
+    const second = run("m-2", {});
+    await eventually(() => running.threadCount === 2, { timeoutMs: 30_000 });
+    ws.openGate("first-run");
+    await withDeadline(first.outcome, "the first run");
+    // The first thread is free now; the second is still loading. The waiting task must not go to the latter.
+    const [outcome] = await withDeadline(second.outcome, "the queued run, while the added thread still loads");
+    assert.equal(outcome?.kind, "ok");
+    const threadOf = (id: string) =>
+      ws.events().find((event) => event.event === "handled" && event.id === id)?.threadId;
+    assert.equal(threadOf("m-2"), threadOf("m-1"));
+    // A close while a thread still starts waits only for threads that could have run hooks.
+    await withDeadline(running.close(), "the close");
+    assert.deepEqual(
+      log.records.filter((record) => record.level === "warn").map((record) => record.message),
+      [],
+    );
+  });
+});
