@@ -9,8 +9,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { physicalQueue } from "../admin/physical-queues.js";
 import { parseRedrivePolicy, readAttributes } from "../admin/queue-status.js";
-import { errorSummary, QueueNotFoundError, UsageError } from "../errors.js";
-import { isRetryable } from "../failure-kind.js";
+import { errorSummary, QueueNotFoundError, SqsRequestError, UsageError } from "../errors.js";
+import { failureKind } from "../failure-kind.js";
 import { SQS_LIMITS } from "../limits.js";
 import { getRegistry } from "../registry/registry.js";
 import { sleep } from "../util/backoff.js";
@@ -117,10 +117,14 @@ async function moveWithTask(
       }),
     ));
   } catch (error) {
-    // Servers without move tasks (ElasticMQ, fauxqs) and principals without the permission answer with a
-    // client error; the copy works with plain receive/send/delete permissions.
-    if (isRetryable(error)) throw error;
-    return { supported: false, reason: errorSummary(error) };
+    // Servers without move tasks answer with a client error (ElasticMQ, fauxqs) or, after the SDK's own
+    // retries, a server error (moto: a 500 with an HTML page), and principals without the permission with
+    // AccessDenied. The copy needs only receive/send/delete, so it is the way on for all of them; it is also
+    // safe after a genuine 5xx, since it moves nothing it has not sent. Only a network failure or throttling
+    // means the copy would meet the same wall: those fail the command.
+    const request = new SqsRequestError("StartMessageMoveTask", error);
+    if (request.httpStatus === undefined || failureKind(request) === "throttle") throw request;
+    return { supported: false, reason: errorSummary(request) };
   }
   for (;;) {
     await sleep(2_000);

@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import type { TestSqsOptions } from "./local-sqs.js";
 import { Scenario } from "./scenario.js";
 
 /**
@@ -14,8 +15,8 @@ export class AdminScenario {
     this.configPath = scenario.writeConfig(["orders", "emails"], { createQueues: false });
   }
 
-  static async start(): Promise<AdminScenario> {
-    return new AdminScenario(await Scenario.start());
+  static async start(options: TestSqsOptions = {}): Promise<AdminScenario> {
+    return new AdminScenario(await Scenario.start(options));
   }
 
   /** Runs `sqsd --config <config> ...args` to completion; `json()` parses its stdout. */

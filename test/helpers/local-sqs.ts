@@ -10,9 +10,11 @@ import {
   type Message,
   type SendMessageCommandInput,
 } from "@aws-sdk/client-sqs";
-import { startLocalSqs, type LocalSqsServer } from "../../src/embedded.js";
+import { startLocalSqs } from "../../src/embedded.js";
 import { getRegistry } from "../../src/registry/registry.js";
 import { configureSqs, type SqsSettings } from "../../src/sqs/settings.js";
+import { CountingProxy } from "./counting-proxy.js";
+import { MotoServer } from "./moto.js";
 
 /** Credentials the tests use; the local server accepts any. */
 export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
@@ -35,21 +37,81 @@ export interface QueueCounts {
   readonly delayed: number;
 }
 
+/** The SQS implementations the tests run against: fauxqs (embedded) and moto (`moto_server`). */
+export type SqsServerName = "fauxqs" | "moto";
+
+/** One server a test file runs its cases on, and why it skips them here (undefined: it runs). */
+export interface SqsServerChoice {
+  readonly name: SqsServerName;
+  readonly skip: string | undefined;
+}
+
 /**
- * A real SQS-compatible server (fauxqs over HTTP on a free loopback port) plus a plain SDK client for the
- * test's own side: creating queues, sending, and reading counts the way any SQS user would.
+ * The servers to run a file's SQS-behaviour tests on: fauxqs always, moto unless `moto_server` is missing
+ * (then its cases skip with the reason; with `SQSD_REQUIRE_MOTO=1`, as in CI, a missing moto fails instead).
+ * `SQSD_TEST_SQS_SERVERS=fauxqs` (or `moto`) narrows the list, for a quick local run.
+ */
+export function sqsServers(): SqsServerChoice[] {
+  const only = process.env["SQSD_TEST_SQS_SERVERS"]?.split(",").map((name) => name.trim());
+  const all: SqsServerChoice[] = [
+    { name: "fauxqs", skip: undefined },
+    { name: "moto", skip: MotoServer.unavailable() },
+  ];
+  return all.filter((choice) => only === undefined || only.includes(choice.name));
+}
+
+/** What a test reads from a server: its endpoint, and the requests it has served per action and per queue. */
+interface CountedServer {
+  readonly endpoint: string;
+  readonly requests: ReadonlyMap<string, number>;
+  readonly requestsByQueue: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  stop(): Promise<void>;
+}
+
+/** What {@link TestSqs.start} takes. */
+export interface TestSqsOptions {
+  /** @defaultValue "fauxqs" */
+  readonly server?: SqsServerName;
+}
+
+/**
+ * A real SQS-compatible server over HTTP on a free loopback port (fauxqs, or moto behind a counting proxy) plus
+ * a plain SDK client for the test's own side: creating queues, sending, and reading counts the way any SQS
+ * user would.
  */
 export class TestSqs {
-  readonly server: LocalSqsServer;
+  readonly name: SqsServerName;
+  readonly server: CountedServer;
   readonly client: SQSClient;
 
-  private constructor(server: LocalSqsServer) {
+  private constructor(name: SqsServerName, server: CountedServer) {
+    this.name = name;
     this.server = server;
     this.client = new SQSClient({ endpoint: server.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
   }
 
-  static async start(): Promise<TestSqs> {
-    return new TestSqs(await startLocalSqs({ port: 0, region: TEST_REGION }));
+  /**
+   * Starts a server. A moto TestSqs uses its file's one moto ({@link MotoServer.shared}), emptied first unless
+   * another TestSqs is using it at the moment, behind its own counting proxy, so its request counts are its own.
+   */
+  static async start(options: TestSqsOptions = {}): Promise<TestSqs> {
+    if (options.server !== "moto") {
+      return new TestSqs("fauxqs", await startLocalSqs({ port: 0, region: TEST_REGION }));
+    }
+    const moto = await MotoServer.shared();
+    if (motoUsers === 0) await moto.reset();
+    motoUsers += 1;
+    const proxy = await CountingProxy.start(moto.endpoint);
+    let stopping: Promise<void> | undefined;
+    return new TestSqs("moto", {
+      endpoint: proxy.endpoint,
+      requests: proxy.requests,
+      requestsByQueue: proxy.requestsByQueue,
+      stop: () =>
+        (stopping ??= proxy.stop().then(() => {
+          motoUsers -= 1;
+        })),
+    });
   }
 
   get endpoint(): string {
@@ -169,6 +231,9 @@ export class TestSqs {
     await this.server.stop();
   }
 }
+
+/** TestSqs instances using the shared moto right now: the first one in empties it. */
+let motoUsers = 0;
 
 /** A local SQS server in its own process (see sqs-server-main.ts); `kill("SIGSTOP")` freezes it. */
 export class TestSqsProcess {

@@ -1,6 +1,6 @@
 import { testConfig } from "./config.js";
 import { runSqsd, SqsdProcess } from "./daemon.js";
-import { TestSqs } from "./local-sqs.js";
+import { TestSqs, type TestSqsOptions } from "./local-sqs.js";
 import { Workspace } from "./workspace.js";
 
 /**
@@ -16,8 +16,9 @@ export class Scenario {
     this.sqs = sqs;
   }
 
-  static async start(): Promise<Scenario> {
-    return new Scenario(await TestSqs.start());
+  /** Starts a scenario on a fresh fauxqs, or on the file's moto (`{ server: "moto" }`). */
+  static async start(options: TestSqsOptions = {}): Promise<Scenario> {
+    return new Scenario(await TestSqs.start(options));
   }
 
   /** Environment for sqsd: this server, its credentials, and the events file. */

@@ -10,159 +10,160 @@ import { Poller, type PollerOptions } from "../../src/supervisor/poller.js";
 import { Scheduler } from "../../src/supervisor/scheduler.js";
 import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
 import { eventually } from "../helpers/eventually.js";
-import { TestSqs } from "../helpers/local-sqs.js";
+import { TestSqs, sqsServers } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { SqsHttpProxy } from "../helpers/sqs-http-proxy.js";
 
 /** One poller and its scheduler against a real SQS server: what it asks for, and how it stops. */
-describe("Poller", () => {
-  let sqs: TestSqs;
-  let poller: Poller | undefined;
-  before(async () => {
-    sqs = await TestSqs.start();
-  });
-  after(async () => {
-    await sqs.stop();
-  });
-  beforeEach(() => getRegistry().clear());
-  afterEach(async () => {
-    await poller?.stop();
-    poller = undefined;
-  });
-
-  /**
-   * A poller for a new queue, feeding a real scheduler whose runs never end on their own: `running` holds
-   * what started, `finish(n)` ends the first n of them, `released` what went back to SQS.
-   */
-  async function startPoller(
-    name: string,
-    options: { maxInFlight: number; prefetch: number; waitTimeSeconds?: number } & Partial<PollerOptions>,
-  ) {
-    const url = await sqs.createQueue(name);
-    const running: Delivery[] = [];
-    const released: string[] = [];
-    const { hot: client } = createSqsConnection(sqs.settings, { transport: testTransport() });
-    const { logger } = memoryLogger();
-    const acker = new Acker(client, logger);
-    const target = {
-      queue: receiver(name, async () => {}).queue,
-      suffix: undefined,
-      fullName: name,
-      url,
-      visibilityTimeoutSeconds: 30,
-    };
-    const scheduler = new Scheduler([target], {
-      maxInFlight: options.maxInFlight,
-      prefetch: options.prefetch,
-      maxBuffered: 100,
-      keeper: new VisibilityKeeper(acker, logger),
-      start: (deliveries) => running.push(...deliveries),
-      release: (deliveries) => {
-        for (const delivery of deliveries) {
-          released.push(delivery.message.Body ?? "");
-          void acker.changeVisibility(delivery.ack, 0);
-        }
-      },
+for (const server of sqsServers())
+  describe(`Poller on ${server.name}`, { skip: server.skip }, () => {
+    let sqs: TestSqs;
+    let poller: Poller | undefined;
+    before(async () => {
+      sqs = await TestSqs.start({ server: server.name });
     });
-    poller = new Poller({
-      target,
-      sqs: client,
-      room: scheduler.room(target),
-      logger,
-      waitTimeSeconds: options.waitTimeSeconds ?? 1,
-      errorBackoff: { initialMs: 100, maxMs: 1_000 },
-      idleBackoff: false,
-      maxLanes: 4,
-      ...options,
+    after(async () => {
+      await sqs.stop();
     });
-    const finish = (count: number): void => {
-      for (const delivery of running.splice(0, count)) delivery.finish({ counted: true, succeeded: true });
-    };
-    const started = (): string[] => running.map((delivery) => delivery.message.Body ?? "");
-    return { url, scheduler, started, finish, released, poller };
-  }
+    beforeEach(() => getRegistry().clear());
+    afterEach(async () => {
+      await poller?.stop();
+      poller = undefined;
+    });
 
-  it("receives ahead up to the prefetch bound while every slot is busy, and no further", async () => {
-    const { url, scheduler, started, finish, poller } = await startPoller("limited", { maxInFlight: 1, prefetch: 3 });
-    await sqs.sendMany(
-      url,
-      Array.from({ length: 10 }, (_, index) => String(index)),
-    );
-    poller.start();
-    await eventually(() => scheduler.buffered === 3 && started().length === 1);
-    // The buffer is full: the poller waits for room instead of receiving more.
-    const receives = sqs.requests("ReceiveMessage");
-    await eventually(() => poller.health().receivesUnderWay === 0);
-    assert.deepEqual(await sqs.counts(url), { visible: 6, inFlight: 4, delayed: 0 });
-    assert.equal(sqs.requests("ReceiveMessage"), receives, "no receive while the buffer is full");
-    // Finishing runs frees slots: buffered messages start, and the rest is received in turn.
-    for (let done = 0; done < 10; done += 1) {
-      await eventually(() => started().length === 1);
-      finish(1);
+    /**
+     * A poller for a new queue, feeding a real scheduler whose runs never end on their own: `running` holds
+     * what started, `finish(n)` ends the first n of them, `released` what went back to SQS.
+     */
+    async function startPoller(
+      name: string,
+      options: { maxInFlight: number; prefetch: number; waitTimeSeconds?: number } & Partial<PollerOptions>,
+    ) {
+      const url = await sqs.createQueue(name);
+      const running: Delivery[] = [];
+      const released: string[] = [];
+      const { hot: client } = createSqsConnection(sqs.settings, { transport: testTransport() });
+      const { logger } = memoryLogger();
+      const acker = new Acker(client, logger);
+      const target = {
+        queue: receiver(name, async () => {}).queue,
+        suffix: undefined,
+        fullName: name,
+        url,
+        visibilityTimeoutSeconds: 30,
+      };
+      const scheduler = new Scheduler([target], {
+        maxInFlight: options.maxInFlight,
+        prefetch: options.prefetch,
+        maxBuffered: 100,
+        keeper: new VisibilityKeeper(acker, logger),
+        start: (deliveries) => running.push(...deliveries),
+        release: (deliveries) => {
+          for (const delivery of deliveries) {
+            released.push(delivery.message.Body ?? "");
+            void acker.changeVisibility(delivery.ack, 0);
+          }
+        },
+      });
+      poller = new Poller({
+        target,
+        sqs: client,
+        room: scheduler.room(target),
+        logger,
+        waitTimeSeconds: options.waitTimeSeconds ?? 1,
+        errorBackoff: { initialMs: 100, maxMs: 1_000 },
+        idleBackoff: false,
+        maxLanes: 4,
+        ...options,
+      });
+      const finish = (count: number): void => {
+        for (const delivery of running.splice(0, count)) delivery.finish({ counted: true, succeeded: true });
+      };
+      const started = (): string[] => running.map((delivery) => delivery.message.Body ?? "");
+      return { url, scheduler, started, finish, released, poller };
     }
-    await eventually(async () => (await sqs.counts(url)).visible === 0 && scheduler.held === 0);
-  });
 
-  it("stops without aborting a long poll under way, and gives back what it brings", async () => {
-    const { url, scheduler, started, released, poller } = await startPoller("stray", {
-      maxInFlight: 10,
-      prefetch: 10,
-      waitTimeSeconds: 10,
+    it("receives ahead up to the prefetch bound while every slot is busy, and no further", async () => {
+      const { url, scheduler, started, finish, poller } = await startPoller("limited", { maxInFlight: 1, prefetch: 3 });
+      await sqs.sendMany(
+        url,
+        Array.from({ length: 10 }, (_, index) => String(index)),
+      );
+      poller.start();
+      await eventually(() => scheduler.buffered === 3 && started().length === 1);
+      // The buffer is full: the poller waits for room instead of receiving more.
+      const receives = sqs.requests("ReceiveMessage");
+      await eventually(() => poller.health().receivesUnderWay === 0);
+      assert.deepEqual(await sqs.counts(url), { visible: 6, inFlight: 4, delayed: 0 });
+      assert.equal(sqs.requests("ReceiveMessage"), receives, "no receive while the buffer is full");
+      // Finishing runs frees slots: buffered messages start, and the rest is received in turn.
+      for (let done = 0; done < 10; done += 1) {
+        await eventually(() => started().length === 1);
+        finish(1);
+      }
+      await eventually(async () => (await sqs.counts(url)).visible === 0 && scheduler.held === 0);
     });
-    const receivesBefore = sqs.requests("ReceiveMessage");
-    poller.start();
-    // A long poll is now waiting on the empty queue; drain while it is under way.
-    await eventually(() => sqs.requests("ReceiveMessage") > receivesBefore);
-    scheduler.beginDrain();
-    const stopped = poller.stop();
-    await sqs.send(url, "late");
-    await stopped;
-    assert.deepEqual(released, ["late"]);
-    assert.deepEqual(started(), []);
-    assert.equal(scheduler.held, 0);
-    assert.equal(sqs.requests("ReceiveMessage"), receivesBefore + 1, "no receive after stop()");
-  });
 
-  it("wake() ends an idle backoff pause at once", async () => {
-    const { url, started, poller } = await startPoller("sleepy", {
-      maxInFlight: 10,
-      prefetch: 10,
-      idleBackoff: { initialMs: 3_600_000, maxMs: 3_600_000 },
+    it("stops without aborting a long poll under way, and gives back what it brings", async () => {
+      const { url, scheduler, started, released, poller } = await startPoller("stray", {
+        maxInFlight: 10,
+        prefetch: 10,
+        waitTimeSeconds: 10,
+      });
+      const receivesBefore = sqs.requests("ReceiveMessage");
+      poller.start();
+      // A long poll is now waiting on the empty queue; drain while it is under way.
+      await eventually(() => sqs.requests("ReceiveMessage") > receivesBefore);
+      scheduler.beginDrain();
+      const stopped = poller.stop();
+      await sqs.send(url, "late");
+      await stopped;
+      assert.deepEqual(released, ["late"]);
+      assert.deepEqual(started(), []);
+      assert.equal(scheduler.held, 0);
+      assert.equal(sqs.requests("ReceiveMessage"), receivesBefore + 1, "no receive after stop()");
     });
-    poller.start();
-    // After one empty receive the poller pauses for an hour.
-    await eventually(() => poller.lastPollAt !== undefined);
-    await sqs.send(url, "urgent");
-    poller.wake();
-    await eventually(() => started().length === 1, { timeoutMs: 10_000 });
-    assert.deepEqual(started(), ["urgent"]);
-  });
 
-  it("a wake that lands while an empty receive's answer is in transit is not lost", async () => {
-    const proxy = await SqsHttpProxy.start(sqs.endpoint);
-    try {
-      const { url, started, poller } = await startPoller("sleepy-in-transit", {
+    it("wake() ends an idle backoff pause at once", async () => {
+      const { url, started, poller } = await startPoller("sleepy", {
         maxInFlight: 10,
         prefetch: 10,
         idleBackoff: { initialMs: 3_600_000, maxMs: 3_600_000 },
-        sqs: createSqsConnection({ ...sqs.settings, endpoint: proxy.endpoint }, { transport: testTransport() }).hot,
       });
-      proxy.holdReceiveAnswers = true;
       poller.start();
-      // The first receive has found the queue empty; its answer is on its way back when the message arrives
-      // and the wake is sent.
-      await eventually(() => proxy.held === 1);
+      // After one empty receive the poller pauses for an hour.
+      await eventually(() => poller.lastPollAt !== undefined);
       await sqs.send(url, "urgent");
       poller.wake();
-      proxy.holdReceiveAnswers = false;
-      proxy.releaseHeld();
-      // Lost, the wake would leave the poller in its hour-long idle pause.
       await eventually(() => started().length === 1, { timeoutMs: 10_000 });
       assert.deepEqual(started(), ["urgent"]);
-    } finally {
-      await poller?.stop();
-      poller = undefined;
-      await proxy.stop();
-    }
+    });
+
+    it("a wake that lands while an empty receive's answer is in transit is not lost", async () => {
+      const proxy = await SqsHttpProxy.start(sqs.endpoint);
+      try {
+        const { url, started, poller } = await startPoller("sleepy-in-transit", {
+          maxInFlight: 10,
+          prefetch: 10,
+          idleBackoff: { initialMs: 3_600_000, maxMs: 3_600_000 },
+          sqs: createSqsConnection({ ...sqs.settings, endpoint: proxy.endpoint }, { transport: testTransport() }).hot,
+        });
+        proxy.holdReceiveAnswers = true;
+        poller.start();
+        // The first receive has found the queue empty; its answer is on its way back when the message arrives
+        // and the wake is sent.
+        await eventually(() => proxy.held === 1);
+        await sqs.send(url, "urgent");
+        poller.wake();
+        proxy.holdReceiveAnswers = false;
+        proxy.releaseHeld();
+        // Lost, the wake would leave the poller in its hour-long idle pause.
+        await eventually(() => started().length === 1, { timeoutMs: 10_000 });
+        assert.deepEqual(started(), ["urgent"]);
+      } finally {
+        await poller?.stop();
+        poller = undefined;
+        await proxy.stop();
+      }
+    });
   });
-});
