@@ -1,0 +1,166 @@
+import type { ModelRun } from "./model-pool.js";
+import type { ModelWorld } from "./model-world.js";
+
+/** What a check found wrong, with the state that shows it. */
+export class InvariantBroken extends Error {
+  override readonly name = "InvariantBroken";
+}
+
+function fail(world: ModelWorld, invariant: string, detail: Record<string, unknown>): never {
+  const health = world.supervisor.health();
+  throw new InvariantBroken(
+    `${invariant}: ${JSON.stringify(detail)}\n  after ${JSON.stringify(world.lastStep)}` +
+      `\n  health ${JSON.stringify({ ...health, starved: undefined })}`,
+  );
+}
+
+/**
+ * The listening invariant: a queue that may receive has a ReceiveMessage in flight once the step's promise
+ * jobs have run. A queue may not receive while the daemon or the queue is paused, while it drains, while its
+ * registered queue is at its `concurrency` cap, while its poller backs off from errors, and while buffered
+ * messages wait for slots (the poller then waits for room for a full batch: loose, since it cannot tell a FIFO
+ * queue's blocked messages from startable ones through health()). With an idle backoff, an empty receive may
+ * be followed by a pause, so the invariant is checked only right after a wake, which must end every pause.
+ */
+export function checkListening(world: ModelWorld): void {
+  const { supervisor, spec } = world;
+  const health = supervisor.health();
+  if (health.state !== "running") return;
+  if (spec.idleBackoff && world.lastStep?.kind !== "wake") return;
+  const runningByName = new Map<string, number>();
+  for (const load of health.queues) {
+    const name = world.targets.find((target) => target.fullName === load.queue)!.queue.name;
+    runningByName.set(name, (runningByName.get(name) ?? 0) + load.running);
+  }
+  for (const [index, target] of world.targets.entries()) {
+    const poller = health.pollers.find((entry) => entry.queue === target.fullName)!;
+    const load = health.queues.find((entry) => entry.queue === target.fullName)!;
+    const cap = spec.queues[index]!.concurrency ?? Number.POSITIVE_INFINITY;
+    const exempt =
+      supervisor.pausedQueues.has(target.fullName) ||
+      (runningByName.get(target.queue.name) ?? 0) >= cap ||
+      poller.consecutiveErrors > 0 ||
+      load.buffered > 0;
+    if (exempt) continue;
+    // From the server's side: a long poll parked at the model SQS (an answered one has been taken in by now).
+    if (world.sqs.waitingOn(target.url) === 0) {
+      fail(world, "a queue that may receive has no receive in flight", {
+        queue: target.fullName,
+        poller,
+        load,
+        waitingAtSqs: world.sqs.waitingOn(target.url),
+      });
+    }
+  }
+}
+
+/** Buffered and running stay within `maxInFlight`, `concurrency`, `prefetch` and `maxBuffered`. */
+export function checkBounds(world: ModelWorld): void {
+  const { spec, supervisor, pool } = world;
+  const health = supervisor.health();
+  if (health.inFlight > spec.maxInFlight) fail(world, "more running than maxInFlight", { inFlight: health.inFlight });
+  if (pool.maxActive > spec.maxInFlight) fail(world, "the pool ran more than maxInFlight", { max: pool.maxActive });
+  if (health.buffered > spec.maxBuffered + spec.queues.length) {
+    fail(world, "more buffered than maxBuffered plus one per queue", { buffered: health.buffered });
+  }
+  for (const [index, target] of world.targets.entries()) {
+    const load = health.queues.find((entry) => entry.queue === target.fullName)!;
+    const active = [...pool.active].filter((run) => run.queue === target.fullName).length;
+    const cap = spec.queues[index]!.concurrency;
+    if (cap !== undefined && active > cap) fail(world, "more running than concurrency", { queue: load.queue, active });
+    if (!target.queue.fifo && load.buffered > Math.max(spec.prefetch, 1)) {
+      fail(world, "a queue buffered more than prefetch", { queue: load.queue, buffered: load.buffered });
+    }
+  }
+}
+
+/**
+ * No message runs twice at once. Only a heartbeat that could not extend the visibility may let SQS deliver a
+ * running message again (at-least-once), and the model fails visibility changes only when a step injects an
+ * ack fault: sequences with one are exempt.
+ */
+export function checkNoDoubleRun(world: ModelWorld): void {
+  const seen = new Map<string, ModelRun>();
+  for (const run of world.pool.active) {
+    for (const id of run.messageIds) {
+      const other = seen.get(id);
+      if (other && world.ackFaults === 0)
+        fail(world, "a message runs twice at once", { id, runs: [other.runId, run.runId] });
+      seen.set(id, run);
+    }
+  }
+}
+
+/**
+ * FIFO group order, checked on every run since the last check: no two runs of one group at once, and a
+ * message starts only once every earlier message of its group has succeeded (been deleted, or had a run end
+ * ok). Sequences with an injected ack fault are exempt: a heartbeat that failed lets SQS deliver a message
+ * again behind later ones of its group.
+ */
+export function checkFifoOrder(world: ModelWorld, from: number): void {
+  const runs = world.pool.runs.slice(from);
+  for (const run of runs) {
+    const target = world.targets.find((entry) => entry.fullName === run.queue)!;
+    if (!target.queue.fifo) continue;
+    for (const [index, id] of run.messageIds.entries()) {
+      const group = run.groups[index]!;
+      const message = world.sqs.messages.find((entry) => entry.id === id)!;
+      const earlier = world.sqs.messages.filter(
+        (entry) => entry.queueUrl === message.queueUrl && entry.groupId === group && entry.seq < message.seq,
+      );
+      if (world.ackFaults > 0) continue;
+      const pending = earlier.filter((entry) => !entry.deleted && !succeeded(world, entry.id, run));
+      if (pending.length > 0) {
+        fail(world, "a FIFO message started before an earlier one of its group succeeded", {
+          started: id,
+          group,
+          pending: pending.map((entry) => entry.id),
+        });
+      }
+      const concurrent = [...world.pool.active].filter(
+        (other) => other !== run && other.queue === run.queue && other.groups.includes(group),
+      );
+      if (concurrent.length > 0 && run.ended === undefined) {
+        fail(world, "two runs of one FIFO group at once", { group, runs: concurrent.map((other) => other.runId) });
+      }
+    }
+  }
+}
+
+function succeeded(world: ModelWorld, id: string, before: ModelRun): boolean {
+  return world.pool.runs.some((run) => run.runId < before.runId && run.ended === "ok" && run.messageIds.includes(id));
+}
+
+/** No log line carries a message body (the model's bodies hold a marker). */
+export function checkLogs(world: ModelWorld): void {
+  const leak = world.records.find((record) => JSON.stringify(record).includes("BODY-"));
+  if (leak) fail(world, "a log line carries a message body", { message: leak["message"] });
+}
+
+/**
+ * After the drain: nothing held, nothing running, the pool closed; and once every visibility timeout could
+ * have run out, no message is still hidden (nothing keeps extending it) and no timer is left but none.
+ * Every message whose handler succeeded was deleted unless an ack fault was injected or its receipt lapsed,
+ * and none was deleted without a successful run.
+ */
+export async function checkAfterDrain(world: ModelWorld): Promise<void> {
+  const health = world.supervisor.health();
+  if (health.inFlight !== 0 || health.buffered !== 0 || health.queues.some((q) => q.buffered + q.running > 0)) {
+    fail(world, "the drain left messages held", {});
+  }
+  if (world.pool.active.size > 0) fail(world, "the drain left runs going", { runs: world.pool.active.size });
+  if (!world.pool.closed) fail(world, "the drain did not close the pool", {});
+  const quietMs = Math.max(world.spec.visibilityTimeoutSeconds, world.spec.restartLaterSeconds) * 1000 + 60_000;
+  await world.timers.advance(quietMs);
+  const now = world.timers.now();
+  const hidden = world.sqs.messages.filter((message) => world.sqs.inFlight(message, now));
+  if (hidden.length > 0) fail(world, "a message stayed hidden after the drain", { ids: hidden.map((m) => m.id) });
+  if (world.timers.live > 0) fail(world, "a timer outlived the drain", { timers: world.timers.live });
+  for (const message of world.sqs.messages) {
+    const ok = world.pool.runs.some((run) => run.ended === "ok" && run.messageIds.includes(message.id));
+    if (message.deleted && !ok) fail(world, "a message was deleted without a successful run", { id: message.id });
+    if (ok && !message.deleted && world.ackFaults === 0 && message.lapses === 0) {
+      fail(world, "a message whose handler succeeded was not deleted", { id: message.id });
+    }
+  }
+}
