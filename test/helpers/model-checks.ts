@@ -18,8 +18,9 @@ function fail(world: ModelWorld, invariant: string, detail: Record<string, unkno
  * The listening invariant: a queue that may receive has a ReceiveMessage in flight once the step's promise
  * jobs have run. A queue may not receive while the daemon or the queue is paused, while it drains, while its
  * registered queue is at its `concurrency` cap, while its poller backs off from errors, and while buffered
- * messages wait for slots (the poller then waits for room for a full batch: loose, since it cannot tell a FIFO
- * queue's blocked messages from startable ones through health()). With an idle backoff, an empty receive may
+ * messages wait for slots (the poller then waits for room for a full batch). On a FIFO queue, buffered
+ * messages that all sit behind a running message of their group do not count: SQS sends no more of those
+ * groups meanwhile, so the queue must listen for others. With an idle backoff, an empty receive may
  * be followed by a pause, so the invariant is checked only right after a wake, which must end every pause.
  */
 export function checkListening(world: ModelWorld): void {
@@ -40,7 +41,7 @@ export function checkListening(world: ModelWorld): void {
       supervisor.pausedQueues.has(target.fullName) ||
       (runningByName.get(target.queue.name) ?? 0) >= cap ||
       poller.consecutiveErrors > 0 ||
-      load.buffered > 0;
+      (load.buffered > 0 && !onlyBlocked(world, index));
     if (exempt) continue;
     // From the server's side: a long poll parked at the model SQS (an answered one has been taken in by now).
     if (world.sqs.waitingOn(target.url) === 0) {
@@ -52,6 +53,24 @@ export function checkListening(world: ModelWorld): void {
       });
     }
   }
+}
+
+/**
+ * Whether every message a FIFO queue may hold without running it belongs to a group with a message running,
+ * so none of its buffered messages can start. Loose on purpose: the candidates are the messages SQS has in
+ * flight that no run holds, which includes finished ones whose delete is still batched.
+ */
+function onlyBlocked(world: ModelWorld, index: number): boolean {
+  const target = world.targets[index]!;
+  if (!target.queue.fifo) return false;
+  const runs = [...world.pool.active].filter((run) => run.queue === target.fullName);
+  const running = new Set(runs.flatMap((run) => run.groups));
+  const runningIds = new Set(runs.flatMap((run) => run.messageIds));
+  const now = world.timers.now();
+  return world.sqs.messages
+    .filter((message) => message.queueUrl === target.url && world.sqs.inFlight(message, now))
+    .filter((message) => !runningIds.has(message.id))
+    .every((message) => running.has(message.groupId));
 }
 
 /** Buffered and running stay within `maxInFlight`, `concurrency`, `prefetch` and `maxBuffered`. */
