@@ -70,6 +70,10 @@ export class ModelSqs implements SqsHotPath {
   /** Most messages the next receive of a queue returns (a "short" receive), by queue URL. */
   readonly #shortBy = new Map<string, number>();
   #sent = 0;
+  /** Answers on their way back: receives by queue URL, acks by "ack " and the URL. */
+  readonly #travelling = new Map<string, number>();
+  /** How long an answer takes to come back (fake ms); 0 answers in the same turn. */
+  latencyMs = 0;
   #receipts = 0;
   /** Receives answered so far (empty ones included). */
   receives = 0;
@@ -110,9 +114,25 @@ export class ModelSqs implements SqsHotPath {
     this.#faults.push(fault);
   }
 
-  /** Receives waiting on a queue now. */
+  /** Receives waiting on a queue now, or answered and on their way back. */
   waitingOn(queueUrl: string): number {
-    return this.#waiting.filter((waiting) => waiting.input.QueueUrl === queueUrl).length;
+    const parked = this.#waiting.filter((waiting) => waiting.input.QueueUrl === queueUrl).length;
+    return parked + (this.#travelling.get(queueUrl) ?? 0);
+  }
+
+  /**
+   * An answer on its way back: it arrives after the network latency, on fake time. Meanwhile a step may land
+   * between SQS answering and the daemon reading the answer (a wake, a pause, a drain).
+   */
+  #inTransit<T>(key: string, output: T): Promise<T> {
+    if (this.latencyMs === 0) return Promise.resolve(output);
+    this.#travelling.set(key, (this.#travelling.get(key) ?? 0) + 1);
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.#travelling.set(key, (this.#travelling.get(key) ?? 0) - 1);
+        resolve(output);
+      }, this.latencyMs),
+    );
   }
 
   /** Whether a message is in flight (received, hidden, not deleted) now. */
@@ -132,7 +152,7 @@ export class ModelSqs implements SqsHotPath {
     const most = Math.min(input.MaxNumberOfMessages ?? 1, this.#shortBy.get(url) ?? Number.POSITIVE_INFINITY);
     this.#shortBy.delete(url);
     const ready = most > 0 ? this.#take(input, most) : [];
-    if (ready.length > 0 || (input.WaitTimeSeconds ?? 0) === 0) return Promise.resolve(this.#output(ready));
+    if (ready.length > 0 || (input.WaitTimeSeconds ?? 0) === 0) return this.#inTransit(url, this.#output(ready));
     const { abortSignal: signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
@@ -151,7 +171,7 @@ export class ModelSqs implements SqsHotPath {
       waiting.timer = setTimeout(
         () => {
           this.#unpark(waiting);
-          resolve(this.#output(most > 0 ? this.#take(input, most) : []));
+          void this.#inTransit(url, this.#output(most > 0 ? this.#take(input, most) : [])).then(resolve);
         },
         (input.WaitTimeSeconds ?? 0) * 1000,
       );
@@ -181,7 +201,7 @@ export class ModelSqs implements SqsHotPath {
     });
   }
 
-  async #batch(
+  #batch(
     queueUrl: string,
     entries: readonly { Id?: string | undefined; ReceiptHandle?: string | undefined }[],
     /** Visibility changes need the message in flight; a delete takes any current receipt handle. */
@@ -189,7 +209,7 @@ export class ModelSqs implements SqsHotPath {
     apply: (message: ModelMessage, id: string) => void,
   ): Promise<{ Successful: { Id: string }[]; Failed: BatchResultErrorEntry[]; $metadata: object }> {
     const fault = this.#takeFault((f) => f.action === "ack");
-    if (fault?.error === "unavailable" || fault?.error === "network") throw serviceError(fault.error);
+    if (fault?.error === "unavailable" || fault?.error === "network") return Promise.reject(serviceError(fault.error));
     const now = Date.now();
     const successful: { Id: string }[] = [];
     const failed: BatchResultErrorEntry[] = [];
@@ -213,7 +233,7 @@ export class ModelSqs implements SqsHotPath {
         successful.push({ Id: id });
       }
     }
-    return { Successful: successful, Failed: failed, ...METADATA };
+    return this.#inTransit(`ack ${queueUrl}`, { Successful: successful, Failed: failed, ...METADATA });
   }
 
   #output(messages: readonly Message[]): ReceiveMessageCommandOutput {
@@ -268,7 +288,7 @@ export class ModelSqs implements SqsHotPath {
       const taken = this.#take(waiting.input, waiting.most);
       if (taken.length === 0) continue;
       this.#unpark(waiting);
-      waiting.resolve(this.#output(taken));
+      void this.#inTransit(waiting.input.QueueUrl ?? "", this.#output(taken)).then(waiting.resolve);
     }
   }
 

@@ -28,6 +28,7 @@ export const worldSpec: fc.Arbitrary<ModelWorldSpec> = fc.record({
   idleBackoff: fc.boolean(),
   drainTimeoutMs: fc.constantFrom(1, 600_000),
   restartLaterSeconds: fc.constantFrom(0, 2),
+  latencyMs: fc.constantFrom(0, 0, 3, 40),
 });
 
 const queue = fc.nat({ max: 2 });

@@ -27,6 +27,8 @@ export interface ModelWorldSpec {
   readonly idleBackoff: boolean;
   /** 1 makes a drain interrupt the handlers still running; a long one lets them finish. */
   readonly drainTimeoutMs: number;
+  /** How long SQS's answers take to come back (fake ms). */
+  readonly latencyMs: number;
   /** Seconds a RestartLater answer asks for. */
   readonly restartLaterSeconds: number;
 }
@@ -72,6 +74,17 @@ export class ModelWorld {
   /** Set once a drain was asked for; holds its report when it ended. */
   drainAsked = false;
   report: StopReport | undefined;
+  /**
+   * Resumes that took effect (daemon-wide or per queue). Each starts a new primary receive while the one
+   * paused may still wait on SQS, and each primary receive may bring one message past maxBuffered: see the
+   * regression test "a resume while a receive waits" in core-model.test.ts.
+   */
+  resumes = 0;
+  /**
+   * A FIFO run did not succeed while the daemon was paused: its group's later messages waiting to go back then
+   * stay behind and run after the resume, out of order (regression test "a FIFO failure while paused").
+   */
+  fifoFailedWhilePaused = false;
   /** The step just applied (for the invariants that only hold after some steps). */
   lastStep: ModelStep | undefined;
 
@@ -82,6 +95,7 @@ export class ModelWorld {
     const { logger, records } = memoryLogger();
     this.records = records;
     this.pool.restartLaterSeconds = spec.restartLaterSeconds;
+    this.sqs.latencyMs = spec.latencyMs;
     this.targets = spec.queues.map((queue, index) => {
       const name = `q${index}${queue.fifo ? ".fifo" : ""}`;
       const registered = receiver(
@@ -154,21 +168,26 @@ export class ModelWorld {
       case "hang": {
         const runs = this.pool.endable();
         const run = runs[step.pick % Math.max(1, runs.length)];
-        if (run && step.kind === "end") run.end(step.ending);
-        else if (run) run.hung = true;
+        if (run && step.kind === "end") {
+          const fifo = this.targets.find((entry) => entry.fullName === run.queue)?.queue.fifo === true;
+          if (fifo && step.ending !== "ok" && this.supervisor.health().state === "paused") {
+            this.fifoFailedWhilePaused = true;
+          }
+          run.end(step.ending);
+        } else if (run) run.hung = true;
         break;
       }
       case "pause":
         this.supervisor.pause();
         break;
       case "resume":
-        this.supervisor.resume();
+        if (this.supervisor.resume()) this.resumes += 1;
         break;
       case "pauseQueue":
         this.supervisor.pauseQueue(target!.fullName);
         break;
       case "resumeQueue":
-        this.supervisor.resumeQueue(target!.fullName);
+        if (this.supervisor.resumeQueue(target!.fullName)) this.resumes += 1;
         break;
       case "wake":
         this.supervisor.wake();
