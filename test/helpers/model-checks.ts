@@ -41,6 +41,7 @@ export function checkListening(world: ModelWorld): void {
       supervisor.pausedQueues.has(target.fullName) ||
       (runningByName.get(target.queue.name) ?? 0) >= cap ||
       poller.consecutiveErrors > 0 ||
+      (world.resumes > 0 && world.receiveFaulted.has(index)) ||
       (load.buffered > 0 && !onlyBlocked(world, index));
     if (exempt) continue;
     // From the server's side: a long poll parked at the model SQS (an answered one has been taken in by now).

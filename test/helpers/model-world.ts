@@ -85,6 +85,11 @@ export class ModelWorld {
    * stay behind and run after the resume, out of order (regression test "a FIFO failure while paused").
    */
   fifoFailedWhilePaused = false;
+  /**
+   * Queues a receive fault was injected on. After a resume, a lane that failed may sleep its error backoff
+   * while the other primary lane's success has reset the error count (regression test "a backoff outlives").
+   */
+  readonly receiveFaulted = new Set<number>();
   /** The step just applied (for the invariants that only hold after some steps). */
   lastStep: ModelStep | undefined;
 
@@ -195,6 +200,7 @@ export class ModelWorld {
       case "fault": {
         const { fault } = step;
         if (fault.action === "ack") this.ackFaults += 1;
+        else this.receiveFaulted.add(fault.queue % this.targets.length);
         this.sqs.inject(
           fault.action === "receive"
             ? { ...fault, queueUrl: this.targets[fault.queue % this.targets.length]!.url }

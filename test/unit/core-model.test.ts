@@ -154,4 +154,36 @@ describe("the supervisor core: counterexamples", () => {
       }
     },
   );
+
+  it(
+    "a backoff outlives the error that started it: after a resume, a lane sleeps on while the other's receive succeeded",
+    {
+      todo:
+        "Poller.resume() starts a second primary lane; when it fails it sleeps its error backoff, and the first " +
+        "lane's success resets the error count without ending that sleep: the queue listens to nothing, and " +
+        "health() shows no error (up to errorBackoff.maxMs, 60 s by default)",
+    },
+    async () => {
+      const world = new ModelWorld(small);
+      try {
+        await world.start();
+        const steps: ModelStep[] = [
+          { kind: "fault", fault: { action: "receive", queue: 0, error: "unavailable" } },
+          { kind: "pause" },
+          // The new lane's receive meets the fault and backs off; the paused lane's receive still waits.
+          { kind: "resume" },
+          // The waiting receive takes m1 and succeeds; its lane ends, as it was paused.
+          { kind: "send", queue: 0, groups: [0] },
+        ];
+        for (const step of steps) await world.apply(step);
+        const health = world.supervisor.health();
+        // The listening invariant: a poller that reports no error has a receive in flight.
+        const errors = health.pollers[0]!.consecutiveErrors;
+        const waiting = world.sqs.waitingOn(world.targets[0]!.url);
+        assert.ok(errors > 0 || waiting === 1, `no error reported and ${waiting} receives in flight`);
+      } finally {
+        world.dispose();
+      }
+    },
+  );
 });
