@@ -1,3 +1,4 @@
+import { DRAIN_FLUSH_LIMIT_MS } from "../../src/supervisor/supervisor.js";
 import type { ModelRun } from "./model-pool.js";
 import type { ModelWorld } from "./model-world.js";
 
@@ -14,6 +15,15 @@ function fail(world: ModelWorld, invariant: string, detail: Record<string, unkno
   );
 }
 
+/** Longest a crash holds a queue back (the supervisor's crash backoff ceiling). */
+const CRASH_HOLD_MS = 60_000;
+/**
+ * Longest error backoff (config `defaults.errorBackoff.maxMs`). A lane that failed sleeps its backoff even
+ * after another lane's receive succeeded and reset the error count health() shows (regression test "a
+ * backoff outlives the error"), so a queue is exempt this long after a receive of it failed.
+ */
+const ERROR_BACKOFF_MAX_MS = 60_000;
+
 /**
  * The listening invariant: a queue that may receive has a ReceiveMessage in flight once the step's promise
  * jobs have run. A queue may not receive while the daemon or the queue is paused, while it drains, while its
@@ -28,6 +38,7 @@ export function checkListening(world: ModelWorld): void {
   const health = supervisor.health();
   if (health.state !== "running") return;
   if (spec.idleBackoff && world.lastStep?.kind !== "wake") return;
+  const now = world.timers.now();
   const runningByName = new Map<string, number>();
   for (const load of health.queues) {
     const name = world.targets.find((target) => target.fullName === load.queue)!.queue.name;
@@ -41,7 +52,8 @@ export function checkListening(world: ModelWorld): void {
       supervisor.pausedQueues.has(target.fullName) ||
       (runningByName.get(target.queue.name) ?? 0) >= cap ||
       poller.consecutiveErrors > 0 ||
-      (world.resumes > 0 && world.receiveFaulted.has(index)) ||
+      now - (world.sqs.receiveFailedAt(target.url) ?? Number.NEGATIVE_INFINITY) < ERROR_BACKOFF_MAX_MS ||
+      now - (world.crashedAt.get(target.fullName) ?? Number.NEGATIVE_INFINITY) < CRASH_HOLD_MS ||
       (load.buffered > 0 && !onlyBlocked(world, index));
     if (exempt) continue;
     // From the server's side: a long poll parked at the model SQS (an answered one has been taken in by now).
@@ -175,6 +187,12 @@ export async function checkAfterDrain(world: ModelWorld): Promise<void> {
   }
   if (world.pool.active.size > 0) fail(world, "the drain left runs going", { runs: world.pool.active.size });
   if (!world.pool.closed) fail(world, "the drain did not close the pool", {});
+  // The stated bound, outage or not: long polls under way return within their wait, then the final flush
+  // gets DRAIN_FLUSH_LIMIT_MS (plus the finishing loop's 250 ms steps).
+  const boundMs = world.spec.waitTimeSeconds * 1000 + 2 * world.spec.latencyMs + DRAIN_FLUSH_LIMIT_MS + 500;
+  if (world.drainMs !== undefined && world.drainMs > boundMs) {
+    fail(world, "the drain took longer than its bound", { drainMs: world.drainMs, boundMs, down: world.sqs.down });
+  }
   const quietMs = Math.max(world.spec.visibilityTimeoutSeconds, world.spec.restartLaterSeconds) * 1000 + 60_000;
   await world.timers.advance(quietMs);
   const now = world.timers.now();

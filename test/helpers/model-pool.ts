@@ -2,7 +2,7 @@ import type { HandlerPool, RunningHandler, TaskRequest } from "../../src/pool/po
 import type { Outcome } from "../../src/pool/protocol.js";
 
 /** How the test ends a run. */
-export type RunEnding = "ok" | "throw" | "restartLater";
+export type RunEnding = "ok" | "throw" | "restartLater" | "crash";
 
 /** One handler run the supervisor posted, as the model pool holds it until the test ends it. */
 export interface ModelRun {
@@ -17,6 +17,7 @@ export interface ModelRun {
   /** A hung run ignores the test's endings; only its signal (a drain's interrupt) or the pool's end stops it. */
   hung: boolean;
   ended: RunEnding | "aborted" | "crashed" | undefined;
+  /** Ends the run as the test says; "crash" ends its thread under it. */
   readonly end: (ending: RunEnding | "aborted") => void;
   readonly crash: () => void;
 }
@@ -76,6 +77,7 @@ export class ModelPool {
         hung: false,
         ended: undefined,
         end: (ending) => {
+          if (ending === "crash") return model.crash();
           if (model.ended) return;
           model.ended = ending;
           this.active.delete(model);

@@ -32,7 +32,9 @@ export interface ModelMessage {
 /** A fault the next matching call meets. */
 export type SqsFault =
   | { readonly action: "receive"; readonly queueUrl: string; readonly error: "unavailable" | "throttle" | "network" }
-  | { readonly action: "ack"; readonly error: "unavailable" | "network" | "entry" | "invalidEntry" };
+  | { readonly action: "ack"; readonly error: "unavailable" | "network" | "entry" | "invalidEntry" }
+  /** Every call fails with a refused connection for this long (fake ms). */
+  | { readonly action: "outage"; readonly ms: number };
 
 interface WaitingReceive {
   readonly input: ReceiveMessageCommandInput;
@@ -66,10 +68,12 @@ export class ModelSqs implements SqsHotPath {
   readonly transport = "sdk";
   readonly messages: ModelMessage[] = [];
   readonly #waiting: WaitingReceive[] = [];
-  readonly #faults: SqsFault[] = [];
+  readonly #faults: Exclude<SqsFault, { action: "outage" }>[] = [];
   /** Most messages the next receive of a queue returns (a "short" receive), by queue URL. */
   readonly #shortBy = new Map<string, number>();
   #sent = 0;
+  #outageUntil = 0;
+  readonly #receiveFailedAt = new Map<string, number>();
   /** Answers on their way back: receives by queue URL, acks by "ack " and the URL. */
   readonly #travelling = new Map<string, number>();
   /** How long an answer takes to come back (fake ms); 0 answers in the same turn. */
@@ -109,9 +113,20 @@ export class ModelSqs implements SqsHotPath {
     this.#shortBy.set(queueUrl, count);
   }
 
-  /** The next matching call fails this way. */
+  /** The next matching call fails this way; an outage fails every call until it ends. */
   inject(fault: SqsFault): void {
-    this.#faults.push(fault);
+    if (fault.action === "outage") this.#outageUntil = Math.max(this.#outageUntil, Date.now() + fault.ms);
+    else this.#faults.push(fault);
+  }
+
+  /** When a receive on this queue last failed (a fault or an outage), epoch ms. */
+  receiveFailedAt(queueUrl: string): number | undefined {
+    return this.#receiveFailedAt.get(queueUrl);
+  }
+
+  /** Whether SQS cannot be reached now. */
+  get down(): boolean {
+    return Date.now() < this.#outageUntil;
   }
 
   /** Receives waiting on a queue now, or answered and on their way back. */
@@ -145,7 +160,10 @@ export class ModelSqs implements SqsHotPath {
     options: HotCallOptions = {},
   ): Promise<ReceiveMessageCommandOutput> {
     const fault = this.#takeFault((f) => f.action === "receive" && f.queueUrl === input.QueueUrl);
-    if (fault) return Promise.reject(serviceError(fault.error as "unavailable"));
+    if (this.down || fault?.action === "receive") {
+      this.#receiveFailedAt.set(input.QueueUrl ?? "", Date.now());
+      return Promise.reject(serviceError(fault?.action === "receive" && !this.down ? fault.error : "network"));
+    }
     const url = input.QueueUrl ?? "";
     // A short receive returns at most this many; 0 misses every message and returns empty after its wait, as
     // a long poll that sampled none of SQS's servers holding one.
@@ -208,7 +226,9 @@ export class ModelSqs implements SqsHotPath {
     needsInFlight: boolean,
     apply: (message: ModelMessage, id: string) => void,
   ): Promise<{ Successful: { Id: string }[]; Failed: BatchResultErrorEntry[]; $metadata: object }> {
-    const fault = this.#takeFault((f) => f.action === "ack");
+    if (this.down) return Promise.reject(serviceError("network"));
+    const taken = this.#takeFault((f) => f.action === "ack");
+    const fault = taken?.action === "ack" ? taken : undefined;
     if (fault?.error === "unavailable" || fault?.error === "network") return Promise.reject(serviceError(fault.error));
     const now = Date.now();
     const successful: { Id: string }[] = [];
@@ -299,7 +319,9 @@ export class ModelSqs implements SqsHotPath {
     waiting.signal?.removeEventListener("abort", waiting.onAbort);
   }
 
-  #takeFault(matches: (fault: SqsFault) => boolean): SqsFault | undefined {
+  #takeFault(
+    matches: (fault: Exclude<SqsFault, { action: "outage" }>) => boolean,
+  ): Exclude<SqsFault, { action: "outage" }> | undefined {
     const index = this.#faults.findIndex(matches);
     return index === -1 ? undefined : this.#faults.splice(index, 1)[0];
   }

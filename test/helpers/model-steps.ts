@@ -56,7 +56,13 @@ export const modelStep: fc.Arbitrary<ModelStep> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("end" as const),
       pick: fc.nat(),
-      ending: fc.constantFrom("ok" as const, "ok" as const, "throw" as const, "restartLater" as const),
+      ending: fc.oneof(
+        {
+          weight: 10,
+          arbitrary: fc.constantFrom("ok" as const, "ok" as const, "throw" as const, "restartLater" as const),
+        },
+        { weight: 1, arbitrary: fc.constant("crash" as const) },
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("hang" as const), pick: fc.nat() }) },
@@ -79,6 +85,7 @@ export const modelStep: fc.Arbitrary<ModelStep> = fc.oneof(
           action: fc.constant("ack" as const),
           error: fc.constantFrom("unavailable" as const, "network" as const, "entry" as const, "invalidEntry" as const),
         }),
+        fc.record({ action: fc.constant("outage" as const), ms: fc.constantFrom(2_000, 30_000, 3_600_000) }),
       ),
     }),
   },

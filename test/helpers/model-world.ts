@@ -51,7 +51,7 @@ export type ModelStep =
 /** A fault, naming its queue by index. */
 export type ModelFault =
   | { readonly action: "receive"; readonly queue: number; readonly error: "unavailable" | "throttle" | "network" }
-  | Extract<SqsFault, { action: "ack" }>;
+  | Extract<SqsFault, { action: "ack" | "outage" }>;
 
 /** How long the finishing phase may move fake time while it waits for the drain to end. */
 const FINISH_LIMIT_MS = 10 * 60_000;
@@ -85,17 +85,24 @@ export class ModelWorld {
    * stay behind and run after the resume, out of order (regression test "a FIFO failure while paused").
    */
   fifoFailedWhilePaused = false;
-  /**
-   * Queues a receive fault was injected on. After a resume, a lane that failed may sleep its error backoff
-   * while the other primary lane's success has reset the error count (regression test "a backoff outlives").
-   */
-  readonly receiveFaulted = new Set<number>();
+
+  /** When a run of each queue (full name) last crashed its thread: the queue is then held back a while. */
+  readonly crashedAt = new Map<string, number>();
+  /** Fake ms the drain took from the start of {@link ModelWorld.finish}; undefined when hung runs made it wait on real time. */
+  drainMs: number | undefined;
   /** The step just applied (for the invariants that only hold after some steps). */
   lastStep: ModelStep | undefined;
 
   constructor(spec: ModelWorldSpec) {
     this.spec = spec;
     this.timers.install();
+    // Backoff jitter draws from Math.random: a fixed stream makes a sequence replay the same way.
+    let state = 0x9e3779b9;
+    this.#restoreRandom = Math.random;
+    Math.random = () => {
+      state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return state / 2 ** 32;
+    };
     getRegistry().clear();
     const { logger, records } = memoryLogger();
     this.records = records;
@@ -178,6 +185,7 @@ export class ModelWorld {
           if (fifo && step.ending !== "ok" && this.supervisor.health().state === "paused") {
             this.fifoFailedWhilePaused = true;
           }
+          if (step.ending === "crash") this.crashedAt.set(run.queue, this.timers.now());
           run.end(step.ending);
         } else if (run) run.hung = true;
         break;
@@ -199,8 +207,8 @@ export class ModelWorld {
         break;
       case "fault": {
         const { fault } = step;
-        if (fault.action === "ack") this.ackFaults += 1;
-        else this.receiveFaulted.add(fault.queue % this.targets.length);
+        if (fault.action === "ack" || fault.action === "outage") this.ackFaults += 1;
+
         this.sqs.inject(
           fault.action === "receive"
             ? { ...fault, queueUrl: this.targets[fault.queue % this.targets.length]!.url }
@@ -229,6 +237,8 @@ export class ModelWorld {
   async finish(): Promise<StopReport> {
     this.#drain();
     const interrupts = this.spec.drainTimeoutMs < 1_000;
+    const startedAt = this.timers.now();
+    const timed = !interrupts || [...this.pool.active].every((run) => !run.hung);
     for (let waitedMs = 0; !this.report; waitedMs += 250) {
       if (waitedMs > FINISH_LIMIT_MS) throw new Error("the drain did not end within 10 minutes of fake time");
       for (const run of [...this.pool.active]) if (!run.hung || !interrupts) run.end("ok");
@@ -236,11 +246,15 @@ export class ModelWorld {
       // Only hung runs wait for the drain timeout, which counts real time.
       if (interrupts && this.pool.active.size > 0) await realDelay(2);
     }
+    if (timed) this.drainMs = this.timers.now() - startedAt;
     return this.report;
   }
 
-  /** Puts the real timers back and clears the registry. */
+  readonly #restoreRandom: () => number;
+
+  /** Puts the real timers and Math.random back and clears the registry. */
   dispose(): void {
+    Math.random = this.#restoreRandom;
     this.timers.uninstall();
     getRegistry().clear();
   }

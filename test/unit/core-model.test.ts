@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { DRAIN_FLUSH_LIMIT_MS } from "../../src/supervisor/supervisor.js";
 import { checkStep, modelSequence, runSequence, worldSpec } from "../helpers/model-steps.js";
 import { ModelWorld, type ModelStep, type ModelWorldSpec } from "../helpers/model-world.js";
 
@@ -186,4 +187,26 @@ describe("the supervisor core: counterexamples", () => {
       }
     },
   );
+
+  it("a drain during an outage ends within its bound, even for an entry that waited at the outage gate before the flush", async () => {
+    const world = new ModelWorld({ ...small, visibilityTimeoutSeconds: 30 });
+    try {
+      await world.start();
+      const steps: ModelStep[] = [
+        { kind: "send", queue: 0, groups: [0, 0] },
+        { kind: "end", pick: 0, ending: "ok" },
+        // From here every call fails: m2's heartbeat retries wait at the acker's outage gate.
+        { kind: "fault", fault: { action: "outage", ms: 3_600_000 } },
+        { kind: "send", queue: 0, groups: [0] },
+        { kind: "advance", ms: 16_159 },
+      ];
+      for (const step of steps) await world.apply(step);
+      await world.finish();
+      // Long polls return within the 1 s wait, then the flush gets DRAIN_FLUSH_LIMIT_MS; 250 ms is the
+      // finishing loop's step. Before the gate took the acker's closing signal, this drain took 7.5 s.
+      assert.ok(world.drainMs! <= 1_000 + DRAIN_FLUSH_LIMIT_MS + 250, `the drain took ${world.drainMs} ms`);
+    } finally {
+      world.dispose();
+    }
+  });
 });
