@@ -188,6 +188,40 @@ describe("the supervisor core: counterexamples", () => {
     },
   );
 
+  it(
+    "a backoff outlives the error without a resume: an extra lane's success resets the count the sleeping primary lane set",
+    {
+      todo:
+        "Poller: a primary lane that failed sleeps its error backoff; an extra lane's receive that succeeds then " +
+        "resets the shared error count (health() shows 0) but does not end that sleep, and the extra lane ends at " +
+        "its next failure or empty receive: the queue listens to nothing until the backoff ends",
+    },
+    async () => {
+      const world = new ModelWorld({ ...small, maxInFlight: 2, prefetch: 11 });
+      try {
+        await world.start();
+        const steps: ModelStep[] = [
+          // A full receive of m1 starts an extra lane; both lanes wait on SQS.
+          { kind: "send", queue: 0, groups: [0, 0] },
+          { kind: "fault", fault: { action: "outage", ms: 2_000 } },
+          { kind: "end", pick: 0, ending: "ok" },
+          // The primary lane takes m3, then its next receive fails: it sleeps its backoff.
+          { kind: "send", queue: 0, groups: [0] },
+          { kind: "end", pick: 0, ending: "ok" },
+          // The extra lane's waiting receive takes m4 (the error count resets), then its next receive fails and
+          // the extra lane ends.
+          { kind: "send", queue: 0, groups: [0] },
+        ];
+        for (const step of steps) await world.apply(step);
+        const errors = world.supervisor.health().pollers[0]!.consecutiveErrors;
+        const waiting = world.sqs.waitingOn(world.targets[0]!.url);
+        assert.ok(errors > 0 || waiting >= 1, `no error reported and ${waiting} receives in flight`);
+      } finally {
+        world.dispose();
+      }
+    },
+  );
+
   it("a drain during an outage ends within its bound, even for an entry that waited at the outage gate before the flush", async () => {
     const world = new ModelWorld({ ...small, visibilityTimeoutSeconds: 30 });
     try {
