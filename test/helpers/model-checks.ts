@@ -31,13 +31,13 @@ const ERROR_BACKOFF_MAX_MS = 60_000;
  * messages wait for slots (the poller then waits for room for a full batch). On a FIFO queue, buffered
  * messages that all sit behind a running message of their group do not count: SQS sends no more of those
  * groups meanwhile, so the queue must listen for others. With an idle backoff, an empty receive may
- * be followed by a pause, so the invariant is checked only right after a wake, which must end every pause.
+ * be followed by a pause, so the invariant holds only while a wake is unseen (no receive has begun since it):
+ * a wake must end every pause, also one that an empty answer still on its way back would start.
  */
 export function checkListening(world: ModelWorld): void {
   const { supervisor, spec } = world;
   const health = supervisor.health();
   if (health.state !== "running") return;
-  if (spec.idleBackoff && world.lastStep?.kind !== "wake") return;
   const now = world.timers.now();
   const runningByName = new Map<string, number>();
   for (const load of health.queues) {
@@ -48,7 +48,9 @@ export function checkListening(world: ModelWorld): void {
     const poller = health.pollers.find((entry) => entry.queue === target.fullName)!;
     const load = health.queues.find((entry) => entry.queue === target.fullName)!;
     const cap = spec.queues[index]!.concurrency ?? Number.POSITIVE_INFINITY;
+    const unseenWake = world.wokenAt.get(target.url) === world.sqs.receiveCalls(target.url);
     const exempt =
+      (spec.idleBackoff && !unseenWake) ||
       supervisor.pausedQueues.has(target.fullName) ||
       (runningByName.get(target.queue.name) ?? 0) >= cap ||
       poller.consecutiveErrors > 0 ||

@@ -74,6 +74,7 @@ export class ModelSqs implements SqsHotPath {
   #sent = 0;
   #outageUntil = 0;
   readonly #receiveFailedAt = new Map<string, number>();
+  readonly #receiveCalls = new Map<string, number>();
   /** Answers on their way back: receives by queue URL, acks by "ack " and the URL. */
   readonly #travelling = new Map<string, number>();
   /** How long an answer takes to come back (fake ms); 0 answers in the same turn. */
@@ -119,6 +120,11 @@ export class ModelSqs implements SqsHotPath {
     else this.#faults.push(fault);
   }
 
+  /** ReceiveMessage calls on this queue so far. */
+  receiveCalls(queueUrl: string): number {
+    return this.#receiveCalls.get(queueUrl) ?? 0;
+  }
+
   /** When a receive on this queue last failed (a fault or an outage), epoch ms. */
   receiveFailedAt(queueUrl: string): number | undefined {
     return this.#receiveFailedAt.get(queueUrl);
@@ -159,6 +165,7 @@ export class ModelSqs implements SqsHotPath {
     input: ReceiveMessageCommandInput,
     options: HotCallOptions = {},
   ): Promise<ReceiveMessageCommandOutput> {
+    this.#receiveCalls.set(input.QueueUrl ?? "", this.receiveCalls(input.QueueUrl ?? "") + 1);
     const fault = this.#takeFault((f) => f.action === "receive" && f.queueUrl === input.QueueUrl);
     if (this.down || fault?.action === "receive") {
       this.#receiveFailedAt.set(input.QueueUrl ?? "", Date.now());

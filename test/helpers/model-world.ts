@@ -86,6 +86,11 @@ export class ModelWorld {
    */
   fifoFailedWhilePaused = false;
 
+  /**
+   * Per queue URL, how many receives had begun when the last wake came. While no receive has begun since, the
+   * wake is unseen and must end any idle pause, including one an answer still on its way would start.
+   */
+  readonly wokenAt = new Map<string, number>();
   /** When a run of each queue (full name) last crashed its thread: the queue is then held back a while. */
   readonly crashedAt = new Map<string, number>();
   /** Fake ms the drain took from the start of {@link ModelWorld.finish}; undefined when hung runs made it wait on real time. */
@@ -204,6 +209,7 @@ export class ModelWorld {
         break;
       case "wake":
         this.supervisor.wake();
+        for (const entry of this.targets) this.wokenAt.set(entry.url, this.sqs.receiveCalls(entry.url));
         break;
       case "fault": {
         const { fault } = step;
