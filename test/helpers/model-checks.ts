@@ -27,7 +27,7 @@ const ERROR_BACKOFF_MAX_MS = 60_000;
 /**
  * The listening invariant: a queue that may receive has a ReceiveMessage in flight once the step's promise
  * jobs have run. A queue may not receive while the daemon or the queue is paused, while it drains, while its
- * registered queue is at its `concurrency` cap, while its poller backs off from errors, and while buffered
+ * registered queue is at its `concurrency` cap, while its poller backs off from errors or a crash, and while buffered
  * messages wait for slots (the poller then waits for room for a full batch). On a FIFO queue, buffered
  * messages that all sit behind a running message of their group do not count: SQS sends no more of those
  * groups meanwhile, so the queue must listen for others. With an idle backoff, an empty receive may
@@ -58,7 +58,7 @@ export function checkListening(world: ModelWorld): void {
       now - (world.crashedAt.get(target.fullName) ?? Number.NEGATIVE_INFINITY) < CRASH_HOLD_MS ||
       (load.buffered > 0 && !onlyBlocked(world, index));
     if (exempt) continue;
-    // From the server's side: a long poll parked at the model SQS (an answered one has been taken in by now).
+    // From the server's side: a long poll parked at the model SQS, or its answer on the way back.
     if (world.sqs.waitingOn(target.url) === 0) {
       fail(world, "a queue that may receive has no receive in flight", {
         queue: target.fullName,
