@@ -9,6 +9,9 @@ import type {
   ReceiveMessageCommandOutput,
 } from "@aws-sdk/client-sqs";
 import type { HotCallOptions, SqsHotPath } from "../../src/sqs/hot-path.js";
+import { abortError, serviceError, type SqsFault } from "./model-sqs-faults.js";
+
+export type { SqsFault } from "./model-sqs-faults.js";
 
 /** One message in the model: where it is in its life, and what happened to it. */
 export interface ModelMessage {
@@ -29,13 +32,6 @@ export interface ModelMessage {
   lapses: number;
 }
 
-/** A fault the next matching call meets. */
-export type SqsFault =
-  | { readonly action: "receive"; readonly queueUrl: string; readonly error: "unavailable" | "throttle" | "network" }
-  | { readonly action: "ack"; readonly error: "unavailable" | "network" | "entry" | "invalidEntry" }
-  /** Every call fails with a refused connection for this long (fake ms). */
-  | { readonly action: "outage"; readonly ms: number };
-
 interface WaitingReceive {
   readonly input: ReceiveMessageCommandInput;
   /** Most messages it may return. */
@@ -48,14 +44,6 @@ interface WaitingReceive {
 }
 
 const METADATA = { $metadata: {} } as const;
-
-/** An error as the SDK would throw it for the fault. */
-function serviceError(error: "unavailable" | "throttle" | "network"): Error {
-  if (error === "network")
-    return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
-  const [name, status] = error === "throttle" ? ["ThrottlingException", 400] : ["ServiceUnavailable", 503];
-  return Object.assign(new Error(`model: ${name}`), { name, Code: name, $metadata: { httpStatusCode: status } });
-}
 
 /**
  * SQS in memory, as far as sqsd's hot path sees it: long polls that wait (on the global timers, so on the
@@ -332,8 +320,4 @@ export class ModelSqs implements SqsHotPath {
     const index = this.#faults.findIndex(matches);
     return index === -1 ? undefined : this.#faults.splice(index, 1)[0];
   }
-}
-
-function abortError(signal: AbortSignal | undefined): Error {
-  return Object.assign(new Error("model: aborted", { cause: signal?.reason }), { name: "AbortError" });
 }
