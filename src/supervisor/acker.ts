@@ -212,7 +212,11 @@ export class Acker {
       const deadline = Math.max(
         ...pending.map((item) => targetOf(item.entry).validUntil ?? startedAt + UNKNOWN_VALIDITY_MS),
       );
-      if (this.#closing.signal.aborted || !(await this.#gate.enter(Math.min(deadline, this.#closeBy)))) {
+      // The closing signal, not only #closeBy: a flush may set its limit while this entry waits at the gate.
+      if (
+        this.#closing.signal.aborted ||
+        !(await this.#gate.enter(Math.min(deadline, this.#closeBy), this.#closing.signal))
+      ) {
         lastProblem ||= "SQS could not be reached";
         givenUp.push(...pending);
         break;

@@ -24,13 +24,15 @@ export class OutageGate {
 
   /**
    * Resolves when a request may go: at once while SQS answers; while it fails, when this caller is the next
-   * probe. Resolves false, without passing, if `deadline` (epoch ms) comes first.
+   * probe. Resolves false, without passing, if `deadline` (epoch ms) comes first or `signal` aborts: a
+   * drain's bounded flush sets its limit after callers began waiting, so it aborts them rather than wait
+   * for a deadline they read earlier.
    */
-  async enter(deadline: number = Number.POSITIVE_INFINITY): Promise<boolean> {
+  async enter(deadline: number = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<boolean> {
     for (;;) {
       if (this.#retryAt === undefined) return true;
       const now = Date.now();
-      if (now >= deadline) return false;
+      if (now >= deadline || signal?.aborted) return false;
       if (!this.#probing && now >= this.#retryAt) {
         this.#probing = true;
         return true;
@@ -39,11 +41,13 @@ export class OutageGate {
         const done = (): void => {
           clearTimeout(timer);
           this.#waiters.delete(done);
+          signal?.removeEventListener("abort", done);
           resolve();
         };
         const until = Math.min(deadline, this.#probing ? deadline : (this.#retryAt ?? now));
         const timer = setTimeout(done, Math.max(0, Math.min(until - now, PROBE_BACKOFF.maxMs)));
         this.#waiters.add(done);
+        signal?.addEventListener("abort", done, { once: true });
       });
     }
   }
