@@ -37,6 +37,13 @@ export class PollHolds {
   #wake = new AbortController();
   /** A wake came after the last receive began; it stays set until the next receive begins. */
   #woken = false;
+  /**
+   * Aborted by a successful receive: ends every error or auth backoff under way, since the queue answers
+   * again. Without it, a lane that failed slept its whole backoff after another lane's receive succeeded
+   * and reset the error count, and the queue listened to nothing while its health showed no error (a
+   * counterexample of the model test). Replaced at the next failure once aborted.
+   */
+  #recovered = new AbortController();
 
   constructor(options: PollHoldsOptions) {
     this.#options = options;
@@ -83,6 +90,7 @@ export class PollHolds {
   received(messages: number): void {
     this.#errorBackoff.reset();
     this.#authBackoff.reset();
+    this.#recovered.abort();
     if (messages > 0) this.#idleBackoff?.reset();
   }
 
@@ -111,7 +119,8 @@ export class PollHolds {
     } else {
       logger.warn("receive failed; backing off", fields);
     }
-    return { kind, wait: sleep(delayMs, signal) };
+    if (this.#recovered.signal.aborted) this.#recovered = new AbortController();
+    return { kind, wait: sleep(delayMs, AbortSignal.any([signal, this.#recovered.signal])) };
   }
 
   /** After an empty receive: the idle backoff's pause, unless none is configured or a wake came meanwhile. */

@@ -68,6 +68,12 @@ export class Poller {
   readonly #liveness: PollerLiveness;
   /** Aborted on pause or stop: room waits and sleeps end; receives under way finish. */
   #fetching = new AbortController();
+  /**
+   * The primary lane that may carry on under a resume's new signal, until it ends. A resume while its receive
+   * still waits on SQS lets it carry on rather than start a second primary lane: two would each take a message
+   * past maxBuffered, and one's error backoff could outlive the other's success (model test counterexamples).
+   */
+  #primaryLane: symbol | undefined;
   #stopping = false;
   readonly #lanes = new Set<Promise<void>>();
   /** Aborts every receive under way; see {@link Poller.abortReceives}. */
@@ -175,7 +181,7 @@ export class Poller {
     if (!this.paused) return;
     this.#fetching = new AbortController();
     this.#liveness.progressed();
-    this.#addLane(true);
+    if (this.#primaryLane === undefined) this.#addLane(true);
   }
 
   /** Ends an idle backoff pause now, so a new message is picked up at once. */
@@ -211,16 +217,44 @@ export class Poller {
   }
 
   #addLane(primary: boolean): void {
-    const lane = this.#runLane(primary, this.#fetching.signal).catch((error: unknown) => {
+    const token = primary ? Symbol("primary lane") : undefined;
+    if (token !== undefined) this.#primaryLane = token;
+    const lane = this.#runLane(token, this.#fetching.signal).catch((error: unknown) => {
       this.#options.logger.error("poller lane crashed", { queue: this.target.fullName, error: errorSummary(error) });
     });
     this.#lanes.add(lane);
     void lane.finally(() => this.#lanes.delete(lane));
   }
 
-  async #runLane(primary: boolean, fetching: AbortSignal): Promise<void> {
+  /** One lane's loop; `primary` is the token of a primary lane, undefined for an extra one. */
+  async #runLane(primary: symbol | undefined, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#laneLoop(primary, signal);
+    } finally {
+      // Synchronously with the lane's end, so a resume right after sees that it must start a new one.
+      if (primary !== undefined && this.#primaryLane === primary) this.#primaryLane = undefined;
+    }
+  }
+
+  /**
+   * The signal a primary lane carries on under after its own was aborted: the resume's, if the poller was
+   * resumed and no restart replaced the lane meanwhile; otherwise undefined, and the lane ends.
+   */
+  #carryOn(primary: symbol | undefined): AbortSignal | undefined {
+    if (primary === undefined || this.#primaryLane !== primary || this.#fetching.signal.aborted) return undefined;
+    return this.#fetching.signal;
+  }
+
+  async #laneLoop(token: symbol | undefined, signal: AbortSignal): Promise<void> {
     const { room } = this.#options;
-    while (!fetching.aborted) {
+    const primary = token !== undefined;
+    let fetching = signal;
+    for (;;) {
+      if (fetching.aborted) {
+        const next = this.#carryOn(token);
+        if (next === undefined) return;
+        fetching = next;
+      }
       const holdMs = this.#holds.crashHoldMs();
       if (holdMs > 0) {
         await this.#liveness.onPurpose(sleep(holdMs, fetching));
@@ -246,7 +280,8 @@ export class Poller {
         this.#liveness.failed(receiveStartedAt);
         room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
-        if (fetching.aborted || !primary) return;
+        if (!primary) return;
+        if (fetching.aborted) continue;
         const { kind, wait } = this.#holds.afterFailure(error, fetching);
         if (kind === "throttle") this.#want = this.#minWant;
         await wait;

@@ -264,9 +264,13 @@ export class PrefetchQueue implements ReceiveRoom {
     this.#scheduler.changed(this);
   }
 
-  /** A FIFO message did not succeed: its group's buffered messages go back, behind it. */
+  /**
+   * A FIFO message did not succeed: its group's later messages go back now, behind it. Those on the give-back
+   * list go too: a resume would otherwise put them back in the buffer and start them before the failed one's
+   * redelivery (a counterexample of the model test).
+   */
   #giveBackGroup(groupId: string): void {
-    const rest = this.#buffer.filter((delivery) => delivery.groupId === groupId);
+    const rest = [...this.#givingBack, ...this.#buffer].filter((delivery) => delivery.groupId === groupId);
     if (rest.length === 0) return;
     this.#scheduler.release(rest, "gave back later messages of a FIFO group after a failure, to keep its order");
   }

@@ -18,13 +18,6 @@ function fail(world: ModelWorld, invariant: string, detail: Record<string, unkno
 /** Longest a crash holds a queue back (the supervisor's crash backoff ceiling). */
 const CRASH_HOLD_MS = 60_000;
 /**
- * Longest error backoff (config `defaults.errorBackoff.maxMs`). A lane that failed sleeps its backoff even
- * after another lane's receive succeeded and reset the error count health() shows (regression test "a
- * backoff outlives the error"), so a queue is exempt this long after a receive of it failed.
- */
-const ERROR_BACKOFF_MAX_MS = 60_000;
-
-/**
  * The listening invariant: a queue that may receive has a ReceiveMessage in flight once the step's promise
  * jobs have run. A queue may not receive while the daemon or the queue is paused, while it drains, while its
  * registered queue is at its `concurrency` cap, while its poller backs off from errors or a crash, and while buffered
@@ -54,7 +47,6 @@ export function checkListening(world: ModelWorld): void {
       supervisor.pausedQueues.has(target.fullName) ||
       (runningByName.get(target.queue.name) ?? 0) >= cap ||
       poller.consecutiveErrors > 0 ||
-      now - (world.sqs.receiveFailedAt(target.url) ?? Number.NEGATIVE_INFINITY) < ERROR_BACKOFF_MAX_MS ||
       now - (world.crashedAt.get(target.fullName) ?? Number.NEGATIVE_INFINITY) < CRASH_HOLD_MS ||
       (load.buffered > 0 && !onlyBlocked(world, index));
     if (exempt) continue;
@@ -94,10 +86,11 @@ export function checkBounds(world: ModelWorld): void {
   const health = supervisor.health();
   if (health.inFlight > spec.maxInFlight) fail(world, "more running than maxInFlight", { inFlight: health.inFlight });
   if (pool.maxActive > spec.maxInFlight) fail(world, "the pool ran more than maxInFlight", { max: pool.maxActive });
-  // One message past maxBuffered per primary receive: one per queue, and one more per resume or watchdog
-  // restart while the receive it replaced still waits (a known defect, see the regression tests).
+  // One message past maxBuffered per primary receive: one per queue, and one more per watchdog restart while
+  // the receive it replaced still waits (a restart gives up on that receive on purpose). A resume keeps the
+  // paused primary lane, so it adds none.
   const restarts = health.pollers.reduce((sum, poller) => sum + poller.restarts, 0);
-  const primaries = spec.queues.length * (1 + world.resumes) + restarts;
+  const primaries = spec.queues.length + restarts;
   if (health.buffered > spec.maxBuffered + primaries) {
     fail(world, "more buffered than maxBuffered plus one per primary receive", { buffered: health.buffered });
   }
@@ -133,8 +126,7 @@ export function checkNoDoubleRun(world: ModelWorld): void {
  * FIFO group order, checked on every run since the last check: no two runs of one group at once, and a
  * message starts only once every earlier message of its group has succeeded (been deleted, or had a run end
  * ok). Sequences with an injected ack fault are exempt: a heartbeat that failed lets SQS deliver a message
- * again behind later ones of its group. So are those where a FIFO run failed while the daemon was paused, a
- * known defect that a regression test keeps.
+ * again behind later ones of its group.
  */
 export function checkFifoOrder(world: ModelWorld, from: number): void {
   const runs = world.pool.runs.slice(from);
@@ -147,7 +139,7 @@ export function checkFifoOrder(world: ModelWorld, from: number): void {
       const earlier = world.sqs.messages.filter(
         (entry) => entry.queueUrl === message.queueUrl && entry.groupId === group && entry.seq < message.seq,
       );
-      if (world.ackFaults > 0 || world.fifoFailedWhilePaused) continue;
+      if (world.ackFaults > 0) continue;
       const pending = earlier.filter((entry) => !entry.deleted && !succeeded(world, entry.id, run));
       if (pending.length > 0) {
         fail(world, "a FIFO message started before an earlier one of its group succeeded", {

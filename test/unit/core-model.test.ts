@@ -89,138 +89,105 @@ describe("the supervisor core, as a model", () => {
 });
 
 /**
- * Counterexamples the property found, kept as plain tests. Those marked todo are defects in the scheduler
- * and poller that another change is to fix; the property exempts them meanwhile (see model-checks.ts).
+ * Counterexamples the property found, kept as plain tests. Each failed before the fix it names: the FIFO
+ * give-back of a paused group (prefetch-queue.ts), one primary lane through a resume and an error backoff that
+ * a success ends (poller.ts, poll-holds.ts), the outage gate under the drain's flush limit (acker.ts).
  */
 describe("the supervisor core: counterexamples", () => {
-  it(
-    "a FIFO failure while paused: the group's later messages waiting to go back do not run before it after the resume",
-    {
-      todo:
-        "ScheduledQueue.giveBackGroup looks only at the buffer, not at the give-back list a pause fills while a " +
-        "receive waits; resume() puts m3 back in the buffer and starts it while m2 (failed) waits for redelivery",
-    },
-    async () => {
+  it("a FIFO failure while paused: the group's later messages waiting to go back do not run before it after the resume", async () => {
+    const steps: ModelStep[] = [
+      // m1 (g1) is received alone, then m2 and m3 (both g0) together: m1 and m2 run, m3 waits behind m2.
+      { kind: "send", queue: 0, groups: [1, 0, 0] },
+      // The pause moves m3 to the give-back list; a receive is waiting, so it is not released yet.
+      { kind: "pause" },
+      // m2 fails: its group's later messages must go back behind it.
+      { kind: "end", pick: 1, ending: "throw" },
+      { kind: "resume" },
+    ];
+    const world = new ModelWorld({
+      ...small,
+      queues: [{ fifo: true, weight: 1, concurrency: undefined }],
+      maxInFlight: 2,
+    });
+    try {
+      await world.start();
+      for (const step of steps) await world.apply(step);
+      const started = world.pool.runs.map((run) => run.messageIds.join("+"));
+      assert.deepEqual(started, ["m1", "m2"], "m3 must not start before m2 has run again and succeeded");
+    } finally {
+      world.dispose();
+    }
+  });
+
+  it("a resume while a receive waits keeps the buffer within maxBuffered plus one per queue", async () => {
+    const world = new ModelWorld({ ...small, prefetch: 7, maxBuffered: 5 });
+    try {
+      await world.start();
       const steps: ModelStep[] = [
-        // m1 (g1) is received alone, then m2 and m3 (both g0) together: m1 and m2 run, m3 waits behind m2.
-        { kind: "send", queue: 0, groups: [1, 0, 0] },
-        // The pause moves m3 to the give-back list; a receive is waiting, so it is not released yet.
+        { kind: "send", queue: 0, groups: [0, 0, 0, 0, 0, 0] },
+        { kind: "end", pick: 0, ending: "ok" },
+        { kind: "end", pick: 0, ending: "ok" },
+        // Paused with a receive of 3 waiting; the resume adds a second primary receive beside it.
         { kind: "pause" },
-        // m2 fails: its group's later messages must go back behind it.
-        { kind: "end", pick: 1, ending: "throw" },
+        { kind: "end", pick: 0, ending: "ok" },
         { kind: "resume" },
+        { kind: "end", pick: 0, ending: "ok" },
+        { kind: "send", queue: 0, groups: [0, 0, 0, 0, 0, 0] },
       ];
-      const world = new ModelWorld({
-        ...small,
-        queues: [{ fifo: true, weight: 1, concurrency: undefined }],
-        maxInFlight: 2,
-      });
-      try {
-        await world.start();
-        for (const step of steps) await world.apply(step);
-        const started = world.pool.runs.map((run) => run.messageIds.join("+"));
-        assert.deepEqual(started, ["m1", "m2"], "m3 must not start before m2 has run again and succeeded");
-      } finally {
-        world.dispose();
-      }
-    },
-  );
+      for (const step of steps) await world.apply(step);
+      assert.ok(world.supervisor.health().buffered <= 5 + 1, `buffered ${world.supervisor.health().buffered}`);
+    } finally {
+      world.dispose();
+    }
+  });
 
-  it(
-    "a resume while a receive waits keeps the buffer within maxBuffered plus one per queue",
-    {
-      todo:
-        "Poller.resume() starts a new primary lane while the paused one's receive still waits on SQS; both are " +
-        "primary, and each may take one message past pool.maxBuffered (docs/architecture.md promises one per queue)",
-    },
-    async () => {
-      const world = new ModelWorld({ ...small, prefetch: 7, maxBuffered: 5 });
-      try {
-        await world.start();
-        const steps: ModelStep[] = [
-          { kind: "send", queue: 0, groups: [0, 0, 0, 0, 0, 0] },
-          { kind: "end", pick: 0, ending: "ok" },
-          { kind: "end", pick: 0, ending: "ok" },
-          // Paused with a receive of 3 waiting; the resume adds a second primary receive beside it.
-          { kind: "pause" },
-          { kind: "end", pick: 0, ending: "ok" },
-          { kind: "resume" },
-          { kind: "end", pick: 0, ending: "ok" },
-          { kind: "send", queue: 0, groups: [0, 0, 0, 0, 0, 0] },
-        ];
-        for (const step of steps) await world.apply(step);
-        assert.ok(world.supervisor.health().buffered <= 5 + 1, `buffered ${world.supervisor.health().buffered}`);
-      } finally {
-        world.dispose();
-      }
-    },
-  );
+  it("a backoff outlives the error that started it: after a resume, a lane sleeps on while the other's receive succeeded", async () => {
+    const world = new ModelWorld(small);
+    try {
+      await world.start();
+      const steps: ModelStep[] = [
+        { kind: "fault", fault: { action: "receive", queue: 0, error: "unavailable" } },
+        { kind: "pause" },
+        // The new lane's receive meets the fault and backs off; the paused lane's receive still waits.
+        { kind: "resume" },
+        // The waiting receive takes m1 and succeeds; its lane ends, as it was paused.
+        { kind: "send", queue: 0, groups: [0] },
+      ];
+      for (const step of steps) await world.apply(step);
+      const health = world.supervisor.health();
+      // The listening invariant: a poller that reports no error has a receive in flight.
+      const errors = health.pollers[0]!.consecutiveErrors;
+      const waiting = world.sqs.waitingOn(world.targets[0]!.url);
+      assert.ok(errors > 0 || waiting === 1, `no error reported and ${waiting} receives in flight`);
+    } finally {
+      world.dispose();
+    }
+  });
 
-  it(
-    "a backoff outlives the error that started it: after a resume, a lane sleeps on while the other's receive succeeded",
-    {
-      todo:
-        "Poller.resume() starts a second primary lane; when it fails it sleeps its error backoff, and the first " +
-        "lane's success resets the error count without ending that sleep: the queue listens to nothing, and " +
-        "health() shows no error (up to errorBackoff.maxMs, 60 s by default)",
-    },
-    async () => {
-      const world = new ModelWorld(small);
-      try {
-        await world.start();
-        const steps: ModelStep[] = [
-          { kind: "fault", fault: { action: "receive", queue: 0, error: "unavailable" } },
-          { kind: "pause" },
-          // The new lane's receive meets the fault and backs off; the paused lane's receive still waits.
-          { kind: "resume" },
-          // The waiting receive takes m1 and succeeds; its lane ends, as it was paused.
-          { kind: "send", queue: 0, groups: [0] },
-        ];
-        for (const step of steps) await world.apply(step);
-        const health = world.supervisor.health();
-        // The listening invariant: a poller that reports no error has a receive in flight.
-        const errors = health.pollers[0]!.consecutiveErrors;
-        const waiting = world.sqs.waitingOn(world.targets[0]!.url);
-        assert.ok(errors > 0 || waiting === 1, `no error reported and ${waiting} receives in flight`);
-      } finally {
-        world.dispose();
-      }
-    },
-  );
-
-  it(
-    "a backoff outlives the error without a resume: an extra lane's success resets the count the sleeping primary lane set",
-    {
-      todo:
-        "Poller: a primary lane that failed sleeps its error backoff; an extra lane's receive that succeeds then " +
-        "resets the shared error count (health() shows 0) but does not end that sleep, and the extra lane ends at " +
-        "its next failure or empty receive: the queue listens to nothing until the backoff ends",
-    },
-    async () => {
-      const world = new ModelWorld({ ...small, maxInFlight: 2, prefetch: 11 });
-      try {
-        await world.start();
-        const steps: ModelStep[] = [
-          // A full receive of m1 starts an extra lane; both lanes wait on SQS.
-          { kind: "send", queue: 0, groups: [0, 0] },
-          { kind: "fault", fault: { action: "outage", ms: 2_000 } },
-          { kind: "end", pick: 0, ending: "ok" },
-          // The primary lane takes m3, then its next receive fails: it sleeps its backoff.
-          { kind: "send", queue: 0, groups: [0] },
-          { kind: "end", pick: 0, ending: "ok" },
-          // The extra lane's waiting receive takes m4 (the error count resets), then its next receive fails and
-          // the extra lane ends.
-          { kind: "send", queue: 0, groups: [0] },
-        ];
-        for (const step of steps) await world.apply(step);
-        const errors = world.supervisor.health().pollers[0]!.consecutiveErrors;
-        const waiting = world.sqs.waitingOn(world.targets[0]!.url);
-        assert.ok(errors > 0 || waiting >= 1, `no error reported and ${waiting} receives in flight`);
-      } finally {
-        world.dispose();
-      }
-    },
-  );
+  it("a backoff outlives the error without a resume: an extra lane's success resets the count the sleeping primary lane set", async () => {
+    const world = new ModelWorld({ ...small, maxInFlight: 2, prefetch: 11 });
+    try {
+      await world.start();
+      const steps: ModelStep[] = [
+        // A full receive of m1 starts an extra lane; both lanes wait on SQS.
+        { kind: "send", queue: 0, groups: [0, 0] },
+        { kind: "fault", fault: { action: "outage", ms: 2_000 } },
+        { kind: "end", pick: 0, ending: "ok" },
+        // The primary lane takes m3, then its next receive fails: it sleeps its backoff.
+        { kind: "send", queue: 0, groups: [0] },
+        { kind: "end", pick: 0, ending: "ok" },
+        // The extra lane's waiting receive takes m4 (the error count resets), then its next receive fails and
+        // the extra lane ends.
+        { kind: "send", queue: 0, groups: [0] },
+      ];
+      for (const step of steps) await world.apply(step);
+      const errors = world.supervisor.health().pollers[0]!.consecutiveErrors;
+      const waiting = world.sqs.waitingOn(world.targets[0]!.url);
+      assert.ok(errors > 0 || waiting >= 1, `no error reported and ${waiting} receives in flight`);
+    } finally {
+      world.dispose();
+    }
+  });
 
   it("a drain during an outage ends within its bound, even for an entry that waited at the outage gate before the flush", async () => {
     const world = new ModelWorld({ ...small, visibilityTimeoutSeconds: 30 });
