@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createSqsConnection } from "../../src/sqs/client.js";
 import { Acker } from "../../src/supervisor/acker.js";
-import { TEST_CREDENTIALS, TEST_REGION, TestSqs, TestSqsProcess } from "../helpers/local-sqs.js";
+import { sqsServers, TEST_CREDENTIALS, TEST_REGION, TestSqs, TestSqsProcess } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { testTransport } from "../helpers/transport.js";
@@ -31,39 +31,48 @@ describe("Acker: a bounded flush during an outage", () => {
     }
   }
 
-  it("gives up a delete whose connection is refused when the limit passes, and the message stays", async () => {
-    const sqs = await TestSqs.start();
-    cleanup.push(() => sqs.stop());
-    const proxy = await TcpProxy.start(sqs.endpoint);
-    cleanup.push(() => proxy.stop());
-    const url = await sqs.createQueue("outage-refused", { VisibilityTimeout: "600" });
-    await sqs.send(url, "keep me");
-    const [message] = await sqs.receive(url, { visibilitySeconds: 600 });
-    const { logger, records } = memoryLogger();
-    const connection = createSqsConnection(
-      { ...sqs.settings, endpoint: proxy.endpoint },
-      { transport: testTransport() },
-    );
-    const { hot } = connection;
-    cleanup.push(async () => connection.destroy());
-    const acker = new Acker(hot, logger);
+  for (const server of sqsServers()) {
+    it(
+      `gives up a delete whose connection is refused when the limit passes, and the message stays, on ${server.name}`,
+      { skip: server.skip },
+      async () => {
+        const sqs = await TestSqs.start({ server: server.name });
+        cleanup.push(() => sqs.stop());
+        const proxy = await TcpProxy.start(sqs.endpoint);
+        cleanup.push(() => proxy.stop());
+        const url = await sqs.createQueue("outage-refused", { VisibilityTimeout: "600" });
+        await sqs.send(url, "keep me");
+        const [message] = await sqs.receive(url, { visibilitySeconds: 600 });
+        const { logger, records } = memoryLogger();
+        const connection = createSqsConnection(
+          { ...sqs.settings, endpoint: proxy.endpoint },
+          { transport: testTransport() },
+        );
+        const { hot } = connection;
+        cleanup.push(async () => connection.destroy());
+        const acker = new Acker(hot, logger);
 
-    proxy.cut();
-    const deleted = acker.delete({
-      queueUrl: url,
-      messageId: message!.MessageId!,
-      receiptHandle: message!.ReceiptHandle!,
-      validUntil: Date.now() + 600_000,
-    });
-    // The limit is 1 s; the receipt is valid for 600 s, which is how long the flush retried before the bound.
-    assert.equal(await raceFlush(acker.flush(1_000), 60_000), "flushed");
-    assert.equal(await deleted, false);
-    assert.ok(
-      records.some((record) => /may be redelivered/.test(record.message) && record.messageId === message!.MessageId),
+        proxy.cut();
+        const deleted = acker.delete({
+          queueUrl: url,
+          messageId: message!.MessageId!,
+          receiptHandle: message!.ReceiptHandle!,
+          validUntil: Date.now() + 600_000,
+        });
+        // The limit is 1 s; the receipt is valid for 600 s, which is how long the flush retried before the bound.
+        assert.equal(await raceFlush(acker.flush(1_000), 60_000), "flushed");
+        assert.equal(await deleted, false);
+        assert.ok(
+          records.some(
+            (record) => /may be redelivered/.test(record.message) && record.messageId === message!.MessageId,
+          ),
+        );
+        assert.deepEqual(await sqs.counts(url), { visible: 0, inFlight: 1, delayed: 0 }, "not deleted, not lost");
+      },
     );
-    assert.deepEqual(await sqs.counts(url), { visible: 0, inFlight: 1, delayed: 0 }, "not deleted, not lost");
-  });
+  }
 
+  // fauxqs only: the frozen server is a fauxqs process stopped with SIGSTOP.
   it("cuts a request under way to a server that stopped answering when the limit passes", async () => {
     const server = await TestSqsProcess.start();
     cleanup.push(() => server.stop());
