@@ -19,22 +19,13 @@ const PAIRS = 8;
 const PAIR_INTERVAL_MS = 1_500;
 
 /**
- * The default pool starts with one thread and starts the others on demand. A message given to a thread that is
- * still starting waits for its start, even while a started thread is free again: on a loaded 2-core machine
- * that is 1 to 3 s, the first time the pool grows. The warm pool (every thread started with the daemon) shows
- * the rest of the path on its own. The pool is the mem helper's (src/pool, #18/#19).
+ * The default pool starts with one thread and starts the others on demand; the warm pool starts every thread
+ * with the daemon. A message must not wait for a thread's start while a started thread is free again (it did,
+ * 1 to 3 s under load, until the pool's balancer stopped handing tasks to threads still loading receivers).
  */
-const POOLS: readonly { name: string; options: { pool?: Record<string, unknown> }; todo: { todo?: string } }[] = [
-  {
-    name: "default pool",
-    options: {},
-    todo: {
-      todo:
-        "a message handed to a thread still starting waits for that start (1 to 3 s under load) although the " +
-        "running thread is free again: the pool's dispatch, src/pool",
-    },
-  },
-  { name: "warm pool", options: { pool: { threads: 2, minThreads: 2 } }, todo: {} },
+const POOLS: readonly { name: string; options: { pool?: Record<string, unknown> } }[] = [
+  { name: "default pool", options: {} },
+  { name: "warm pool", options: { pool: { threads: 2, minThreads: 2 } } },
 ];
 
 /**
@@ -93,14 +84,14 @@ for (const server of SERVERS) {
     });
 
     for (const pool of POOLS) {
-      it(`starts pairs sent together to four queues within 1 s of their send, ${pool.name}`, pool.todo, async () => {
+      it(`starts pairs sent together to four queues within 1 s of their send, ${pool.name}`, async () => {
         st = await StartTimes.start(server);
         await st.spawn({ queues: QUEUES, ...pool.options });
         await sendPairs(st);
         assertAllWithin(await st.awaitStarts(PAIRS * 2), (start) => start.body.sentAt);
       });
 
-      it(`starts messages sent during a pause within 1 s of POST /resume, ${pool.name}`, pool.todo, async () => {
+      it(`starts messages sent during a pause within 1 s of POST /resume, ${pool.name}`, async () => {
         st = await StartTimes.start(server);
         await st.spawn({ queues: QUEUES, ...pool.options });
         await st.control("pause");
@@ -117,22 +108,13 @@ for (const server of SERVERS) {
       });
     }
 
-    it(
-      "starts the last pairs before a --message-limit within 1 s of their send",
-      {
-        todo:
-          "near the end of the budget, idle long polls on other queues hold it and the queue whose pair just " +
-          "arrived waits for one to return empty (up to 20 s); the budget helper is fixing it (#19). It also " +
-          "meets the default pool's thread start (see POOLS).",
-      },
-      async () => {
-        st = await StartTimes.start(server);
-        const daemon = await st.spawn({ queues: QUEUES, args: ["--message-limit", String(PAIRS * 2)] });
-        await sendPairs(st);
-        assertAllWithin(await st.awaitStarts(PAIRS * 2), (start) => start.body.sentAt);
-        assert.equal((await daemon.exited).code, 0, "the limit reached ends the daemon cleanly");
-      },
-    );
+    it("starts the last pairs before a --message-limit within 1 s of their send", async () => {
+      st = await StartTimes.start(server);
+      const daemon = await st.spawn({ queues: QUEUES, args: ["--message-limit", String(PAIRS * 2)] });
+      await sendPairs(st);
+      assertAllWithin(await st.awaitStarts(PAIRS * 2), (start) => start.body.sentAt);
+      assert.equal((await daemon.exited).code, 0, "the limit reached ends the daemon cleanly");
+    });
 
     it("starts a RestartLater({ delaySeconds: 1 }) retry 1 to 2.5 s after the first attempt", async () => {
       st = await StartTimes.start(server);
