@@ -5,8 +5,7 @@ import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk
 import { testConfig } from "../helpers/config.js";
 import { SqsdProcess, type ExitStatus } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
-import { TEST_CREDENTIALS, TEST_REGION, TestSqs } from "../helpers/local-sqs.js";
-import { MotoServer } from "../helpers/moto.js";
+import { sqsServers, TEST_CREDENTIALS, TEST_REGION, TestSqs } from "../helpers/local-sqs.js";
 import { Workspace } from "../helpers/workspace.js";
 
 const TOKEN = "message-limit-token";
@@ -16,16 +15,6 @@ const PAIRS = 6;
 const LIMIT = PAIRS * 2;
 /** The bound the issue states: a message sent to a listening daemon starts within 1 s. */
 const START_BOUND_MS = 1_000;
-
-interface Server {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-const servers: { name: string; skip: string | undefined; start: () => Promise<Server> }[] = [
-  { name: "fauxqs", skip: undefined, start: () => TestSqs.start() },
-  { name: "moto", skip: MotoServer.unavailable(), start: () => MotoServer.start() },
-];
 
 /** One poller as /status.json reports it. */
 interface PollerStatus {
@@ -39,9 +28,9 @@ interface PollerStatus {
  * asked for let idle 20 s long polls on the other queues hold the last of it, and the queue whose messages had
  * just arrived sent no receive until one of those polls came back empty (up to 20 s).
  */
-for (const server of servers) {
+for (const server of sqsServers()) {
   describe(`--message-limit on ${server.name}`, { skip: server.skip }, () => {
-    let sqs: Server | undefined;
+    let sqs: TestSqs | undefined;
     let client: SQSClient | undefined;
     let daemon: SqsdProcess | undefined;
     let ws: Workspace | undefined;
@@ -53,7 +42,7 @@ for (const server of servers) {
     });
 
     it("starts the last messages before the limit within 1 s of their send, then drains and exits 0", async (t) => {
-      sqs = await server.start();
+      sqs = await TestSqs.start({ server: server.name });
       client = new SQSClient({ endpoint: sqs.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
       const urls: string[] = [];
       for (const name of QUEUES) {

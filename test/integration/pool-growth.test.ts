@@ -2,24 +2,12 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { HandlerPool } from "../../src/pool/pool.js";
 import type { WireMessage } from "../../src/pool/protocol.js";
+import { withDeadline } from "../helpers/deadline.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { fixture } from "../helpers/paths.js";
 import { Workspace } from "../helpers/workspace.js";
-
-/** Resolves as `promise` does, or fails the test if it has not settled within 30 s (a hang, not a timing). */
-async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not come within 30 s`)), 30_000);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** How pool threads start and how the pool grows on demand, on real piscina threads with fixture receivers. */
 describe("pool threads", () => {

@@ -3,24 +3,12 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { TaskNotStartedError, WorkerStartError } from "../../src/errors.js";
 import { HandlerPool, type RunningHandler, type TaskRequest } from "../../src/pool/pool.js";
 import type { Outcome, WireMessage } from "../../src/pool/protocol.js";
+import { withDeadline } from "../helpers/deadline.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { fixture } from "../helpers/paths.js";
 import { Workspace } from "../helpers/workspace.js";
-
-/** Resolves as `promise` does, or fails the test if it has not settled within 30 s (a hang, not a timing). */
-async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not come within 30 s`)), 30_000);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The pool on real piscina threads, driven as the dispatcher drives it, with fixture receivers. */
 describe("the handler pool", () => {
