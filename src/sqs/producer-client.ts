@@ -123,7 +123,10 @@ export class Producer {
       );
     } catch (error) {
       const failure = new SqsRequestError("SendMessageBatch", error, { queueUrl });
-      for (const message of messages) message.discard?.();
+      // Only an error answer says SQS took none of the batch. Without one (a network failure, a timeout, an
+      // abort such as a schedule forward's deadline) SQS may have taken it: a large payload's object then
+      // stays, or a message that did land would point at nothing.
+      if (failure.httpStatus !== undefined) for (const message of messages) message.discard?.();
       return messages.map(() => ({ error: failure }));
     }
     const results: SendResult[] = messages.map(() => ({ error: new Error("SendMessageBatch returned no result") }));

@@ -231,7 +231,7 @@ export class Poller {
     try {
       await this.#laneLoop(primary, signal);
     } finally {
-      // Synchronously with the lane's end, so a resume right after sees that it must start a new one.
+      // A lane that crashed: a resume must start a new one.
       if (primary !== undefined && this.#primaryLane === primary) this.#primaryLane = undefined;
     }
   }
@@ -241,7 +241,13 @@ export class Poller {
    * resumed and no restart replaced the lane meanwhile; otherwise undefined, and the lane ends.
    */
   #carryOn(primary: symbol | undefined): AbortSignal | undefined {
-    if (primary === undefined || this.#primaryLane !== primary || this.#fetching.signal.aborted) return undefined;
+    if (primary === undefined || this.#primaryLane !== primary) return undefined;
+    if (this.#fetching.signal.aborted) {
+      // Cleared here, not only when the lane's promise settles a few microtasks later: a resume in between
+      // would otherwise count on this lane and start none, and the queue would not listen.
+      this.#primaryLane = undefined;
+      return undefined;
+    }
     return this.#fetching.signal;
   }
 

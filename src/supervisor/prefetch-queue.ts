@@ -23,6 +23,8 @@ export interface SchedulerLedger {
   globalRoom(primary: boolean): number;
   /** Messages the message limit still lets in (received, not asked for); infinite without a limit. */
   budgetLeft(): number;
+  /** What the limit leaves beyond every receive under way: what an extra lane may ask for. */
+  budgetUnasked(): number;
   /** Turns a received message into a delivery the scheduler tracks. */
   admit(queue: PrefetchQueue, message: Message): Delivery;
   /** Hands free slots to buffered messages. */
@@ -95,6 +97,11 @@ export class PrefetchQueue implements ReceiveRoom {
     return this.#receivesUnderWay;
   }
 
+  /** Messages asked for by this queue's receives under way. */
+  get asked(): number {
+    return this.#asked;
+  }
+
   /** Messages asked for by receives under way beyond a primary lane's first: reserved under maxBuffered. */
   get askedBeyondFirst(): number {
     return this.#askedBeyondFirst;
@@ -126,7 +133,13 @@ export class PrefetchQueue implements ReceiveRoom {
     const ownRoom = this.#prefetch - this.waitingToStart - this.#asked;
     return Math.max(
       0,
-      Math.min(want, SQS_LIMITS.maxBatchEntries, ownRoom, scheduler.globalRoom(primary), scheduler.budgetLeft()),
+      Math.min(
+        want,
+        SQS_LIMITS.maxBatchEntries,
+        ownRoom,
+        scheduler.globalRoom(primary),
+        primary ? scheduler.budgetLeft() : scheduler.budgetUnasked(),
+      ),
     );
   }
 

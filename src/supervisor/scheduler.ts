@@ -229,6 +229,16 @@ export class Scheduler implements SchedulerLedger {
     return limit === undefined ? Number.POSITIVE_INFINITY : limit - this.#processed - this.held;
   }
 
+  /**
+   * What the message limit leaves beyond every receive under way: the most an extra lane may ask for. Only a
+   * queue's primary lane asks against the whole of {@link Scheduler.budgetLeft}; extra lanes asking against it
+   * too would over-receive on one queue and give back what a lane of the same queue could take again.
+   */
+  budgetUnasked(): number {
+    if (this.#options.messageLimit === undefined) return Number.POSITIVE_INFINITY;
+    return this.budgetLeft() - this.#sum((queue) => queue.asked);
+  }
+
   admit(queue: PrefetchQueue, message: Message): Delivery {
     const delivery = new Delivery(queue.target, message, this.#options.keeper);
     this.#byId.set(delivery.id, delivery);

@@ -350,6 +350,24 @@ describe("Scheduler: buffering, pause and drain", () => {
     assert.equal(scheduler.held, 5);
   });
 
+  it("lets an extra lane ask only for what the limit leaves beyond every receive under way", () => {
+    const { scheduler, targets } = harness({
+      queues: [{ name: "jobs" }, { name: "other" }],
+      hold: true,
+      scheduler: { messageLimit: 12, prefetch: 20 },
+    });
+    const jobs = scheduler.room(targets[0]!);
+    const other = scheduler.room(targets[1]!);
+    assert.equal(jobs.receiveSize(10, true), 10);
+    jobs.beginReceive(10, true);
+    // A second lane of the same queue asking 10 too would bring 8 past the limit, given back where a lane of
+    // this queue could take them again (each time raising their receive count toward the DLQ).
+    assert.equal(jobs.receiveSize(10, false), 2, "12 allowed, 10 asked for");
+    assert.equal(other.receiveSize(10, true), 10, "another queue's primary lane still listens for what is left");
+    other.beginReceive(10, true);
+    assert.equal(jobs.receiveSize(10, false), 0, "nothing is left beyond the receives under way");
+  });
+
   it("gives back the tail of a receive beyond the limit, so a FIFO group's later messages go back with it", () => {
     const { of, receive } = harness({
       queues: [{ name: "orders.fifo" }],
