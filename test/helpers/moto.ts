@@ -114,4 +114,14 @@ export const MOTO_DEFECTS = {
    * waiting its answers to deletes fall seconds behind, past the tests' 2 s visibility timeout.
    */
   thousandLongPolls: "moto falls seconds behind with 1,000 long polls waiting, past a 2 s visibility timeout",
+  /**
+   * Seen once each in two full suites run at once (load above 12 on 2 cores), never on fauxqs and never on a
+   * quieter machine. Under a backlog with two receive lanes on one queue, a message ran with receiveCount 2 (in
+   * scheduling.test.ts). Under --message-limit 4, four ran and only three were deleted by the exit (in
+   * consume.test.ts): perhaps a delete slower than the drain's 5 s flush limit. Not established: the suspect for
+   * the first is moto's receive, which is not atomic (see fifoConcurrentReceives), but 20 rounds of four
+   * concurrent receives on a quiet machine did not reproduce it.
+   */
+  concurrentLanesUnderLoad:
+    "under heavy load moto once ran a message twice or kept a processed one (cause not established; see MOTO_DEFECTS)",
 } as const;
