@@ -253,6 +253,8 @@ export class Forwarder {
           ReceiptHandle: message.ReceiptHandle,
           VisibilityTimeout: UNKNOWN_SCHEDULE_VISIBILITY_SECONDS,
         }),
+        // Aborted only by a hard stop, which must not wait on SQS; the tick comes back after its visibility.
+        { abortSignal: this.#abort.signal },
       )
       .catch((error: unknown) =>
         this.#options.logger.warn("could not release a tick of an unknown schedule", { error: errorSummary(error) }),
@@ -260,8 +262,10 @@ export class Forwarder {
   }
 
   async #delete(message: Message): Promise<void> {
+    // Aborted only by a hard stop: the tick message then comes back and is forwarded again (at-least-once).
     await this.#options.client.send(
       new DeleteMessageCommand({ QueueUrl: this.#options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      { abortSignal: this.#abort.signal },
     );
   }
 }

@@ -37,14 +37,18 @@ export class LastTicks {
     return ticks;
   }
 
-  /** Records that a schedule's tick was forwarded. */
-  async record(schedule: string, tick: Date): Promise<void> {
+  /**
+   * Records that a schedule's tick was forwarded. `signal` is the forward's own: a record still under way when
+   * the forward's time is up is abandoned (the caller then warns that a restart may fire the tick again).
+   */
+  async record(schedule: string, tick: Date, signal: AbortSignal): Promise<void> {
     try {
       await this.#client.send(
         new TagQueueCommand({
           QueueUrl: this.#queueUrl,
           Tags: { [`${LAST_TICK_TAG_PREFIX}${schedule}`]: tick.toISOString() },
         }),
+        { abortSignal: signal },
       );
     } catch (error) {
       throw new SqsRequestError("TagQueue", error, { queueUrl: this.#queueUrl });

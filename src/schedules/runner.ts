@@ -270,7 +270,7 @@ export class ScheduleRunner {
     if (schedule.catchUp === "latest" && newest) {
       // Awaited before the tick message is deleted, so a restart never finds the tick gone but not recorded,
       // and records of one schedule are written one after another (never a later tick overwritten by an earlier).
-      await this.#lastTicks.record(name, tick).catch((error: unknown) => {
+      await this.#lastTicks.record(name, tick, signal).catch((error: unknown) => {
         this.#options.logger.warn("could not record the last forwarded tick; a restart may fire it again", {
           schedule: name,
           tick: tick.toISOString(),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ScheduleBodyError } from "../../src/schedules/errors.js";
+import { LastTicks } from "../../src/schedules/last-ticks.js";
 import { Forwarder, MAX_TICK_AGE_MS, type Forward } from "../../src/schedules/forwarder.js";
 import { encodeTick, tickDeduplicationId } from "../../src/schedules/tick-message.js";
 import { createSqsClient } from "../../src/sqs/client.js";
@@ -119,5 +120,15 @@ for (const server of sqsServers())
       assert.deepEqual(await sqs.counts(queueUrl), { visible: 0, inFlight: 1, delayed: 0 });
       // Given up means cancelled: a forward that resumed now would send a tick that is forwarded again later.
       assert.equal(forwardSignal?.aborted, true);
+    });
+
+    it("abandons a last-tick record whose forward's time is up, and keeps one made in time", async () => {
+      queueNumber += 1;
+      const queueUrl = await sqs.createQueue(`schedules-${queueNumber}.fifo`, { FifoQueue: "true" });
+      const lastTicks = new LastTicks(createSqsClient(sqs.settings), queueUrl);
+      const tick = new Date("2026-01-01T00:00:00Z");
+      await assert.rejects(lastTicks.record("late", tick, AbortSignal.abort()));
+      await lastTicks.record("on-time", tick, new AbortController().signal);
+      assert.deepEqual(await lastTicks.read(), new Map([["on-time", tick]]));
     });
   });
