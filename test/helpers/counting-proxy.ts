@@ -6,34 +6,19 @@ import { ForwardingProxy, type Exchange } from "./forwarding-proxy.js";
  * `requests`/`requestsByQueue` a test reads from fauxqs. Bodies pass unchanged and answers are streamed back, so
  * long polls and their timing are the server's own.
  */
-export class CountingProxy {
+export class CountingProxy extends ForwardingProxy {
   readonly requests = new Map<string, number>();
   readonly requestsByQueue = new Map<string, Map<string, number>>();
-  // The client's Host goes on to the server: the QueueUrls moto builds from it lead back through this proxy.
-  readonly #proxy: ForwardingProxy;
-
-  private constructor(targetUrl: string) {
-    this.#proxy = new ForwardingProxy(targetUrl, (exchange) => {
-      this.#count(exchange);
-      exchange.forward();
-    });
-  }
 
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<CountingProxy> {
-    const proxy = new CountingProxy(targetUrl);
-    await proxy.#proxy.listen();
-    return proxy;
+  static start(targetUrl: string): Promise<CountingProxy> {
+    // The client's Host goes on to the server: the QueueUrls moto builds from it lead back through this proxy.
+    return ForwardingProxy.listening(new CountingProxy(targetUrl));
   }
 
-  /** The endpoint to give clients instead of the server's. */
-  get endpoint(): string {
-    return this.#proxy.endpoint;
-  }
-
-  /** Stops listening and drops every connection, long polls included; memoized. */
-  stop(): Promise<void> {
-    return this.#proxy.stop();
+  protected override handle(exchange: Exchange): void {
+    this.#count(exchange);
+    exchange.forward();
   }
 
   #count(exchange: Exchange): void {

@@ -23,9 +23,6 @@ export interface ForwardingOptions {
   readonly keepAliveTimeoutMs?: number;
 }
 
-/** Decides what becomes of one request: {@link Exchange.forward}, {@link Exchange.reply}, or later (held). */
-export type ExchangeHandler = (exchange: Exchange) => void;
-
 /** Where and how an exchange forwards. */
 interface Upstream {
   readonly target: URL;
@@ -51,7 +48,12 @@ export class Exchange {
   #forwarded: ClientRequest | undefined;
   #clientGone = false;
 
-  constructor(incoming: IncomingMessage, outgoing: ServerResponse, upstream: Upstream, handler: ExchangeHandler) {
+  constructor(
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    upstream: Upstream,
+    handler: (exchange: Exchange) => void,
+  ) {
     this.incoming = incoming;
     this.#outgoing = outgoing;
     this.#upstream = upstream;
@@ -150,18 +152,18 @@ export class Exchange {
 
 /**
  * The forwarding that every HTTP test proxy in front of an SQS server shares: a server on a free loopback port
- * that reads each request's body and gives it, as an {@link Exchange}, to the proxy's handler, which forwards it,
- * answers it itself, or holds it for later. The server's answers are streamed back unless the handler takes
- * them, so long polls and their timing stay the server's own.
+ * that reads each request's body and gives it, as an {@link Exchange}, to the subclass's
+ * {@link ForwardingProxy.handle}, which forwards it, answers it itself, or holds it for later. The server's
+ * answers are streamed back unless the handler takes them, so long polls and their timing stay the server's own.
+ * A subclass's `start` is `ForwardingProxy.listening(new Subclass(targetUrl))`.
  */
-export class ForwardingProxy {
+export abstract class ForwardingProxy {
   readonly #server: Server;
   readonly #upstream: Upstream;
-  #listening: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
-  /** A proxy in front of `targetUrl` that gives every request to `handler`; it listens from {@link listen}. */
-  constructor(targetUrl: string, handler: ExchangeHandler, options: ForwardingOptions = {}) {
+  /** A proxy in front of `targetUrl`, not yet listening. */
+  protected constructor(targetUrl: string, options: ForwardingOptions = {}) {
     this.#server =
       options.keepAliveTimeoutMs === undefined
         ? createServer()
@@ -174,15 +176,21 @@ export class ForwardingProxy {
       targetHost: options.targetHost ?? false,
     };
     this.#server.on("request", (incoming: IncomingMessage, outgoing: ServerResponse) => {
-      new Exchange(incoming, outgoing, this.#upstream, handler);
+      new Exchange(incoming, outgoing, this.#upstream, (exchange) => this.handle(exchange));
     });
   }
 
-  /** Starts listening on a free loopback port; idempotent. */
-  listen(): Promise<void> {
-    this.#listening ??= new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    return this.#listening;
+  /** Starts `proxy` listening on a free loopback port, and returns it. */
+  protected static async listening<P extends ForwardingProxy>(proxy: P): Promise<P> {
+    await new Promise<void>((resolve) => proxy.#server.listen(0, "127.0.0.1", resolve));
+    return proxy;
   }
+
+  /**
+   * Decides what becomes of one request, its body read: {@link Exchange.forward}, {@link Exchange.reply}, or
+   * either later (a held request).
+   */
+  protected abstract handle(exchange: Exchange): void;
 
   /** The endpoint to give clients instead of the server's. */
   get endpoint(): string {

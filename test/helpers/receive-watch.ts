@@ -17,31 +17,12 @@ export interface ReceiveSpan {
  * consumer in front believes. Everything is forwarded unchanged and answers are streamed through, so the proxy
  * adds one local hop and no buffering.
  */
-export class ReceiveWatch {
-  readonly #proxy: ForwardingProxy;
+export class ReceiveWatch extends ForwardingProxy {
   readonly #spans = new Map<string, ReceiveSpan[]>();
 
-  private constructor(targetUrl: string) {
-    this.#proxy = new ForwardingProxy(
-      targetUrl,
-      (exchange) => {
-        this.#watch(exchange);
-        exchange.forward();
-      },
-      { targetHost: true, keepAliveTimeoutMs: 60_000 },
-    );
-  }
-
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<ReceiveWatch> {
-    const watch = new ReceiveWatch(targetUrl);
-    await watch.#proxy.listen();
-    return watch;
-  }
-
-  /** The endpoint to give consumers instead of the server's. */
-  get endpoint(): string {
-    return this.#proxy.endpoint;
+  static start(targetUrl: string): Promise<ReceiveWatch> {
+    return ForwardingProxy.listening(new ReceiveWatch(targetUrl, { targetHost: true, keepAliveTimeoutMs: 60_000 }));
   }
 
   /** Every receive seen for the queue named `queue` (the last part of its URL), oldest first. */
@@ -77,9 +58,9 @@ export class ReceiveWatch {
     return longest;
   }
 
-  /** Stops listening and drops every connection, long polls included; memoized. */
-  stop(): Promise<void> {
-    return this.#proxy.stop();
+  protected override handle(exchange: Exchange): void {
+    this.#watch(exchange);
+    exchange.forward();
   }
 
   #watch(exchange: Exchange): void {

@@ -28,27 +28,15 @@ export interface RecordedResponse extends CannedResponse {
  * key) and what the server answers, and can answer a request itself (`answer`): a throttling error as SQS
  * sends it, or a recorded response replayed so that two clients parse the very same bytes.
  */
-export class RecordingProxy {
+export class RecordingProxy extends ForwardingProxy {
   readonly requests: RecordedRequest[] = [];
   readonly responses: RecordedResponse[] = [];
   /** Returns a response to send instead of forwarding, or undefined to forward. @defaultValue forward all */
   answer: (request: RecordedRequest) => CannedResponse | undefined = () => undefined;
-  readonly #proxy: ForwardingProxy;
-
-  private constructor(targetUrl: string) {
-    this.#proxy = new ForwardingProxy(targetUrl, (exchange) => this.#handle(exchange), { targetHost: true });
-  }
 
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<RecordingProxy> {
-    const proxy = new RecordingProxy(targetUrl);
-    await proxy.#proxy.listen();
-    return proxy;
-  }
-
-  /** The endpoint to give clients instead of the server's. */
-  get endpoint(): string {
-    return this.#proxy.endpoint;
+  static start(targetUrl: string): Promise<RecordingProxy> {
+    return ForwardingProxy.listening(new RecordingProxy(targetUrl, { targetHost: true }));
   }
 
   /** Requests recorded for `action`. */
@@ -56,12 +44,7 @@ export class RecordingProxy {
     return this.requests.filter((recorded) => recorded.action === action);
   }
 
-  /** Stops listening and drops every connection; memoized. */
-  stop(): Promise<void> {
-    return this.#proxy.stop();
-  }
-
-  #handle(exchange: Exchange): void {
+  protected override handle(exchange: Exchange): void {
     const { headers } = exchange.incoming;
     const credential = /Credential=([^/]+)\//.exec(headers.authorization ?? "");
     const action = exchange.action ?? "";

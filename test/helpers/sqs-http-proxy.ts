@@ -10,8 +10,7 @@ import { ForwardingProxy, type Exchange } from "./forwarding-proxy.js";
  * never goes quiet, the fault only the starved-queue check sees. While `holdSends` is on it holds sends before
  * they reach the server, to test what an abort of a send under way prevents.
  */
-export class SqsHttpProxy {
-  readonly #proxy: ForwardingProxy;
+export class SqsHttpProxy extends ForwardingProxy {
   #calls = new Set<string>();
   /** Answer receives with nothing instead of forwarding them. */
   emptyReceives = false;
@@ -35,21 +34,9 @@ export class SqsHttpProxy {
   /** Receives answered with nothing so far. */
   emptied = 0;
 
-  private constructor(targetUrl: string) {
-    // The client's Host goes on to the server, as before this proxy stood in front of it.
-    this.#proxy = new ForwardingProxy(targetUrl, (exchange) => this.#handle(exchange));
-  }
-
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<SqsHttpProxy> {
-    const proxy = new SqsHttpProxy(targetUrl);
-    await proxy.#proxy.listen();
-    return proxy;
-  }
-
-  /** The endpoint to give sqsd instead of the server's. */
-  get endpoint(): string {
-    return this.#proxy.endpoint;
+  static start(targetUrl: string): Promise<SqsHttpProxy> {
+    return ForwardingProxy.listening(new SqsHttpProxy(targetUrl));
   }
 
   /** The SQS APIs called since the last take (`ReceiveMessage`, `DeleteMessageBatch`, ...), sorted. */
@@ -79,12 +66,7 @@ export class SqsHttpProxy {
     for (const pass of this.#held.splice(0)) pass();
   }
 
-  /** Stops listening and drops every connection, held requests included; memoized. */
-  stop(): Promise<void> {
-    return this.#proxy.stop();
-  }
-
-  #handle(exchange: Exchange): void {
+  protected override handle(exchange: Exchange): void {
     const { action } = exchange;
     if (action !== undefined) this.#calls.add(action);
     if (this.emptyReceives && action === "ReceiveMessage") {
