@@ -1,5 +1,4 @@
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { ForwardingProxy, type Exchange } from "./forwarding-proxy.js";
 
 /**
  * A pass-through HTTP proxy in front of an SQS server that counts requests per action and per queue, the way
@@ -7,80 +6,30 @@ import type { AddressInfo } from "node:net";
  * `requests`/`requestsByQueue` a test reads from fauxqs. Bodies pass unchanged and answers are streamed back, so
  * long polls and their timing are the server's own.
  */
-export class CountingProxy {
+export class CountingProxy extends ForwardingProxy {
   readonly requests = new Map<string, number>();
   readonly requestsByQueue = new Map<string, Map<string, number>>();
-  readonly #server: Server;
-  readonly #target: URL;
-  // Keep-alive upstream: a request per socket would add a connect to each of the many small requests.
-  readonly #agent = new Agent({ keepAlive: true });
-  #stopping: Promise<void> | undefined;
-
-  private constructor(server: Server, target: URL) {
-    this.#server = server;
-    this.#target = target;
-  }
 
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<CountingProxy> {
-    const server = createServer();
-    const proxy = new CountingProxy(server, new URL(targetUrl));
-    server.on("request", (incoming: IncomingMessage, outgoing: ServerResponse) => proxy.#handle(incoming, outgoing));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return proxy;
+  static start(targetUrl: string): Promise<CountingProxy> {
+    // The client's Host goes on to the server: the QueueUrls moto builds from it lead back through this proxy.
+    return ForwardingProxy.listening(new CountingProxy(targetUrl));
   }
 
-  /** The endpoint to give clients instead of the server's. */
-  get endpoint(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  protected override handle(exchange: Exchange): void {
+    this.#count(exchange);
+    exchange.forward();
   }
 
-  /** Stops listening and drops every connection, long polls included; memoized. */
-  stop(): Promise<void> {
-    this.#stopping ??= new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-      this.#agent.destroy();
-    });
-    return this.#stopping;
-  }
-
-  #count(action: string, body: Buffer): void {
+  #count(exchange: Exchange): void {
+    const action = exchange.action ?? "other";
     this.requests.set(action, (this.requests.get(action) ?? 0) + 1);
-    let queueUrl: unknown;
-    try {
-      queueUrl = (JSON.parse(body.toString("utf8")) as { QueueUrl?: unknown }).QueueUrl;
-    } catch {
-      // Not a JSON-protocol body (moto's own API, a health probe): counted by action only.
-      return;
-    }
+    // Not a JSON-protocol body (moto's own API, a health probe): counted by action only.
+    const queueUrl = exchange.json()?.["QueueUrl"];
     if (typeof queueUrl !== "string") return;
     const queue = queueUrl.slice(queueUrl.lastIndexOf("/") + 1);
     const counts = this.requestsByQueue.get(queue) ?? new Map<string, number>();
     this.requestsByQueue.set(queue, counts);
     counts.set(action, (counts.get(action) ?? 0) + 1);
-  }
-
-  #handle(incoming: IncomingMessage, outgoing: ServerResponse): void {
-    const target = incoming.headers["x-amz-target"];
-    const action = typeof target === "string" ? target.replace(/^AmazonSQS\./, "") : "other";
-    const chunks: Buffer[] = [];
-    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-    incoming.on("end", () => {
-      const body = Buffer.concat(chunks);
-      this.#count(action, body);
-      const forwarded = request(
-        new URL(incoming.url ?? "/", this.#target),
-        { method: incoming.method, headers: incoming.headers, agent: this.#agent },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      forwarded.on("error", () => outgoing.destroy());
-      // A client that gives up on a long poll closes its socket: the server's side goes with it.
-      outgoing.on("close", () => forwarded.destroy());
-      forwarded.end(body);
-    });
   }
 }

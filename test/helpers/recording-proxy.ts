@@ -1,5 +1,5 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { collect, ForwardingProxy, type Exchange } from "./forwarding-proxy.js";
 
 /** One request as it reached the proxy. */
 export interface RecordedRequest {
@@ -28,67 +28,15 @@ export interface RecordedResponse extends CannedResponse {
  * key) and what the server answers, and can answer a request itself (`answer`): a throttling error as SQS
  * sends it, or a recorded response replayed so that two clients parse the very same bytes.
  */
-export class RecordingProxy {
+export class RecordingProxy extends ForwardingProxy {
   readonly requests: RecordedRequest[] = [];
   readonly responses: RecordedResponse[] = [];
   /** Returns a response to send instead of forwarding, or undefined to forward. @defaultValue forward all */
   answer: (request: RecordedRequest) => CannedResponse | undefined = () => undefined;
-  readonly #server: Server;
-
-  private constructor(server: Server) {
-    this.#server = server;
-  }
 
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<RecordingProxy> {
-    const target = new URL(targetUrl);
-    const server = createServer();
-    const proxy = new RecordingProxy(server);
-    server.on("request", (incoming, outgoing) => {
-      const chunks: Buffer[] = [];
-      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-      incoming.on("end", () => {
-        const body = Buffer.concat(chunks).toString("utf8");
-        const targetHeader = incoming.headers["x-amz-target"];
-        const action = typeof targetHeader === "string" ? targetHeader.replace(/^AmazonSQS\./, "") : "";
-        const credential = /Credential=([^/]+)\//.exec(incoming.headers.authorization ?? "");
-        const recorded = { action, headers: incoming.headers, body, accessKeyId: credential?.[1] };
-        proxy.requests.push(recorded);
-        const canned = proxy.answer(recorded);
-        if (canned) {
-          outgoing.writeHead(canned.status, canned.headers).end(canned.body);
-          return;
-        }
-        const forwarded = request(
-          new URL(incoming.url ?? "/", target),
-          { method: incoming.method, headers: { ...incoming.headers, host: target.host } },
-          (answer) => {
-            const answerChunks: Buffer[] = [];
-            answer.on("data", (chunk: Buffer) => answerChunks.push(chunk));
-            answer.on("end", () => {
-              const answerBody = Buffer.concat(answerChunks).toString("utf8");
-              const headers: Record<string, string> = {};
-              for (const [name, value] of Object.entries(answer.headers)) {
-                if (typeof value === "string" && name !== "transfer-encoding" && name !== "connection") {
-                  headers[name] = value;
-                }
-              }
-              proxy.responses.push({ action, status: answer.statusCode ?? 502, headers, body: answerBody });
-              outgoing.writeHead(answer.statusCode ?? 502, headers).end(answerBody);
-            });
-          },
-        );
-        forwarded.on("error", () => outgoing.destroy());
-        forwarded.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return proxy;
-  }
-
-  /** The endpoint to give clients instead of the server's. */
-  get endpoint(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  static start(targetUrl: string): Promise<RecordingProxy> {
+    return ForwardingProxy.listening(new RecordingProxy(targetUrl, { targetHost: true }));
   }
 
   /** Requests recorded for `action`. */
@@ -96,8 +44,39 @@ export class RecordingProxy {
     return this.requests.filter((recorded) => recorded.action === action);
   }
 
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  protected override handle(exchange: Exchange): void {
+    const { headers } = exchange.incoming;
+    const credential = /Credential=([^/]+)\//.exec(headers.authorization ?? "");
+    const action = exchange.action ?? "";
+    const recorded = { action, headers, body: exchange.body.toString("utf8"), accessKeyId: credential?.[1] };
+    this.requests.push(recorded);
+    const canned = this.answer(recorded);
+    if (canned) {
+      exchange.reply(canned.status, canned.headers, canned.body);
+      return;
+    }
+    // The whole answer is read before it is passed on, so the recorded response is the one the client parses.
+    exchange.forward((answer: IncomingMessage) => {
+      answer.once("error", () => exchange.cut());
+      collect(answer, (body) => {
+        const response = {
+          action,
+          status: answer.statusCode ?? 502,
+          headers: replayable(answer),
+          body: body.toString("utf8"),
+        };
+        this.responses.push(response);
+        exchange.reply(response.status, response.headers, response.body);
+      });
+    });
   }
+}
+
+/** The answer's headers, less those about its framing on this connection: a replay frames its own. */
+function replayable(answer: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (typeof value === "string" && name !== "transfer-encoding" && name !== "connection") headers[name] = value;
+  }
+  return headers;
 }

@@ -1,5 +1,5 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
+import { ForwardingProxy, type Exchange } from "./forwarding-proxy.js";
 
 /**
  * An HTTP proxy in front of the SQS server, for tests that need to see or bend what sqsd asks of SQS. It
@@ -10,9 +10,7 @@ import type { AddressInfo } from "node:net";
  * never goes quiet, the fault only the starved-queue check sees. While `holdSends` is on it holds sends before
  * they reach the server, to test what an abort of a send under way prevents.
  */
-export class SqsHttpProxy {
-  readonly #server: Server;
-  readonly #target: URL;
+export class SqsHttpProxy extends ForwardingProxy {
   #calls = new Set<string>();
   /** Answer receives with nothing instead of forwarding them. */
   emptyReceives = false;
@@ -36,26 +34,9 @@ export class SqsHttpProxy {
   /** Receives answered with nothing so far. */
   emptied = 0;
 
-  private constructor(server: Server, target: URL) {
-    this.#server = server;
-    this.#target = target;
-  }
-
   /** Starts a proxy on a free loopback port in front of `targetUrl`. */
-  static async start(targetUrl: string): Promise<SqsHttpProxy> {
-    const server = createServer();
-    const proxy = new SqsHttpProxy(server, new URL(targetUrl));
-    server.on(
-      "request",
-      (incoming: IncomingMessage, outgoing: ServerResponse) => void proxy.#handle(incoming, outgoing),
-    );
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return proxy;
-  }
-
-  /** The endpoint to give sqsd instead of the server's. */
-  get endpoint(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  static start(targetUrl: string): Promise<SqsHttpProxy> {
+    return ForwardingProxy.listening(new SqsHttpProxy(targetUrl));
   }
 
   /** The SQS APIs called since the last take (`ReceiveMessage`, `DeleteMessageBatch`, ...), sorted. */
@@ -85,56 +66,38 @@ export class SqsHttpProxy {
     for (const pass of this.#held.splice(0)) pass();
   }
 
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-
-  async #handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-    const target = incoming.headers["x-amz-target"];
-    if (typeof target === "string") this.#calls.add(target.replace(/^AmazonSQS\./, ""));
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    if (this.emptyReceives && target === "AmazonSQS.ReceiveMessage") {
-      const { WaitTimeSeconds = 0 } = JSON.parse(body.toString("utf8")) as { WaitTimeSeconds?: number };
-      const timer = setTimeout(() => {
-        this.emptied += 1;
-        outgoing.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
-      }, WaitTimeSeconds * 1000);
-      outgoing.on("close", () => clearTimeout(timer));
+  protected override handle(exchange: Exchange): void {
+    const { action } = exchange;
+    if (action !== undefined) this.#calls.add(action);
+    if (this.emptyReceives && action === "ReceiveMessage") {
+      const wait = exchange.json()?.["WaitTimeSeconds"];
+      const timer = setTimeout(
+        () => {
+          this.emptied += 1;
+          exchange.reply(200, { "content-type": "application/x-amz-json-1.0" }, "{}");
+        },
+        (typeof wait === "number" ? wait : 0) * 1000,
+      );
+      exchange.onHangUp(() => clearTimeout(timer));
       return;
     }
-    if (this.holdSends && (target === "AmazonSQS.SendMessage" || target === "AmazonSQS.SendMessageBatch")) {
-      let clientGone = false;
-      outgoing.on("close", () => {
-        if (outgoing.writableFinished) return;
-        clientGone = true;
-        this.sendsAbandoned += 1;
+    if (this.holdSends && (action === "SendMessage" || action === "SendMessageBatch")) {
+      let held = true;
+      exchange.onHangUp(() => {
+        if (held) this.sendsAbandoned += 1;
       });
       this.#heldSends.push(() => {
-        if (clientGone) this.sendsDropped += 1;
-        else this.#forward(incoming, outgoing, target, body);
+        held = false;
+        if (exchange.clientGone) this.sendsDropped += 1;
+        else exchange.forward((answer) => this.#answer(exchange, answer));
       });
       return;
     }
-    this.#forward(incoming, outgoing, target, body);
+    exchange.forward((answer) => this.#answer(exchange, answer));
   }
 
-  #forward(incoming: IncomingMessage, outgoing: ServerResponse, target: unknown, body: Buffer): void {
-    const forwarded = request(
-      new URL(incoming.url ?? "/", this.#target),
-      { method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        const pass = (): void => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        };
-        if (this.holdReceiveAnswers && target === "AmazonSQS.ReceiveMessage") this.#held.push(pass);
-        else pass();
-      },
-    );
-    forwarded.on("error", () => outgoing.destroy());
-    forwarded.end(body);
+  #answer(exchange: Exchange, answer: IncomingMessage): void {
+    if (this.holdReceiveAnswers && exchange.action === "ReceiveMessage") this.#held.push(() => exchange.pass(answer));
+    else exchange.pass(answer);
   }
 }
