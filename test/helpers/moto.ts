@@ -1,4 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
 import { createServer } from "node:net";
 
 /**
@@ -16,14 +20,14 @@ export class MotoServer {
 
   /**
    * Why moto cannot run here, or undefined when it can: the tests that need it skip with this reason, unless
-   * `SQSD_REQUIRE_MOTO=1` (CI), where a missing `moto_server` is a failure.
+   * `SQSD_REQUIRE_MOTO=1` (CI), where a missing `moto_server` is a failure. Asked once per process, and the
+   * answer for one `moto_server` file is kept for the run (see {@link probeMoto}).
    */
   static unavailable(): string | undefined {
-    const probe = spawnSync("moto_server", ["--help"], { stdio: "ignore" });
-    if (probe.error === undefined && probe.status === 0) return undefined;
-    const reason = "moto_server is not on PATH (pip install 'moto[server]==5.2.*')";
-    if (process.env["SQSD_REQUIRE_MOTO"] === "1") throw new Error(`${reason}, and SQSD_REQUIRE_MOTO=1`);
-    return reason;
+    probed ??= probeMoto();
+    if (probed === "ok") return undefined;
+    if (process.env["SQSD_REQUIRE_MOTO"] === "1") throw new Error(`${probed}, and SQSD_REQUIRE_MOTO=1`);
+    return probed;
   }
 
   /** Starts moto on a free loopback port; resolves once it answers HTTP. */
@@ -85,6 +89,50 @@ export class MotoServer {
 }
 
 let sharedServer: Promise<MotoServer> | undefined;
+
+/** This process's answer from {@link probeMoto}. */
+let probed: string | undefined;
+
+const INSTALL = "pip install 'moto[server]==5.2.*'";
+
+/**
+ * "ok" when `moto_server --help` succeeds, else why not. The probe imports moto, about a second of CPU, and
+ * every test file is its own process: a success is remembered by an empty file in the temporary folder named
+ * for the `moto_server` found on PATH (its real path, size and modification time), so a suite probes once and
+ * a moto installed, upgraded or removed since is probed again. A failure is not remembered. Should a
+ * remembered moto stop working (a pyenv shim whose version changed), {@link MotoServer.start} fails loudly.
+ */
+function probeMoto(): string {
+  const found = onPath("moto_server");
+  if (found === undefined) return `moto_server is not on PATH (${INSTALL})`;
+  const stat = statSync(found);
+  const key = createHash("sha256").update(`${found}\0${stat.size}\0${stat.mtimeMs}`).digest("hex").slice(0, 16);
+  const marker = join(tmpdir(), `sqsd-moto-ok-${key}`);
+  if (existsSync(marker)) return "ok";
+  const probe = spawnSync(found, ["--help"], { stdio: "ignore" });
+  if (probe.error !== undefined || probe.status !== 0) return `\`${found} --help\` failed (${INSTALL})`;
+  try {
+    writeFileSync(marker, "");
+  } catch {
+    // Only a cache: the next test file probes again.
+  }
+  return "ok";
+}
+
+/** The real path of the executable `name` that a shell would run, or undefined. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return realpathSync(candidate);
+    } catch {
+      // Not here: the next directory.
+    }
+  }
+  return undefined;
+}
 
 /** A port free on the loopback interface right now. */
 async function freePort(): Promise<number> {
