@@ -2,8 +2,25 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { testConfig } from "../helpers/config.js";
 import { runSqsd } from "../helpers/daemon.js";
-import { TestSqs } from "../helpers/local-sqs.js";
+import { sqsServers, TestSqs } from "../helpers/local-sqs.js";
 import { Workspace } from "../helpers/workspace.js";
+
+/** Runs sqsd and checks the exit code and that stderr's last line is one `sqsd: ...` line matching `reason`. */
+async function expectFailureOn(
+  sqs: TestSqs,
+  ws: Workspace,
+  args: string[],
+  code: number,
+  reason: RegExp,
+): Promise<string> {
+  const result = await runSqsd(args, { env: { ...sqs.env, ...ws.env }, cwd: ws.dir });
+  assert.equal(result.code, code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  const line = result.stderr.split("\n").find((text) => text.startsWith("sqsd: "));
+  assert.ok(line, `no "sqsd: " line in stderr: ${result.stderr}`);
+  assert.match(line, reason);
+  assert.ok(!result.stderr.includes("    at "), `a stack trace was printed without --verbose: ${result.stderr}`);
+  return line;
+}
 
 /** Bad input stops the daemon before it touches a message, with one line that says what and where. */
 describe("bad input", () => {
@@ -18,16 +35,8 @@ describe("bad input", () => {
     ws.remove();
   });
 
-  /** Runs sqsd and checks the exit code and that stderr's last line is one `sqsd: ...` line matching `reason`. */
-  async function expectFailure(args: string[], code: number, reason: RegExp): Promise<string> {
-    const result = await runSqsd(args, { env: { ...sqs.env, ...ws.env }, cwd: ws.dir });
-    assert.equal(result.code, code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
-    const line = result.stderr.split("\n").find((text) => text.startsWith("sqsd: "));
-    assert.ok(line, `no "sqsd: " line in stderr: ${result.stderr}`);
-    assert.match(line, reason);
-    assert.ok(!result.stderr.includes("    at "), `a stack trace was printed without --verbose: ${result.stderr}`);
-    return line;
-  }
+  const expectFailure = (args: string[], code: number, reason: RegExp): Promise<string> =>
+    expectFailureOn(sqs, ws, args, code, reason);
 
   it("a missing config file: exit 2, naming the path", async () => {
     await expectFailure(["--config", "missing.config.ts"], 2, /config file not found: .*missing\.config\.ts/);
@@ -120,11 +129,6 @@ describe("bad input", () => {
     );
   });
 
-  it("a queue that does not exist, with createQueues off: exit 1, naming the queue", async () => {
-    const path = ws.writeConfig(testConfig(sqs, ["ok"], { createQueues: false, queuePrefix: "absent" }), "absent.json");
-    await expectFailure(["--config", path], 1, /queue "absent__ok" does not exist at http:\/\/127\.0\.0\.1:\d+/);
-  });
-
   it("a receiver module that loads in the supervisor but not in pool threads: exit 1", async () => {
     const path = ws.writeConfig(testConfig(sqs, ["breaks-in-threads"]), "breaks-in-threads.json");
     await expectFailure(
@@ -157,3 +161,28 @@ describe("bad input", () => {
     assert.match(result.stderr, /ConfigError: config file not found[\s\S]* {4}at /);
   });
 });
+
+/**
+ * A queue that does not exist is the one bad input an SQS server reports, and each reports it its own way (fauxqs
+ * and moto answer GetQueueUrl with different codes): the refusal must read the same on both.
+ */
+for (const server of sqsServers())
+  describe(`bad input on ${server.name}: a missing queue`, { skip: server.skip }, () => {
+    it("a queue that does not exist, with createQueues off: exit 1, naming the queue", async () => {
+      const sqs = await TestSqs.start({ server: server.name });
+      const ws = new Workspace();
+      try {
+        const path = ws.writeConfig(testConfig(sqs, ["ok"], { createQueues: false, queuePrefix: "absent" }));
+        await expectFailureOn(
+          sqs,
+          ws,
+          ["--config", path],
+          1,
+          /queue "absent__ok" does not exist at http:\/\/127\.0\.0\.1:\d+/,
+        );
+      } finally {
+        await sqs.stop();
+        ws.remove();
+      }
+    });
+  });

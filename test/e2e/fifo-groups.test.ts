@@ -80,7 +80,7 @@ for (const server of sqsServers()) {
         // comes back after its 1 s retry delay.
         defaults: { visibilityTimeoutSeconds: 30, waitTimeSeconds: 1, retry: [1] },
         // A prefetch of 10 gives the queue one receive lane: two receives at once on a FIFO queue can split a
-        // group out of order on moto (MOTO_DEFECTS.fifoConcurrentReceives), which SQS never does.
+        // group out of order on moto (MOTO_DEFECTS.concurrentReceives in test/helpers/moto.ts), which SQS never does.
         pool: { threads: 2, tasksPerThread: 4, prefetch: 10 },
       });
       // Eight handler runs: x1, x2, x3, a, b (fails), b again, c, d.
