@@ -66,6 +66,11 @@ export class Scheduler implements SchedulerLedger {
   constructor(targets: readonly PollTarget[], options: SchedulerOptions) {
     this.#options = options;
     const groups = new Map<string, ConcurrencyGroup>();
+    // Idle long polls together may reserve half of the buffer ceiling, each queue by its weight: the other half
+    // stays for queues with a backlog, which would otherwise find it all held by polls that bring nothing.
+    const totalWeight = targets.reduce((sum, target) => sum + (target.queue.options.weight ?? 1), 0);
+    const idleReserve = (target: PollTarget): number =>
+      Math.floor((options.maxBuffered / 2) * ((target.queue.options.weight ?? 1) / totalWeight));
     for (const target of targets) {
       const name = target.queue.name;
       let group = groups.get(name);
@@ -73,7 +78,7 @@ export class Scheduler implements SchedulerLedger {
         group = new ConcurrencyGroup(target.queue.options.concurrency ?? Number.POSITIVE_INFINITY);
         groups.set(name, group);
       }
-      this.#queues.set(target, new PrefetchQueue(this, target, group, options.prefetch));
+      this.#queues.set(target, new PrefetchQueue(this, target, group, options.prefetch, idleReserve(target)));
     }
   }
 
