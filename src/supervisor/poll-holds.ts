@@ -23,7 +23,9 @@ export interface PollHoldsOptions {
  * Why one poller issues no receive for a while, each of its deliberate holds in one place: a crash hold (after
  * a handler crashed its thread), an error backoff and an auth backoff (after failed receives), and an idle
  * backoff after empty receives (when configured), which a wake cuts short. A wake is sticky: one that lands
- * while an empty receive's answer is on its way back still cuts the pause that answer would start.
+ * while an empty receive's answer is on its way back still cuts the pause that answer would start. Wakes are
+ * counted, and each receive compares the count with the one it read as it began, so one lane's receive cannot
+ * use up a wake another lane has not seen (a single shared flag could).
  */
 export class PollHolds {
   readonly #options: PollHoldsOptions;
@@ -33,10 +35,10 @@ export class PollHolds {
   readonly #crashBackoff = new Backoff(CRASH_BACKOFF);
   /** No receive before this time (epoch ms): set after handler-thread crashes. */
   #holdUntil = 0;
-  /** Ends the idle pause under way, if any. */
-  #wake = new AbortController();
-  /** A wake came after the last receive began; it stays set until the next receive begins. */
-  #woken = false;
+  /** Wakes so far: a receive that began at a lower count has a wake it has not seen. */
+  #wakes = 0;
+  /** One controller per idle pause under way: a wake ends them all, and no pause replaces another's. */
+  readonly #pauses = new Set<AbortController>();
   /**
    * Aborted by a successful receive: ends every error or auth backoff under way, since the queue answers
    * again. Without it, a lane that failed slept its whole backoff after another lane's receive succeeded
@@ -81,9 +83,9 @@ export class PollHolds {
     });
   }
 
-  /** A receive begins: it sees whatever a wake announced before now. */
-  receiveBegan(): void {
-    this.#woken = false;
+  /** Wakes so far. A lane reads it as its receive begins, and passes it to {@link PollHolds.idlePause}. */
+  get wakes(): number {
+    return this.#wakes;
   }
 
   /** A receive succeeded; `messages` is how many it brought. */
@@ -123,16 +125,23 @@ export class PollHolds {
     return { kind, wait: sleep(delayMs, AbortSignal.any([signal, this.#recovered.signal])) };
   }
 
-  /** After an empty receive: the idle backoff's pause, unless none is configured or a wake came meanwhile. */
-  idlePause(signal: AbortSignal): Promise<void> | undefined {
-    if (!this.#idleBackoff || this.#woken) return undefined;
-    this.#wake = new AbortController();
-    return sleep(this.#idleBackoff.next(), AbortSignal.any([signal, this.#wake.signal]));
+  /**
+   * After an empty receive that began when {@link PollHolds.wakes} read `wakesSeen`: the idle backoff's pause,
+   * unless none is configured or a wake came since that receive began.
+   */
+  idlePause(signal: AbortSignal, wakesSeen: number): Promise<void> | undefined {
+    if (!this.#idleBackoff || this.#wakes !== wakesSeen) return undefined;
+    const wake = new AbortController();
+    this.#pauses.add(wake);
+    return sleep(this.#idleBackoff.next(), AbortSignal.any([signal, wake.signal])).finally(() =>
+      this.#pauses.delete(wake),
+    );
   }
 
-  /** Ends an idle pause now, or the next one if a receive's answer is on its way back. */
+  /** Ends every idle pause now, and the next one of each receive whose answer is on its way back. */
   wake(): void {
-    this.#woken = true;
-    this.#wake.abort();
+    this.#wakes += 1;
+    for (const pause of this.#pauses) pause.abort();
+    this.#pauses.clear();
   }
 }

@@ -50,9 +50,12 @@ export interface PollerHealth {
 /**
  * Long-polls one queue. A receive is waiting on SQS (the primary lane) whether or not a pool slot is free:
  * received messages wait in the scheduler's bounded buffer. The poller holds back only while the queue's
- * buffer has no room for a full receive and still holds messages that can start (they are waiting for
- * slots, so the queue is not starved), at the message limit, when paused, or in a backoff. While the queue has a backlog it runs more receives at once ("lanes"), as far as
- * the buffer has room for full batches.
+ * buffer is full, at the message limit, when paused, or in a backoff; and, while SQS has a backlog for it (the
+ * last receive came back full), while it has room for less than a full receive and its buffer still holds
+ * messages that can start: it is busy, not deaf, since what a receive would bring waits at SQS and starts after
+ * those anyway. While the queue has a backlog it runs more receives at once ("lanes"), as far as the buffer has
+ * room for full batches. An idle queue asks for its share of the buffer ceiling ({@link ReceiveRoom.idleWant}),
+ * so a burst to it comes in one receive where the share allows.
  * Errors back off exponentially with jitter; an optional idle backoff spaces out empty polls, and
  * {@link Poller.wake} cuts it short. {@link Poller.pause} and {@link Poller.resume} stop and restart
  * fetching; messages already received are processed either way.
@@ -80,13 +83,22 @@ export class Poller {
   readonly #receiving = new AbortController();
   #started = false;
   /**
-   * Messages to ask for next: 1 at start and after an empty receive, as many as came after a partial one,
-   * double after a full one (up to 10). A waiting long poll reserves its size against the global buffer
-   * ceiling, so idle queues reserve nothing beyond their one listening message, and busy queues get the room.
+   * Messages to ask for next: the queue's idle ask ({@link ReceiveRoom.idleWant}) at start and after an empty or
+   * partial receive (SQS had no more), a full batch of 10 after a full one (it may have more). A receive costs
+   * the same whatever it asks for; what an ask costs is the room it reserves against the buffer ceiling while it
+   * waits, which {@link ReceiveRoom.receiveSize} bounds.
    */
   #want: number;
+  /**
+   * Whether the last receive came back full: SQS had at least as many as asked, so a backlog waits there. Only
+   * then does the poller hold a smaller receive back while its buffer has messages that can start (see
+   * {@link Poller} on "busy").
+   */
+  #backlog = false;
   /** A batch handler's batch size: asking for less would split its batches. */
   readonly #minWant: number;
+  /** What an idle queue asks for: its share of the buffer ceiling ({@link ReceiveRoom.idleWant}). */
+  readonly #idleWant: number;
   #stopped: Promise<void> | undefined;
 
   constructor(options: PollerOptions) {
@@ -100,7 +112,8 @@ export class Poller {
     this.#liveness = new PollerLiveness(options.waitTimeSeconds);
     const handler = options.target.queue.handler;
     this.#minWant = handler?.kind === "batch" ? handler.batchSize : 1;
-    this.#want = this.#minWant;
+    this.#idleWant = Math.max(this.#minWant, options.room.idleWant);
+    this.#want = this.#idleWant;
   }
 
   /** The queue this poller consumes. */
@@ -139,8 +152,11 @@ export class Poller {
 
   /**
    * The watchdog's remedy for a stalled poller: lanes stuck on a dead connection are left to end on their
-   * request timeout, and a fresh lane takes over. Silence is still measured from the last real progress, so
-   * a restart does not make a stalled poller look healthy.
+   * request timeout, and a fresh lane takes over as the primary lane at once. The lane it replaces is an extra
+   * lane from then on: when its receive returns it ends, with no idle pause or backoff of its own (which could
+   * take a wake meant for the new lane). Its receive keeps the room's count it began with (the queue's one
+   * message beyond the ceiling) until it returns. Silence is still measured from the last real progress, so a
+   * restart does not make a stalled poller look healthy.
    */
   restart(): void {
     if (this.#stopping || this.paused) return;
@@ -251,9 +267,13 @@ export class Poller {
     return this.#fetching.signal;
   }
 
+  /** Whether the lane holding `token` is the primary lane now: a watchdog restart demotes the one it replaces. */
+  #isPrimary(token: symbol | undefined): boolean {
+    return token !== undefined && this.#primaryLane === token;
+  }
+
   async #laneLoop(token: symbol | undefined, signal: AbortSignal): Promise<void> {
     const { room } = this.#options;
-    const primary = token !== undefined;
     let fetching = signal;
     for (;;) {
       if (fetching.aborted) {
@@ -266,18 +286,23 @@ export class Poller {
         await this.#liveness.onPurpose(sleep(holdMs, fetching));
         continue;
       }
+      // Read once per receive: the room's count of it begins and ends as the same kind of lane, even if a
+      // watchdog restart demotes this lane while the receive waits.
+      const primary = this.#isPrimary(token);
       // Read before the check: a change between the check and the wait then ends the wait at once.
       const generation = room.generation;
       const size = room.receiveSize(this.#want, primary);
-      // A receive smaller than wanted while buffered messages still wait would cost a request for a few
-      // messages: wait for the buffer to drain instead. An empty buffer always gets its receive.
-      if (size === 0 || (size < this.#want && room.waitingToStart > 0)) {
+      // A full buffer holds the receive back (the prefetch bound). Under a backlog at SQS (the last receive came
+      // back full), so does room for less than a full receive while buffered messages can start: a receive then
+      // returns at once with a few messages, a request for a few, and what it would bring queues behind those
+      // buffered anyway. Without a backlog the queue always listens, with whatever room it has.
+      if (size === 0 || (this.#backlog && size < this.#want && room.waitingToStart > 0)) {
         if (!primary) return;
         await this.#liveness.onPurpose(room.roomChanged(generation, fetching));
         continue;
       }
       room.beginReceive(size, primary);
-      this.#holds.receiveBegan();
+      const wakesSeen = this.#holds.wakes;
       const receiveStartedAt = Date.now();
       let messages: readonly Message[];
       try {
@@ -286,10 +311,14 @@ export class Poller {
         this.#liveness.failed(receiveStartedAt);
         room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
-        if (!primary) return;
+        // A lane demoted meanwhile ends here, like an extra one: the primary lane that replaced it backs off.
+        if (!this.#isPrimary(token)) return;
         if (fetching.aborted) continue;
         const { kind, wait } = this.#holds.afterFailure(error, fetching);
-        if (kind === "throttle") this.#want = this.#minWant;
+        if (kind === "throttle") {
+          this.#want = this.#minWant;
+          this.#backlog = false;
+        }
         await wait;
         continue;
       }
@@ -298,13 +327,11 @@ export class Poller {
       if (messages.length > 0) this.#options.events?.emit("received", this.target.fullName, messages.length);
       room.endReceive(size, primary, messages);
       const full = messages.length === size;
-      this.#want = Math.max(
-        this.#minWant,
-        full ? Math.min(SQS_LIMITS.maxBatchEntries, size * 2) : Math.max(1, messages.length),
-      );
+      this.#backlog = full;
+      this.#want = full ? Math.max(this.#minWant, SQS_LIMITS.maxBatchEntries) : this.#idleWant;
       if (messages.length === 0) {
-        if (!primary) return;
-        const pause = this.#holds.idlePause(fetching);
+        if (!this.#isPrimary(token)) return;
+        const pause = this.#holds.idlePause(fetching, wakesSeen);
         if (pause) await this.#liveness.onPurpose(pause);
       } else {
         // A full batch suggests a backlog: another lane keeps more receives going while the buffer has room.

@@ -52,6 +52,7 @@ export class PrefetchQueue implements ReceiveRoom {
   readonly #scheduler: SchedulerLedger;
   readonly #group: ConcurrencyGroup;
   readonly #prefetch: number;
+  readonly idleWant: number;
   /** Largest run to start at once: a batch handler's batch size, else 1. */
   readonly #batchSize: number;
   /** FIFO message groups with a running message. */
@@ -67,7 +68,17 @@ export class PrefetchQueue implements ReceiveRoom {
   /** Why the give-back list is going back, for the log line. */
   #why = "";
 
-  constructor(scheduler: SchedulerLedger, target: PollTarget, group: ConcurrencyGroup, prefetch: number) {
+  /**
+   * `idleReserve` is this queue's share of the buffer ceiling an idle long poll may reserve beyond its first
+   * message (see {@link ReceiveRoom.idleWant}).
+   */
+  constructor(
+    scheduler: SchedulerLedger,
+    target: PollTarget,
+    group: ConcurrencyGroup,
+    prefetch: number,
+    idleReserve: number,
+  ) {
     this.#scheduler = scheduler;
     this.target = target;
     this.#group = group;
@@ -77,6 +88,7 @@ export class PrefetchQueue implements ReceiveRoom {
     // A batch handler's buffer holds at least one batch, or its batches could never be full. With a visibility
     // timeout of 0 nothing can be kept hidden: a buffered message would be received again, so hold just one.
     this.#prefetch = target.visibilityTimeoutSeconds === 0 ? 1 : Math.max(prefetch, this.#batchSize);
+    this.idleWant = Math.max(this.#batchSize, Math.min(SQS_LIMITS.maxBatchEntries, 1 + idleReserve));
     group.add(this);
   }
 

@@ -22,6 +22,13 @@ export interface ReceiveRoom {
    * An extra lane (`primary` false) gets nothing past the global ceiling: only the primary lane always listens.
    */
   receiveSize(want: number, primary: boolean): number;
+  /**
+   * What this queue asks for while idle (at start, after an empty or partial receive): 1 plus its share, by
+   * weight, of half the global buffer ceiling, at most 10, and at least a batch handler's batch. A waiting long
+   * poll reserves its size beyond the first message against the ceiling for as long as it waits, so idle
+   * queues together reserve at most half of it, and the other half stays for queues with a backlog.
+   */
+  readonly idleWant: number;
   /** Messages of this queue waiting in its buffer. */
   readonly buffered: number;
   /**

@@ -3,6 +3,7 @@ import { ConcurrencyGroup } from "./concurrency-group.js";
 import { Delivery, type FinishedDelivery } from "./delivery.js";
 import { Generation } from "./generation.js";
 import { PrefetchQueue, type SchedulerLedger } from "./prefetch-queue.js";
+import { QueueTotals } from "./queue-totals.js";
 import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 import type { VisibilityKeeper } from "./visibility-keeper.js";
@@ -56,6 +57,8 @@ export class Scheduler implements SchedulerLedger {
   /** Every delivery held here, by its own id (not MessageId: two copies of one message are two deliveries). */
   readonly #byId = new Map<number, Delivery>();
   readonly #generation = new Generation();
+  /** Sums of the queues' counts, re-read from a queue at each of its changes. */
+  readonly #totals = new QueueTotals<PrefetchQueue>();
   #processed = 0;
   #virtualTime = 0;
   #paused = false;
@@ -66,6 +69,11 @@ export class Scheduler implements SchedulerLedger {
   constructor(targets: readonly PollTarget[], options: SchedulerOptions) {
     this.#options = options;
     const groups = new Map<string, ConcurrencyGroup>();
+    // Idle long polls together may reserve half of the buffer ceiling, each queue by its weight: the other half
+    // stays for queues with a backlog, which would otherwise find it all held by polls that bring nothing.
+    const totalWeight = targets.reduce((sum, target) => sum + (target.queue.options.weight ?? 1), 0);
+    const idleReserve = (target: PollTarget): number =>
+      Math.floor((options.maxBuffered / 2) * ((target.queue.options.weight ?? 1) / totalWeight));
     for (const target of targets) {
       const name = target.queue.name;
       let group = groups.get(name);
@@ -73,7 +81,7 @@ export class Scheduler implements SchedulerLedger {
         group = new ConcurrencyGroup(target.queue.options.concurrency ?? Number.POSITIVE_INFINITY);
         groups.set(name, group);
       }
-      this.#queues.set(target, new PrefetchQueue(this, target, group, options.prefetch));
+      this.#queues.set(target, new PrefetchQueue(this, target, group, options.prefetch, idleReserve(target)));
     }
   }
 
@@ -86,17 +94,17 @@ export class Scheduler implements SchedulerLedger {
 
   /** Messages running now. */
   get running(): number {
-    return this.#sum((queue) => queue.running);
+    return this.#totals.running;
   }
 
   /** Messages waiting in buffers now. */
   get buffered(): number {
-    return this.#sum((queue) => queue.buffered);
+    return this.#totals.buffered;
   }
 
   /** Messages held now: buffered, running, or waiting to go back. */
   get held(): number {
-    return this.#sum((queue) => queue.buffered + queue.running + queue.givingBack);
+    return this.#totals.held;
   }
 
   /** Messages whose handlers had their turn. */
@@ -184,12 +192,6 @@ export class Scheduler implements SchedulerLedger {
     return best;
   }
 
-  #sum(count: (queue: PrefetchQueue) => number): number {
-    let total = 0;
-    for (const queue of this.#queues.values()) total += count(queue);
-    return total;
-  }
-
   // SchedulerLedger: what each PrefetchQueue reads of the state across queues (documented on the interface).
 
   get gatherMs(): number {
@@ -213,7 +215,7 @@ export class Scheduler implements SchedulerLedger {
   }
 
   globalRoom(primary: boolean): number {
-    const room = this.#options.maxBuffered - this.#sum((queue) => queue.buffered + queue.askedBeyondFirst);
+    const room = this.#options.maxBuffered - this.#totals.reserved;
     return primary ? 1 + Math.max(0, room) : Math.max(0, room);
   }
 
@@ -236,7 +238,7 @@ export class Scheduler implements SchedulerLedger {
    */
   budgetUnasked(): number {
     if (this.#options.messageLimit === undefined) return Number.POSITIVE_INFINITY;
-    return this.budgetLeft() - this.#sum((queue) => queue.asked);
+    return this.budgetLeft() - this.#totals.asked;
   }
 
   admit(queue: PrefetchQueue, message: Message): Delivery {
@@ -247,6 +249,7 @@ export class Scheduler implements SchedulerLedger {
   }
 
   changed(queue: PrefetchQueue): void {
+    this.#totals.update(queue);
     if (queue.buffered > 0) this.#ready.add(queue);
     else this.#ready.delete(queue);
     this.#generation.advance();

@@ -21,7 +21,8 @@ const CRASH_HOLD_MS = 60_000;
  * The listening invariant: a queue that may receive has a ReceiveMessage in flight once the step's promise
  * jobs have run. A queue may not receive while the daemon or the queue is paused, while it drains, while its
  * registered queue is at its `concurrency` cap, while its poller backs off from errors or a crash, and while buffered
- * messages wait for slots (the poller then waits for room for a full batch). On a FIFO queue, buffered
+ * messages wait for slots and either fill the queue's buffer or SQS had a backlog for it (its last receive came
+ * back full: the poller then waits for room for a full batch). On a FIFO queue, buffered
  * messages that all sit behind a running message of their group do not count: SQS sends no more of those
  * groups meanwhile, so the queue must listen for others. With an idle backoff, an empty receive may
  * be followed by a pause, so the invariant holds only while a wake is unseen (no receive has begun since it):
@@ -48,7 +49,9 @@ export function checkListening(world: ModelWorld): void {
       (runningByName.get(target.queue.name) ?? 0) >= cap ||
       poller.consecutiveErrors > 0 ||
       now - (world.crashedAt.get(target.fullName) ?? Number.NEGATIVE_INFINITY) < CRASH_HOLD_MS ||
-      (load.buffered > 0 && !onlyBlocked(world, index));
+      (load.buffered > 0 &&
+        !onlyBlocked(world, index) &&
+        (load.buffered >= spec.prefetch || world.sqs.lastAnswerFull(target.url)));
     if (exempt) continue;
     // From the server's side: a long poll parked at the model SQS, or its answer on the way back.
     if (world.sqs.waitingOn(target.url) === 0) {

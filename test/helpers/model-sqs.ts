@@ -63,6 +63,7 @@ export class ModelSqs implements SqsHotPath {
   #outageUntil = 0;
   readonly #receiveFailedAt = new Map<string, number>();
   readonly #receiveCalls = new Map<string, number>();
+  readonly #lastFull = new Map<string, boolean>();
   /** Answers on their way back: receives by queue URL, acks by "ack " and the URL. */
   readonly #travelling = new Map<string, number>();
   /** How long an answer takes to come back (fake ms); 0 answers in the same turn. */
@@ -123,6 +124,11 @@ export class ModelSqs implements SqsHotPath {
     return Date.now() < this.#outageUntil;
   }
 
+  /** Whether the last receive answered on a queue brought as many messages as it asked for (a backlog, maybe). */
+  lastAnswerFull(queueUrl: string): boolean {
+    return this.#lastFull.get(queueUrl) ?? false;
+  }
+
   /** Receives waiting on a queue now, or answered and on their way back. */
   waitingOn(queueUrl: string): number {
     const parked = this.#waiting.filter((waiting) => waiting.input.QueueUrl === queueUrl).length;
@@ -165,7 +171,7 @@ export class ModelSqs implements SqsHotPath {
     const most = Math.min(input.MaxNumberOfMessages ?? 1, this.#shortBy.get(url) ?? Number.POSITIVE_INFINITY);
     this.#shortBy.delete(url);
     const ready = most > 0 ? this.#take(input, most) : [];
-    if (ready.length > 0 || (input.WaitTimeSeconds ?? 0) === 0) return this.#inTransit(url, this.#output(ready));
+    if (ready.length > 0 || (input.WaitTimeSeconds ?? 0) === 0) return this.#inTransit(url, this.#output(input, ready));
     const { abortSignal: signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
@@ -184,7 +190,7 @@ export class ModelSqs implements SqsHotPath {
       waiting.timer = setTimeout(
         () => {
           this.#unpark(waiting);
-          void this.#inTransit(url, this.#output(most > 0 ? this.#take(input, most) : [])).then(resolve);
+          void this.#inTransit(url, this.#output(input, most > 0 ? this.#take(input, most) : [])).then(resolve);
         },
         (input.WaitTimeSeconds ?? 0) * 1000,
       );
@@ -251,8 +257,9 @@ export class ModelSqs implements SqsHotPath {
     return this.#inTransit(`ack ${queueUrl}`, { Successful: successful, Failed: failed, ...METADATA });
   }
 
-  #output(messages: readonly Message[]): ReceiveMessageCommandOutput {
+  #output(input: ReceiveMessageCommandInput, messages: readonly Message[]): ReceiveMessageCommandOutput {
     this.receives += 1;
+    this.#lastFull.set(input.QueueUrl ?? "", messages.length === (input.MaxNumberOfMessages ?? 1));
     return { Messages: messages.length > 0 ? [...messages] : undefined, ...METADATA };
   }
 
@@ -303,7 +310,7 @@ export class ModelSqs implements SqsHotPath {
       const taken = this.#take(waiting.input, waiting.most);
       if (taken.length === 0) continue;
       this.#unpark(waiting);
-      void this.#inTransit(waiting.input.QueueUrl ?? "", this.#output(taken)).then(waiting.resolve);
+      void this.#inTransit(waiting.input.QueueUrl ?? "", this.#output(waiting.input, taken)).then(waiting.resolve);
     }
   }
 
