@@ -64,6 +64,8 @@ export class HandlerPool {
       idleMs: options.threadIdleMs ?? 60_000,
       retire: (threadId) => this.#retire(threadId),
       queuedTasks: () => this.#piscina.queueSize,
+      // A broken thread takes tasks, to refuse them: they fail as never started rather than wait forever.
+      reported: (threadId) => this.#reports.isReady(threadId) || this.#reports.broken !== undefined,
     });
     this.#reports = new ThreadReports(options.logger);
     const channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
@@ -105,6 +107,7 @@ export class HandlerPool {
       workerData,
       ...(options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } }),
     });
+    this.#idle.startedEarly(this.#piscina.threads.map((thread) => thread.threadId));
     // A thread that dies (a handler's process.exit(), an uncaught error, out of memory) is replaced by piscina;
     // its tasks reject and the dispatcher settles them. The event only needs to be heard, not handled here.
     this.#piscina.on("error", (error: unknown) => {

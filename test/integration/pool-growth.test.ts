@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { HandlerPool } from "../../src/pool/pool.js";
 import type { WireMessage } from "../../src/pool/protocol.js";
@@ -30,6 +31,7 @@ describe("pool threads", () => {
   afterEach(async () => {
     // A thread still loading would hold the close until its teardown timeout.
     ws.openGate("later-loads");
+    ws.openGate("first-loads");
     await pool?.close();
     pool = undefined;
     ws.remove();
@@ -61,6 +63,29 @@ describe("pool threads", () => {
     assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
     const handled = ws.events().find((event) => event.event === "handled");
     assert.match(String(handled?.["sqsd"]), /\/dist\/src\/thread-api\.js$/);
+  });
+
+  it("gives no task to a thread piscina started with the pool while it still loads the receivers", async () => {
+    // piscina marks the threads it starts with the pool ready at once, before they have loaded anything.
+    const running = (pool = new HandlerPool({
+      threads: 2,
+      minThreads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("receivers", "slow-to-load-first.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await eventually(() => existsSync(`${ws.eventsFile}.first-load`), { timeoutMs: 30_000 });
+    const [run] = running.runAll({
+      queue: "slow-first",
+      suffix: undefined,
+      fullName: "slow-first",
+      runs: [{ messages: [wire("m-1", {})] }],
+    });
+    // The first thread waits on its gate until the test ends: the task must go to a thread the pool adds.
+    const [outcome] = await withDeadline(run!.outcome, "the run, while the first thread still loads");
+    assert.equal(outcome?.kind, "ok");
+    assert.equal(running.threadCount, 2);
   });
 
   it("gives a queued task to the thread that frees up, not to one still loading the receivers", async () => {
