@@ -30,6 +30,7 @@ import { Permits } from "../src/util/permits.js";
 import { traceRun } from "./process-span.js";
 import { flushSpans } from "../src/telemetry/flush.js";
 import { importTelemetrySetup } from "../src/telemetry/setup.js";
+import { useStrippedSources } from "../src/typescript-sources.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -45,6 +46,8 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   // Before the receivers, so that their "sqsd" is the thread entry.
   resolveAsPoolThread();
   useTypeScriptLoader(data.typescriptLoader);
+  // What the supervisor stripped: this thread then never instantiates Node's type stripper for it.
+  const stopStripped = data.typescriptSources ? useStrippedSources(data.typescriptSources) : false;
   const channel = new ThreadChannel(data.channelName);
   const threadMap = new Int32Array(data.threadMap);
   const startTimes = new BigInt64Array(data.startTimes);
@@ -53,6 +56,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     if (data.telemetrySetup !== undefined) await importTelemetrySetup(data.telemetrySetup);
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
+    dropStrippedSources(data, stopStripped);
     const serialized = serializeError(error);
     channel.announceBroken(serialized);
     return async (task) => {
@@ -61,6 +65,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       throw new Error(`this pool thread could not load ${threadModules(serialized)}: ${errorSummary(error)}`);
     };
   }
+  dropStrippedSources(data, stopStripped);
   const hooks = new ThreadHooks();
   /** Abort controllers of the runs in this thread, started or waiting for a permit, by run id. */
   const runs = new Map<number, AbortController>();
@@ -131,6 +136,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       }),
     );
   };
+}
+
+/** Node keeps the modules now: their text need not stay in this thread's heap (workerData holds it too). */
+function dropStrippedSources(data: PoolWorkerData, stop: (() => void) | false): void {
+  if (stop) stop();
+  delete data.typescriptSources;
 }
 
 /**

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../errors.js";
+import { strippedTypeScriptSources } from "../typescript-sources.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import { IdleThreads } from "./idle-threads.js";
 import { ThreadReports } from "./thread-reports.js";
@@ -85,6 +86,7 @@ export class HandlerPool {
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
       typescriptLoader: options.typescriptLoader ?? "none",
+      ...(options.typescriptLoader === "native" ? { typescriptSources: strippedTypeScriptSources() } : {}),
       telemetrySetup: options.telemetrySetup,
       sqs: options.sqs,
       channelName,
