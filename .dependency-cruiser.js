@@ -19,6 +19,7 @@ const LAYERS = [
       "src/warnings.ts",
       "src/restart-later.ts",
       "src/loader.ts",
+      "src/typescript-sources.ts",
       "src/process/",
       "src/util/",
     ],

@@ -15,7 +15,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { TempDirError } from "./errors.js";
+import { recordTypeScriptSources } from "./typescript-sources.js";
 
 /**
  * Which loader this thread used for TypeScript: `native` (Node's type stripping), `tsx`, or `none` (no
@@ -89,6 +91,8 @@ export async function importUserModule(absolutePath: string): Promise<Record<str
   importedTypeScript = true;
   preferred ??= nativeTypeScript() && process.env["SQSD_TYPESCRIPT_LOADER"] !== "tsx" ? "native" : "tsx";
   if (preferred === "native") {
+    // The supervisor keeps what Node strips, so that pool threads need not load the stripper themselves.
+    if (isMainThread) recordTypeScriptSources();
     try {
       return (await import(url)) as Record<string, unknown>;
     } catch (error) {

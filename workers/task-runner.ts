@@ -27,9 +27,8 @@ import type { ReceivedMessage } from "../src/registry/types.js";
 import { configureSqs } from "../src/sqs/settings.js";
 import { takeOffloadedSends } from "../src/payloads/stats.js";
 import { Permits } from "../src/util/permits.js";
-import { traceRun } from "./process-span.js";
-import { flushSpans } from "../src/telemetry/flush.js";
 import { importTelemetrySetup } from "../src/telemetry/setup.js";
+import { useStrippedSources } from "../src/typescript-sources.js";
 
 /** Runs one task (one or several handler runs) in this thread. */
 export type TaskRunner = (task: HandlerTask) => Promise<TaskResult>;
@@ -45,6 +44,8 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
   // Before the receivers, so that their "sqsd" is the thread entry.
   resolveAsPoolThread();
   useTypeScriptLoader(data.typescriptLoader);
+  // What the supervisor stripped: this thread then never instantiates Node's type stripper for it.
+  const stopStripped = data.typescriptSources ? useStrippedSources(data.typescriptSources) : false;
   const channel = new ThreadChannel(data.channelName);
   const threadMap = new Int32Array(data.threadMap);
   const startTimes = new BigInt64Array(data.startTimes);
@@ -53,6 +54,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     if (data.telemetrySetup !== undefined) await importTelemetrySetup(data.telemetrySetup);
     for (const file of data.receiverModules) await importUserModule(file);
   } catch (error) {
+    dropStrippedSources(data, stopStripped);
     const serialized = serializeError(error);
     channel.announceBroken(serialized);
     return async (task) => {
@@ -61,6 +63,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       throw new Error(`this pool thread could not load ${threadModules(serialized)}: ${errorSummary(error)}`);
     };
   }
+  dropStrippedSources(data, stopStripped);
   const hooks = new ThreadHooks();
   /** Abort controllers of the runs in this thread, started or waiting for a permit, by run id. */
   const runs = new Map<number, AbortController>();
@@ -72,7 +75,7 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
     teardown: async () => {
       const errors = await hooks.teardown();
       // The thread ends after this: spans still in the SDK's batch would be lost.
-      if (data.telemetrySetup !== undefined) await flushSpans();
+      if (data.telemetrySetup !== undefined) await (await import("../src/telemetry/flush.js")).flushSpans();
       return errors;
     },
   });
@@ -89,10 +92,12 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
         Atomics.store(threadMap, run.slot, threadId);
         Atomics.store(startTimes, run.slot, BigInt(Date.now()));
         const batch = getRegistry().find(task.queue)?.handler?.kind === "batch";
+        const handle = (): Promise<Outcome[]> =>
+          runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility);
         return withOffloadedSends(
-          await traceRun(task, run.messages, batch, () =>
-            runHandlerRun(task, run.messages, hooks, abort.signal, extendVisibility),
-          ),
+          tracing(data)
+            ? await (await processSpans()).traceRun(task, run.messages, batch, handle)
+            : untraced(run.messages, batch, await handle()),
         );
       } catch (error) {
         // runHandlerRun catches what handlers throw; this is sqsd's own fault. It fails this run alone: a
@@ -131,6 +136,41 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       }),
     );
   };
+}
+
+/** Node keeps the modules now: their text need not stay in this thread's heap (workerData holds it too). */
+function dropStrippedSources(data: PoolWorkerData, stop: (() => void) | false): void {
+  if (stop) stop();
+  delete data.typescriptSources;
+}
+
+/** The key under which `@opentelemetry/api` (major version 1) keeps whatever an app registered globally. */
+const OPENTELEMETRY_GLOBALS = Symbol.for("opentelemetry.js.api.1");
+
+/**
+ * Whether this thread's runs get `process` spans: with `telemetry.setup`, or once anything (an SDK, a context
+ * manager) registered itself with the OpenTelemetry API some other way. Without either every span would be the
+ * API's no-op, so the thread need not load the API and the tracing code (about 2 MiB of RSS a thread).
+ */
+function tracing(data: PoolWorkerData): boolean {
+  return data.telemetrySetup !== undefined || OPENTELEMETRY_GLOBALS in globalThis;
+}
+
+/** The `process` span's module, imported at the first traced run. */
+let processSpanModule: Promise<typeof import("./process-span.js")> | undefined;
+
+function processSpans(): Promise<typeof import("./process-span.js")> {
+  processSpanModule ??= import("./process-span.js");
+  return processSpanModule;
+}
+
+/**
+ * What an untraced run reports: what the API's no-op `process` span would have, the producer's context for a
+ * single message (the no-op span carries its parent's), none for a batch (a new trace, with no-op nothing).
+ */
+function untraced(messages: readonly WireMessage[], batch: boolean, outcomes: Outcome[]): Outcome[] {
+  const processSpan = batch ? undefined : messages[0]?.trace?.parent;
+  return processSpan ? outcomes.map((outcome) => ({ ...outcome, processSpan })) : outcomes;
 }
 
 /**

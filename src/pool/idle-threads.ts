@@ -30,6 +30,8 @@ export interface IdleThreadsOptions {
   readonly retire: (threadId: number) => Promise<void>;
   /** Tasks piscina holds because no thread could take them: while there are any, no thread is retired. */
   readonly queuedTasks: () => number;
+  /** Whether the thread has said on the pool's channel that it loaded the receivers (or that it cannot). */
+  readonly reported: (threadId: number) => boolean;
 }
 
 /** Tracks piscina's threads, when each last held a task, and retires those idle past `idleMs`. */
@@ -37,6 +39,8 @@ export class IdleThreads {
   readonly #options: IdleThreadsOptions;
   readonly #threads = new Map<number, { readonly thread: PoolThread; lastBusy: number }>();
   readonly #retiring = new Set<number>();
+  /** The threads piscina started with the pool and counts as ready before they have loaded, until they report. */
+  readonly #early = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: IdleThreadsOptions) {
@@ -51,17 +55,26 @@ export class IdleThreads {
    * another could start: piscina's own least-busy balancer would grow the pool only once every thread is full.
    * sqsd never posts abortable tasks.
    *
-   * A thread still starting gets nothing either. When a task ends, piscina asks the balancer about every
-   * thread, those still loading the receivers included, and a starting thread holds no task: picked, the queued
-   * task would wait there for the whole start (seconds under load) while the thread that just finished sits
-   * idle. Until piscina reports it ready (`workerCreate`, see {@link IdleThreads.added}) a thread only counts
-   * against the maximum.
+   * A thread still loading the receivers gets nothing either. When a task ends, piscina asks the balancer about
+   * every thread, those still loading included, and a loading thread holds no task: picked, the queued task
+   * would wait there for the whole load (seconds under load) while the thread that just finished sits idle.
+   * Until piscina reports it ready (`workerCreate`, see {@link IdleThreads.added}) a thread only counts against
+   * the maximum. piscina reports the threads it starts with the pool ready at once, before they load (see
+   * {@link IdleThreads.startedEarly}): those wait for their own report on the pool's channel. One of them still
+   * loading is a last resort, taken only at the maximum when no loaded thread has room: piscina offers a queued
+   * task again when a thread starts or finishes a task, never when such a thread finishes loading, so a task
+   * left in its queue could wait there for a long handler elsewhere.
    */
   readonly balancer: LoadBalancer = (_task, threads) => {
     let candidate: PoolThread | null = null;
     let fewest = this.#options.tasksPerThread;
+    let loading: PoolThread | null = null;
     for (const thread of threads) {
       if (this.#retiring.has(thread.id) || !this.#threads.has(thread.id)) continue;
+      if (!this.#loaded(thread.id)) {
+        if (thread.currentUsage < (loading?.currentUsage ?? this.#options.tasksPerThread)) loading = thread;
+        continue;
+      }
       if (thread.currentUsage === 0) return this.#picked(thread);
       if (thread.currentUsage < fewest) {
         candidate = thread;
@@ -70,8 +83,26 @@ export class IdleThreads {
     }
     // piscina grows only while its own count, a thread being retired included, is below the maximum: past
     // that, a null would leave the task in its queue although a thread here has room.
-    return threads.length < this.#options.maxThreads ? null : candidate && this.#picked(candidate);
+    if (threads.length < this.#options.maxThreads) return null;
+    const chosen = candidate ?? loading;
+    return chosen && this.#picked(chosen);
   };
+
+  /**
+   * The threads piscina started in its constructor (`minThreads`): it marks them ready at once, and emits
+   * `workerCreate` for them before they have loaded anything, so they take tasks only once they report.
+   */
+  startedEarly(threadIds: Iterable<number>): void {
+    for (const threadId of threadIds) this.#early.add(threadId);
+  }
+
+  /** Whether the thread has loaded the receivers (or failed to, and refuses tasks itself). */
+  #loaded(threadId: number): boolean {
+    if (!this.#early.has(threadId)) return true;
+    if (!this.#options.reported(threadId)) return false;
+    this.#early.delete(threadId);
+    return true;
+  }
 
   /** A thread given a task is busy now, whether or not a sweep ever sees it so (its tasks may be short). */
   #picked(thread: PoolThread): PoolThread {
@@ -98,6 +129,7 @@ export class IdleThreads {
     for (const [id, entry] of this.#threads) {
       if (!entry.thread.destroyed) continue;
       this.#threads.delete(id);
+      this.#early.delete(id);
       retired ||= this.#retiring.delete(id);
     }
     return retired;

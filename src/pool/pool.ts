@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../errors.js";
+import { strippedTypeScriptSources } from "../typescript-sources.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import { IdleThreads } from "./idle-threads.js";
 import { ThreadReports } from "./thread-reports.js";
@@ -64,6 +65,8 @@ export class HandlerPool {
       idleMs: options.threadIdleMs ?? 60_000,
       retire: (threadId) => this.#retire(threadId),
       queuedTasks: () => this.#piscina.queueSize,
+      // A broken thread takes tasks, to refuse them: they fail as never started rather than wait forever.
+      reported: (threadId) => this.#reports.isReady(threadId) || this.#reports.broken !== undefined,
     });
     this.#reports = new ThreadReports(options.logger);
     const channelName = `sqsd:pool:${process.pid}:${randomUUID()}`;
@@ -83,6 +86,7 @@ export class HandlerPool {
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
       typescriptLoader: options.typescriptLoader ?? "none",
+      ...(options.typescriptLoader === "native" ? { typescriptSources: strippedTypeScriptSources() } : {}),
       telemetrySetup: options.telemetrySetup,
       sqs: options.sqs,
       channelName,
@@ -105,6 +109,7 @@ export class HandlerPool {
       workerData,
       ...(options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } }),
     });
+    this.#idle.startedEarly(this.#piscina.threads.map((thread) => thread.threadId));
     // A thread that dies (a handler's process.exit(), an uncaught error, out of memory) is replaced by piscina;
     // its tasks reject and the dispatcher settles them. The event only needs to be heard, not handled here.
     this.#piscina.on("error", (error: unknown) => {

@@ -7,6 +7,7 @@ import type { TypeScriptLoader } from "../loader.js";
 import type { SqsSettings } from "../sqs/settings.js";
 import type { WireTrace } from "../telemetry/message-trace.js";
 import type { TraceCarrier } from "../telemetry/trace-context.js";
+import type { StrippedSources } from "../typescript-sources.js";
 
 /** An SQS message as the supervisor received it, minus the receipt handle, which never leaves the supervisor. */
 export interface WireMessage {
@@ -137,6 +138,12 @@ export interface PoolWorkerData {
    * import, so a thread never tries Node's own loader first on files the supervisor saw it refuse.
    */
   readonly typescriptLoader: TypeScriptLoader;
+  /**
+   * The JavaScript of the TypeScript modules the supervisor loaded with Node's own loader, by file URL
+   * (src/typescript-sources.ts): the thread loads them without instantiating Node's type stripper. The thread
+   * drops it once its receivers are loaded.
+   */
+  typescriptSources?: StrippedSources | undefined;
   /** Absolute path of the app's `telemetry.setup` module, imported before the receiver modules. */
   readonly telemetrySetup?: string | undefined;
   /** How many runs this thread starts at once; later runs wait for a permit. */

@@ -1,13 +1,14 @@
 /**
  * `send()` and `sendBatch()`: everything that can refuse a body before any request (schema, codec, sizes)
  * is here; the SQS client behind them is loaded at the first send (see producer-client.ts). Receiver modules
- * import this file in every pool thread, so nothing here may import the AWS SDK at run time.
+ * import this file in every pool thread, so nothing here may import the AWS SDK (nor `@opentelemetry/api`, see
+ * sendTracing) at run time.
  */
 import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { validateWithSchema } from "../codecs/schema.js";
 import { MessageTooLargeError, ValidationError, type FieldProblem } from "../errors.js";
 import { SQS_LIMITS } from "../limits.js";
-import { tracedSend, withTraceAttributes, type SendTrace } from "../telemetry/send.js";
+import type { SendTrace } from "../telemetry/send.js";
 import { getRegistry } from "./registry.js";
 import type { RegisteredQueue, SendAttributeValue, SendOptions } from "./types.js";
 import type { OutgoingMessage, Producer } from "../sqs/producer-client.js";
@@ -65,7 +66,7 @@ export async function sendToQueue<T, TSend>(
   abortSignal?: AbortSignal,
 ): Promise<string> {
   const fullName = queue.fullNameFor(options.suffix);
-  return tracedSend(
+  return (await sendTracing()).tracedSend(
     fullName,
     queue.name,
     undefined,
@@ -111,7 +112,7 @@ export async function sendBatchToQueue<T, TSend>(
   options: SendOptions = {},
 ): Promise<SendBatchResult> {
   const fullName = queue.fullNameFor(options.suffix);
-  return tracedSend(
+  return (await sendTracing()).tracedSend(
     fullName,
     queue.name,
     bodies.length,
@@ -189,7 +190,7 @@ async function fitQueue(
   }
   await producer.checkSize(queueUrl, fullName, outgoing.bytes);
   if (!trace) return outgoing;
-  const { attributes, bytes } = withTraceAttributes(
+  const { attributes, bytes } = (await sendTracing()).withTraceAttributes(
     { attributes: outgoing.entry.MessageAttributes, bytes: outgoing.bytes },
     trace,
     maxBytes,
@@ -274,6 +275,17 @@ function attributeBytes(attributes: Record<string, MessageAttributeValue> | unde
     bytes += value.BinaryValue?.byteLength ?? 0;
   }
   return bytes;
+}
+
+/**
+ * The send span's module, imported at the first send: it loads `@opentelemetry/api`, which a pool thread whose
+ * handlers never send (or an app that sends nothing) need not hold.
+ */
+let sendTracingModule: Promise<typeof import("../telemetry/send.js")> | undefined;
+
+function sendTracing(): Promise<typeof import("../telemetry/send.js")> {
+  sendTracingModule ??= import("../telemetry/send.js");
+  return sendTracingModule;
 }
 
 /** The producer-client module, imported once, at the first send. */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { importUserModule, typeScriptLoader } from "../../src/loader.js";
 import { HandlerPool } from "../../src/pool/pool.js";
 import type { WireMessage } from "../../src/pool/protocol.js";
 import { withDeadline } from "../helpers/deadline.js";
@@ -8,6 +10,11 @@ import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { fixture } from "../helpers/paths.js";
 import { Workspace } from "../helpers/workspace.js";
+
+/** Whether this Node strips TypeScript types itself (22.18+, 24). */
+const nativeTypeScript = ["strip", "transform"].includes(
+  String((process.features as { typescript?: unknown }).typescript),
+);
 
 /** How pool threads start and how the pool grows on demand, on real piscina threads with fixture receivers. */
 describe("pool threads", () => {
@@ -30,6 +37,7 @@ describe("pool threads", () => {
   afterEach(async () => {
     // A thread still loading would hold the close until its teardown timeout.
     ws.openGate("later-loads");
+    ws.openGate("first-loads");
     await pool?.close();
     pool = undefined;
     ws.remove();
@@ -61,6 +69,59 @@ describe("pool threads", () => {
     assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
     const handled = ws.events().find((event) => event.event === "handled");
     assert.match(String(handled?.["sqsd"]), /\/dist\/src\/thread-api\.js$/);
+  });
+
+  it(
+    "loads the receivers' TypeScript as the supervisor stripped it, without a type stripper of its own",
+    { skip: nativeTypeScript ? false : `Node ${process.version} does not strip types itself (22.18+ does)` },
+    async () => {
+      const file = fixture("receivers", "erasable.ts");
+      // The supervisor's own load, with Node's loader: it keeps the source for the threads.
+      await importUserModule(file);
+      assert.equal(typeScriptLoader(), "native");
+      const running = (pool = new HandlerPool({
+        threads: 1,
+        tasksPerThread: 1,
+        receiverModules: [file],
+        typescriptLoader: typeScriptLoader(),
+        sqs: sqs.settings,
+        logger: log.logger,
+      }));
+      await withDeadline(running.start(), "the thread");
+      const [run] = running.runAll({
+        queue: "erasable",
+        suffix: undefined,
+        fullName: "erasable",
+        runs: [{ messages: [wire("m-1", {})] }],
+      });
+      assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
+      const handled = ws.events().find((event) => event.event === "handled");
+      assert.equal(handled?.["isMainThread"], false);
+      assert.equal(handled?.["typeStripper"], false, "the thread instantiated Node's type stripper");
+    },
+  );
+
+  it("gives no task to a thread piscina started with the pool while it still loads the receivers", async () => {
+    // piscina marks the threads it starts with the pool ready at once, before they have loaded anything.
+    const running = (pool = new HandlerPool({
+      threads: 2,
+      minThreads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("receivers", "slow-to-load-first.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await eventually(() => existsSync(`${ws.eventsFile}.first-load`), { timeoutMs: 30_000 });
+    const [run] = running.runAll({
+      queue: "slow-first",
+      suffix: undefined,
+      fullName: "slow-first",
+      runs: [{ messages: [wire("m-1", {})] }],
+    });
+    // The first thread waits on its gate until the test ends: the task must go to a thread the pool adds.
+    const [outcome] = await withDeadline(run!.outcome, "the run, while the first thread still loads");
+    assert.equal(outcome?.kind, "ok");
+    assert.equal(running.threadCount, 2);
   });
 
   it("gives a queued task to the thread that frees up, not to one still loading the receivers", async () => {

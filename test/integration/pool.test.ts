@@ -212,7 +212,7 @@ describe("the handler pool", () => {
     assert.ok(!log.records.some((record) => /did not finish their teardown hooks/.test(record.message)));
   });
 
-  it("loads the AWS SDK in a thread only when a handler first sends", async () => {
+  it("loads the AWS SDK and the OpenTelemetry API in a thread only when a handler first sends", async () => {
     const url = await sqs.createQueue("sent");
     const running = startPool(["sends"]);
     await running.start();
@@ -226,6 +226,9 @@ describe("the handler pool", () => {
     const sends = events.find((event) => event.id === "m-sends");
     assert.deepEqual([stays?.["sdkBefore"], stays?.["sdkAfter"]], [false, false], "a handler that does not send");
     assert.deepEqual([sends?.["sdkBefore"], sends?.["sdkAfter"]], [false, true], "the first send loads it");
+    // With no telemetry.setup and nothing registered, runs are not traced: the API loads with the send span.
+    assert.deepEqual([stays?.["otelBefore"], stays?.["otelAfter"]], [false, false], "no OpenTelemetry API");
+    assert.deepEqual([sends?.["otelBefore"], sends?.["otelAfter"]], [false, true], "the first send loads the API");
     assert.deepEqual(await sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
   });
 

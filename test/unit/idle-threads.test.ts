@@ -8,7 +8,7 @@ function thread(id: number, currentUsage: number): PoolThread {
   return { id, currentUsage, isRunningAbortableTask: false, terminating: false, destroyed: false } as PoolThread;
 }
 
-function idleThreads(maxThreads: number): IdleThreads {
+function idleThreads(maxThreads: number, reported: (threadId: number) => boolean = () => true): IdleThreads {
   // idleMs 0: no sweep, so these checks see the balancer alone.
   return new IdleThreads({
     minThreads: 1,
@@ -17,6 +17,7 @@ function idleThreads(maxThreads: number): IdleThreads {
     idleMs: 0,
     retire: async () => undefined,
     queuedTasks: () => 0,
+    reported,
   });
 }
 
@@ -48,6 +49,25 @@ describe("the pool's balancer", () => {
     assert.equal(pool.balancer(task, [starting, busy])?.id, 1, "at the maximum, the ready thread with room");
   });
 
+  it("gives a thread piscina started with the pool (ready at once) a task only once it reported loading", () => {
+    const loaded = new Set<number>();
+    const pool = idleThreads(2, (threadId) => loaded.has(threadId));
+    const early = thread(1, 0);
+    pool.startedEarly([1]);
+    pool.added(early);
+    assert.equal(pool.balancer(task, [early]), null, "the pool may grow: piscina starts a thread");
+    const busy = thread(2, 3);
+    pool.added(busy);
+    assert.equal(pool.balancer(task, [early, busy])?.id, 2, "at the maximum, a loaded thread with room");
+    assert.equal(
+      pool.balancer(task, [early, thread(2, 4)])?.id,
+      1,
+      "at the maximum with every loaded thread full, the loading one: piscina would not offer the task again when it loads",
+    );
+    loaded.add(1);
+    assert.equal(pool.balancer(task, [thread(2, 1), early])?.id, 1, "once it reported, an idle thread like any");
+  });
+
   it("at its size, gives the least busy thread below tasksPerThread, and none when all are full", () => {
     const pool = idleThreads(2);
     const threads = [thread(1, 3), thread(2, 1)];
@@ -66,6 +86,7 @@ describe("the pool's balancer", () => {
       // Its teardown hooks take as long as the test needs: the thread stays in retirement.
       retire: (threadId) => (retiring.push(threadId), new Promise<void>(() => undefined)),
       queuedTasks: () => 0,
+      reported: () => true,
     });
     const busy = thread(1, 1);
     const idle = thread(2, 0);
@@ -92,6 +113,7 @@ describe("the pool's balancer", () => {
       idleMs: 1,
       retire: async (threadId) => void retiring.push(threadId),
       queuedTasks: () => ((looked += 1), queued),
+      reported: () => true,
     });
     pool.added(thread(1, 1));
     pool.added(thread(2, 0));
