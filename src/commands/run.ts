@@ -1,7 +1,9 @@
+import module from "node:module";
 import { loadConfig } from "../config/load.js";
 import { startLocalSqs } from "../embedded.js";
 import { errorSummary } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
+import { compactHeap } from "../process/compact-heap.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
 import { typeScriptLoader } from "../loader.js";
@@ -48,6 +50,12 @@ const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
  * process exits anyway: "stop now" means within a second, whatever a step waits on.
  */
 const FORCED_CLEANUP_LIMIT_MS = 500;
+
+/**
+ * How long after start-up the supervisor compacts its heap (see {@link compactHeap}): late enough that the
+ * pause (tens of ms) does not hold up messages already waiting when the daemon started.
+ */
+const COMPACT_AFTER_START_MS = 1_000;
 
 /**
  * One step of the shutdown, run in reverse order of registration. `forced` after a second signal: the step
@@ -219,6 +227,14 @@ export async function runCommand(options: RunOptions): Promise<number> {
       });
       if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
+      const compaction = setTimeout(() => {
+        // Start-up's compiled code goes to the compile cache (bin/sqsd.js) now, not at an exit a killed
+        // daemon never reaches; then the heap gives back what loading grew and an idle daemon would keep.
+        (module as { flushCompileCache?: () => void }).flushCompileCache?.();
+        logger.debug("heap compacted after start-up", { ...compactHeap() });
+      }, COMPACT_AFTER_START_MS);
+      compaction.unref();
+      cleanup.push(async () => clearTimeout(compaction));
     });
     forced = ended.forced;
     return ended.exitCode;
