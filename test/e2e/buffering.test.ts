@@ -86,22 +86,35 @@ for (const server of sqsServers())
         url,
         Array.from({ length: 10 }, () => JSON.stringify({ gate: "hold" })),
       );
-      // One slot, held on the gate, and a buffer of 6: receives of 1 (started), 2 and 4 fill it, and the poller
-      // then waits for room, so no receive is under way to delay the give-back. Three stay in SQS.
+      // One slot, held on the gate, and a buffer of at most 6. Once the first message runs, the poller fills the
+      // buffer as its receive policy allows and then holds its next receive (the buffer is full, or SQS has a
+      // backlog and buffered messages wait to start), so no receive is under way to delay the give-back. How many
+      // it buffers is the policy's business; the test takes what it finds.
       const { daemon, base } = await startDaemon(s, ["slow"], {
         defaults: { visibilityTimeoutSeconds: 120, waitTimeSeconds: 20 },
         pool: { threads: 1, tasksPerThread: 1, prefetch: 6 },
       });
-      await eventually(async () => (await queueLoads(base))[0]?.buffered === 6, {
-        timeoutMs: 30_000,
-        message: "the buffer did not fill",
-      });
+      // Settled: the same count with no receive under way in two reads in a row, so not the moment between one
+      // receive's answer and the next request.
+      let previous: number | undefined;
+      const settled = await eventually(
+        async () => {
+          const { queues, pollers } = (await status(base)).supervisor;
+          const buffered = queues[0]?.buffered ?? 0;
+          const quiet = events(s, "started").length === 1 && buffered > 0 && pollers[0]?.receivesUnderWay === 0;
+          const stable = quiet && previous === buffered;
+          previous = quiet ? buffered : undefined;
+          return stable ? buffered : undefined;
+        },
+        { timeoutMs: 30_000, message: "the buffer did not settle with no receive under way" },
+      );
+      assert.ok(settled <= 6, `buffered ${settled}, more than the prefetch of 6`);
       const metrics = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
-      assert.equal(sampleValue(metrics, "sqsd_messages_buffered", { queue: "slow" }), 6);
-      assert.deepEqual(await s.sqs.counts(url), { visible: 3, inFlight: 7, delayed: 0 });
+      assert.equal(sampleValue(metrics, "sqsd_messages_buffered", { queue: "slow" }), settled);
+      assert.deepEqual(await s.sqs.counts(url), { visible: 10 - 1 - settled, inFlight: 1 + settled, delayed: 0 });
 
       daemon.kill("SIGTERM");
-      // Before the running handler ends: the six buffered messages are visible again, the running one is not.
+      // Before the running handler ends: the buffered messages are visible again, the running one is not.
       await eventually(async () => isCounts(await s.sqs.counts(url), { visible: 9, inFlight: 1 }), {
         timeoutMs: 30_000,
         message: "the buffered messages did not become visible again",
@@ -167,8 +180,4 @@ async function status(base: string) {
   return (await response.json()) as {
     supervisor: { queues: QueueLoad[]; pollers: { receivesUnderWay: number }[] };
   };
-}
-
-async function queueLoads(base: string): Promise<QueueLoad[]> {
-  return (await status(base)).supervisor.queues;
 }
