@@ -3,7 +3,6 @@ import { ConcurrencyGroup } from "./concurrency-group.js";
 import { Delivery, type FinishedDelivery } from "./delivery.js";
 import { Generation } from "./generation.js";
 import { PrefetchQueue, type SchedulerLedger } from "./prefetch-queue.js";
-import { QueueTotals } from "./queue-totals.js";
 import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 import type { VisibilityKeeper } from "./visibility-keeper.js";
@@ -57,8 +56,6 @@ export class Scheduler implements SchedulerLedger {
   /** Every delivery held here, by its own id (not MessageId: two copies of one message are two deliveries). */
   readonly #byId = new Map<number, Delivery>();
   readonly #generation = new Generation();
-  /** Sums of the queues' counts, re-read from a queue at each of its changes. */
-  readonly #totals = new QueueTotals<PrefetchQueue>();
   #processed = 0;
   #virtualTime = 0;
   #paused = false;
@@ -94,17 +91,17 @@ export class Scheduler implements SchedulerLedger {
 
   /** Messages running now. */
   get running(): number {
-    return this.#totals.running;
+    return this.#sum((queue) => queue.running);
   }
 
   /** Messages waiting in buffers now. */
   get buffered(): number {
-    return this.#totals.buffered;
+    return this.#sum((queue) => queue.buffered);
   }
 
   /** Messages held now: buffered, running, or waiting to go back. */
   get held(): number {
-    return this.#totals.held;
+    return this.#sum((queue) => queue.buffered + queue.running + queue.givingBack);
   }
 
   /** Messages whose handlers had their turn. */
@@ -192,6 +189,12 @@ export class Scheduler implements SchedulerLedger {
     return best;
   }
 
+  #sum(count: (queue: PrefetchQueue) => number): number {
+    let total = 0;
+    for (const queue of this.#queues.values()) total += count(queue);
+    return total;
+  }
+
   // SchedulerLedger: what each PrefetchQueue reads of the state across queues (documented on the interface).
 
   get gatherMs(): number {
@@ -215,7 +218,7 @@ export class Scheduler implements SchedulerLedger {
   }
 
   globalRoom(primary: boolean): number {
-    const room = this.#options.maxBuffered - this.#totals.reserved;
+    const room = this.#options.maxBuffered - this.#sum((queue) => queue.buffered + queue.askedBeyondFirst);
     return primary ? 1 + Math.max(0, room) : Math.max(0, room);
   }
 
@@ -238,7 +241,7 @@ export class Scheduler implements SchedulerLedger {
    */
   budgetUnasked(): number {
     if (this.#options.messageLimit === undefined) return Number.POSITIVE_INFINITY;
-    return this.budgetLeft() - this.#totals.asked;
+    return this.budgetLeft() - this.#sum((queue) => queue.asked);
   }
 
   admit(queue: PrefetchQueue, message: Message): Delivery {
@@ -249,7 +252,6 @@ export class Scheduler implements SchedulerLedger {
   }
 
   changed(queue: PrefetchQueue): void {
-    this.#totals.update(queue);
     if (queue.buffered > 0) this.#ready.add(queue);
     else this.#ready.delete(queue);
     this.#generation.advance();
