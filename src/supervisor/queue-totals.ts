@@ -42,10 +42,12 @@ export class QueueTotals<Queue extends QueueCounts> {
     this.#reported.set(queue, now);
   }
 
+  /** Messages waiting in buffers. */
   get buffered(): number {
     return this.#buffered;
   }
 
+  /** Messages running. */
   get running(): number {
     return this.#running;
   }
@@ -55,6 +57,7 @@ export class QueueTotals<Queue extends QueueCounts> {
     return this.#buffered + this.#running + this.#givingBack;
   }
 
+  /** Messages asked for by receives under way. */
   get asked(): number {
     return this.#asked;
   }
