@@ -1,13 +1,13 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import { errorSummary, SqsRequestError } from "../errors.js";
-import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
 import { PollHolds } from "./poll-holds.js";
 import { PollerLiveness } from "./poller-liveness.js";
+import { ReceiveAsk } from "./receive-ask.js";
 import type { ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 
@@ -82,23 +82,8 @@ export class Poller {
   /** Aborts every receive under way; see {@link Poller.abortReceives}. */
   readonly #receiving = new AbortController();
   #started = false;
-  /**
-   * Messages to ask for next: the queue's idle ask ({@link ReceiveRoom.idleWant}) at start and after an empty or
-   * partial receive (SQS had no more), a full batch of 10 after a full one (it may have more). A receive costs
-   * the same whatever it asks for; what an ask costs is the room it reserves against the buffer ceiling while it
-   * waits, which {@link ReceiveRoom.receiveSize} bounds.
-   */
-  #want: number;
-  /**
-   * Whether the last receive came back full: SQS had at least as many as asked, so a backlog waits there. Only
-   * then does the poller hold a smaller receive back while its buffer has messages that can start (see
-   * {@link Poller} on "busy").
-   */
-  #backlog = false;
-  /** A batch handler's batch size: asking for less would split its batches. */
-  readonly #minWant: number;
-  /** What an idle queue asks for: its share of the buffer ceiling ({@link ReceiveRoom.idleWant}). */
-  readonly #idleWant: number;
+  /** What to ask for next, and when to hold a smaller receive back. */
+  readonly #ask: ReceiveAsk;
   #stopped: Promise<void> | undefined;
 
   constructor(options: PollerOptions) {
@@ -111,9 +96,7 @@ export class Poller {
     });
     this.#liveness = new PollerLiveness(options.waitTimeSeconds);
     const handler = options.target.queue.handler;
-    this.#minWant = handler?.kind === "batch" ? handler.batchSize : 1;
-    this.#idleWant = Math.max(this.#minWant, options.room.idleWant);
-    this.#want = this.#idleWant;
+    this.#ask = new ReceiveAsk(handler?.kind === "batch" ? handler.batchSize : 1, options.room.idleWant);
   }
 
   /** The queue this poller consumes. */
@@ -291,12 +274,9 @@ export class Poller {
       const primary = this.#isPrimary(token);
       // Read before the check: a change between the check and the wait then ends the wait at once.
       const generation = room.generation;
-      const size = room.receiveSize(this.#want, primary);
-      // A full buffer holds the receive back (the prefetch bound). Under a backlog at SQS (the last receive came
-      // back full), so does room for less than a full receive while buffered messages can start: a receive then
-      // returns at once with a few messages, a request for a few, and what it would bring queues behind those
-      // buffered anyway. Without a backlog the queue always listens, with whatever room it has.
-      if (size === 0 || (this.#backlog && size < this.#want && room.waitingToStart > 0)) {
+      const size = room.receiveSize(this.#ask.want, primary);
+      // Busy, not deaf: a full buffer, or under a backlog room for less than a full receive (ReceiveAsk.holds).
+      if (this.#ask.holds(size, room.waitingToStart)) {
         if (!primary) return;
         await this.#liveness.onPurpose(room.roomChanged(generation, fetching));
         continue;
@@ -315,10 +295,7 @@ export class Poller {
         if (!this.#isPrimary(token)) return;
         if (fetching.aborted) continue;
         const { kind, wait } = this.#holds.afterFailure(error, fetching);
-        if (kind === "throttle") {
-          this.#want = this.#minWant;
-          this.#backlog = false;
-        }
+        if (kind === "throttle") this.#ask.throttled();
         await wait;
         continue;
       }
@@ -327,15 +304,15 @@ export class Poller {
       if (messages.length > 0) this.#options.events?.emit("received", this.target.fullName, messages.length);
       room.endReceive(size, primary, messages);
       const full = messages.length === size;
-      this.#backlog = full;
-      this.#want = full ? Math.max(this.#minWant, SQS_LIMITS.maxBatchEntries) : this.#idleWant;
+      this.#ask.received(size, messages.length);
       if (messages.length === 0) {
         if (!this.#isPrimary(token)) return;
         const pause = this.#holds.idlePause(fetching, wakesSeen);
         if (pause) await this.#liveness.onPurpose(pause);
       } else {
         // A full batch suggests a backlog: another lane keeps more receives going while the buffer has room.
-        const another = this.#lanes.size < this.#options.maxLanes && room.receiveSize(this.#want, false) >= this.#want;
+        const another =
+          this.#lanes.size < this.#options.maxLanes && room.receiveSize(this.#ask.want, false) >= this.#ask.want;
         if (full && another && !fetching.aborted) this.#addLane(false);
       }
     }
