@@ -212,6 +212,22 @@ describe("the handler pool", () => {
     assert.ok(!log.records.some((record) => /did not finish their teardown hooks/.test(record.message)));
   });
 
+  it("traces runs in a thread where an SDK registered itself without telemetry.setup", async () => {
+    // The app's SDK registered by a receiver module (here the setup fixture loaded as one), not by telemetry.setup.
+    const running = (pool = new HandlerPool({
+      threads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("telemetry", "setup.ts"), fixture("receivers", "traced.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await running.start();
+    assert.equal((await runOne(running, "traced", {}, "m-traced")).kind, "ok");
+    await eventually(() =>
+      ws.events().some((event) => (event["span"] as { name?: unknown } | undefined)?.name === "process traced"),
+    );
+  });
+
   it("loads the AWS SDK and the OpenTelemetry API in a thread only when a handler first sends", async () => {
     const url = await sqs.createQueue("sent");
     const running = startPool(["sends"]);
