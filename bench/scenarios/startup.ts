@@ -7,13 +7,17 @@
  *   for sqsd, bench/peers/sqs-consumer-start.mjs for sqs-consumer, plain JavaScript with no loader as its users
  *   run it). sqsd runs its default pool, one queue, a JSON config and a TypeScript receiver module.
  * - RSS idle: the same processes, 10 s after that first message.
+ * - Compile cache: sqsd keeps Node's compile cache (bin/sqsd.js); the scenario gives it an empty one of its own,
+ *   and runs one round first on it (a first start, cold) before the rounds it takes the medians of (warm).
  * - Thread replacement: sqsd with one thread; a message whose handler ends the thread (`process.exit()`), then,
  *   once the bench sees it, a message on another queue: the figure is from the crash to that handler's start,
  *   so it holds a send and a receive (a few ms) besides the replacement thread's start.
  *
  * Targets (issue #18): start to consuming ≤ 0.8 s, idle RSS ≤ 100 MB (sqs-consumer: 86 MB when measured).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { startPeer, startSqsd, type Consumer } from "../consumers.js";
 import { createQueues, here, latencyFile, processCpuMs, processRssMb, sleep } from "../lib.js";
@@ -71,7 +75,19 @@ export const startup: Scenario = {
     const sqsd: Start[] = [];
     const peer: Start[] = [];
     const replacements: number[] = [];
+    let cold: Start | undefined;
+    // The daemons this scenario starts inherit it (benchEnv passes the bench's environment on).
+    const compileCache = mkdtempSync(join(tmpdir(), "sqsd-bench-compile-cache-"));
+    const previousCompileCache = process.env["NODE_COMPILE_CACHE"];
+    process.env["NODE_COMPILE_CACHE"] = compileCache;
     try {
+      const [coldUrl] = await createQueues(client, ["startup-sqsd-cold"]);
+      cold = await measure("startup-sqsd-cold", coldUrl!, () =>
+        startSqsd(endpoint, { queues: ["startup-sqsd-cold"], work: "noop", receivers, eventsFile: events.path }),
+      );
+      log(
+        `cold round (empty compile cache): first message sqsd ${ms(cold.firstMessageMs)}, idle RSS ${whole(cold.rssMb)} MB`,
+      );
       for (let round = 1; round <= rounds; round += 1) {
         // Fresh queues each round: a stopped consumer's last long poll may live on at the server and take the
         // next round's message, which would then stay hidden for its visibility timeout.
@@ -118,7 +134,11 @@ export const startup: Scenario = {
       }
     } finally {
       events.remove();
+      if (previousCompileCache === undefined) delete process.env["NODE_COMPILE_CACHE"];
+      else process.env["NODE_COMPILE_CACHE"] = previousCompileCache;
+      rmSync(compileCache, { recursive: true, force: true });
     }
+    if (!cold) throw new Error("no cold round");
     const median = (values: readonly number[]): number =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const list = (values: readonly number[], format: (value: number) => string): string =>
@@ -172,6 +192,11 @@ export const startup: Scenario = {
           )})`,
         target: `sqsd ≤ ${RSS_TARGET_MB} MB`,
         met: sqsdRss <= RSS_TARGET_MB,
+      },
+      {
+        measure: "the same, a first start (empty compile cache): start to first message; CPU; idle RSS",
+        value: ms(cold.firstMessageMs),
+        detail: `CPU ${ms(cold.cpuMs)}, RSS ${whole(cold.rssMb)} MB; the rows above are starts with the cache warm`,
       },
       {
         measure: "a handler ends sqsd's only thread: crash to the next message's handler start (median)",
