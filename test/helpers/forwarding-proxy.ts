@@ -48,6 +48,7 @@ export class Exchange {
   #forwarded: ClientRequest | undefined;
   #clientGone = false;
 
+  /** Made by {@link ForwardingProxy} as a request arrives: reads its body, then gives the exchange to `handler`. */
   constructor(
     incoming: IncomingMessage,
     outgoing: ServerResponse,
@@ -143,7 +144,7 @@ export class Exchange {
     this.#outgoing.destroy();
   }
 
-  /** Answers the client with this instead of (or in place of) the server's answer. */
+  /** Answers the client itself, with this instead of the server's answer. */
   reply(status: number, headers: OutgoingHttpHeaders, body: string): void {
     if (this.#clientGone) return;
     this.#outgoing.writeHead(status, headers).end(body);
