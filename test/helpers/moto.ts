@@ -170,6 +170,15 @@ export const MOTO_DEFECTS = {
   concurrentDeletes:
     "moto's DeleteMessage is not atomic: of two deletes on one queue at once, one can be undone (SQS does not)",
   /**
+   * moto's SendMessage on a FIFO queue looks for the deduplication id among the messages still in the queue, and
+   * then appends, with no lock between (`Queue.add_message`): two sends at once with one id can both be kept
+   * (three replicas offering each cron tick within milliseconds doubled 2 ticks of 17). It also forgets an id
+   * once its message is deleted. SQS drops a message whose id it accepted in the last 5 minutes, deleted or
+   * not, which is what cron schedules across replicas rely on.
+   */
+  fifoDeduplication:
+    "moto's FIFO deduplication is not atomic and forgets deleted messages: two sends at once with one id are both kept (SQS keeps one)",
+  /**
    * moto answers each long poll from a thread that re-scans the queue every second; with a thousand of them
    * waiting its answers to deletes fall seconds behind, past the tests' 2 s visibility timeout.
    */
