@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../errors.js";
-import { strippedTypeScriptSources } from "../typescript-sources.js";
+import { strippedTypeScriptSources, type StrippedSources } from "../typescript-sources.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import { IdleThreads } from "./idle-threads.js";
 import { ThreadReports } from "./thread-reports.js";
@@ -86,7 +86,7 @@ export class HandlerPool {
     const workerData: PoolWorkerData = {
       receiverModules: options.receiverModules,
       typescriptLoader: options.typescriptLoader ?? "none",
-      ...(options.typescriptLoader === "native" ? { typescriptSources: strippedTypeScriptSources() } : {}),
+      ...(options.typescriptLoader === "native" ? nonEmpty(strippedTypeScriptSources()) : {}),
       telemetrySetup: options.telemetrySetup,
       sqs: options.sqs,
       channelName,
@@ -317,4 +317,9 @@ export class HandlerPool {
   #thread(threadId: number): Worker | undefined {
     return threadId <= 0 ? undefined : this.#piscina.threads.find((thread) => thread.threadId === threadId);
   }
+}
+
+/** The stripped sources to hand the threads, if any: with none, a thread registers no load hook. */
+function nonEmpty(sources: StrippedSources): { typescriptSources?: StrippedSources } {
+  return Object.keys(sources).length > 0 ? { typescriptSources: sources } : {};
 }
