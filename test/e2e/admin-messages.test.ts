@@ -78,7 +78,14 @@ for (const server of sqsServers())
       const result = await waiting;
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /all 1 queue\(s\) empty for 2 check\(s\) in a row/);
-      assert.equal(admin.scenario.ws.events().length, 3);
+      const events = admin.scenario.ws.events();
+      assert.equal(
+        events.length,
+        3,
+        JSON.stringify(
+          events.map(({ event, id, receiveCount, pid, threadId }) => ({ event, id, receiveCount, pid, threadId })),
+        ),
+      );
     });
 
     it("wait --timeout-seconds waits the whole timeout, even when the next check would fall after it", async () => {
