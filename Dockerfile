@@ -14,9 +14,9 @@
 #
 # It runs as `node`, with production dependencies only (no fauxqs: `--embedded` is for development), and
 # works with a read-only root filesystem given a writable /tmp (`docker run --read-only --tmpfs /tmp`, or an
-# emptyDir on Kubernetes): Node's compile cache and the TypeScript loader keep compiled modules there, and sqsd
-# exits 2 naming the directory when it cannot write to it. .ci/dockerfile-smoke runs these steps as a shell
-# script: keep the two in step.
+# emptyDir on Kubernetes): Node's compile cache and the tsx loader keep compiled modules there. Without it sqsd
+# starts without the cache where Node's own type stripping loads the app's files, and exits 2 naming the
+# directory where tsx is needed. .ci/dockerfile-smoke runs these steps as a shell script: keep the two in step.
 
 # Node 24: the LTS line CI runs the suite on (.ci/run fetches the same release), in maintenance until April
 # 2028. Node 26 became the active LTS in October 2026; sqsd is not tested on it yet, so the image stays on 24.

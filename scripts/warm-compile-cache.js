@@ -5,8 +5,9 @@
 // there, since Node uses only a cache it can write to and /app is read-only. Nothing here runs a command: the
 // modules are only imported. A cache is keyed by Node's version and each file's path and contents, so it is
 // valid only in the image it was made in.
+import { chmodSync, readdirSync } from "node:fs";
 import module from "node:module";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL, URL } from "node:url";
 
@@ -28,3 +29,9 @@ for (const file of [
   await import(new URL(file, app).href);
 }
 module.flushCompileCache();
+// Node writes its cache files for its own user only (0600), and the image builds as root while the daemon runs as
+// `node`: readable for all, or bin/sqsd.js cannot copy them and every start compiles afresh. The cache holds
+// compiled code of the image's public modules, nothing secret.
+for (const entry of readdirSync(resolve(directory), { recursive: true, withFileTypes: true })) {
+  chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+}
