@@ -61,6 +61,8 @@ export class PrefetchQueue implements ReceiveRoom {
   /** Messages asked for by receives under way, and the part of that beyond a primary lane's first message. */
   #asked = 0;
   #askedBeyondFirst = 0;
+  /** Of {@link PrefetchQueue.asked}, what receives begun by a primary lane asked. */
+  #askedByPrimaries = 0;
   #gatherTimer: NodeJS.Timeout | undefined;
   #gathered = false;
   #lastStartAt: number | undefined;
@@ -142,7 +144,13 @@ export class PrefetchQueue implements ReceiveRoom {
   receiveSize(want: number, primary: boolean): number {
     const scheduler = this.#scheduler;
     if (scheduler.stopped) return 0;
-    const ownRoom = this.#prefetch - this.waitingToStart - this.#asked;
+    // A primary lane sizes its receive only when it has none under way, so a receive begun by a primary lane
+    // that is still under way belongs to a lane a watchdog restart demoted: stuck on a dead connection until its
+    // request times out. Counting its ask here would leave the new primary lane no room (with an idle ask of up
+    // to 10 and a prefetch of 10 or less, none at all) and the queue deaf until then. What it may still bring
+    // is admitted when it returns, past the prefetch bound once per restart, as past maxBuffered.
+    const asked = primary ? this.#asked - this.#askedByPrimaries : this.#asked;
+    const ownRoom = this.#prefetch - this.waitingToStart - asked;
     return Math.max(
       0,
       Math.min(
@@ -162,6 +170,7 @@ export class PrefetchQueue implements ReceiveRoom {
   beginReceive(size: number, primary: boolean): void {
     this.#receivesUnderWay += 1;
     this.#asked += size;
+    if (primary) this.#askedByPrimaries += size;
     this.#askedBeyondFirst += primary ? size - 1 : size;
     this.#scheduler.changed(this);
   }
@@ -169,6 +178,7 @@ export class PrefetchQueue implements ReceiveRoom {
   endReceive(size: number, primary: boolean, messages: readonly Message[]): void {
     this.#receivesUnderWay -= 1;
     this.#asked -= size;
+    if (primary) this.#askedByPrimaries -= size;
     this.#askedBeyondFirst -= primary ? size - 1 : size;
     // What the message limit lets in of these, as it stands before they join: every queue asks for up to what
     // is left, so receives that end together may bring more than that between them.

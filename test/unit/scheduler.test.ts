@@ -500,3 +500,20 @@ describe("Scheduler: waits for room", () => {
     assert.equal(scheduler.running, 1);
   });
 });
+
+describe("Scheduler: a watchdog restart", () => {
+  it("leaves the new primary lane room while the receive of the lane it replaced is stuck", () => {
+    // Review finding: a prefetch of 5 and an idle ask of 5 (its share of maxBuffered 100 is larger). The stuck
+    // receive asked for all of the queue's room, so the new primary lane got a size of 0 and the queue listened
+    // again only when the dead request timed out.
+    const { scheduler, targets } = harness({ queues: [{ name: "q" }], scheduler: { prefetch: 5 } });
+    const room = scheduler.room(targets[0]!);
+    const stuck = room.receiveSize(room.idleWant, true);
+    assert.equal(stuck, 5);
+    room.beginReceive(stuck, true);
+    assert.equal(room.receiveSize(room.idleWant, true), 5, "the new primary lane's receive");
+    // An extra lane still counts every receive under way: it only adds to a backlog the queue has room for.
+    assert.equal(room.receiveSize(10, false), 0);
+    room.endReceive(stuck, true, []);
+  });
+});
