@@ -29,12 +29,15 @@ export interface Compaction {
  * made, then unset, so no later context (a pool thread started afterwards, say) sees a global `gc`.
  */
 export function compactHeap(): Compaction {
-  let gc: ((options: GcOptions) => void) | undefined;
-  try {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as typeof gc;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
+  // Started with --expose-gc (an operator's choice): use that gc, and leave the flag as it was.
+  let gc = (globalThis as { gc?: (options: GcOptions) => void }).gc;
+  if (typeof gc !== "function") {
+    try {
+      setFlagsFromString("--expose-gc");
+      gc = runInNewContext("gc") as typeof gc;
+    } finally {
+      setFlagsFromString("--no-expose-gc");
+    }
   }
   const before = process.memoryUsage();
   const began = performance.now();
