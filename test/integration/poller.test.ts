@@ -93,16 +93,18 @@ for (const server of sqsServers())
       // The one slot is busy and messages wait in the buffer: how many the receive policy takes ahead is its
       // business (see receive-ask.ts), but never more than the bound, and then it holds its next receive. Settled
       // means the same count with no receive under way in two reads in a row.
-      let previous: number | undefined;
+      let previous: { buffered: number; receives: number } | undefined;
       const buffered = await eventually(() => {
-        const quiet = started().length === 1 && scheduler.buffered > 0 && poller.health().receivesUnderWay === 0;
-        const stable = quiet && previous === scheduler.buffered;
-        previous = quiet ? scheduler.buffered : undefined;
-        return stable ? scheduler.buffered : undefined;
+        const now = { buffered: scheduler.buffered, receives: sqs.requests("ReceiveMessage") };
+        const quiet = started().length === 1 && now.buffered > 0 && poller.health().receivesUnderWay === 0;
+        const stable = quiet && previous?.buffered === now.buffered && previous.receives === now.receives;
+        previous = quiet ? now : undefined;
+        return stable ? now.buffered : undefined;
       });
       assert.ok(buffered <= 3, `${buffered} buffered, beyond the prefetch bound of 3`);
       const receives = sqs.requests("ReceiveMessage");
       assert.deepEqual(await sqs.counts(url), { visible: 10 - 1 - buffered, inFlight: 1 + buffered, delayed: 0 });
+      // Held: no receive since the two reads that found it settled, nor while SQS was asked for its counts.
       assert.equal(sqs.requests("ReceiveMessage"), receives, "no receive while it holds");
       // Finishing runs frees slots: buffered messages start, and the rest is received in turn.
       for (let done = 0; done < 10; done += 1) {
