@@ -75,7 +75,7 @@ export function typeScriptLoader(): TypeScriptLoader {
 }
 
 /** Whether this Node strips types itself: 22.18+ and 23.6+ without a flag (false before, or with it off). */
-function nativeTypeScript(): boolean {
+export function nativeTypeScript(): boolean {
   const mode = (process.features as { typescript?: unknown }).typescript;
   return mode === "strip" || mode === "transform";
 }

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import { nativeTypeScript } from "../../src/loader.js";
 import { fixture } from "../helpers/paths.js";
 import { Scenario } from "../helpers/scenario.js";
-
-/** Whether this Node strips TypeScript types itself (22.18+, 24): sqsd then tries its own loader first. */
-const nativeTypeScript = ["strip", "transform"].includes(
-  String((process.features as { typescript?: unknown }).typescript),
-);
 
 /**
  * Users' TypeScript (config and receivers) through the CLI: Node's own type stripping where it loads the
@@ -49,7 +45,7 @@ describe("TypeScript loading", () => {
 
   it(
     "loads erasable TypeScript with Node's own type stripping, and no tsx",
-    { skip: nativeTypeScript ? false : `Node ${process.version} does not strip types itself (22.18+ does)` },
+    { skip: nativeTypeScript() ? false : `Node ${process.version} does not strip types itself (22.18+ does)` },
     async () => {
       const started = await consumeTwo("erasable", "erasable");
       assert.equal(started["typescriptLoader"], "native");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { importUserModule, typeScriptLoader } from "../../src/loader.js";
+import { importUserModule, nativeTypeScript, typeScriptLoader } from "../../src/loader.js";
 import { HandlerPool } from "../../src/pool/pool.js";
 import type { WireMessage } from "../../src/pool/protocol.js";
 import { withDeadline } from "../helpers/deadline.js";
@@ -10,11 +10,6 @@ import { TestSqs } from "../helpers/local-sqs.js";
 import { memoryLogger } from "../helpers/memory-logger.js";
 import { fixture } from "../helpers/paths.js";
 import { Workspace } from "../helpers/workspace.js";
-
-/** Whether this Node strips TypeScript types itself (22.18+, 24). */
-const nativeTypeScript = ["strip", "transform"].includes(
-  String((process.features as { typescript?: unknown }).typescript),
-);
 
 /** How pool threads start and how the pool grows on demand, on real piscina threads with fixture receivers. */
 describe("pool threads", () => {
@@ -74,7 +69,7 @@ describe("pool threads", () => {
   it(
     "loads the receivers' TypeScript as the supervisor stripped it, without a type stripper of its own",
     {
-      skip: !nativeTypeScript
+      skip: !nativeTypeScript()
         ? `Node ${process.version} does not strip types itself (22.18+ does)`
         : process.env["NODE_COMPILE_CACHE"]
           ? "NODE_COMPILE_CACHE is set for this run: threads then read stripped code from the cache instead"
