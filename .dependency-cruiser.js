@@ -11,6 +11,7 @@ const LAYERS = [
       "leaf modules that know nothing of sqsd's parts: errors and how failures are classified and values shown, SQS limits and queue naming, warnings, module loading, signals, small utilities (Backoff, sleep, Batcher)",
     paths: [
       "src/errors.ts",
+      "src/pool-errors.ts",
       "src/aws-error-fields.ts",
       "src/failure-kind.ts",
       "src/describe-value.ts",

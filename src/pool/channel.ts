@@ -1,5 +1,5 @@
 import { BroadcastChannel } from "node:worker_threads";
-import { PoolRequestError } from "../errors.js";
+import { PoolRequestError } from "../pool-errors.js";
 import {
   deserializeError,
   serializeError,

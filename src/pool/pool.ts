@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { WorkerStartError } from "../errors.js";
+import { WorkerStartError } from "../pool-errors.js";
 import { strippedTypeScriptSources, type StrippedSources } from "../typescript-sources.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import { IdleThreads } from "./idle-threads.js";

@@ -4,7 +4,7 @@
  * ended before the others, see RUN_RESULTS) or its task's.
  */
 import type { Worker } from "node:worker_threads";
-import { TaskNotStartedError } from "../errors.js";
+import { TaskNotStartedError } from "../pool-errors.js";
 import type { ChannelEndpoint } from "./channel.js";
 import type {
   EarlyRunResults,

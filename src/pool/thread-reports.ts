@@ -3,7 +3,7 @@
  * teardown hooks, and whether one could not load them (the pool is then broken for good). The one owner of
  * those facts; whoever waits on them re-checks its condition after every report ({@link ThreadReports.until}).
  */
-import { WorkerStartError } from "../errors.js";
+import { WorkerStartError } from "../pool-errors.js";
 import type { Logger } from "../logging.js";
 import { threadModules, type LifecycleMessage } from "./protocol.js";
 

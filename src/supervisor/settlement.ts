@@ -1,6 +1,7 @@
 import { NEVER_DELETED_DECODE_CODES, PAYLOAD_UNREADABLE_CODES } from "../codecs/errors.js";
 import type { RetryOptions } from "../config/types.js";
-import { errorSummary, TaskNotStartedError } from "../errors.js";
+import { errorSummary } from "../errors.js";
+import { TaskNotStartedError } from "../pool-errors.js";
 import type { FailurePhase, Outcome } from "../pool/protocol.js";
 import type { ReceiverOptions } from "../registry/types.js";
 import type { SettledAs } from "./events.js";

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from "../config/types.js";
-import type { WorkerStartError } from "../errors.js";
+import type { WorkerStartError } from "../pool-errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { TaskNotStartedError, WorkerStartError } from "../../src/errors.js";
+import { TaskNotStartedError, WorkerStartError } from "../../src/pool-errors.js";
 import { HandlerPool, type RunningHandler, type TaskRequest } from "../../src/pool/pool.js";
 import type { Outcome, WireMessage } from "../../src/pool/protocol.js";
 import { withDeadline } from "../helpers/deadline.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, it } from "node:test";
-import { PoolRequestError } from "../../src/errors.js";
+import { PoolRequestError } from "../../src/pool-errors.js";
 import { ChannelEndpoint } from "../../src/pool/channel.js";
 import type { LifecycleMessage } from "../../src/pool/protocol.js";
 import { eventually } from "../helpers/eventually.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TaskNotStartedError } from "../../src/errors.js";
+import { TaskNotStartedError } from "../../src/pool-errors.js";
 import type { Outcome } from "../../src/pool/protocol.js";
 import { settle, type RunEnd, type SettleContext } from "../../src/supervisor/settlement.js";
 
