@@ -52,9 +52,9 @@ const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
 const FORCED_CLEANUP_LIMIT_MS = 500;
 
 /**
- * How long after start-up the supervisor compacts its heap (see {@link compactHeap}): late enough that its
- * pause (60-100 ms of CPU measured, longer on a loaded machine) does not hold up messages already waiting
- * when the daemon started.
+ * How long after start-up the supervisor compacts its heap (see {@link compactHeap}), and how often it looks
+ * again while messages run or wait: late enough that its pause (60-100 ms of CPU measured, longer on a loaded
+ * machine) does not hold up messages already waiting when the daemon started.
  */
 const COMPACT_AFTER_START_MS = 1_000;
 
