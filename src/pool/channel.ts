@@ -1,14 +1,13 @@
 import { BroadcastChannel } from "node:worker_threads";
 import { PoolRequestError } from "../pool-errors.js";
-import {
-  deserializeError,
-  serializeError,
-  type ChannelAddress,
-  type ChannelMessage,
-  type ChannelRequest,
-  type ChannelResponse,
-  type LifecycleMessage,
-} from "./protocol.js";
+import { deserializeError, serializeError } from "./protocol.js";
+import type {
+  ChannelAddress,
+  ChannelMessage,
+  ChannelRequest,
+  ChannelResponse,
+  LifecycleMessage,
+} from "./channel-messages.js";
 
 /** Services by name, each a function signature, e.g. {@link SupervisorServices}. */
 export type ServiceMap<T> = { [K in keyof T]: (...args: never[]) => unknown };

@@ -14,10 +14,9 @@ import {
   type HandlerRun,
   type HandlerTask,
   type PoolWorkerData,
-  type SupervisorServices,
   type TaskResult,
-  type ThreadServices,
 } from "./protocol.js";
+import type { SupervisorServices, ThreadServices } from "./channel-messages.js";
 import type { HandlerPoolOptions, TaskRequest } from "./pool-options.js";
 import { RunSlots } from "./run-slots.js";
 import { EarlyResults, trackRun, type RunContext, type RunningHandler } from "./running-handler.js";

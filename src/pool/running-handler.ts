@@ -6,15 +6,8 @@
 import type { Worker } from "node:worker_threads";
 import { TaskNotStartedError } from "../pool-errors.js";
 import type { ChannelEndpoint } from "./channel.js";
-import type {
-  EarlyRunResults,
-  HandlerRun,
-  Outcome,
-  RunResult,
-  SupervisorServices,
-  TaskResult,
-  ThreadServices,
-} from "./protocol.js";
+import type { EarlyRunResults, HandlerRun, Outcome, RunResult, TaskResult } from "./protocol.js";
+import type { SupervisorServices, ThreadServices } from "./channel-messages.js";
 import type { RunSlots } from "./run-slots.js";
 
 /** One handler run as the supervisor sees it. */

@@ -5,13 +5,8 @@
 import { parentPort, threadId } from "node:worker_threads";
 import { errorSummary } from "../errors.js";
 import { ChannelEndpoint } from "./channel.js";
-import {
-  ADMISSION,
-  serializeError,
-  type SerializedError,
-  type SupervisorServices,
-  type ThreadServices,
-} from "./protocol.js";
+import { ADMISSION, serializeError, type SerializedError } from "./protocol.js";
+import type { SupervisorServices, ThreadServices } from "./channel-messages.js";
 
 /** What the thread does when the supervisor speaks to it. */
 export interface ThreadChannelHandlers {

@@ -5,7 +5,8 @@
  */
 import { WorkerStartError } from "../pool-errors.js";
 import type { Logger } from "../logging.js";
-import { threadModules, type LifecycleMessage } from "./protocol.js";
+import { threadModules } from "./protocol.js";
+import type { LifecycleMessage } from "./channel-messages.js";
 
 /** The pool threads' reports, and waits on them. */
 export class ThreadReports {

@@ -76,10 +76,16 @@ export class Delivery {
     this.groupId = message.Attributes?.MessageGroupId ?? "";
     this.trace = new MessageTrace(target.fullName, target.queue.name, message, this.receiveCount, receivedAt);
     if (target.visibilityTimeoutSeconds > 0) {
-      this.#visibility = keeper.keep(this.ack, receivedAt, target.visibilityTimeoutSeconds, this.logFields(), () => {
-        this.#lostVisibility = true;
-        this.#visibilityLost();
-      });
+      this.#visibility = keeper.keep(
+        this.ack,
+        receivedAt,
+        target.visibilityTimeoutSeconds,
+        () => this.logFields(),
+        () => {
+          this.#lostVisibility = true;
+          this.#visibilityLost();
+        },
+      );
     }
   }
 

@@ -1,28 +1,18 @@
 import type { RetryOptions } from "../config/types.js";
 import type { Logger } from "../logging.js";
-import { serializeError, type Outcome } from "../pool/protocol.js";
+import type { Outcome } from "../pool/protocol.js";
 import type { HandlerPool, RunningHandler } from "../pool/pool.js";
 import type { Acker } from "./acker.js";
 import type { Delivery } from "./delivery.js";
 import type { SupervisorEmitter } from "./events.js";
 import { toWireMessage } from "./received.js";
 import type { PollTarget } from "./target.js";
-import { settle, type RunEnd, type Settlement } from "./settlement.js";
-import type { SettleReport } from "../telemetry/message-trace.js";
+import { failureOf, settle, settleReport, type RunEnd } from "./settlement.js";
+import { RunPacking } from "./run-packing.js";
 import { PayloadCleaner } from "./payload-cleaner.js";
 
 /** After `timeoutMs`, how long a handler gets between its signal aborting and its thread being ended. */
 const TIMEOUT_GRACE_MS = 1_000;
-
-/**
- * Runs of a queue whose handler took less than this (a moving average of the threads' own timing) share thread
- * hops: posting a task and its answer then costs more than the handler. Slower handlers get a hop each, so that
- * a quick run never waits for a slow one packed with it before its outcome (and slot) comes back.
- */
-const PACK_BELOW_MS = 2;
-
-/** Weight of the newest run in a queue's moving average of handler time. */
-const RUN_TIME_WEIGHT = 0.2;
 
 /** Stands in for a missing outcome, which would be a protocol bug: the message is treated as failed. */
 const NO_OUTCOME: Outcome = {
@@ -56,10 +46,9 @@ export class Dispatcher {
    * thread ends was interrupted, not broken: its message is released for another consumer, not retried later.
    */
   readonly #interrupting = new AbortController();
-  /** Runs started in this turn of the event loop, by queue, to be posted together (see {@link PACK_BELOW_MS}). */
+  /** Runs started in this turn of the event loop, by queue, to be posted together (see {@link RunPacking}). */
   readonly #starting = new Map<PollTarget, Delivery[][]>();
-  /** Each queue's moving average of handler time (ms), once a run has reported one. */
-  readonly #runTimes = new Map<PollTarget, number>();
+  readonly #packing = new RunPacking();
 
   readonly #payloadCleaner: PayloadCleaner;
 
@@ -156,15 +145,9 @@ export class Dispatcher {
         this.#tooLateToStart(runs.flat(), target.queue.options.deleteOnStart === true);
         continue;
       }
-      const size = this.#packSize(target);
+      const size = this.#packing.runsPerTask(target, this.#options.pool.maxRunsPerTask);
       for (let index = 0; index < runs.length; index += size) this.#post(target, runs.slice(index, index + size));
     }
-  }
-
-  /** Runs per task for this queue: several while its handler is quick, else one. */
-  #packSize(target: PollTarget): number {
-    const runTime = this.#runTimes.get(target);
-    return runTime !== undefined && runTime < PACK_BELOW_MS ? this.#options.pool.maxRunsPerTask : 1;
   }
 
   /** Posts runs of one queue as one task, and settles each run's deliveries as its outcome comes. */
@@ -198,20 +181,15 @@ export class Dispatcher {
       const outcomes = await handler.outcome;
       ends = deliveries.map((_, index) => outcomes[index] ?? NO_OUTCOME);
       deliveries.forEach((delivery, index) => delivery.trace.processed(outcomes[index]?.processSpan));
-      this.#recordRunTime(target, Math.max(0, ...outcomes.map((outcome) => outcome.durationMs)));
+      this.#packing.record(target, Math.max(0, ...outcomes.map((outcome) => outcome.durationMs)));
     } catch (error) {
       ends = deliveries.map(() => ({ kind: "crashed", error }));
       // A run that hung or crashed its thread counts too, by how long it ran: a queue whose quick handler
       // turns slow must stop packing, or each thread it ends takes packed runs with it.
       const startedAt = handler.startedAt();
-      if (startedAt !== undefined) this.#recordRunTime(target, Date.now() - startedAt);
+      if (startedAt !== undefined) this.#packing.record(target, Date.now() - startedAt);
     }
     deliveries.forEach((delivery, index) => this.#settle(delivery, ends[index]!));
-  }
-
-  #recordRunTime(target: PollTarget, runTimeMs: number): void {
-    const average = this.#runTimes.get(target);
-    this.#runTimes.set(target, average === undefined ? runTimeMs : average + RUN_TIME_WEIGHT * (runTimeMs - average));
   }
 
   /** `timeoutMs` passed: abort the handler's signal; a second later, end its thread if it is still running. */
@@ -283,27 +261,4 @@ export class Dispatcher {
     if (deleted) this.#options.events.emit("deleted", delivery.target.fullName);
     return deleted;
   }
-}
-
-/** A failed run's error class and message: what the dashboard shows, never a stack nor the message body. */
-function failureOf(end: RunEnd): { name: string; message: string } {
-  if (end.kind === "failed") return { name: end.error.name, message: end.error.message };
-  if (end.kind === "crashed") {
-    // serializeError, not String(): a thrown null-prototype object would make String() throw inside settle.
-    const { name, message } = serializeError(end.error);
-    return { name, message };
-  }
-  return { name: "Error", message: `the run ended as ${end.kind}` };
-}
-
-/** What a settle span says: the SQS call, and how the run ended. */
-function settleReport(end: RunEnd, settlement: Settlement): SettleReport {
-  const { action } = settlement;
-  const error = end.kind === "failed" ? end.error : end.kind === "crashed" ? serializeError(end.error) : undefined;
-  return {
-    operation: action.kind === "delete" ? "delete" : action.kind === "leave" ? "leave" : "change_visibility",
-    outcome: settlement.settledAs,
-    phase: settlement.phase,
-    errorType: settlement.phase === undefined ? undefined : error?.name,
-  };
 }

@@ -2,10 +2,11 @@ import { NEVER_DELETED_DECODE_CODES, PAYLOAD_UNREADABLE_CODES } from "../codecs/
 import type { RetryOptions } from "../config/types.js";
 import { errorSummary } from "../errors.js";
 import { TaskNotStartedError } from "../pool-errors.js";
-import type { FailurePhase, Outcome } from "../pool/protocol.js";
+import { serializeError, type FailurePhase, type Outcome } from "../pool/protocol.js";
 import type { ReceiverOptions } from "../registry/types.js";
 import type { SettledAs } from "./events.js";
 import { retryDelaySeconds } from "./retry.js";
+import type { SettleReport } from "../telemetry/message-trace.js";
 
 /** How a handler run ended, as the supervisor saw it: an outcome from the thread, or the thread dying under it. */
 export type RunEnd = Outcome | { readonly kind: "crashed"; readonly error: unknown };
@@ -180,4 +181,27 @@ function failureFields(phase: FailurePhase, context: SettleContext): Record<stri
 
 function log(level: SettlementLog["level"], message: string, fields: Record<string, unknown>): SettlementLog {
   return { level, message, fields };
+}
+
+/** A failed run's error class and message: what the dashboard shows, never a stack nor the message body. */
+export function failureOf(end: RunEnd): { name: string; message: string } {
+  if (end.kind === "failed") return { name: end.error.name, message: end.error.message };
+  if (end.kind === "crashed") {
+    // serializeError, not String(): a thrown null-prototype object would make String() throw inside settle.
+    const { name, message } = serializeError(end.error);
+    return { name, message };
+  }
+  return { name: "Error", message: `the run ended as ${end.kind}` };
+}
+
+/** What a settle span says: the SQS call, and how the run ended. */
+export function settleReport(end: RunEnd, settlement: Settlement): SettleReport {
+  const { action } = settlement;
+  const error = end.kind === "failed" ? end.error : end.kind === "crashed" ? serializeError(end.error) : undefined;
+  return {
+    operation: action.kind === "delete" ? "delete" : action.kind === "leave" ? "leave" : "change_visibility",
+    outcome: settlement.settledAs,
+    phase: settlement.phase,
+    errorType: settlement.phase === undefined ? undefined : error?.name,
+  };
 }

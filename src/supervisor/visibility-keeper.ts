@@ -48,13 +48,14 @@ export class VisibilityKeeper {
   /**
    * Starts the heartbeat of a message received at `receivedAt` with this visibility timeout. `onLost` is
    * called once if the heartbeat can no longer keep the message hidden (an extension failed, or SQS's
-   * 12-hour ceiling is reached), unless stopped first.
+   * 12-hour ceiling is reached), unless stopped first. `fields` gives the message's log fields, asked for only
+   * when a line is written (most heartbeats never write one).
    */
   keep(
     ack: AckTarget,
     receivedAt: number,
     visibilityTimeoutSeconds: number,
-    fields: Record<string, unknown>,
+    fields: () => Record<string, unknown>,
     onLost: () => void = () => undefined,
   ): KeptVisibility {
     return new Heartbeat(
@@ -74,7 +75,7 @@ interface HeartbeatSubject {
   readonly ack: AckTarget;
   readonly receivedAt: number;
   readonly visibilityTimeoutSeconds: number;
-  readonly fields: Record<string, unknown>;
+  readonly fields: () => Record<string, unknown>;
   readonly onLost: () => void;
 }
 
@@ -177,7 +178,7 @@ class Heartbeat implements KeptVisibility {
     const allowed = Math.floor((this.#ceiling - clock.now()) / 1000);
     const granted = Math.min(seconds, allowed);
     if (granted < 1) {
-      logger.warn("visibility reached SQS's 12-hour ceiling; the message will reappear", fields);
+      logger.warn("visibility reached SQS's 12-hour ceiling; the message will reappear", fields());
       this.#lose();
       return false;
     }
@@ -186,17 +187,18 @@ class Heartbeat implements KeptVisibility {
     // Stopped meanwhile (the message is done, or given back): the answer no longer matters.
     if (this.#stopped) return false;
     if (!ok) {
-      logger.warn("could not extend the visibility; the message may be redelivered", fields);
+      logger.warn("could not extend the visibility; the message may be redelivered", fields());
       this.#lose();
       return false;
     }
     // SQS counts from when it served the request, which is no earlier than when it was sent. Changes go one
     // at a time and never ask for less than is left (except at the ceiling), so this only moves forward.
     this.#deadline = Math.max(this.#deadline, requestedAt + granted * 1000);
-    logger.debug("visibility extended", { ...fields, visibilityTimeoutSeconds: granted });
+    if (logger.isLevelEnabled("debug"))
+      logger.debug("visibility extended", { ...fields(), visibilityTimeoutSeconds: granted });
     if (granted < seconds) {
       // The last extension SQS allows: the message reappears at the ceiling.
-      logger.warn("visibility reached SQS's 12-hour ceiling; the message will reappear", fields);
+      logger.warn("visibility reached SQS's 12-hour ceiling; the message will reappear", fields());
       this.#atCeiling = true;
       return false;
     }

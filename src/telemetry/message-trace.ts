@@ -15,7 +15,7 @@ import {
   type SpanContext,
 } from "@opentelemetry/api";
 import { safely, UNTRACED_SPAN } from "./safe.js";
-import { ATTR, AWS_SQS, tracer } from "./semconv.js";
+import { ATTR, AWS_SQS, tracer, tracerProviderRegistered } from "./semconv.js";
 import { fromCarrier, producerContext, toCarrier, type TraceCarrier } from "./trace-context.js";
 
 /** What crosses to the pool thread with a message: span contexts as strings. */
@@ -45,17 +45,30 @@ export interface TracedMessage {
   readonly MessageAttributes?: Readonly<Record<string, { readonly StringValue?: string | undefined }>> | undefined;
 }
 
+/** What an untraced message's settle leaves to do when SQS answers: nothing. */
+const NO_SETTLE_SPAN = (): void => undefined;
+
 /**
- * One received message's spans in the supervisor. With no SDK registered every span is a no-op. No method
- * throws: what the app's SDK throws is caught (see safe.ts), so tracing never changes how a message is handled.
+ * One received message's spans in the supervisor. No method throws: what the app's SDK throws is caught (see
+ * safe.ts), so tracing never changes how a message is handled.
+ *
+ * With no tracer provider registered every span would be the API's no-op, which carries its parent's context:
+ * such a message starts no span at all, and hands on the producer's context (if any) as the no-op spans would
+ * have. That is most messages of most apps, and a span's attributes, contexts and guards cost the supervisor
+ * several microseconds per message for nothing.
  */
 export class MessageTrace {
   readonly #destination: string;
   readonly #queue: string;
   readonly #messageId: string;
-  /** Where `process` and `settle` hang: the producer's context, or else the `receive` span's. */
-  readonly #parent: Context;
-  readonly #receive: Span;
+  /** The producer's span context on the message, if it carries one. */
+  readonly #producer: SpanContext | undefined;
+  /**
+   * Where `process` and `settle` hang: the producer's context, or else the `receive` span's. Undefined when no
+   * tracer provider was registered as the message arrived (then there is no `receive` span either).
+   */
+  readonly #parent: Context | undefined;
+  readonly #receive: Span | undefined;
   #receiveOpen = true;
   /** The thread's `process` span, once its outcome came back. */
   #process: SpanContext | undefined;
@@ -65,6 +78,11 @@ export class MessageTrace {
     this.#queue = queue;
     this.#messageId = message.MessageId ?? "";
     const producer = safely("read the trace context of a message", undefined, () => producerContext(message));
+    this.#producer = producer;
+    if (!tracerProviderRegistered()) {
+      this.#receiveOpen = false;
+      return;
+    }
     const producerParent = producer ? trace.setSpanContext(ROOT_CONTEXT, producer) : ROOT_CONTEXT;
     // CLIENT, as the messaging conventions give `receive`: the `process` span in the thread is the one
     // CONSUMER child of the producer, so service graphs count one edge per message, not two.
@@ -88,6 +106,11 @@ export class MessageTrace {
 
   /** The contexts the pool thread continues; undefined when there is nothing to continue. */
   wire(): WireTrace | undefined {
+    if (!this.#parent || !this.#receive) {
+      // What the no-op spans would carry: the producer's context, as the parent and as the receive span.
+      const carrier = this.#producer && toCarrier(this.#producer);
+      return carrier ? { parent: carrier, receive: carrier } : undefined;
+    }
     const parent = toCarrier(trace.getSpanContext(this.#parent) ?? this.#receive.spanContext());
     const receive = toCarrier(this.#receive.spanContext());
     if (!parent && !receive) return undefined;
@@ -98,7 +121,7 @@ export class MessageTrace {
   endReceive(): void {
     if (!this.#receiveOpen) return;
     this.#receiveOpen = false;
-    safely("end a receive span", undefined, () => this.#receive.end());
+    safely("end a receive span", undefined, () => this.#receive?.end());
   }
 
   /** The thread's `process` span, which settle spans link to and later log lines name. */
@@ -112,7 +135,9 @@ export class MessageTrace {
    */
   startSettle(report: SettleReport): (succeeded: boolean) => void {
     this.endReceive();
-    const span = safely("start a settle span", undefined, () => this.#startSettle(report));
+    const parent = this.#parent;
+    if (!parent) return NO_SETTLE_SPAN;
+    const span = safely("start a settle span", undefined, () => this.#startSettle(report, parent));
     if (!span) return () => undefined;
     return (succeeded) =>
       safely("end a settle span", undefined, () => {
@@ -121,7 +146,7 @@ export class MessageTrace {
       });
   }
 
-  #startSettle(report: SettleReport): Span {
+  #startSettle(report: SettleReport, parent: Context): Span {
     const links: Link[] = this.#process ? [{ context: this.#process }] : [];
     const span = tracer().startSpan(
       `${report.operation} ${this.#destination}`,
@@ -136,7 +161,7 @@ export class MessageTrace {
           ...(report.errorType === undefined ? {} : { [ATTR.errorType]: report.errorType }),
         },
       },
-      this.#parent,
+      parent,
     );
     if (report.phase !== undefined)
       span.setStatus({ code: SpanStatusCode.ERROR, message: `failed in ${report.phase}` });
@@ -145,8 +170,8 @@ export class MessageTrace {
 
   /** `trace_id` and `span_id` for log lines about this message (the `process` span once known); none if untraced. */
   logFields(): Record<string, string> {
-    const span = this.#process ?? this.#receive.spanContext();
-    return isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+    const span = this.#process ?? this.#receive?.spanContext() ?? this.#producer;
+    return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
   }
 
   #common(type: string, name: string): Record<string, string> {

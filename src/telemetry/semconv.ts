@@ -39,3 +39,16 @@ export const AWS_SQS = "aws_sqs";
 export function tracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
 }
+
+/** Where `@opentelemetry/api` (major version 1) keeps what an app registered globally. */
+const OPENTELEMETRY_GLOBALS = Symbol.for("opentelemetry.js.api.1");
+
+/**
+ * Whether an app registered a tracer provider with the OpenTelemetry API (its `telemetry.setup`, or an SDK
+ * registered some other way). Without one, {@link tracer} is the API's no-op: every span records nothing and
+ * carries its parent's context.
+ */
+export function tracerProviderRegistered(): boolean {
+  const globals = (globalThis as { [OPENTELEMETRY_GLOBALS]?: { readonly trace?: unknown } })[OPENTELEMETRY_GLOBALS];
+  return globals?.trace !== undefined;
+}

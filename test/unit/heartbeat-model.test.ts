@@ -44,7 +44,13 @@ function harness(visibilityTimeoutSeconds: number, receivedAgoSeconds = 0) {
   let lost = 0;
   const receivedAt = clock.now() - receivedAgoSeconds * 1000;
   const keeper = new VisibilityKeeper(acker, memoryLogger().logger, clock);
-  const kept: KeptVisibility = keeper.keep(ack, receivedAt, visibilityTimeoutSeconds, {}, () => (lost += 1));
+  const kept: KeptVisibility = keeper.keep(
+    ack,
+    receivedAt,
+    visibilityTimeoutSeconds,
+    () => ({}),
+    () => (lost += 1),
+  );
   return {
     clock,
     changes,

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, it } from "node:test";
 import { PoolRequestError } from "../../src/pool-errors.js";
 import { ChannelEndpoint } from "../../src/pool/channel.js";
-import type { LifecycleMessage } from "../../src/pool/protocol.js";
+import type { LifecycleMessage } from "../../src/pool/channel-messages.js";
 import { eventually } from "../helpers/eventually.js";
 
 /** What the test's "supervisor" serves. */

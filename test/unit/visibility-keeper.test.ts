@@ -23,7 +23,7 @@ describe("VisibilityKeeper", () => {
     const { acker, changes } = recordingAcker();
     const keeper = new VisibilityKeeper(acker, memoryLogger().logger);
     const started = Date.now();
-    const kept = keeper.keep(ack, started, 1, {});
+    const kept = keeper.keep(ack, started, 1, () => ({}));
     await eventually(() => changes.length >= 3, { timeoutMs: 5_000 });
     kept.stop();
     const count = changes.length;
@@ -39,13 +39,13 @@ describe("VisibilityKeeper", () => {
     const { logger, records } = memoryLogger();
     const keeper = new VisibilityKeeper(acker, logger);
     // Received 11 h 59 m 58 s ago: at most 2 s of the 12 hours are left, so 600 s cannot be granted.
-    const nearlyOut = keeper.keep(ack, Date.now() - (43_200 - 2) * 1000, 60, {});
+    const nearlyOut = keeper.keep(ack, Date.now() - (43_200 - 2) * 1000, 60, () => ({}));
     assert.equal(await nearlyOut.extend(600), false);
     assert.equal(changes.length, 1);
     assert.ok(changes[0]!.seconds >= 1 && changes[0]!.seconds <= 2, `asked for ${changes[0]!.seconds} s`);
     nearlyOut.stop();
     // Received 12 hours ago: nothing is left; no request, and a warning says why.
-    const out = keeper.keep(ack, Date.now() - 43_200 * 1000, 60, {});
+    const out = keeper.keep(ack, Date.now() - 43_200 * 1000, 60, () => ({}));
     assert.equal(await out.extend(600), false);
     assert.equal(changes.length, 1);
     assert.ok(records.some((record) => /12-hour ceiling/.test(record.message)));
