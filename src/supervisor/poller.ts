@@ -276,9 +276,10 @@ export class Poller {
       const generation = room.generation;
       const size = room.receiveSize(this.#ask.want, primary);
       // Busy, not deaf: a full buffer, or under a backlog room for less than a full receive (ReceiveAsk.holds).
-      if (this.#ask.holds(size, room.waitingToStart)) {
+      const need = this.#ask.needs(room.waitingToStart);
+      if (size < need) {
         if (!primary) return;
-        await this.#liveness.onPurpose(room.roomChanged(generation, fetching));
+        await this.#liveness.onPurpose(room.roomChanged(generation, need, primary, fetching));
         continue;
       }
       room.beginReceive(size, primary);

@@ -2,6 +2,7 @@ import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_LIMITS } from "../limits.js";
 import type { ConcurrencyGroup } from "./concurrency-group.js";
 import type { Delivery, FinishedDelivery } from "./delivery.js";
+import { Generation } from "./generation.js";
 import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
 import type { PollTarget } from "./target.js";
 
@@ -16,11 +17,18 @@ export interface SchedulerLedger {
   readonly gatherMs: number;
   /** Pass of the last queue served: a queue that becomes ready starts no lower. */
   readonly virtualTime: number;
-  readonly generation: number;
-  /** Resolves on any change after `generation` (see {@link ReceiveRoom.roomChanged}). */
-  changedSince(generation: number, signal: AbortSignal): Promise<void>;
-  /** Room under the global buffer ceiling (the primary lane always gets one). */
-  globalRoom(primary: boolean): number;
+  /**
+   * The most a receive may ask for by the terms that span queues: room under the global buffer ceiling (the
+   * primary lane always gets one) and the message limit's budget (all of it for a primary lane, what no receive
+   * under way has asked for for an extra one).
+   */
+  sharedLimit(primary: boolean): number;
+  /** Whether a receive of `need` is held back by the terms across queues (or a pause or drain) now. */
+  roomHeld(need: number, primary: boolean): boolean;
+  /** Nudges `queue` once the terms across queues allow a receive of `need`. */
+  watchRoom(queue: PrefetchQueue, need: number, primary: boolean): void;
+  /** `queue` has no wait for room left. */
+  unwatchRoom(queue: PrefetchQueue): void;
   /** Messages the message limit still lets in (received, not asked for); infinite without a limit. */
   budgetLeft(): number;
   /** What the limit leaves beyond every receive under way: what an extra lane may ask for. */
@@ -69,6 +77,8 @@ export class PrefetchQueue implements ReceiveRoom {
   #starvedSince: number | undefined;
   /** Why the give-back list is going back, for the log line. */
   #why = "";
+  /** Changes of this queue's counts, and nudges from the scheduler: its poller's wait for room is on it. */
+  readonly #changes = new Generation();
 
   /**
    * `idleReserve` is this queue's share of the buffer ceiling an idle long poll may reserve beyond its first
@@ -126,7 +136,7 @@ export class PrefetchQueue implements ReceiveRoom {
   }
 
   get generation(): number {
-    return this.#scheduler.generation;
+    return this.#changes.value;
   }
 
   /** The deliveries running now. */
@@ -151,20 +161,26 @@ export class PrefetchQueue implements ReceiveRoom {
     // is admitted when it returns, past the prefetch bound once per restart, as past maxBuffered.
     const asked = primary ? this.#asked - this.#askedByPrimaries : this.#asked;
     const ownRoom = this.#prefetch - this.waitingToStart - asked;
-    return Math.max(
-      0,
-      Math.min(
-        want,
-        SQS_LIMITS.maxBatchEntries,
-        ownRoom,
-        scheduler.globalRoom(primary),
-        primary ? scheduler.budgetLeft() : scheduler.budgetUnasked(),
-      ),
-    );
+    return Math.max(0, Math.min(want, SQS_LIMITS.maxBatchEntries, ownRoom, scheduler.sharedLimit(primary)));
   }
 
-  roomChanged(generation: number, signal: AbortSignal): Promise<void> {
-    return this.#scheduler.changedSince(generation, signal);
+  roomChanged(generation: number, need: number, primary: boolean, signal: AbortSignal): Promise<void> {
+    const wait = this.#changes.after(generation, signal);
+    // Every change of this queue's own counts ends the wait. A term across queues that holds the receive below
+    // `need` ends it only through the scheduler's watch, when that term meets the need: other queues' changes
+    // wake no one else (see RoomWatch).
+    if (this.#changes.value === generation && !signal.aborted && this.#scheduler.roomHeld(need, primary)) {
+      this.#scheduler.watchRoom(this, need, primary);
+      void wait.then(() => {
+        if (!this.#changes.waiting) this.#scheduler.unwatchRoom(this);
+      });
+    }
+    return wait;
+  }
+
+  /** The scheduler's watch: the terms across queues may now allow this queue's waiting receive. */
+  nudge(): void {
+    this.#changes.advance();
   }
 
   beginReceive(size: number, primary: boolean): void {
@@ -172,7 +188,7 @@ export class PrefetchQueue implements ReceiveRoom {
     this.#asked += size;
     if (primary) this.#askedByPrimaries += size;
     this.#askedBeyondFirst += primary ? size - 1 : size;
-    this.#scheduler.changed(this);
+    this.#changed();
   }
 
   endReceive(size: number, primary: boolean, messages: readonly Message[]): void {
@@ -192,7 +208,7 @@ export class PrefetchQueue implements ReceiveRoom {
     if (excess.length > 0) this.#scheduler.release(excess, "gave back messages received beyond the message limit");
     if (this.#scheduler.stopped) this.giveBackBuffer("gave back messages received while paused or draining");
     this.flushGivingBack(false);
-    this.#scheduler.changed(this);
+    this.#changed();
     this.#scheduler.pump();
   }
 
@@ -246,7 +262,7 @@ export class PrefetchQueue implements ReceiveRoom {
     }
     this.#lastStartAt = Date.now();
     this.#starvedSince = undefined;
-    this.#scheduler.changed(this);
+    this.#changed();
     return taken;
   }
 
@@ -267,7 +283,7 @@ export class PrefetchQueue implements ReceiveRoom {
       remove(this.#givingBack, delivery);
       remove(this.#buffer, delivery);
     }
-    this.#scheduler.changed(this);
+    this.#changed();
     if (this.target.queue.fifo && end.heldSlot && !end.succeeded && delivery.groupId !== "") {
       this.#giveBackGroup(delivery.groupId);
     }
@@ -280,7 +296,7 @@ export class PrefetchQueue implements ReceiveRoom {
     for (const delivery of moved) delivery.markGivingBack();
     this.#givingBack.push(...moved);
     this.#why = why;
-    this.#scheduler.changed(this);
+    this.#changed();
     this.flushGivingBack(false);
   }
 
@@ -296,7 +312,7 @@ export class PrefetchQueue implements ReceiveRoom {
     const back = this.#givingBack.splice(0);
     for (const delivery of back) delivery.markBuffered();
     this.#buffer.unshift(...back);
-    this.#scheduler.changed(this);
+    this.#changed();
   }
 
   /**
@@ -324,6 +340,12 @@ export class PrefetchQueue implements ReceiveRoom {
       starvedSince: this.#starvedSince,
       lastStartAt: this.#lastStartAt,
     };
+  }
+
+  /** This queue's counts changed: its waits re-check, and the scheduler re-reads them. */
+  #changed(): void {
+    this.#changes.advance();
+    this.#scheduler.changed(this);
   }
 
   /**
