@@ -13,9 +13,16 @@ export class Generation {
     return this.#value;
   }
 
+  /** Whether a wait is under way. */
+  get waiting(): boolean {
+    return this.#waiters.size > 0;
+  }
+
   /** Something changed: every waiter re-checks its condition. */
   advance(): void {
     this.#value += 1;
+    // Runs on every change of a queue's counts: with no waiter (the common case) it must cost nothing more.
+    if (this.#waiters.size === 0) return;
     for (const waiter of [...this.#waiters]) waiter();
   }
 

@@ -6,6 +6,7 @@ import type { SqsHotPath } from "../sqs/hot-path.js";
 import { sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
 import { PollHolds } from "./poll-holds.js";
+import { PollerLanes } from "./poller-lanes.js";
 import { PollerLiveness } from "./poller-liveness.js";
 import { ReceiveAsk } from "./receive-ask.js";
 import type { ReceiveRoom } from "./receive-room.js";
@@ -69,16 +70,8 @@ export class Poller {
   readonly #options: PollerOptions;
   readonly #holds: PollHolds;
   readonly #liveness: PollerLiveness;
-  /** Aborted on pause or stop: room waits and sleeps end; receives under way finish. */
-  #fetching = new AbortController();
-  /**
-   * The primary lane that may carry on under a resume's new signal, until it ends. A resume while its receive
-   * still waits on SQS lets it carry on rather than start a second primary lane: two would each take a message
-   * past maxBuffered, and one's error backoff could outlive the other's success (model test counterexamples).
-   */
-  #primaryLane: symbol | undefined;
+  readonly #lanes: PollerLanes;
   #stopping = false;
-  readonly #lanes = new Set<Promise<void>>();
   /** Aborts every receive under way; see {@link Poller.abortReceives}. */
   readonly #receiving = new AbortController();
   #started = false;
@@ -97,6 +90,11 @@ export class Poller {
     this.#liveness = new PollerLiveness(options.waitTimeSeconds);
     const handler = options.target.queue.handler;
     this.#ask = new ReceiveAsk(handler?.kind === "batch" ? handler.batchSize : 1, options.room.idleWant);
+    this.#lanes = new PollerLanes(
+      (primary, signal) => this.#laneLoop(primary, signal),
+      (error) =>
+        options.logger.error("poller lane crashed", { queue: this.target.fullName, error: errorSummary(error) }),
+    );
   }
 
   /** The queue this poller consumes. */
@@ -116,7 +114,7 @@ export class Poller {
 
   /** Whether fetching is paused (and not stopped). */
   get paused(): boolean {
-    return this.#started && !this.#stopping && this.#fetching.signal.aborted;
+    return this.#started && !this.#stopping && this.#lanes.halted;
   }
 
   /** The poller's state, as of `now`. */
@@ -144,9 +142,7 @@ export class Poller {
   restart(): void {
     if (this.#stopping || this.paused) return;
     this.#liveness.restarted();
-    this.#fetching.abort();
-    this.#fetching = new AbortController();
-    this.#addLane(true);
+    this.#lanes.replacePrimary();
   }
 
   /**
@@ -167,20 +163,19 @@ export class Poller {
     if (this.#started) return;
     this.#started = true;
     this.#liveness.progressed();
-    this.#addLane(true);
+    this.#lanes.add(true);
   }
 
   /** Stops fetching until {@link Poller.resume}; receives under way finish and their messages are processed. */
   pause(): void {
-    this.#fetching.abort();
+    this.#lanes.halt();
   }
 
   /** Restarts fetching after {@link Poller.pause}. */
   resume(): void {
     if (!this.paused) return;
-    this.#fetching = new AbortController();
     this.#liveness.progressed();
-    if (this.#primaryLane === undefined) this.#addLane(true);
+    this.#lanes.resume();
   }
 
   /** Ends an idle backoff pause now, so a new message is picked up at once. */
@@ -191,7 +186,7 @@ export class Poller {
   /** Issues no new receive from now on; receives already waiting on SQS continue. */
   stopReceiving(): void {
     this.#stopping = true;
-    this.#fetching.abort();
+    this.#lanes.halt();
   }
 
   /**
@@ -210,49 +205,9 @@ export class Poller {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.stopReceiving();
-      while (this.#lanes.size > 0) await Promise.all(this.#lanes);
+      await this.#lanes.ended();
     })();
     return this.#stopped;
-  }
-
-  #addLane(primary: boolean): void {
-    const token = primary ? Symbol("primary lane") : undefined;
-    if (token !== undefined) this.#primaryLane = token;
-    const lane = this.#runLane(token, this.#fetching.signal).catch((error: unknown) => {
-      this.#options.logger.error("poller lane crashed", { queue: this.target.fullName, error: errorSummary(error) });
-    });
-    this.#lanes.add(lane);
-    void lane.finally(() => this.#lanes.delete(lane));
-  }
-
-  /** One lane's loop; `primary` is the token of a primary lane, undefined for an extra one. */
-  async #runLane(primary: symbol | undefined, signal: AbortSignal): Promise<void> {
-    try {
-      await this.#laneLoop(primary, signal);
-    } finally {
-      // A lane that crashed: a resume must start a new one.
-      if (primary !== undefined && this.#primaryLane === primary) this.#primaryLane = undefined;
-    }
-  }
-
-  /**
-   * The signal a primary lane carries on under after its own was aborted: the resume's, if the poller was
-   * resumed and no restart replaced the lane meanwhile; otherwise undefined, and the lane ends.
-   */
-  #carryOn(primary: symbol | undefined): AbortSignal | undefined {
-    if (primary === undefined || this.#primaryLane !== primary) return undefined;
-    if (this.#fetching.signal.aborted) {
-      // Cleared here, not only when the lane's promise settles a few microtasks later: a resume in between
-      // would otherwise count on this lane and start none, and the queue would not listen.
-      this.#primaryLane = undefined;
-      return undefined;
-    }
-    return this.#fetching.signal;
-  }
-
-  /** Whether the lane holding `token` is the primary lane now: a watchdog restart demotes the one it replaces. */
-  #isPrimary(token: symbol | undefined): boolean {
-    return token !== undefined && this.#primaryLane === token;
   }
 
   async #laneLoop(token: symbol | undefined, signal: AbortSignal): Promise<void> {
@@ -260,7 +215,7 @@ export class Poller {
     let fetching = signal;
     for (;;) {
       if (fetching.aborted) {
-        const next = this.#carryOn(token);
+        const next = this.#lanes.carryOn(token);
         if (next === undefined) return;
         fetching = next;
       }
@@ -271,14 +226,15 @@ export class Poller {
       }
       // Read once per receive: the room's count of it begins and ends as the same kind of lane, even if a
       // watchdog restart demotes this lane while the receive waits.
-      const primary = this.#isPrimary(token);
+      const primary = this.#lanes.isPrimary(token);
       // Read before the check: a change between the check and the wait then ends the wait at once.
       const generation = room.generation;
       const size = room.receiveSize(this.#ask.want, primary);
       // Busy, not deaf: a full buffer, or under a backlog room for less than a full receive (ReceiveAsk.holds).
-      if (this.#ask.holds(size, room.waitingToStart)) {
+      const need = this.#ask.needs(room.waitingToStart);
+      if (size < need) {
         if (!primary) return;
-        await this.#liveness.onPurpose(room.roomChanged(generation, fetching));
+        await this.#liveness.onPurpose(room.roomChanged(generation, need, primary, fetching));
         continue;
       }
       room.beginReceive(size, primary);
@@ -292,7 +248,7 @@ export class Poller {
         room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
         // A lane demoted meanwhile ends here, like an extra one: the primary lane that replaced it backs off.
-        if (!this.#isPrimary(token)) return;
+        if (!this.#lanes.isPrimary(token)) return;
         if (fetching.aborted) continue;
         const { kind, wait } = this.#holds.afterFailure(error, fetching);
         if (kind === "throttle") this.#ask.throttled();
@@ -306,14 +262,14 @@ export class Poller {
       const full = messages.length === size;
       this.#ask.received(size, messages.length);
       if (messages.length === 0) {
-        if (!this.#isPrimary(token)) return;
+        if (!this.#lanes.isPrimary(token)) return;
         const pause = this.#holds.idlePause(fetching, wakesSeen);
         if (pause) await this.#liveness.onPurpose(pause);
       } else {
         // A full batch suggests a backlog: another lane keeps more receives going while the buffer has room.
         const another =
-          this.#lanes.size < this.#options.maxLanes && room.receiveSize(this.#ask.want, false) >= this.#ask.want;
-        if (full && another && !fetching.aborted) this.#addLane(false);
+          this.#lanes.count < this.#options.maxLanes && room.receiveSize(this.#ask.want, false) >= this.#ask.want;
+        if (full && another && !fetching.aborted) this.#lanes.add(false);
       }
     }
   }

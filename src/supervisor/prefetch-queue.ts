@@ -1,39 +1,17 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_LIMITS } from "../limits.js";
+import { BatchGather } from "./batch-gather.js";
 import type { ConcurrencyGroup } from "./concurrency-group.js";
 import type { Delivery, FinishedDelivery } from "./delivery.js";
+import { Generation } from "./generation.js";
 import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
+import { ReceivesUnderWay } from "./receives-under-way.js";
+import { RunningGroups } from "./running-groups.js";
+import type { SchedulerLedger as Ledger } from "./scheduler-ledger.js";
 import type { PollTarget } from "./target.js";
 
-/**
- * What a queue needs from the scheduler that owns it: the state across queues. The Scheduler implements it;
- * this file never imports the scheduler, so the two stay one-way.
- */
-export interface SchedulerLedger {
-  /** Paused or draining: nothing starts, and received messages go back. */
-  readonly stopped: boolean;
-  /** How long a batch handler's start may wait for more free slots. */
-  readonly gatherMs: number;
-  /** Pass of the last queue served: a queue that becomes ready starts no lower. */
-  readonly virtualTime: number;
-  readonly generation: number;
-  /** Resolves on any change after `generation` (see {@link ReceiveRoom.roomChanged}). */
-  changedSince(generation: number, signal: AbortSignal): Promise<void>;
-  /** Room under the global buffer ceiling (the primary lane always gets one). */
-  globalRoom(primary: boolean): number;
-  /** Messages the message limit still lets in (received, not asked for); infinite without a limit. */
-  budgetLeft(): number;
-  /** What the limit leaves beyond every receive under way: what an extra lane may ask for. */
-  budgetUnasked(): number;
-  /** Turns a received message into a delivery the scheduler tracks. */
-  admit(queue: PrefetchQueue, message: Message): Delivery;
-  /** Hands free slots to buffered messages. */
-  pump(): void;
-  /** Gives deliveries back to SQS and finishes them. */
-  release(deliveries: readonly Delivery[], why: string): void;
-  /** This queue's counts changed: the scheduler re-reads them, and waits re-check their conditions. */
-  changed(queue: PrefetchQueue): void;
-}
+/** The scheduler, as a queue sees it. */
+export type SchedulerLedger = Ledger<PrefetchQueue>;
 
 /**
  * One physical queue's prefetch buffer: the deliveries received and waiting for a slot, those waiting to go
@@ -55,20 +33,16 @@ export class PrefetchQueue implements ReceiveRoom {
   readonly idleWant: number;
   /** Largest run to start at once: a batch handler's batch size, else 1. */
   readonly #batchSize: number;
-  /** FIFO message groups with a running message. */
-  readonly #runningGroups = new Map<string, number>();
-  #receivesUnderWay = 0;
-  /** Messages asked for by receives under way, and the part of that beyond a primary lane's first message. */
-  #asked = 0;
-  #askedBeyondFirst = 0;
-  /** Of {@link PrefetchQueue.asked}, what receives begun by a primary lane asked. */
-  #askedByPrimaries = 0;
-  #gatherTimer: NodeJS.Timeout | undefined;
-  #gathered = false;
+  /** FIFO message groups with a running message, and what may start in their order. */
+  readonly #groups: RunningGroups;
+  readonly #receives = new ReceivesUnderWay();
+  readonly #gather: BatchGather;
   #lastStartAt: number | undefined;
   #starvedSince: number | undefined;
   /** Why the give-back list is going back, for the log line. */
   #why = "";
+  /** Changes of this queue's counts, and nudges from the scheduler: its poller's wait for room is on it. */
+  readonly #changes = new Generation();
 
   /**
    * `idleReserve` is this queue's share of the buffer ceiling an idle long poll may reserve beyond its first
@@ -87,6 +61,8 @@ export class PrefetchQueue implements ReceiveRoom {
     this.weight = target.queue.options.weight ?? 1;
     const handler = target.queue.handler;
     this.#batchSize = handler?.kind === "batch" ? handler.batchSize : 1;
+    this.#groups = new RunningGroups(target.queue.fifo);
+    this.#gather = new BatchGather(scheduler.gatherMs, () => scheduler.pump());
     // A batch handler's buffer holds at least one batch, or its batches could never be full. With a visibility
     // timeout of 0 nothing can be kept hidden: a buffered message would be received again, so hold just one.
     this.#prefetch = target.visibilityTimeoutSeconds === 0 ? 1 : Math.max(prefetch, this.#batchSize);
@@ -108,17 +84,17 @@ export class PrefetchQueue implements ReceiveRoom {
   }
 
   get receivesUnderWay(): number {
-    return this.#receivesUnderWay;
+    return this.#receives.count;
   }
 
   /** Messages asked for by this queue's receives under way. */
   get asked(): number {
-    return this.#asked;
+    return this.#receives.asked;
   }
 
   /** Messages asked for by receives under way beyond a primary lane's first: reserved under maxBuffered. */
   get askedBeyondFirst(): number {
-    return this.#askedBeyondFirst;
+    return this.#receives.askedBeyondFirst;
   }
 
   get pass(): number {
@@ -126,7 +102,7 @@ export class PrefetchQueue implements ReceiveRoom {
   }
 
   get generation(): number {
-    return this.#scheduler.generation;
+    return this.#changes.value;
   }
 
   /** The deliveries running now. */
@@ -144,42 +120,37 @@ export class PrefetchQueue implements ReceiveRoom {
   receiveSize(want: number, primary: boolean): number {
     const scheduler = this.#scheduler;
     if (scheduler.stopped) return 0;
-    // A primary lane sizes its receive only when it has none under way, so a receive begun by a primary lane
-    // that is still under way belongs to a lane a watchdog restart demoted: stuck on a dead connection until its
-    // request times out. Counting its ask here would leave the new primary lane no room (with an idle ask of up
-    // to 10 and a prefetch of 10 or less, none at all) and the queue deaf until then. What it may still bring
-    // is admitted when it returns, past the prefetch bound once per restart, as past maxBuffered.
-    const asked = primary ? this.#asked - this.#askedByPrimaries : this.#asked;
-    const ownRoom = this.#prefetch - this.waitingToStart - asked;
-    return Math.max(
-      0,
-      Math.min(
-        want,
-        SQS_LIMITS.maxBatchEntries,
-        ownRoom,
-        scheduler.globalRoom(primary),
-        primary ? scheduler.budgetLeft() : scheduler.budgetUnasked(),
-      ),
-    );
+    // A primary lane leaves out a stuck receive of the lane a watchdog restart demoted (askedBefore).
+    const ownRoom = this.#prefetch - this.waitingToStart - this.#receives.askedBefore(primary);
+    return Math.max(0, Math.min(want, SQS_LIMITS.maxBatchEntries, ownRoom, scheduler.sharedLimit(primary)));
   }
 
-  roomChanged(generation: number, signal: AbortSignal): Promise<void> {
-    return this.#scheduler.changedSince(generation, signal);
+  roomChanged(generation: number, need: number, primary: boolean, signal: AbortSignal): Promise<void> {
+    const wait = this.#changes.after(generation, signal);
+    // Every change of this queue's own counts ends the wait. A term across queues that holds the receive below
+    // `need` ends it only through the scheduler's watch, when that term meets the need: other queues' changes
+    // wake no one else (see RoomWatch).
+    if (this.#changes.value === generation && !signal.aborted && this.#scheduler.roomHeld(need, primary)) {
+      this.#scheduler.watchRoom(this, need, primary);
+      void wait.then(() => {
+        if (!this.#changes.waiting) this.#scheduler.unwatchRoom(this);
+      });
+    }
+    return wait;
+  }
+
+  /** The scheduler's watch: the terms across queues may now allow this queue's waiting receive. */
+  nudge(): void {
+    this.#changes.advance();
   }
 
   beginReceive(size: number, primary: boolean): void {
-    this.#receivesUnderWay += 1;
-    this.#asked += size;
-    if (primary) this.#askedByPrimaries += size;
-    this.#askedBeyondFirst += primary ? size - 1 : size;
-    this.#scheduler.changed(this);
+    this.#receives.begin(size, primary);
+    this.#changed();
   }
 
   endReceive(size: number, primary: boolean, messages: readonly Message[]): void {
-    this.#receivesUnderWay -= 1;
-    this.#asked -= size;
-    if (primary) this.#askedByPrimaries -= size;
-    this.#askedBeyondFirst -= primary ? size - 1 : size;
+    this.#receives.end(size, primary);
     // What the message limit lets in of these, as it stands before they join: every queue asks for up to what
     // is left, so receives that end together may bring more than that between them.
     const allowed = this.#scheduler.stopped ? messages.length : Math.max(0, this.#scheduler.budgetLeft());
@@ -192,7 +163,7 @@ export class PrefetchQueue implements ReceiveRoom {
     if (excess.length > 0) this.#scheduler.release(excess, "gave back messages received beyond the message limit");
     if (this.#scheduler.stopped) this.giveBackBuffer("gave back messages received while paused or draining");
     this.flushGivingBack(false);
-    this.#scheduler.changed(this);
+    this.#changed();
     this.#scheduler.pump();
   }
 
@@ -219,34 +190,22 @@ export class PrefetchQueue implements ReceiveRoom {
   take(freeSlots: number, maxSlots: number): Delivery[] | undefined {
     const groupRoom = this.#group.room;
     const limit = Math.min(this.#batchSize, freeSlots, groupRoom);
-    if (this.#batchSize > 1 && !this.#gathered) {
-      // Slots free up a few at a time under load; a moment's wait fills the batch instead of splitting it.
-      // Only worth it below what this queue could ever get at once.
+    // A batch handler's run waits a moment for more free slots, below what this queue could get at once.
+    if (this.#batchSize > 1) {
       const wanted = Math.min(this.#startable(this.#batchSize).length, maxSlots, groupRoom);
-      if (limit < wanted) {
-        this.#gatherTimer ??= setTimeout(() => {
-          this.#gatherTimer = undefined;
-          this.#gathered = true;
-          this.#scheduler.pump();
-        }, this.#scheduler.gatherMs);
-        return undefined;
-      }
+      if (this.#gather.waits(limit, wanted)) return undefined;
     }
-    clearTimeout(this.#gatherTimer);
-    this.#gatherTimer = undefined;
-    this.#gathered = false;
+    this.#gather.reset();
     const taken = this.#startable(limit);
     for (const delivery of taken) {
       this.#buffer.splice(this.#buffer.indexOf(delivery), 1);
       this.#running.add(delivery);
       delivery.markRunning();
-      if (delivery.groupId !== "" && this.target.queue.fifo) {
-        this.#runningGroups.set(delivery.groupId, (this.#runningGroups.get(delivery.groupId) ?? 0) + 1);
-      }
+      this.#groups.started(delivery);
     }
     this.#lastStartAt = Date.now();
     this.#starvedSince = undefined;
-    this.#scheduler.changed(this);
+    this.#changed();
     return taken;
   }
 
@@ -257,17 +216,12 @@ export class PrefetchQueue implements ReceiveRoom {
    */
   finished(delivery: Delivery, end: FinishedDelivery): void {
     if (this.#running.delete(delivery)) {
-      const group = delivery.groupId;
-      if (group !== "" && this.target.queue.fifo) {
-        const left = (this.#runningGroups.get(group) ?? 1) - 1;
-        if (left > 0) this.#runningGroups.set(group, left);
-        else this.#runningGroups.delete(group);
-      }
+      this.#groups.ended(delivery);
     } else {
       remove(this.#givingBack, delivery);
       remove(this.#buffer, delivery);
     }
-    this.#scheduler.changed(this);
+    this.#changed();
     if (this.target.queue.fifo && end.heldSlot && !end.succeeded && delivery.groupId !== "") {
       this.#giveBackGroup(delivery.groupId);
     }
@@ -280,13 +234,13 @@ export class PrefetchQueue implements ReceiveRoom {
     for (const delivery of moved) delivery.markGivingBack();
     this.#givingBack.push(...moved);
     this.#why = why;
-    this.#scheduler.changed(this);
+    this.#changed();
     this.flushGivingBack(false);
   }
 
   /** Sends the give-back list to SQS, once no receive of ours waits on this queue (or when `force`d). */
   flushGivingBack(force: boolean): void {
-    if (this.#givingBack.length === 0 || (!force && this.#receivesUnderWay > 0)) return;
+    if (this.#givingBack.length === 0 || (!force && this.#receives.count > 0)) return;
     this.#scheduler.release(this.#givingBack.slice(), this.#why);
   }
 
@@ -296,7 +250,7 @@ export class PrefetchQueue implements ReceiveRoom {
     const back = this.#givingBack.splice(0);
     for (const delivery of back) delivery.markBuffered();
     this.#buffer.unshift(...back);
-    this.#scheduler.changed(this);
+    this.#changed();
   }
 
   /**
@@ -326,19 +280,15 @@ export class PrefetchQueue implements ReceiveRoom {
     };
   }
 
-  /**
-   * Up to `count` deliveries that may start now, in buffer order. On a FIFO queue a delivery may start only
-   * when no message of its group is running; a batch takes a group's messages in their order.
-   */
+  /** This queue's counts changed: its waits re-check, and the scheduler re-reads them. */
+  #changed(): void {
+    this.#changes.advance();
+    this.#scheduler.changed(this);
+  }
+
+  /** Up to `count` deliveries that may start now, in buffer order and FIFO group order. */
   #startable(count: number): Delivery[] {
-    if (count <= 0) return [];
-    if (!this.target.queue.fifo) return this.#buffer.slice(0, count);
-    const result: Delivery[] = [];
-    for (const delivery of this.#buffer) {
-      if (result.length >= count) break;
-      if (!this.#runningGroups.has(delivery.groupId)) result.push(delivery);
-    }
-    return result;
+    return this.#groups.startable(this.#buffer, count);
   }
 }
 

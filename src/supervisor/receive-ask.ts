@@ -35,7 +35,16 @@ export class ReceiveAsk {
    * Without a backlog the queue listens with whatever room it has.
    */
   holds(size: number, waitingToStart: number): boolean {
-    return size === 0 || (this.#backlog && size < this.#want && waitingToStart > 0);
+    return size < this.needs(waitingToStart);
+  }
+
+  /**
+   * The smallest receive that is not held back (see {@link ReceiveAsk.holds}): the whole ask under a backlog
+   * while `waitingToStart` buffered messages could start, else one message. A held poller waits for its room
+   * to reach this, and nothing less wakes it.
+   */
+  needs(waitingToStart: number): number {
+    return this.#backlog && waitingToStart > 0 ? this.#want : 1;
   }
 
   /** A receive of `size` brought `count` messages. */

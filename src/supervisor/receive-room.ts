@@ -38,13 +38,15 @@ export interface ReceiveRoom {
   readonly waitingToStart: number;
   /** Receives of this queue waiting on SQS now. This queue is their one count. */
   readonly receivesUnderWay: number;
-  /** The scheduler's count of changes: read it before {@link ReceiveRoom.receiveSize}, pass it to roomChanged. */
+  /** This queue's count of changes: read it before {@link ReceiveRoom.receiveSize}, pass it to roomChanged. */
   readonly generation: number;
   /**
-   * Resolves once anything the room depends on has changed since `generation` was read (at once if it has
-   * already), or when `signal` aborts. Level-triggered: the poller re-checks its room after it resolves.
+   * Resolves once the room may allow a receive of `need` messages (the least that ends the poller's hold): on
+   * any change of this queue's own counts since `generation` was read (at once if one came already), and on a
+   * change across queues (the buffer ceiling, the message limit, a pause) only once that term allows `need`.
+   * Also resolves when `signal` aborts. Level-triggered: the poller re-checks its room after it resolves.
    */
-  roomChanged(generation: number, signal: AbortSignal): Promise<void>;
+  roomChanged(generation: number, need: number, primary: boolean, signal: AbortSignal): Promise<void>;
   /** A receive of `size` messages is under way. */
   beginReceive(size: number, primary: boolean): void;
   /** It returned: the messages join the buffer (or go back, when paused or draining, or beyond the limit). */

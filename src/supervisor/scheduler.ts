@@ -4,6 +4,7 @@ import { Delivery, type FinishedDelivery } from "./delivery.js";
 import { Generation } from "./generation.js";
 import { PrefetchQueue, type SchedulerLedger } from "./prefetch-queue.js";
 import type { QueueLoad, ReceiveRoom } from "./receive-room.js";
+import { RoomWatch } from "./room-watch.js";
 import type { PollTarget } from "./target.js";
 import type { VisibilityKeeper } from "./visibility-keeper.js";
 
@@ -42,8 +43,10 @@ export type { QueueLoad, ReceiveRoom } from "./receive-room.js";
  * Each queue owns its counts (buffered, running, giving back, asked, receives under way); the scheduler owns
  * only what spans queues (processed, the stride clock, paused or draining) and derives its totals from the
  * queues', so no count is kept twice. A delivery's {@link Delivery.finish} is the only way a slot comes back.
- * Every change advances one {@link Generation}, which every wait (a poller's for room, a drain's for idle)
- * re-checks its condition against: a wait cannot miss a change.
+ * Waits are level-triggered: a poller's wait for room is on its own queue's changes, and on the scheduler's
+ * {@link RoomWatch} when a term across queues holds it (the buffer ceiling, the message limit, a pause), which
+ * nudges it once that term meets its need; a drain's wait for idle is on a {@link Generation} every change
+ * advances. A wait cannot miss a change, and a change wakes only the waits it may end.
  *
  * Paused or draining, nothing starts and buffered messages go back to SQS. A message goes back only once no
  * receive of ours is waiting on its queue: released earlier, our own long poll could take it again at once.
@@ -55,7 +58,9 @@ export class Scheduler implements SchedulerLedger {
   readonly #ready = new Set<PrefetchQueue>();
   /** Every delivery held here, by its own id (not MessageId: two copies of one message are two deliveries). */
   readonly #byId = new Map<number, Delivery>();
-  readonly #generation = new Generation();
+  /** Every change of any queue: the drain's wait for idle handlers re-checks on it. */
+  readonly #changes = new Generation();
+  readonly #roomWatch: RoomWatch = new RoomWatch(this);
   #processed = 0;
   #virtualTime = 0;
   #paused = false;
@@ -128,7 +133,7 @@ export class Scheduler implements SchedulerLedger {
   /** Starts nothing more; buffered messages go back (once no receive of ours waits on their queue). */
   pause(): void {
     this.#paused = true;
-    this.#generation.advance();
+    this.#stopChanged();
     for (const queue of this.#queues.values()) queue.giveBackBuffer("gave back buffered messages: paused");
   }
 
@@ -136,14 +141,14 @@ export class Scheduler implements SchedulerLedger {
   resume(): void {
     this.#paused = false;
     for (const queue of this.#queues.values()) queue.takeBackUnreleased();
-    this.#generation.advance();
+    this.#stopChanged();
     this.pump();
   }
 
   /** A drain begins: nothing more starts, and buffered messages go back. */
   beginDrain(): void {
     this.#draining = true;
-    this.#generation.advance();
+    this.#stopChanged();
     for (const queue of this.#queues.values()) queue.giveBackBuffer("gave back buffered messages at shutdown");
   }
 
@@ -155,7 +160,7 @@ export class Scheduler implements SchedulerLedger {
   /** True once nothing runs; false if `timeoutMs` passed first. */
   async waitUntilIdle(timeoutMs: number): Promise<boolean> {
     const deadline = AbortSignal.timeout(timeoutMs);
-    while (this.running > 0 && !deadline.aborted) await this.#generation.after(this.#generation.value, deadline);
+    while (this.running > 0 && !deadline.aborted) await this.#changes.after(this.#changes.value, deadline);
     return this.running === 0;
   }
 
@@ -189,6 +194,12 @@ export class Scheduler implements SchedulerLedger {
     return best;
   }
 
+  /** Paused, resumed or draining: every wait re-checks. */
+  #stopChanged(): void {
+    this.#changes.advance();
+    this.#roomWatch.nudgeAll();
+  }
+
   #sum(count: (queue: PrefetchQueue) => number): number {
     let total = 0;
     for (const queue of this.#queues.values()) total += count(queue);
@@ -209,17 +220,22 @@ export class Scheduler implements SchedulerLedger {
     return this.#virtualTime;
   }
 
-  get generation(): number {
-    return this.#generation.value;
-  }
-
-  changedSince(generation: number, signal: AbortSignal): Promise<void> {
-    return this.#generation.after(generation, signal);
-  }
-
-  globalRoom(primary: boolean): number {
+  sharedLimit(primary: boolean): number {
     const room = this.#options.maxBuffered - this.#sum((queue) => queue.buffered + queue.askedBeyondFirst);
-    return primary ? 1 + Math.max(0, room) : Math.max(0, room);
+    const globalRoom = primary ? 1 + Math.max(0, room) : Math.max(0, room);
+    return Math.min(globalRoom, primary ? this.budgetLeft() : this.budgetUnasked());
+  }
+
+  roomHeld(need: number, primary: boolean): boolean {
+    return this.#roomWatch.holds(need, primary);
+  }
+
+  watchRoom(queue: PrefetchQueue, need: number, primary: boolean): void {
+    this.#roomWatch.watch(queue, need, primary);
+  }
+
+  unwatchRoom(queue: PrefetchQueue): void {
+    this.#roomWatch.unwatch(queue);
   }
 
   /**
@@ -254,7 +270,8 @@ export class Scheduler implements SchedulerLedger {
   changed(queue: PrefetchQueue): void {
     if (queue.buffered > 0) this.#ready.add(queue);
     else this.#ready.delete(queue);
-    this.#generation.advance();
+    this.#changes.advance();
+    this.#roomWatch.check();
   }
 
   release(deliveries: readonly Delivery[], why: string): void {

@@ -5,11 +5,11 @@ import type { Logger } from "../logging.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Acker } from "./acker.js";
 import { Dispatcher } from "./dispatcher.js";
-import { drain } from "./drain.js";
 import { SupervisorEmitter } from "./events.js";
 import type { HandlerPool } from "../pool/pool.js";
 import { Poller } from "./poller.js";
 import { Scheduler } from "./scheduler.js";
+import { drainSupervisor } from "./supervisor-drain.js";
 import type { StopReport, SupervisorHealth } from "./supervisor-health.js";
 import type { PollTarget } from "./target.js";
 import { VisibilityKeeper } from "./visibility-keeper.js";
@@ -37,13 +37,7 @@ export interface SupervisorOptions {
 
 export type { StopReport, SupervisorHealth } from "./supervisor-health.js";
 
-/** After the drain timeout, how long handlers get between their signal aborting and their thread ending. */
-const ABORT_GRACE_MS = 2_000;
-/**
- * How long a drain's final flush (deletes, visibility changes, then large payloads' objects) may take. It
- * bounds a drain during an SQS outage; the stop time docs/operations.md states counts it.
- */
-export const DRAIN_FLUSH_LIMIT_MS = 5_000;
+export { DRAIN_FLUSH_LIMIT_MS } from "./supervisor-drain.js";
 
 /**
  * The daemon's core: one poller per queue and suffix, all on this event loop, feeding one worker-thread pool
@@ -252,38 +246,15 @@ export class Supervisor {
       buffered: this.#scheduler.buffered,
       drainTimeoutMs: config.drainTimeoutMs,
     });
-    const pollers = this.#pollers;
-    const { interrupted } = await drain(
-      {
-        receivers: {
-          stopReceiving: () => pollers.forEach((poller) => poller.stopReceiving()),
-          abortReceives: () => pollers.forEach((poller) => poller.abortReceives()),
-          receivesUnderWay: () => pollers.reduce((sum, poller) => sum + poller.receivesUnderWay, 0),
-          stopped: async () => void (await Promise.all(pollers.map((poller) => poller.stop()))),
-        },
-        scheduler: this.#scheduler,
-        handlers: { interrupt: (why) => this.#dispatcher.interrupt(why, this.#scheduler.runningDeliveries()) },
-        pool,
-        acks: {
-          // Objects of large payloads go after their messages' deletes, so they are flushed after the acker.
-          flush: async (limitMs) => {
-            const flushBy = Date.now() + limitMs;
-            await this.#acker.flush(limitMs);
-            // Bounded by what is left: a drain must end even when S3 does not answer.
-            await this.#dispatcher.flushPayloadDeletes(Math.max(0, flushBy - Date.now()));
-          },
-        },
-        logger,
-      },
-      {
-        drainTimeoutMs: config.drainTimeoutMs,
-        abortGraceMs: ABORT_GRACE_MS,
-        waitTimeSeconds: config.defaults.waitTimeSeconds,
-        drainPolls: config.drainPolls,
-        flushLimitMs: DRAIN_FLUSH_LIMIT_MS,
-      },
-      "sqsd is shutting down",
-    );
+    const { interrupted } = await drainSupervisor({
+      config,
+      logger,
+      pool,
+      pollers: this.#pollers,
+      scheduler: this.#scheduler,
+      dispatcher: this.#dispatcher,
+      acker: this.#acker,
+    });
     const report: StopReport = {
       reason,
       exitCode: interrupted > 0 ? 1 : exitCode,

@@ -59,7 +59,8 @@ function harness(options: { maxLanes: number }) {
       return underWay;
     },
     generation: 0,
-    roomChanged: (_, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve())),
+    roomChanged: (_generation, _need, _primary, signal) =>
+      new Promise((resolve) => signal.addEventListener("abort", () => resolve())),
     beginReceive: () => (underWay += 1),
     endReceive: () => {
       underWay -= 1;

@@ -479,7 +479,7 @@ describe("Scheduler: waits for room", () => {
     await releaseRuns();
     await eventually(() => room.receiveSize(10, true) > 0);
     let woke = false;
-    void room.roomChanged(generation, new AbortController().signal).then(() => (woke = true));
+    void room.roomChanged(generation, 1, true, new AbortController().signal).then(() => (woke = true));
     // A one-shot notification registered now would wait for the next change, which never comes.
     await eventually(() => woke, { message: "the wait missed a change that came before it" });
   });
