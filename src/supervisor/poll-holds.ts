@@ -92,7 +92,9 @@ export class PollHolds {
   received(messages: number): void {
     this.#errorBackoff.reset();
     this.#authBackoff.reset();
-    this.#recovered.abort();
+    // abort() builds its default reason, a DOMException with a stack, on every call, even on a signal already
+    // aborted: once per receive, that was 1.5% of the supervisor's CPU under load.
+    if (!this.#recovered.signal.aborted) this.#recovered.abort();
     if (messages > 0) this.#idleBackoff?.reset();
   }
 
