@@ -92,7 +92,8 @@ export class PollHolds {
   received(messages: number): void {
     this.#errorBackoff.reset();
     this.#authBackoff.reset();
-    this.#recovered.abort();
+    // Only once: abort() builds its default DOMException reason (a stack trace) even when already aborted.
+    if (!this.#recovered.signal.aborted) this.#recovered.abort();
     if (messages > 0) this.#idleBackoff?.reset();
   }
 
