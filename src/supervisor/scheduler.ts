@@ -166,7 +166,8 @@ export class Scheduler implements SchedulerLedger {
 
   /** Hands free slots to buffered messages, fairly, until slots or startable messages run out. */
   pump(): void {
-    if (this.#paused || this.#draining || this.#releasing > 0) return;
+    // Nothing buffered (every receive of an idle daemon): #pick would find nothing, and `running` sums every queue.
+    if (this.#paused || this.#draining || this.#releasing > 0 || this.#ready.size === 0) return;
     const { maxInFlight } = this.#options;
     // Re-read each turn: starting a run can finish deliveries at once (a drain that timed out), and pump again.
     for (let running = this.running; running < maxInFlight; running = this.running) {

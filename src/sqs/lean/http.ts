@@ -39,13 +39,16 @@ export function send(request: WireRequest): Promise<WireResponse> {
       for (const timer of timers) clearTimeout(timer);
       abortSignal?.removeEventListener("abort", onAbort);
     };
+    const { requestTimeoutMs, connectionTimeoutMs } = request;
     const options = {
       method: "POST",
       protocol: url.protocol,
       hostname: url.hostname.replace(/^\[|\]$/g, ""),
       port: url.port,
       path: url.pathname + url.search,
-      headers: request.headers,
+      // As raw name/value pairs, written into the request head at once: a headers object is copied header by
+      // header into the request (a setHeader call and an entry each), which a 20 s long poll then keeps alive.
+      headers: rawHeaders(request.headers),
       agent: request.agent,
     };
     const outgoing = url.protocol === "https:" ? httpsRequest(options) : httpRequest(options);
@@ -57,16 +60,15 @@ export function send(request: WireRequest): Promise<WireResponse> {
     abortSignal?.addEventListener("abort", onAbort, { once: true });
     timers.push(
       setTimeout(
-        () =>
-          fail(timeoutError(`the request got no complete response within ${request.requestTimeoutMs} ms`, "ETIMEDOUT")),
-        request.requestTimeoutMs,
+        () => fail(timeoutError(`the request got no complete response within ${requestTimeoutMs} ms`, "ETIMEDOUT")),
+        requestTimeoutMs,
       ),
     );
     outgoing.once("socket", (socket) => {
       if (!socket.connecting) return;
       const timer = setTimeout(
-        () => fail(timeoutError(`the socket did not connect within ${request.connectionTimeoutMs} ms`)),
-        request.connectionTimeoutMs,
+        () => fail(timeoutError(`the socket did not connect within ${connectionTimeoutMs} ms`)),
+        connectionTimeoutMs,
       );
       timers.push(timer);
       socket.once("connect", () => clearTimeout(timer));
@@ -90,6 +92,13 @@ export function send(request: WireRequest): Promise<WireResponse> {
     });
     outgoing.end(request.body);
   });
+}
+
+/** Headers as `[name, value, name, value, ...]`, the form `http.request` takes as given. */
+function rawHeaders(headers: Record<string, string>): string[] {
+  const raw: string[] = [];
+  for (const name in headers) raw.push(name, headers[name]!);
+  return raw;
 }
 
 function timeoutError(message: string, code?: string): Error {

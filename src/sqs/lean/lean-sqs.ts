@@ -22,7 +22,7 @@ import type {
 import type { HotCallOptions, SqsHotPath } from "../hot-path.js";
 import { requestUrl, resolveSqsEndpoint, type QueueUrlRule, type SqsEndpoint } from "./endpoint.js";
 import { serviceError } from "./errors.js";
-import { send, type WireResponse } from "./http.js";
+import { abortError, send, type WireResponse } from "./http.js";
 import {
   correctedClockOffset,
   isAbortError,
@@ -140,8 +140,12 @@ export class LeanSqs implements SqsHotPath {
     if (!isRetryStrategyV2(strategy))
       throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
     const maxAttempts = await this.#config.maxAttempts();
+    if (abortSignal?.aborted) throw abortError(abortSignal);
     // ReceiveMessage is a long poll for the SDK too (getLongPollPlugin): its retry tokens have their own scope.
-    let token = await race(strategy.acquireInitialRetryToken(longPoll ? ":longpoll" : ""), abortSignal);
+    const first = strategy.acquireInitialRetryToken(longPoll ? ":longpoll" : "");
+    // The standard strategy hands out its first token at once; only the adaptive one's rate limiter may keep
+    // it waiting, and only that wait needs racing against the signal (a race is a listener and three promises).
+    let token = await ((strategy as { mode?: string }).mode === "standard" ? first : race(first, abortSignal));
     const invocationId = randomUUID();
     let attempts = 0;
     let totalRetryDelay = 0;
