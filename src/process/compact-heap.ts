@@ -19,7 +19,7 @@ export interface Compaction {
  * Gives the memory that loading left behind back to the system: one synchronous, memory-reducing full
  * collection of this thread's heap (V8's "last resort" flavour).
  *
- * Why: loading the daemon's modules (the SDK, zod, yargs, winston, the receivers) grows V8's young generation
+ * Why: loading the daemon's modules (the SDK, zod, the receivers) grows V8's young generation
  * to its full 16 MiB, and V8 does not shrink it while the process idles; nor can a semi-space limit be set
  * once V8 runs (`--max-semi-space-size` through `setFlagsFromString` has no effect). A memory-reducing
  * collection shrinks it back to 1 MiB and compacts the old generation; under load V8 grows it again as the
