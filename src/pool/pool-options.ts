@@ -2,7 +2,8 @@
 import type { TypeScriptLoader } from "../loader.js";
 import type { Logger } from "../logging.js";
 import type { SqsSettings } from "../sqs/settings.js";
-import type { HandlerRun, HandlerTask } from "./protocol.js";
+import { strippedTypeScriptSources, type StrippedSources } from "../typescript-sources.js";
+import type { HandlerRun, HandlerTask, PoolWorkerData } from "./protocol.js";
 
 /** How the pool is built. */
 export interface HandlerPoolOptions {
@@ -29,3 +30,27 @@ export type RunRequest = Pick<HandlerRun, "messages">;
 
 /** Runs to start for one queue, in one trip to one thread. */
 export type TaskRequest = Omit<HandlerTask, "runs"> & { readonly runs: readonly RunRequest[] };
+
+/** What the pool's own parts add to a thread's workerData: its channel, and the run slots' shared memory. */
+export type PoolWiring = Pick<PoolWorkerData, "channelName" | "threadMap" | "startTimes">;
+
+/**
+ * The workerData every pool thread starts with. Receivers the supervisor loaded natively go with their
+ * stripped JavaScript (`typescriptSources`), so that threads never instantiate Node's type stripper for them.
+ */
+export function threadWorkerData(options: HandlerPoolOptions, wiring: PoolWiring): PoolWorkerData {
+  return {
+    receiverModules: options.receiverModules,
+    typescriptLoader: options.typescriptLoader ?? "none",
+    ...(options.typescriptLoader === "native" ? nonEmpty(strippedTypeScriptSources()) : {}),
+    telemetrySetup: options.telemetrySetup,
+    sqs: options.sqs,
+    tasksPerThread: options.tasksPerThread,
+    ...wiring,
+  };
+}
+
+/** The stripped sources to hand the threads, if any: with none, a thread registers no load hook. */
+function nonEmpty(sources: StrippedSources): { typescriptSources?: StrippedSources } {
+  return Object.keys(sources).length > 0 ? { typescriptSources: sources } : {};
+}

@@ -3,7 +3,6 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WorkerStartError } from "../pool-errors.js";
-import { strippedTypeScriptSources, type StrippedSources } from "../typescript-sources.js";
 import { ChannelEndpoint, type ServiceImplementation } from "./channel.js";
 import { IdleThreads } from "./idle-threads.js";
 import { ThreadReports } from "./thread-reports.js";
@@ -13,12 +12,12 @@ import {
   type EarlyRunResults,
   type HandlerRun,
   type HandlerTask,
-  type PoolWorkerData,
   type TaskResult,
 } from "./protocol.js";
 import type { SupervisorServices, ThreadServices } from "./channel-messages.js";
-import type { HandlerPoolOptions, TaskRequest } from "./pool-options.js";
+import { threadWorkerData, type HandlerPoolOptions, type TaskRequest } from "./pool-options.js";
 import { RunSlots } from "./run-slots.js";
+import { requestTeardown, type TeardownContext } from "./teardown.js";
 import { EarlyResults, trackRun, type RunContext, type RunningHandler } from "./running-handler.js";
 
 export type { RunningHandler } from "./running-handler.js";
@@ -53,6 +52,7 @@ export class HandlerPool {
   /** How each unsettled run takes a result that comes before its task's (see RUN_RESULTS). */
   readonly #early = new EarlyResults();
   readonly #runContext: RunContext;
+  readonly #teardownContext: TeardownContext;
 
   constructor(options: HandlerPoolOptions) {
     this.#options = options;
@@ -82,16 +82,12 @@ export class HandlerPool {
       channel: this.#channel,
       thread: (threadId) => this.#thread(threadId),
     };
-    const workerData: PoolWorkerData = {
-      receiverModules: options.receiverModules,
-      typescriptLoader: options.typescriptLoader ?? "none",
-      ...(options.typescriptLoader === "native" ? nonEmpty(strippedTypeScriptSources()) : {}),
-      telemetrySetup: options.telemetrySetup,
-      sqs: options.sqs,
-      channelName,
-      tasksPerThread: options.tasksPerThread,
-      threadMap: this.#slots.threadMapBuffer,
-      startTimes: this.#slots.startTimesBuffer,
+    this.#teardownContext = {
+      channel: this.#channel,
+      reports: this.#reports,
+      logger: options.logger,
+      thread: (threadId) => this.#thread(threadId),
+      closing: () => this.#closing !== undefined,
     };
     this.#piscina = new Piscina<HandlerTask, TaskResult>({
       filename: THREAD_ENTRY,
@@ -105,7 +101,11 @@ export class HandlerPool {
       // Piscina's Atomics.wait idle loop freezes a thread's event loop between tasks, which would stall
       // handlers' timers and database pools. Plain message passing keeps every thread's loop running.
       atomics: "disabled",
-      workerData,
+      workerData: threadWorkerData(options, {
+        channelName,
+        threadMap: this.#slots.threadMapBuffer,
+        startTimes: this.#slots.startTimesBuffer,
+      }),
       ...(options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } }),
     });
     this.#idle.startedEarly(this.#piscina.threads.map((thread) => thread.threadId));
@@ -254,7 +254,8 @@ export class HandlerPool {
     if (this.#closing) return;
     const thread = this.#thread(threadId);
     if (!thread) return;
-    await this.#teardown(
+    await requestTeardown(
+      this.#teardownContext,
       { retiring: threadId },
       10_000,
       "an idle pool thread did not finish its teardown hooks in time",
@@ -279,7 +280,8 @@ export class HandlerPool {
     );
     try {
       if (expected.size > 0) {
-        await this.#teardown(
+        await requestTeardown(
+          this.#teardownContext,
           { closing: [...expected] },
           timeoutMs,
           "pool threads did not finish their teardown hooks in time",
@@ -290,35 +292,8 @@ export class HandlerPool {
     }
   }
 
-  /**
-   * Asks threads for their teardown hooks (`retiring`: the one idle thread being ended; else every thread, as
-   * the pool closes) and waits until each has answered or is gone, at most `timeoutMs`; past that it warns
-   * (saying how many did not answer) and goes on. A close that begins while one thread retires ends that
-   * wait: the close tears every thread down.
-   */
-  async #teardown(
-    target: { readonly retiring: number } | { readonly closing: readonly number[] },
-    timeoutMs: number,
-    lateWarning: string,
-  ): Promise<void> {
-    const single = "retiring" in target ? target.retiring : undefined;
-    const threadIds = "retiring" in target ? [target.retiring] : target.closing;
-    const pending = (): number[] => threadIds.filter((id) => !this.#reports.isTornDown(id) && this.#thread(id));
-    const answered = this.#reports.until(
-      () => pending().length === 0 || (single !== undefined && this.#closing !== undefined),
-      timeoutMs,
-    );
-    this.#channel.post(single === undefined ? { type: "teardown" } : { type: "teardown", threadId: single });
-    if (!(await answered)) this.#options.logger.warn(lateWarning, { timeoutMs, waitingFor: pending().length });
-  }
-
   /** The live thread with this id, if any. Thread-map cells that name no running task (0, or < 0) match none. */
   #thread(threadId: number): Worker | undefined {
     return threadId <= 0 ? undefined : this.#piscina.threads.find((thread) => thread.threadId === threadId);
   }
-}
-
-/** The stripped sources to hand the threads, if any: with none, a thread registers no load hook. */
-function nonEmpty(sources: StrippedSources): { typescriptSources?: StrippedSources } {
-  return Object.keys(sources).length > 0 ? { typescriptSources: sources } : {};
 }
