@@ -29,16 +29,7 @@ export interface Compaction {
  * made, then unset, so no later context (a pool thread started afterwards, say) sees a global `gc`.
  */
 export function compactHeap(): Compaction {
-  // Started with --expose-gc (an operator's choice): use that gc, and leave the flag as it was.
-  let gc = (globalThis as { gc?: (options: GcOptions) => void }).gc;
-  if (typeof gc !== "function") {
-    try {
-      setFlagsFromString("--expose-gc");
-      gc = runInNewContext("gc") as typeof gc;
-    } finally {
-      setFlagsFromString("--no-expose-gc");
-    }
-  }
+  const gc = collector();
   const before = process.memoryUsage();
   const began = performance.now();
   gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
@@ -49,6 +40,29 @@ export function compactHeap(): Compaction {
     heapTotalMb: [megabytes(before.heapTotal), megabytes(after.heapTotal)],
     rssMb: [megabytes(before.rss), megabytes(after.rss)],
   };
+}
+
+/** This thread's `gc`, once found: V8's flags are the process's, so it is looked up once per thread. */
+let found: ((options: GcOptions) => void) | undefined;
+
+/**
+ * V8's `gc` for this thread. Started with --expose-gc (an operator's choice), that gc, the flag left as it was.
+ * Otherwise the flag is set for the moment a new context is made. The flag is shared by every thread of the
+ * process, so another thread may unset it in between: then this thread finds no `gc` now (the compaction is
+ * skipped, never thrown out of a timer where it would end the thread) and tries again next time.
+ */
+function collector(): ((options: GcOptions) => void) | undefined {
+  if (found) return found;
+  const exposed = (globalThis as { gc?: (options: GcOptions) => void }).gc;
+  if (typeof exposed === "function") return (found = exposed);
+  try {
+    setFlagsFromString("--expose-gc");
+    const made: unknown = runInNewContext("typeof gc === 'function' ? gc : undefined");
+    if (typeof made === "function") found = made as (options: GcOptions) => void;
+  } finally {
+    setFlagsFromString("--no-expose-gc");
+  }
+  return found;
 }
 
 /** Bytes as whole MB (10^6), as the logs give sizes. */
