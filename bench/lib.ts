@@ -193,7 +193,19 @@ export function processCpuMs(pid: number, threadId?: number): number {
 
 /** Resident memory of a process in MB (10^6 bytes; every thread: the supervisor's and the workers'), from /proc. */
 export function processRssMb(pid: number): number {
-  return (Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024) / 1e6;
+  return processResidentMb(pid).rss;
+}
+
+/**
+ * A process's resident memory in MB (10^6 bytes) from /proc/PID/status, split as the kernel counts it:
+ * anonymous pages (V8's heaps, malloc, stacks: what a leak or a growing heap adds to) and file pages (the
+ * node binary and shared libraries mapped in, which no load changes much).
+ */
+export function processResidentMb(pid: number): { readonly rss: number; readonly anon: number; readonly file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const mb = (key: string): number =>
+    (Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) * 1024) / 1e6;
+  return { rss: mb("VmRSS"), anon: mb("RssAnon"), file: mb("RssFile") + mb("RssShmem") };
 }
 
 /** A file handlers append latencies to (bench/receivers/work.ts `latency`), one number in ms a line. */

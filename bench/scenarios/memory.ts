@@ -13,7 +13,7 @@
  * of the first third after a 10 s warm-up: it may rise by at most 10 MB, 4% of the 250 MB budget.
  */
 import { startSqsd } from "../consumers.js";
-import { createQueues, fillQueue, processRssMb, queueDepth, sleep, type BenchServer } from "../lib.js";
+import { createQueues, fillQueue, processResidentMb, queueDepth, sleep, type BenchServer } from "../lib.js";
 import { whole, type Row, type Scenario, type ScenarioContext } from "../report.js";
 
 const FLOOR_RISE_MB = 10;
@@ -22,6 +22,9 @@ const PREFETCH = 20;
 interface Sample {
   readonly second: number;
   readonly rssMb: number;
+  /** Of the RSS: anonymous pages (heaps, malloc, stacks) and file pages (the binary and libraries), in MB. */
+  readonly anonMb: number;
+  readonly fileMb: number;
   readonly inFlight: number;
   readonly maxInFlight: number;
   /** Undefined when this sqsd has no `sqsd_messages_buffered` metric. */
@@ -29,6 +32,9 @@ interface Sample {
   readonly processed: number;
   /** The supervisor's V8 heap in use (prom-client's default metric; the pool threads' heaps are not in it). */
   readonly heapUsedMb: number;
+  /** The supervisor's V8 heap as reserved from the system, and its young generation (new space) within it. */
+  readonly heapTotalMb: number;
+  readonly newSpaceMb: number;
 }
 
 /** One run of sqsd under a backlog, as the memory and soak scenarios make it. */
@@ -84,7 +90,8 @@ export async function backlogMemory({ server, log }: ScenarioContext, run: Backl
     const started = performance.now();
     for (let second = 1; second <= seconds; second += 1) {
       await sleep(Math.max(0, started + second * 1_000 - performance.now()));
-      samples.push({ second, rssMb: processRssMb(daemon.pid), ...(await readMetrics(daemon.httpUrl!)) });
+      const { rss, anon, file } = processResidentMb(daemon.pid);
+      samples.push({ second, rssMb: rss, anonMb: anon, fileMb: file, ...(await readMetrics(daemon.httpUrl!)) });
       if (second % 60 === 0) log(`${second} s: RSS ${samples.at(-1)!.rssMb.toFixed(0)} MB`);
     }
   } finally {
@@ -112,6 +119,9 @@ export async function backlogMemory({ server, log }: ScenarioContext, run: Backl
   const queued = run.keepQueued
     ? `${whole(messages)} queued and kept there (${whole(topUp.sent)} more sent)`
     : `${whole(messages)} queued`;
+  // What the last third's floor is made of, read at that sample: a rise of anonymous pages with the
+  // supervisor's heap flat is the threads' heaps or malloc; file pages barely move with load.
+  const lowest = warm.slice(-third).reduce((low, sample) => (sample.rssMb < low.rssMb ? sample : low));
   return [
     {
       measure: `RSS over ${seconds} s, ${queued}: rise of the floor (lowest sample), first to last third`,
@@ -123,6 +133,15 @@ export async function backlogMemory({ server, log }: ScenarioContext, run: Backl
         `${lastHeap.toFixed(1)} MB; ${whole(processed)} processed (${run.workDetail}, 2 threads × 8)`,
       target: `flat: ≤ ${FLOOR_RISE_MB} MB`,
       met: lastFloor - firstFloor <= FLOOR_RISE_MB,
+    },
+    {
+      measure: "the last third's RSS floor: anonymous + file pages; of the anonymous, the supervisor's V8 heap",
+      value: `${whole(lowest.anonMb)} + ${whole(lowest.fileMb)} MB`,
+      detail:
+        `at ${lowest.second} s: supervisor heap ${whole(lowest.heapTotalMb)} MB reserved (young generation ` +
+        `${whole(lowest.newSpaceMb)} MB, ${whole(lowest.heapUsedMb)} MB in use); the rest of the anonymous pages ` +
+        `are the pool threads' heaps, malloc and stacks; young generation at most ` +
+        `${whole(Math.max(...samples.map((sample) => sample.newSpaceMb)))} MB over the run`,
     },
     {
       measure: "messages running (sqsd_messages_in_flight), sampled every second",
@@ -163,7 +182,7 @@ async function keepQueued(
   }
 }
 
-async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rssMb">> {
+async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rssMb" | "anonMb" | "fileMb">> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   // A metric's value summed over its label sets; undefined when the daemon does not export it at all.
   const sum = (name: string): number | undefined => {
@@ -178,6 +197,8 @@ async function readMetrics(baseUrl: string): Promise<Omit<Sample, "second" | "rs
     buffered: sum("sqsd_messages_buffered"),
     processed: sum("sqsd_messages_succeeded_total") ?? 0,
     heapUsedMb: (sum("sqsd_nodejs_heap_size_used_bytes") ?? 0) / 1e6,
+    heapTotalMb: (sum("sqsd_nodejs_heap_size_total_bytes") ?? 0) / 1e6,
+    newSpaceMb: Number(/^sqsd_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m.exec(text)?.[1] ?? 0) / 1e6,
   };
 }
 

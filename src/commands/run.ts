@@ -4,6 +4,7 @@ import { startLocalSqs } from "../embedded.js";
 import { errorSummary } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
 import { compactHeap } from "../process/compact-heap.js";
+import { capYoungGeneration, limitOldGenerationGrowth } from "../process/heap-sizing.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
 import { typeScriptLoader } from "../loader.js";
@@ -243,6 +244,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
         compactWhenIdle();
       }, COMPACT_AFTER_START_MS).unref();
       cleanup.push(async () => clearTimeout(compaction));
+      // Under a backlog V8 would grow the young generation to 128 MiB and the old to 82 MB for some 25 MB in use.
+      const youngGeneration = new AbortController();
+      capYoungGeneration(youngGeneration.signal);
+      limitOldGenerationGrowth();
+      cleanup.push(async () => youngGeneration.abort());
     });
     forced = ended.forced;
     return ended.exitCode;

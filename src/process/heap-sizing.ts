@@ -1,0 +1,84 @@
+import { PerformanceObserver } from "node:perf_hooks";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
+
+/**
+ * How far past what the last full collection left alive V8 lets the old generation grow before the next one,
+ * in percent: V8's own factor, up to 300% under a high allocation rate.
+ *
+ * Why: with the young generation capped ({@link capYoungGeneration}), more of what the supervisor allocates is
+ * promoted, and V8 let its old generation grow to some 82 MB for 16 to 25 MB alive, over the first 4 minutes of
+ * a backlog: the creep the soak saw. At 50% it stays near 27 MB. V8 reads `--heap-growing-percent` each time
+ * it sets the next limit, and never grows a limit by less than a fixed step, so a heap of a few MB (an idle
+ * pool thread's) is collected no more often than before; a pool thread whose handlers keep more than some
+ * 20 MB alive is collected more often, since the flag is the process's.
+ */
+export const OLD_GENERATION_GROWTH_PERCENT = 50;
+
+/** Sets {@link OLD_GENERATION_GROWTH_PERCENT} for every isolate of the process. */
+export function limitOldGenerationGrowth(percent = OLD_GENERATION_GROWTH_PERCENT): void {
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
+/**
+ * The most the supervisor's young generation (V8's new space, both semi-spaces) may grow to, in MiB.
+ *
+ * Why a cap: under a backlog V8 grows the supervisor's new space to its ceiling, 128 MiB on a 64-bit machine
+ * with a few GB of memory, while the supervisor's heap in use stays near 25 MB; that growth was most of the
+ * RSS a deep backlog added (`npm run bench -- --scenario soak`). Past a few MiB, a larger young generation
+ * only makes scavenges rarer: what survives one (the messages buffered and running) is the same.
+ */
+export const YOUNG_GENERATION_CAP_MIB = 16;
+
+/**
+ * Keeps this isolate's young generation at most `capMib` MiB (see {@link YOUNG_GENERATION_CAP_MIB}) until
+ * `signal` aborts, and returns the sizes it saw.
+ *
+ * V8 takes a ceiling for its semi-spaces only when an isolate is made (`--max-semi-space-size`, which a daemon
+ * started as `sqsd` cannot pass to its own process), but it reads `--semi-space-growth-factor` each time a
+ * scavenge decides to grow the new space. So after every collection this checks the new space's size, and
+ * turns growth off (factor 1) once it reaches the cap and back on (V8's default, 2) when V8 has shrunk it
+ * below, as it does when the process idles. V8's flags are the process's, so while growth is off the pool
+ * threads' young generations do not grow either; each keeps the size it has (they stayed at 2 to 16 MiB
+ * under the same backlog).
+ */
+export function capYoungGeneration(signal: AbortSignal, capMib = YOUNG_GENERATION_CAP_MIB): YoungGenerationCap {
+  const cap = capMib * 1024 * 1024;
+  const seen = { largestMib: 0, capped: 0 };
+  let growing = true;
+  const check = (): void => {
+    const size = getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0;
+    seen.largestMib = Math.max(seen.largestMib, size / 1024 / 1024);
+    const grow = size < cap;
+    if (grow === growing) return;
+    growing = grow;
+    if (!grow) seen.capped += 1;
+    setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
+  };
+  const observer = new PerformanceObserver(check);
+  observer.observe({ entryTypes: ["gc"] });
+  check();
+  signal.addEventListener(
+    "abort",
+    () => {
+      observer.disconnect();
+      if (!growing) setFlagsFromString("--semi-space-growth-factor=2");
+    },
+    { once: true },
+  );
+  return {
+    get largestMib() {
+      return seen.largestMib;
+    },
+    get capped() {
+      return seen.capped;
+    },
+  };
+}
+
+/** What {@link capYoungGeneration} saw so far. */
+export interface YoungGenerationCap {
+  /** The largest new space seen after a collection, in MiB: at most one growth step above the cap. */
+  readonly largestMib: number;
+  /** How many times it turned growth off. */
+  readonly capped: number;
+}
