@@ -1,16 +1,14 @@
-import module from "node:module";
 import { loadConfig } from "../config/load.js";
 import { startLocalSqs } from "../embedded.js";
 import { errorSummary } from "../errors.js";
 import { createLogger, type Logger } from "../logging.js";
-import { compactHeap } from "../process/compact-heap.js";
-import { capYoungGeneration, limitOldGenerationGrowth } from "../process/heap-sizing.js";
 import { forcedExitCode, onControlSignals, onShutdownSignals } from "../process/signals.js";
 import { findReceiverModules, importReceiverModules } from "../receivers.js";
 import { typeScriptLoader } from "../loader.js";
 import { importTelemetrySetup } from "../telemetry/setup.js";
 import { getRegistry } from "../registry/registry.js";
 import { requireS3IfLargePayloads } from "./payload-buckets.js";
+import { tendMemory } from "./run-memory.js";
 import { resolveTargets, selectQueues, warnAboutMissingRedrive } from "./run-queues.js";
 import { SCHEDULES_WAIT_TIME_SECONDS } from "../admin/schedules-queue.js";
 import { createSqsClient, createSqsConnection } from "../sqs/client.js";
@@ -51,13 +49,6 @@ const REQUEST_TIMEOUT_MARGIN_SECONDS = 10;
  * process exits anyway: "stop now" means within a second, whatever a step waits on.
  */
 const FORCED_CLEANUP_LIMIT_MS = 500;
-
-/**
- * How long after start-up the supervisor compacts its heap (see {@link compactHeap}), and how often it looks
- * again while messages run or wait: late enough that its pause (60-100 ms of CPU measured, longer on a loaded
- * machine) does not hold up messages already waiting when the daemon started.
- */
-const COMPACT_AFTER_START_MS = 1_000;
 
 /**
  * One step of the shutdown, run in reverse order of registration. `forced` after a second signal: the step
@@ -229,26 +220,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
       });
       if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
-      // Then the heap gives back what loading grew and an idle daemon would keep; not while messages wait or
-      // run: the heap would grow straight back, and the pause and the extra collections meanwhile cost a busy
-      // daemon about 0.03 ms of CPU per message over its first 20,000 (bench throughput scenario).
-      const compactWhenIdle = (): void => {
-        const { inFlight, buffered } = supervisor.health();
-        if (inFlight + buffered > 0) compaction = setTimeout(compactWhenIdle, COMPACT_AFTER_START_MS).unref();
-        else logger.debug("heap compacted after start-up", { ...compactHeap() });
-      };
-      let compaction = setTimeout(() => {
-        // Start-up's compiled code goes to the compile cache (bin/sqsd.js) now, not at an exit a killed
-        // daemon never reaches.
-        (module as { flushCompileCache?: () => void }).flushCompileCache?.();
-        compactWhenIdle();
-      }, COMPACT_AFTER_START_MS).unref();
-      cleanup.push(async () => clearTimeout(compaction));
-      // Under a backlog V8 would grow the young generation to 128 MiB and the old to 82 MB for some 25 MB in use.
-      const youngGeneration = new AbortController();
-      capYoungGeneration(youngGeneration.signal);
-      limitOldGenerationGrowth();
-      cleanup.push(async () => youngGeneration.abort());
+      const stopTending = tendMemory({ load: () => supervisor.health(), logger });
+      cleanup.push(async () => stopTending());
     });
     forced = ended.forced;
     return ended.exitCode;
