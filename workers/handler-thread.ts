@@ -1,11 +1,9 @@
 /**
  * Piscina's entry for every pool thread. Piscina awaits the default export, so the receiver modules are loaded
- * (and checked) once, when the thread starts, before its first task. Once idle, the thread gives back the
- * memory its heap grew (workers/idle-heap.ts).
+ * (and checked) once, when the thread starts, before its first task.
  */
 import { workerData } from "node:worker_threads";
 import type { PoolWorkerData } from "../src/pool/protocol.js";
-import { compactWhenIdle } from "./idle-heap.js";
 import { startThread } from "./task-runner.js";
 
-export default startThread(workerData as PoolWorkerData).then((run) => compactWhenIdle(run));
+export default startThread(workerData as PoolWorkerData);

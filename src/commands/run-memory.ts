@@ -1,7 +1,7 @@
 import module from "node:module";
 import type { Logger } from "../logging.js";
 import { compactHeap } from "../process/compact-heap.js";
-import { capYoungGeneration, limitOldGenerationGrowth } from "../process/heap-sizing.js";
+import { sizeHeap } from "../process/heap-sizing.js";
 
 /**
  * How long after start-up the supervisor compacts its heap (see {@link compactHeap}), and how often it looks
@@ -12,22 +12,23 @@ const COMPACT_AFTER_START_MS = 1_000;
 
 /** What {@link tendMemory} reads of the running daemon. */
 export interface MemoryTending {
-  /** Messages running and buffered now. */
-  readonly load: () => { readonly inFlight: number; readonly buffered: number };
+  /** Messages the daemon holds now (buffered, running, going back): a compaction waits for none. */
+  readonly held: () => number;
   readonly logger: Logger;
+  /** Ends the tending: the daemon drains or stops. */
+  readonly signal: AbortSignal;
 }
 
 /**
- * The running daemon's memory, from the moment it is ready until the returned stop is called: the compile
- * cache flushed and the heap compacted once after start-up, and the heap sized for a backlog.
+ * The running daemon's memory, from the moment it is ready until `signal` aborts: the compile cache flushed and
+ * the heap compacted once after start-up, and the heap sized for a backlog.
  */
-export function tendMemory({ load, logger }: MemoryTending): () => void {
+export function tendMemory({ held, logger, signal }: MemoryTending): void {
   // The heap gives back what loading grew and an idle daemon would keep; not while messages wait or run: the
   // heap would grow straight back, and the pause and the extra collections meanwhile cost a busy daemon about
   // 0.03 ms of CPU per message over its first 20,000 (bench throughput scenario).
   const compactWhenIdle = (): void => {
-    const { inFlight, buffered } = load();
-    if (inFlight + buffered > 0) compaction = setTimeout(compactWhenIdle, COMPACT_AFTER_START_MS).unref();
+    if (held() > 0) compaction = setTimeout(compactWhenIdle, COMPACT_AFTER_START_MS).unref();
     else logger.debug("heap compacted after start-up", { ...compactHeap() });
   };
   let compaction = setTimeout(() => {
@@ -36,12 +37,7 @@ export function tendMemory({ load, logger }: MemoryTending): () => void {
     (module as { flushCompileCache?: () => void }).flushCompileCache?.();
     compactWhenIdle();
   }, COMPACT_AFTER_START_MS).unref();
+  signal.addEventListener("abort", () => clearTimeout(compaction), { once: true });
   // Under a backlog V8 would grow the young generation to 128 MiB and the old to 82 MB for some 25 MB in use.
-  const youngGeneration = new AbortController();
-  capYoungGeneration(youngGeneration.signal);
-  limitOldGenerationGrowth();
-  return () => {
-    clearTimeout(compaction);
-    youngGeneration.abort();
-  };
+  sizeHeap(signal);
 }

@@ -220,8 +220,10 @@ export async function runCommand(options: RunOptions): Promise<number> {
       });
       if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
-      const stopTending = tendMemory({ load: () => supervisor.health(), logger });
-      cleanup.push(async () => stopTending());
+      const tending = new AbortController();
+      tendMemory({ held: () => supervisor.held, logger, signal: tending.signal });
+      supervisor.events.once("draining", () => tending.abort());
+      cleanup.push(async () => tending.abort());
     });
     forced = ended.forced;
     return ended.exitCode;

@@ -10,6 +10,8 @@ interface GcOptions {
 
 /** What one compaction did: its pause, and the heap's and the process's size before and after, in MB. */
 export interface Compaction {
+  /** Whether it collected: false when another thread had just unset V8's `--expose-gc` (see `collector`). */
+  readonly collected: boolean;
   readonly durationMs: number;
   readonly heapTotalMb: readonly [before: number, after: number];
   readonly rssMb: readonly [before: number, after: number];
@@ -36,33 +38,29 @@ export function compactHeap(): Compaction {
   const durationMs = Math.round(performance.now() - began);
   const after = process.memoryUsage();
   return {
+    collected: gc !== undefined,
     durationMs,
     heapTotalMb: [megabytes(before.heapTotal), megabytes(after.heapTotal)],
     rssMb: [megabytes(before.rss), megabytes(after.rss)],
   };
 }
 
-/** This thread's `gc`, once found: V8's flags are the process's, so it is looked up once per thread. */
-let found: ((options: GcOptions) => void) | undefined;
-
 /**
  * V8's `gc` for this thread. Started with --expose-gc (an operator's choice), that gc, the flag left as it was.
- * Otherwise the flag is set for the moment a new context is made. The flag is shared by every thread of the
- * process, so another thread may unset it in between: then this thread finds no `gc` now (the compaction is
- * skipped, never thrown out of a timer where it would end the thread) and tries again next time.
+ * Otherwise the flag is set for the moment a new context is made, whose `gc` is used once and let go (kept, it
+ * would keep that context alive: some 160 KB). The flag is the process's: another thread may unset it in
+ * between, and then this thread finds no `gc` and the compaction is skipped, never thrown out of a timer.
  */
 function collector(): ((options: GcOptions) => void) | undefined {
-  if (found) return found;
   const exposed = (globalThis as { gc?: (options: GcOptions) => void }).gc;
-  if (typeof exposed === "function") return (found = exposed);
+  if (typeof exposed === "function") return exposed;
   try {
     setFlagsFromString("--expose-gc");
     const made: unknown = runInNewContext("typeof gc === 'function' ? gc : undefined");
-    if (typeof made === "function") found = made as (options: GcOptions) => void;
+    return typeof made === "function" ? (made as (options: GcOptions) => void) : undefined;
   } finally {
     setFlagsFromString("--no-expose-gc");
   }
-  return found;
 }
 
 /** Bytes as whole MB (10^6), as the logs give sizes. */

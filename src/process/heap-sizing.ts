@@ -14,6 +14,19 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
  */
 export const OLD_GENERATION_GROWTH_PERCENT = 50;
 
+/**
+ * Sizes the process's heap for a backlog until `signal` aborts (see {@link capYoungGeneration} and
+ * {@link limitOldGenerationGrowth}), then gives V8 its own sizing back. An operator's own
+ * `--max-semi-space-size` (in the command line or `NODE_OPTIONS`) wins over the young generation's cap.
+ */
+export function sizeHeap(signal: AbortSignal): void {
+  const flags = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)];
+  if (!flags.some((flag) => /^--max[-_]semi[-_]space[-_]size\b/.test(flag))) capYoungGeneration(signal);
+  limitOldGenerationGrowth();
+  // 0 is V8's default: a growth factor it picks itself.
+  signal.addEventListener("abort", () => limitOldGenerationGrowth(0), { once: true });
+}
+
 /** Sets {@link OLD_GENERATION_GROWTH_PERCENT} for every isolate of the process. */
 export function limitOldGenerationGrowth(percent = OLD_GENERATION_GROWTH_PERCENT): void {
   setFlagsFromString(`--heap-growing-percent=${percent}`);
@@ -38,8 +51,9 @@ export const YOUNG_GENERATION_CAP_MIB = 16;
  * scavenge decides to grow the new space. So after every collection this checks the new space's size, and
  * turns growth off (factor 1) once it reaches the cap and back on (V8's default, 2) when V8 has shrunk it
  * below, as it does when the process idles. V8's flags are the process's, so while growth is off the pool
- * threads' young generations do not grow either; each keeps the size it has (they stayed at 2 to 16 MiB
- * under the same backlog).
+ * threads' young generations do not grow either: each keeps the size it had when the cap was reached (2 to
+ * 16 MiB under the soak's backlog), and a thread started meanwhile stays at its first 1 to 2 MiB, scavenging
+ * more often. For that reason pool threads do not compact their heaps when idle.
  */
 export function capYoungGeneration(signal: AbortSignal, capMib = YOUNG_GENERATION_CAP_MIB): YoungGenerationCap {
   const cap = capMib * 1024 * 1024;

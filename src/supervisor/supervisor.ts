@@ -141,6 +141,11 @@ export class Supervisor {
     return this.#options.targets;
   }
 
+  /** Messages held now: buffered, running, or waiting to go back. Cheaper than {@link Supervisor.health}. */
+  get held(): number {
+    return this.#scheduler.held;
+  }
+
   /** The state of the supervisor, each poller and each queue. */
   health(now = Date.now()): SupervisorHealth {
     const queues = this.#scheduler.loads(now);
