@@ -221,7 +221,12 @@ export async function runCommand(options: RunOptions): Promise<number> {
       if (scheduleRunner) void scheduleRunner.start();
       options.onReady?.({ endpoint: server?.endpoint });
       const tending = new AbortController();
-      tendMemory({ held: () => supervisor.held, logger, signal: tending.signal });
+      tendMemory({
+        held: () => supervisor.held,
+        processed: () => supervisor.processed,
+        logger,
+        signal: tending.signal,
+      });
       supervisor.events.once("draining", () => tending.abort());
       cleanup.push(async () => tending.abort());
     });

@@ -146,6 +146,11 @@ export class Supervisor {
     return this.#scheduler.held;
   }
 
+  /** Messages processed so far (what `--message-limit` counts). */
+  get processed(): number {
+    return this.#scheduler.processed;
+  }
+
   /** The state of the supervisor, each poller and each queue. */
   health(now = Date.now()): SupervisorHealth {
     const queues = this.#scheduler.loads(now);
