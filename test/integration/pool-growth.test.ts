@@ -1,41 +1,19 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { importUserModule, nativeTypeScript, typeScriptLoader } from "../../src/loader.js";
-import { HandlerPool } from "../../src/pool/pool.js";
 import type { WireMessage } from "../../src/pool/protocol.js";
 import { withDeadline } from "../helpers/deadline.js";
 import { eventually } from "../helpers/eventually.js";
-import { TestSqs } from "../helpers/local-sqs.js";
-import { memoryLogger } from "../helpers/memory-logger.js";
+import { poolSuite } from "../helpers/pool-suite.js";
 import { fixture } from "../helpers/paths.js";
-import { Workspace } from "../helpers/workspace.js";
 
 /** How pool threads start and how the pool grows on demand, on real piscina threads with fixture receivers. */
 describe("pool threads", () => {
-  let sqs: TestSqs;
-  let ws: Workspace;
-  let pool: HandlerPool | undefined;
-  let log: ReturnType<typeof memoryLogger>;
-  before(async () => {
-    sqs = await TestSqs.start();
-  });
-  after(async () => {
-    await sqs.stop();
-  });
-  beforeEach(() => {
-    ws = new Workspace();
-    // Threads take a copy of the environment when they start: fixture handlers record to this file.
-    process.env["SQSD_TEST_EVENTS"] = ws.eventsFile;
-    log = memoryLogger();
-  });
-  afterEach(async () => {
-    // A thread still loading would hold the close until its teardown timeout.
+  // A thread still loading would hold the close until its teardown timeout.
+  const suite = poolSuite((ws) => {
     ws.openGate("later-loads");
     ws.openGate("first-loads");
-    await pool?.close();
-    pool = undefined;
-    ws.remove();
   });
 
   const wire = (id: string, body: unknown): WireMessage => ({
@@ -47,13 +25,11 @@ describe("pool threads", () => {
   });
 
   it('resolve "sqsd" to the thread entry, which does not load zod', async () => {
-    const running = (pool = new HandlerPool({
+    const running = suite.open({
       threads: 1,
       tasksPerThread: 1,
       receiverModules: [fixture("receivers", "records-entry.ts")],
-      sqs: sqs.settings,
-      logger: log.logger,
-    }));
+    });
     await withDeadline(running.start(), "the thread");
     const [run] = running.runAll({
       queue: "records-entry",
@@ -62,7 +38,7 @@ describe("pool threads", () => {
       runs: [{ messages: [wire("m-1", {})] }],
     });
     assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
-    const handled = ws.events().find((event) => event.event === "handled");
+    const handled = suite.ws.events().find((event) => event.event === "handled");
     assert.match(String(handled?.["sqsd"]), /\/dist\/src\/thread-api\.js$/);
   });
 
@@ -80,14 +56,12 @@ describe("pool threads", () => {
       // The supervisor's own load, with Node's loader: it keeps the source for the threads.
       await importUserModule(file);
       assert.equal(typeScriptLoader(), "native");
-      const running = (pool = new HandlerPool({
+      const running = suite.open({
         threads: 1,
         tasksPerThread: 1,
         receiverModules: [file],
         typescriptLoader: typeScriptLoader(),
-        sqs: sqs.settings,
-        logger: log.logger,
-      }));
+      });
       await withDeadline(running.start(), "the thread");
       const [run] = running.runAll({
         queue: "erasable",
@@ -96,7 +70,7 @@ describe("pool threads", () => {
         runs: [{ messages: [wire("m-1", {})] }],
       });
       assert.equal((await withDeadline(run!.outcome, "the run"))[0]?.kind, "ok");
-      const handled = ws.events().find((event) => event.event === "handled");
+      const handled = suite.ws.events().find((event) => event.event === "handled");
       assert.equal(handled?.["isMainThread"], false);
       assert.equal(handled?.["typeStripper"], false, "the thread instantiated Node's type stripper");
     },
@@ -104,15 +78,13 @@ describe("pool threads", () => {
 
   it("gives no task to a thread piscina started with the pool while it still loads the receivers", async () => {
     // piscina marks the threads it starts with the pool ready at once, before they have loaded anything.
-    const running = (pool = new HandlerPool({
+    const running = suite.open({
       threads: 2,
       minThreads: 1,
       tasksPerThread: 1,
       receiverModules: [fixture("receivers", "slow-to-load-first.ts")],
-      sqs: sqs.settings,
-      logger: log.logger,
-    }));
-    await eventually(() => existsSync(`${ws.eventsFile}.first-load`), { timeoutMs: 30_000 });
+    });
+    await eventually(() => existsSync(`${suite.ws.eventsFile}.first-load`), { timeoutMs: 30_000 });
     const [run] = running.runAll({
       queue: "slow-first",
       suffix: undefined,
@@ -126,14 +98,12 @@ describe("pool threads", () => {
   });
 
   it("gives a queued task to the thread that frees up, not to one still loading the receivers", async () => {
-    const running = (pool = new HandlerPool({
+    const running = suite.open({
       threads: 2,
       minThreads: 1,
       tasksPerThread: 1,
       receiverModules: [fixture("receivers", "slow-to-load-after-first.ts")],
-      sqs: sqs.settings,
-      logger: log.logger,
-    }));
+    });
     await withDeadline(running.start(), "the first thread");
     const run = (id: string, body: unknown) =>
       running.runAll({
@@ -143,23 +113,23 @@ describe("pool threads", () => {
         runs: [{ messages: [wire(id, body)] }],
       })[0]!;
     const first = run("m-1", { gate: "first-run" });
-    await eventually(() => ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
+    await eventually(() => suite.ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
     // The only thread is busy: the pool starts a second one, which stays loading until the test says so, and
     // the task waits in piscina's queue.
     const second = run("m-2", {});
     await eventually(() => running.threadCount === 2, { timeoutMs: 30_000 });
-    ws.openGate("first-run");
+    suite.ws.openGate("first-run");
     await withDeadline(first.outcome, "the first run");
     // The first thread is free now; the second is still loading. The waiting task must not go to the latter.
     const [outcome] = await withDeadline(second.outcome, "the queued run, while the added thread still loads");
     assert.equal(outcome?.kind, "ok");
     const threadOf = (id: string) =>
-      ws.events().find((event) => event.event === "handled" && event.id === id)?.threadId;
+      suite.ws.events().find((event) => event.event === "handled" && event.id === id)?.threadId;
     assert.equal(threadOf("m-2"), threadOf("m-1"));
     // A close while a thread still starts waits only for threads that could have run hooks.
     await withDeadline(running.close(), "the close");
     assert.deepEqual(
-      log.records.filter((record) => record.level === "warn").map((record) => record.message),
+      suite.log.records.filter((record) => record.level === "warn").map((record) => record.message),
       [],
     );
   });

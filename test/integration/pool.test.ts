@@ -1,46 +1,22 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { TaskNotStartedError, WorkerStartError } from "../../src/pool-errors.js";
 import { HandlerPool, type RunningHandler, type TaskRequest } from "../../src/pool/pool.js";
 import type { Outcome, WireMessage } from "../../src/pool/protocol.js";
 import { withDeadline } from "../helpers/deadline.js";
 import { eventually } from "../helpers/eventually.js";
-import { TestSqs } from "../helpers/local-sqs.js";
-import { memoryLogger } from "../helpers/memory-logger.js";
+import { poolSuite } from "../helpers/pool-suite.js";
 import { fixture } from "../helpers/paths.js";
-import { Workspace } from "../helpers/workspace.js";
 
 /** The pool on real piscina threads, driven as the dispatcher drives it, with fixture receivers. */
 describe("the handler pool", () => {
-  let sqs: TestSqs;
-  let ws: Workspace;
-  let pool: HandlerPool | undefined;
-  let log: ReturnType<typeof memoryLogger>;
-  before(async () => {
-    sqs = await TestSqs.start();
-  });
-  after(async () => {
-    await sqs.stop();
-  });
-  beforeEach(() => {
-    ws = new Workspace();
-    // Threads take a copy of the environment when they start: fixture handlers record to this file.
-    process.env["SQSD_TEST_EVENTS"] = ws.eventsFile;
-    log = memoryLogger();
-  });
-  afterEach(async () => {
-    await pool?.close();
-    pool = undefined;
-    ws.remove();
-  });
+  const suite = poolSuite();
 
   function startPool(receivers: readonly string[]): HandlerPool {
-    pool = new HandlerPool({
+    const pool = suite.open({
       threads: 1,
       tasksPerThread: 2,
       receiverModules: receivers.map((name) => fixture("receivers", `${name}.ts`)),
-      sqs: sqs.settings,
-      logger: log.logger,
     });
     return pool;
   }
@@ -148,9 +124,9 @@ describe("the handler pool", () => {
 
       const [first, second, third] = running.runAll(pack("aborts", [1, 2, 3]));
       assert.ok(first && second && third);
-      await eventually(() => ws.events().filter((event) => event.event === "started").length === 2);
+      await eventually(() => suite.ws.events().filter((event) => event.event === "started").length === 2);
       assert.deepEqual(
-        ws
+        suite.ws
           .events()
           .filter((event) => event.event === "started")
           .map((event) => event.id),
@@ -173,7 +149,7 @@ describe("the handler pool", () => {
         (await Promise.all([first.outcome, second.outcome])).map((outcomes) => outcomes[0]?.kind),
         ["failed", "failed"],
       );
-      assert.ok(!ws.events().some((event) => event.id === "m-2"), "the aborted run never reached its handler");
+      assert.ok(!suite.ws.events().some((event) => event.id === "m-2"), "the aborted run never reached its handler");
     });
 
     it("settles a run that ends before the rest of its task at once, and a thread that dies later keeps it", async () => {
@@ -209,27 +185,25 @@ describe("the handler pool", () => {
     });
     // A broken thread still answers the teardown, so closing does not wait for it until the timeout.
     await running.close();
-    assert.ok(!log.records.some((record) => /did not finish their teardown hooks/.test(record.message)));
+    assert.ok(!suite.log.records.some((record) => /did not finish their teardown hooks/.test(record.message)));
   });
 
   it("traces runs in a thread where an SDK registered itself without telemetry.setup", async () => {
     // The app's SDK registered by a receiver module (here the setup fixture loaded as one), not by telemetry.setup.
-    const running = (pool = new HandlerPool({
+    const running = suite.open({
       threads: 1,
       tasksPerThread: 1,
       receiverModules: [fixture("telemetry", "setup.ts"), fixture("receivers", "traced.ts")],
-      sqs: sqs.settings,
-      logger: log.logger,
-    }));
+    });
     await running.start();
     assert.equal((await runOne(running, "traced", {}, "m-traced")).kind, "ok");
     await eventually(() =>
-      ws.events().some((event) => (event["span"] as { name?: unknown } | undefined)?.name === "process traced"),
+      suite.ws.events().some((event) => (event["span"] as { name?: unknown } | undefined)?.name === "process traced"),
     );
   });
 
   it("loads the AWS SDK and the OpenTelemetry API in a thread only when a handler first sends", async () => {
-    const url = await sqs.createQueue("sent");
+    const url = await suite.sqs.createQueue("sent");
     const running = startPool(["sends"]);
     await running.start();
 
@@ -237,7 +211,7 @@ describe("the handler pool", () => {
     const sendOutcome = await runOne(running, "sends", "send", "m-sends");
     assert.equal(sendOutcome.kind, "ok", JSON.stringify(sendOutcome));
 
-    const events = ws.events();
+    const events = suite.ws.events();
     const stays = events.find((event) => event.id === "m-stays");
     const sends = events.find((event) => event.id === "m-sends");
     assert.deepEqual([stays?.["sdkBefore"], stays?.["sdkAfter"]], [false, false], "a handler that does not send");
@@ -245,51 +219,49 @@ describe("the handler pool", () => {
     // With no telemetry.setup and nothing registered, runs are not traced: the API loads with the send span.
     assert.deepEqual([stays?.["otelBefore"], stays?.["otelAfter"]], [false, false], "no OpenTelemetry API");
     assert.deepEqual([sends?.["otelBefore"], sends?.["otelAfter"]], [false, true], "the first send loads the API");
-    assert.deepEqual(await sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
+    assert.deepEqual(await suite.sqs.counts(url), { visible: 1, inFlight: 0, delayed: 0 });
   });
 
   it("grows from minThreads under load, and ends an idle thread only after its teardown hooks", async () => {
-    pool = new HandlerPool({
+    const pool = suite.open({
       threads: 2,
       minThreads: 1,
       threadIdleMs: 300,
       tasksPerThread: 2,
       receiverModules: ["hooks", "blocks-until-gate"].map((name) => fixture("receivers", `${name}.ts`)),
-      sqs: sqs.settings,
-      logger: log.logger,
     });
     await withDeadline(pool.start(), "the first thread");
     assert.equal(pool.threadCount, 1);
     // The only thread blocks; the next task goes to a thread the pool starts for it, not behind the block.
     const blocked = runSingle(pool, "blocks-until-gate", {}, "gate-1");
-    await eventually(() => ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
+    await eventually(() => suite.ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
     const hooked = runSingle(pool, "hooks", {}, "h-1");
     await withDeadline(hooked.outcome, "the hooks run");
     assert.equal(pool.threadCount, 2);
-    ws.openGate("gate-1");
+    suite.ws.openGate("gate-1");
     await withDeadline(blocked.outcome, "the blocked run");
 
     await eventually(() => pool!.threadCount === 1, { timeoutMs: 30_000 });
-    const [setup] = ws.events().filter((event) => event.event === "setup");
+    const [setup] = suite.ws.events().filter((event) => event.event === "setup");
     assert.ok(setup);
-    const tornDownBeforeClose = ws.events().filter((event) => event.event === "teardown");
+    const tornDownBeforeClose = suite.ws.events().filter((event) => event.event === "teardown");
     // The thread left is the one that runs the next message: if it is not the one that ran setup, that one ended
     // for idleness, and its teardown hook ran before it did.
     await withDeadline(runSingle(pool, "hooks", {}, "h-2").outcome, "a run after the pool shrank");
-    const alive = ws.events().find((event) => event.event === "handled" && event.id === "h-2")!.threadId;
+    const alive = suite.ws.events().find((event) => event.event === "handled" && event.id === "h-2")!.threadId;
     if (alive !== setup.threadId)
       assert.deepEqual(
         tornDownBeforeClose.map((event) => event.threadId),
         [setup.threadId],
       );
     assert.equal(pool.threadReplacements, 0, "a thread ended for idleness is not a replacement");
-    assert.ok(log.records.some((record) => record.message === "ended an idle pool thread"));
+    assert.ok(suite.log.records.some((record) => record.message === "ended an idle pool thread"));
     await pool.close();
-    const setups = ws
+    const setups = suite.ws
       .events()
       .filter((event) => event.event === "setup")
       .map((event) => event.threadId);
-    const teardowns = ws
+    const teardowns = suite.ws
       .events()
       .filter((event) => event.event === "teardown")
       .map((event) => event.threadId);
