@@ -241,7 +241,7 @@ describe("the handler pool", () => {
     suite.ws.openGate("gate-1");
     await withDeadline(blocked.outcome, "the blocked run");
 
-    await eventually(() => pool!.threadCount === 1, { timeoutMs: 30_000 });
+    await eventually(() => pool.threadCount === 1, { timeoutMs: 30_000 });
     const [setup] = suite.ws.events().filter((event) => event.event === "setup");
     assert.ok(setup);
     const tornDownBeforeClose = suite.ws.events().filter((event) => event.event === "teardown");
