@@ -79,6 +79,8 @@ export async function startThread(data: PoolWorkerData): Promise<TaskRunner> {
       return errors;
     },
   });
+  // Asked now, so that the answer is usually here before the first task (see ADMISSION).
+  void channel.admitted();
   const extendVisibility: ExtendVisibility = (deliveryId, seconds) => channel.extendVisibility(deliveryId, seconds);
 
   const early = new EarlyResults();

@@ -135,6 +135,11 @@ export class IdleThreads {
     return retired;
   }
 
+  /** Whether piscina has reported the thread (`workerCreate`): it counts it as started. */
+  knows(threadId: number): boolean {
+    return this.#threads.has(threadId);
+  }
+
   /** Stops sweeping (the pool is closing). */
   stop(): void {
     clearInterval(this.#timer);

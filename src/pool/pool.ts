@@ -53,6 +53,8 @@ export class HandlerPool {
   readonly #early = new EarlyResults();
   readonly #runContext: RunContext;
   readonly #teardownContext: TeardownContext;
+  /** Threads that asked for admission before piscina reported them started (see ADMISSION). */
+  readonly #unadmitted = new Set<number>();
 
   constructor(options: HandlerPoolOptions) {
     this.#options = options;
@@ -114,20 +116,23 @@ export class HandlerPool {
     this.#piscina.on("error", (error: unknown) => {
       options.logger.debug("pool thread error", { error: String(error) });
     });
-    // A thread's admission request arrives behind piscina's "ready" on the same port: piscina has marked the
-    // thread started by now, so it may run its first task (see ADMISSION).
+    // A thread asks for admission once it has loaded, which may be before piscina has marked it started (its
+    // "ready" goes on the same port, right after): answered here or at workerCreate (see ADMISSION).
     // Runs that ended before the rest of their task report on the same port.
     this.#piscina.on("message", (message: unknown) => {
       const fields = message as Record<string, unknown> | null;
       const threadId = fields?.[ADMISSION];
-      if (typeof threadId === "number") this.#channel.post({ type: "admitted", threadId });
+      if (typeof threadId === "number") this.#admit(threadId);
       const early = fields?.[RUN_RESULTS] as EarlyRunResults | undefined;
       if (early) this.#early.deliver(early);
     });
     // Piscina replaces a thread that dies after it has started, but once one dies while starting it never
     // replaces any thread again: the pool would shrink for good, in the end to no thread, and the daemon would
     // stall with its pollers still running. Stopping (exit 1) lets the orchestrator start a whole new process.
-    this.#piscina.on("workerCreate", (thread: Parameters<IdleThreads["added"]>[0]) => this.#idle.added(thread));
+    this.#piscina.on("workerCreate", (thread: Parameters<IdleThreads["added"]>[0]) => {
+      this.#idle.added(thread);
+      if (this.#unadmitted.delete(thread.id)) this.#channel.post({ type: "admitted", threadId: thread.id });
+    });
     this.#piscina.on("workerDestroy", () => {
       // A thread sqsd ended for idleness is neither a crash nor one to replace.
       if (this.#idle.removed() || this.#closing) return;
@@ -290,6 +295,12 @@ export class HandlerPool {
     } finally {
       await this.#shutDown();
     }
+  }
+
+  /** Admits a thread that asked, once piscina counts it as started: at once, or at its `workerCreate`. */
+  #admit(threadId: number): void {
+    if (this.#idle.knows(threadId)) this.#channel.post({ type: "admitted", threadId });
+    else this.#unadmitted.add(threadId);
   }
 
   /** The live thread with this id, if any. Thread-map cells that name no running task (0, or < 0) match none. */

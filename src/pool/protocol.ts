@@ -163,11 +163,12 @@ export interface PoolWorkerData {
 }
 
 /**
- * What a thread posts on its parentPort before its first task, and waits to be `admitted`. piscina marks a
- * thread started when its "ready" message, on that same port, is handled; a handler that ended the thread at
- * once could otherwise be heard first, and piscina then takes the thread for one that failed to start and never
- * replaces a thread again (the daemon would stop, exit 1, over an ordinary crash). Posted behind "ready" on the
- * same port, this message reaches the supervisor only after it.
+ * What a thread posts on its parentPort once it has loaded the receivers, and waits to be `admitted` before its
+ * first task. piscina marks a thread started when its "ready" message, on that same port, is handled; a handler
+ * that ended the thread at once could otherwise be heard first, and piscina then takes the thread for one that
+ * failed to start and never replaces a thread again (the daemon would stop, exit 1, over an ordinary crash). The
+ * pool answers only once piscina has reported the thread (`workerCreate`), whichever it hears first. Asked at
+ * load, not at the first task, so that the first task does not wait for a round trip (under load, 0.3 to 0.5 s).
  */
 export const ADMISSION = "sqsdAdmission";
 

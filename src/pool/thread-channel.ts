@@ -49,7 +49,7 @@ export class ThreadChannel {
 
   /**
    * Resolves once the supervisor has seen that piscina counts this thread as started (see ADMISSION): await
-   * it before running a task. Asked once per thread; later calls resolve at once.
+   * it before running a task. Asked once per thread, when it has loaded; later calls share the answer.
    */
   admitted(): Promise<void> {
     this.#admitted ??= new Promise<void>((resolve) => {

@@ -133,4 +133,35 @@ describe("pool threads", () => {
       [],
     );
   });
+  it("runs the first task of a thread the pool added, whose admission it asked before piscina reported it", async () => {
+    const running = (pool = new HandlerPool({
+      threads: 2,
+      minThreads: 1,
+      tasksPerThread: 1,
+      receiverModules: [fixture("receivers", "slow-to-load-after-first.ts")],
+      sqs: sqs.settings,
+      logger: log.logger,
+    }));
+    await withDeadline(running.start(), "the first thread");
+    const run = (id: string, body: unknown) =>
+      running.runAll({
+        queue: "slow-to-load",
+        suffix: undefined,
+        fullName: "slow-to-load",
+        runs: [{ messages: [wire(id, body)] }],
+      })[0]!;
+    // The first thread stays busy, so the second task can only run on the thread the pool adds for it.
+    const first = run("m-1", { gate: "first-run" });
+    await eventually(() => ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
+    const second = run("m-2", {});
+    await eventually(() => running.threadCount === 2, { timeoutMs: 30_000 });
+    ws.openGate("later-loads");
+    const [outcome] = await withDeadline(second.outcome, "the added thread's first run");
+    assert.equal(outcome?.kind, "ok");
+    const threadOf = (id: string) =>
+      ws.events().find((event) => event.event === "started" && event.id === id)?.threadId;
+    assert.notEqual(threadOf("m-2"), threadOf("m-1"), "the first thread was busy all along");
+    ws.openGate("first-run");
+    await withDeadline(first.outcome, "the first run");
+  });
 });

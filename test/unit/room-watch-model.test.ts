@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import type { Message } from "@aws-sdk/client-sqs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { receiver } from "../../src/registry/receiver.js";
-import { getRegistry } from "../../src/registry/registry.js";
-import type { Acker } from "../../src/supervisor/acker.js";
-import type { Delivery } from "../../src/supervisor/delivery.js";
-import { Scheduler } from "../../src/supervisor/scheduler.js";
-import type { PollTarget } from "../../src/supervisor/target.js";
-import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
-import { memoryLogger } from "../helpers/memory-logger.js";
+import { schedulerHarness, settle, type HeldPoller } from "../helpers/scheduler-harness.js";
 
 /**
  * The scheduler's targeted wakes (RoomWatch), as a property: after any change (a receive, a counted or uncounted
@@ -19,9 +11,6 @@ import { memoryLogger } from "../helpers/memory-logger.js";
  */
 const QUEUES = ["a", "b", "c"] as const;
 const NUM_RUNS = Number(process.env["SQSD_MODEL_RUNS"] ?? 200);
-
-/** Lets the wakes' promise callbacks run: every wake resolves within the same turn of the event loop. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const limits = fc.record({
   maxInFlight: fc.integer({ min: 1, max: 3 }),
@@ -44,25 +33,8 @@ describe("the scheduler's wakes, as a model", () => {
         fc.array(change, { maxLength: 60 }),
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 200, maxLength: 200 }),
         async (options, changes, needs) => {
-          getRegistry().clear();
-          const targets: PollTarget[] = QUEUES.map((name) => ({
-            queue: receiver(name, {}, async () => {}).queue,
-            suffix: undefined,
-            fullName: name,
-            url: `https://sqs/${name}`,
-            visibilityTimeoutSeconds: 30,
-          }));
-          const running: Delivery[] = [];
-          const acker = { changeVisibility: async () => true } as unknown as Acker;
-          const scheduler = new Scheduler(targets, {
-            ...options,
-            keeper: new VisibilityKeeper(acker, memoryLogger().logger),
-            start: (deliveries) => running.push(...deliveries),
-            release: () => undefined,
-          });
-          const stop = new AbortController();
-          const room = (queue: number) => scheduler.room(targets[queue]!);
-          const held: ({ need: number; woken: boolean } | undefined)[] = QUEUES.map(() => undefined);
+          const { scheduler, room, receive, finishNext, hold: holdFor, dispose } = schedulerHarness(QUEUES, options);
+          const held: (HeldPoller | undefined)[] = QUEUES.map(() => undefined);
           let nextNeed = 0;
           let nextId = 0;
           // Each queue's primary lane asks for what it needs, and waits for a change when it cannot have it.
@@ -70,30 +42,15 @@ describe("the scheduler's wakes, as a model", () => {
             for (const queue of QUEUES.keys()) {
               if (held[queue] && !held[queue].woken) continue;
               const need = needs[nextNeed++ % needs.length]!;
-              const generation = room(queue).generation;
-              if (room(queue).receiveSize(need, true) >= need) {
-                held[queue] = undefined;
-                continue;
-              }
-              const wait = { need, woken: false };
-              held[queue] = wait;
-              void room(queue)
-                .roomChanged(generation, need, true, stop.signal)
-                .then(() => (wait.woken = true));
+              held[queue] = room(queue).receiveSize(need, true) >= need ? undefined : holdFor(queue, need);
             }
           };
           const apply = (step: Change): void => {
             if (step.kind === "receive") {
               const ids = Array.from({ length: step.messages }, () => `m${(nextId += 1)}`);
-              const size = Math.max(1, step.messages);
-              room(step.queue).beginReceive(size, true);
-              room(step.queue).endReceive(
-                size,
-                true,
-                ids.map((id): Message => ({ MessageId: id, ReceiptHandle: `r-${id}`, Body: id, Attributes: {} })),
-              );
+              receive(step.queue, ids, Math.max(1, step.messages));
             } else if (step.kind === "finish") {
-              running.shift()?.finish({ counted: step.counted, succeeded: step.counted });
+              finishNext(step.counted);
             } else if (scheduler.stopped) scheduler.resume();
             else scheduler.pause();
           };
@@ -111,11 +68,7 @@ describe("the scheduler's wakes, as a model", () => {
               hold();
             }
           } finally {
-            stop.abort();
-            if (scheduler.stopped) scheduler.resume();
-            scheduler.beginDrain();
-            scheduler.releaseAll();
-            while (running.length > 0) running.shift()?.finish({ counted: true, succeeded: true });
+            dispose();
             await settle();
           }
         },

@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
-import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, it } from "node:test";
-import { receiver } from "../../src/registry/receiver.js";
-import { getRegistry } from "../../src/registry/registry.js";
-import type { Acker } from "../../src/supervisor/acker.js";
-import type { Delivery } from "../../src/supervisor/delivery.js";
-import { Scheduler, type SchedulerOptions } from "../../src/supervisor/scheduler.js";
-import type { PollTarget } from "../../src/supervisor/target.js";
-import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
-import { memoryLogger } from "../helpers/memory-logger.js";
+import { schedulerHarness, settle, type HarnessLimits } from "../helpers/scheduler-harness.js";
 
 /**
  * Which waits for room a change ends (issue #19): a change of one queue's counts wakes that queue's waiting
@@ -18,64 +10,22 @@ import { memoryLogger } from "../helpers/memory-logger.js";
 const disposers: (() => void)[] = [];
 afterEach(() => disposers.splice(0).forEach((dispose) => dispose()));
 
-/** A scheduler over `names`, whose started deliveries run until `finishNext()` ends the oldest. */
-function harness(
-  names: readonly string[],
-  options: Partial<Pick<SchedulerOptions, "maxInFlight" | "prefetch" | "maxBuffered" | "messageLimit">>,
-) {
-  getRegistry().clear();
-  const running: Delivery[] = [];
-  const acker = { changeVisibility: async () => true } as unknown as Acker;
-  const targets: PollTarget[] = names.map((name) => ({
-    queue: receiver(name, {}, async () => {}).queue,
-    suffix: undefined,
-    fullName: name,
-    url: `https://sqs/${name}`,
-    visibilityTimeoutSeconds: 30,
-  }));
-  const scheduler = new Scheduler(targets, {
-    maxInFlight: 1,
-    prefetch: 10,
-    maxBuffered: 100,
-    ...options,
-    keeper: new VisibilityKeeper(acker, memoryLogger().logger),
-    start: (deliveries) => running.push(...deliveries),
-    release: () => undefined,
-  });
-  const room = (index: number) => scheduler.room(targets[index]!);
-  /** Admits messages to a queue as one receive would. */
-  const receive = (index: number, ...ids: string[]): void => {
-    room(index).beginReceive(ids.length, true);
-    room(index).endReceive(
-      ids.length,
-      true,
-      ids.map((id): Message => ({ MessageId: id, ReceiptHandle: `r-${id}`, Body: id, Attributes: {} })),
-    );
-  };
-  /** Ends the oldest running delivery: counted (its handler ran), or given back uncounted. */
-  const finishNext = (counted = true): void => void running.shift()?.finish({ counted, succeeded: counted });
-  const stop = new AbortController();
-  disposers.push(() => {
-    stop.abort();
-    scheduler.beginDrain();
-    scheduler.releaseAll();
-    while (running.length > 0) finishNext();
-  });
-  /** Starts a primary lane's wait for room for a receive of `need`, as a held poller does; reports when it ends. */
+/** The shared harness, disposed after the test; `wait` checks that the poller is held before it waits. */
+function harness(names: readonly string[], limits: HarnessLimits) {
+  const h = schedulerHarness(names, limits);
+  disposers.push(() => h.dispose());
+  const receive = (index: number, ...ids: string[]): void => h.receive(index, ids);
   const wait = (index: number, need: number): { readonly woke: boolean } => {
-    const generation = room(index).generation;
-    assert.ok(room(index).receiveSize(10, true) < need, "the poller is held");
-    const state = { woke: false };
-    void room(index)
-      .roomChanged(generation, need, true, stop.signal)
-      .then(() => (state.woke = !stop.signal.aborted));
-    return state;
+    assert.ok(h.room(index).receiveSize(10, true) < need, "the poller is held");
+    const held = h.hold(index, need);
+    return {
+      get woke() {
+        return held.woken;
+      },
+    };
   };
-  return { scheduler, room, receive, finishNext, wait };
+  return { receive, finishNext: h.finishNext, wait };
 }
-
-/** Lets every resolved wait run its continuation. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("Scheduler: which waits a change ends", () => {
   it("wakes no poller held by its own full buffer when another queue changes", async () => {
