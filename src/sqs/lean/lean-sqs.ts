@@ -33,6 +33,7 @@ import {
   retryErrorType,
   wireToHttpResponse,
 } from "./retry.js";
+import { isSdkSigV4, SigV4, type SdkSigV4 } from "./sigv4.js";
 import * as wire from "./wire.js";
 
 /** How the lean path connects; sized like the SDK client it stands beside. */
@@ -77,6 +78,7 @@ export class LeanSqs implements SqsHotPath {
   #userAgent: Promise<{ userAgent: string; sdkAgent: string }> | undefined;
   readonly #listeners: ((action: string) => void)[] = [];
   readonly #urls = new Map<string, URL>();
+  #sigV4: { sdk: SdkSigV4; sigV4: SigV4 } | undefined;
 
   constructor(client: SQSClient, options: LeanSqsOptions) {
     this.#client = client;
@@ -217,26 +219,35 @@ export class LeanSqs implements SqsHotPath {
       host: url.host,
       ...sdkHeaders,
     };
-    const signed = await signer.sign(
-      {
-        method: "POST",
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query: {},
-        headers,
-        body,
-      },
-      {
-        signingDate: new Date(Date.now() + (this.#config.systemClockOffset ?? 0)),
-        signingRegion: endpoint.signingRegion,
-        signingService: endpoint.signingName,
-      },
-    );
+    const signingDate = new Date(Date.now() + (this.#config.systemClockOffset ?? 0));
+    const sigV4 = isSdkSigV4(signer) ? this.#sigV4For(signer) : undefined;
+    const signedHeaders = sigV4
+      ? await sigV4.sign({
+          canonicalPath: sigV4.canonicalPath(url.pathname),
+          headers,
+          body,
+          signingDate,
+          signingRegion: endpoint.signingRegion,
+          signingService: endpoint.signingName,
+        })
+      : (
+          await signer.sign(
+            {
+              method: "POST",
+              protocol: url.protocol,
+              hostname: url.hostname,
+              ...(url.port ? { port: Number(url.port) } : {}),
+              path: url.pathname,
+              query: {},
+              headers,
+              body,
+            },
+            { signingDate, signingRegion: endpoint.signingRegion, signingService: endpoint.signingName },
+          )
+        ).headers;
     return send({
       url,
-      headers: signed.headers,
+      headers: signedHeaders,
       body,
       agent: url.protocol === "https:" ? this.#options.httpsAgent : this.#options.httpAgent,
       connectionTimeoutMs: this.#options.connectionTimeoutMs ?? 5_000,
@@ -255,6 +266,12 @@ export class LeanSqs implements SqsHotPath {
       if (this.#urls.size < MAX_CACHED_URLS) this.#urls.set(key, url);
     }
     return url;
+  }
+
+  /** The lean signer over the SDK's SignatureV4 (made again if the client's signer is ever a new one). */
+  #sigV4For(signer: SdkSigV4): SigV4 {
+    if (this.#sigV4?.sdk !== signer) this.#sigV4 = { sdk: signer, sigV4: new SigV4(signer) };
+    return this.#sigV4.sigV4;
   }
 
   #resolvedEndpoint(): Promise<SqsEndpoint> {
