@@ -55,6 +55,19 @@ interface BorrowedConfig {
   systemClockOffset?: number;
 }
 
+/** The client's resolved endpoint and retry settings, as the lean path keeps them. */
+interface Resolved {
+  readonly endpoint: SqsEndpoint;
+  readonly strategy: RetryStrategyV2;
+  readonly maxAttempts: number;
+}
+
+/** The `user-agent` and `x-amz-user-agent` values. */
+interface UserAgents {
+  readonly userAgent: string;
+  readonly sdkAgent: string;
+}
+
 /** Queue URLs whose request URL is kept; a daemon consumes a fixed set of queues, usually far fewer. */
 const MAX_CACHED_URLS = 10_000;
 
@@ -75,7 +88,11 @@ export class LeanSqs implements SqsHotPath {
   readonly #queueUrlRule: QueueUrlRule;
   #endpoint: Promise<SqsEndpoint> | undefined;
   #signer: Promise<RequestSigner> | undefined;
-  #userAgent: Promise<{ userAgent: string; sdkAgent: string }> | undefined;
+  #userAgent: Promise<UserAgents> | undefined;
+  /** What the promises above resolved to, read without an await once known. */
+  #resolved: Resolved | undefined;
+  #signerNow: RequestSigner | undefined;
+  #userAgentsNow: UserAgents | undefined;
   readonly #listeners: ((action: string) => void)[] = [];
   readonly #urls = new Map<string, URL>();
   #sigV4: { sdk: SdkSigV4; sigV4: SigV4 } | undefined;
@@ -136,12 +153,10 @@ export class LeanSqs implements SqsHotPath {
     longPoll: boolean,
   ): Promise<T & { $metadata: ResponseMetadata }> {
     const { abortSignal } = options;
-    const endpoint = await this.#resolvedEndpoint();
+    // Resolved once and kept (each is a memoized provider of the client's): an await each on every request
+    // was a promise hop each on an idle daemon's every long poll.
+    const { endpoint, strategy, maxAttempts } = this.#resolved ?? (await this.#resolve());
     const url = this.#urlFor(endpoint, queueUrl);
-    const strategy = await this.#config.retryStrategy();
-    if (!isRetryStrategyV2(strategy))
-      throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
-    const maxAttempts = await this.#config.maxAttempts();
     if (abortSignal?.aborted) throw abortError(abortSignal);
     // ReceiveMessage is a long poll for the SDK too (getLongPollPlugin): its retry tokens have their own scope.
     const first = strategy.acquireInitialRetryToken(longPoll ? ":longpoll" : "");
@@ -206,8 +221,8 @@ export class LeanSqs implements SqsHotPath {
     abortSignal: AbortSignal | undefined,
   ): Promise<WireResponse> {
     for (const listener of this.#listeners) listener(action);
-    const { userAgent, sdkAgent } = await this.#userAgents();
-    const signer = await this.#resolvedSigner(endpoint);
+    const { userAgent, sdkAgent } = this.#userAgentsNow ?? (await this.#userAgents());
+    const signer = this.#signerNow ?? (await this.#resolvedSigner(endpoint));
     const headers: Record<string, string> = {
       ...endpoint.headers,
       "content-type": "application/x-amz-json-1.0",
@@ -274,6 +289,17 @@ export class LeanSqs implements SqsHotPath {
     return this.#sigV4.sigV4;
   }
 
+  /** The endpoint, retry strategy and attempts the client resolves, kept once all three are known. */
+  async #resolve(): Promise<Resolved> {
+    const endpoint = await this.#resolvedEndpoint();
+    const strategy = await this.#config.retryStrategy();
+    if (!isRetryStrategyV2(strategy))
+      throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
+    const maxAttempts = await this.#config.maxAttempts();
+    this.#resolved = { endpoint, strategy, maxAttempts };
+    return this.#resolved;
+  }
+
   #resolvedEndpoint(): Promise<SqsEndpoint> {
     // Once per client, like the SDK's endpoint cache; a failure (say, a bad env endpoint) is tried again.
     this.#endpoint ??= resolveSqsEndpoint(this.#client).catch((error: unknown) => {
@@ -292,20 +318,24 @@ export class LeanSqs implements SqsHotPath {
         signingRegion: endpoint.signingRegion,
         properties: {},
       })
-      .catch((error: unknown) => {
-        this.#signer = undefined;
-        throw error;
-      });
+      .then(
+        (signer) => (this.#signerNow = signer),
+        (error: unknown) => {
+          this.#signer = undefined;
+          throw error;
+        },
+      );
     return this.#signer;
   }
 
-  #userAgents(): Promise<{ userAgent: string; sdkAgent: string }> {
+  #userAgents(): Promise<UserAgents> {
     this.#userAgent ??= (async () => {
       const pairs = (await this.#config.defaultUserAgentProvider?.()) ?? [];
       const parts = pairs.map(([name, version]) =>
         version === undefined ? name : name.includes("/") ? `${name}#${version}` : `${name}/${version}`,
       );
-      return { userAgent: [...parts, "app/sqsd-lean"].join(" "), sdkAgent: parts[0] ?? "aws-sdk-js" };
+      this.#userAgentsNow = { userAgent: [...parts, "app/sqsd-lean"].join(" "), sdkAgent: parts[0] ?? "aws-sdk-js" };
+      return this.#userAgentsNow;
     })().catch((error: unknown) => {
       // Tried again on the next request, as the endpoint and signer are: one failure must not fail every one.
       this.#userAgent = undefined;
