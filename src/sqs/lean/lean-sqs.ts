@@ -95,6 +95,7 @@ export class LeanSqs implements SqsHotPath {
   #userAgentsNow: UserAgents | undefined;
   readonly #listeners: ((action: string) => void)[] = [];
   readonly #urls = new Map<string, URL>();
+  readonly #receiveBodies = new wire.ReceiveBodies();
   #sigV4: { sdk: SdkSigV4; sigV4: SigV4 } | undefined;
 
   constructor(client: SQSClient, options: LeanSqsOptions) {
@@ -116,7 +117,7 @@ export class LeanSqs implements SqsHotPath {
     input: ReceiveMessageCommandInput,
     options: HotCallOptions = {},
   ): Promise<ReceiveMessageCommandOutput> {
-    const body = wire.receiveMessageBody(input);
+    const body = this.#receiveBodies.body(input);
     return this.#call("ReceiveMessage", input.QueueUrl, body, wire.readReceiveMessage, options, true);
   }
 
@@ -175,7 +176,9 @@ export class LeanSqs implements SqsHotPath {
           "amz-sdk-request": `attempt=${attempts + 1}; max=${maxAttempts}`,
         };
         response = await this.#attempt(action, url, endpoint, body, headers, abortSignal);
-        const metadata = { ...responseMetadata(response), attempts: attempts + 1, totalRetryDelay };
+        const metadata = responseMetadata(response);
+        metadata.attempts = attempts + 1;
+        metadata.totalRetryDelay = totalRetryDelay;
         if (response.statusCode >= 200 && response.statusCode < 300) {
           const output = read(parseJson(response.body)) as T & { $metadata: ResponseMetadata };
           output.$metadata = metadata;
