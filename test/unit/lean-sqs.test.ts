@@ -6,6 +6,7 @@ import { failureKind } from "../../src/failure-kind.js";
 import { requestUrl, resolveSqsEndpoint } from "../../src/sqs/lean/endpoint.js";
 import { errorCode, serviceError } from "../../src/sqs/lean/errors.js";
 import { correctedClockOffset, parseJson } from "../../src/sqs/lean/retry.js";
+import { ReceiveBodies, receiveMessageBody } from "../../src/sqs/lean/wire.js";
 
 /**
  * The lean path's pure parts: which endpoint the SDK's rules give it (region, FIPS, dual-stack, the
@@ -209,5 +210,28 @@ describe("an answer that is not JSON", () => {
     const error = new SqsRequestError("ReceiveMessage", parseError, { queueUrl: "https://sqs/q" });
     assert.doesNotMatch(error.message, /4111|card|Body/);
     assert.match(error.message, /not valid JSON/);
+  });
+});
+
+describe("a queue's kept receive body", () => {
+  it("is the body the SDK's member order gives, kept while every member matches and written anew when one changes", () => {
+    const bodies = new ReceiveBodies();
+    const attributes = ["All"];
+    const input = {
+      QueueUrl: "http://q/1",
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 20,
+      MessageAttributeNames: attributes,
+    };
+    const first = bodies.body(input);
+    assert.equal(first, receiveMessageBody(input));
+    assert.equal(bodies.body({ ...input, MessageAttributeNames: ["All"] }), first);
+    attributes[0] = "Trace";
+    assert.equal(bodies.body(input), receiveMessageBody(input), "the caller's array changed after it was kept");
+    for (const changed of [{ MaxNumberOfMessages: 3 }, { VisibilityTimeout: 0 }, { QueueUrl: "http://q/2" }]) {
+      const other = { ...input, ...changed };
+      assert.equal(bodies.body(other), receiveMessageBody(other));
+    }
+    assert.equal(parseJson("{}").constructor, Object);
   });
 });

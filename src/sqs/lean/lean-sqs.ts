@@ -33,6 +33,7 @@ import {
   retryErrorType,
   wireToHttpResponse,
 } from "./retry.js";
+import { isSdkSigV4, SigV4, type SdkSigV4 } from "./sigv4.js";
 import * as wire from "./wire.js";
 
 /** How the lean path connects; sized like the SDK client it stands beside. */
@@ -52,6 +53,19 @@ interface BorrowedConfig {
   readonly signer: (authScheme?: object) => Promise<RequestSigner>;
   readonly defaultUserAgentProvider?: () => Promise<readonly (readonly [string, string?])[]>;
   systemClockOffset?: number;
+}
+
+/** The client's resolved endpoint and retry settings, as the lean path keeps them. */
+interface Resolved {
+  readonly endpoint: SqsEndpoint;
+  readonly strategy: RetryStrategyV2;
+  readonly maxAttempts: number;
+}
+
+/** The `user-agent` and `x-amz-user-agent` values. */
+interface UserAgents {
+  readonly userAgent: string;
+  readonly sdkAgent: string;
 }
 
 /** Queue URLs whose request URL is kept; a daemon consumes a fixed set of queues, usually far fewer. */
@@ -74,9 +88,15 @@ export class LeanSqs implements SqsHotPath {
   readonly #queueUrlRule: QueueUrlRule;
   #endpoint: Promise<SqsEndpoint> | undefined;
   #signer: Promise<RequestSigner> | undefined;
-  #userAgent: Promise<{ userAgent: string; sdkAgent: string }> | undefined;
+  #userAgent: Promise<UserAgents> | undefined;
+  /** What the promises above resolved to, read without an await once known. */
+  #resolved: Resolved | undefined;
+  #signerNow: RequestSigner | undefined;
+  #userAgentsNow: UserAgents | undefined;
   readonly #listeners: ((action: string) => void)[] = [];
   readonly #urls = new Map<string, URL>();
+  readonly #receiveBodies = new wire.ReceiveBodies();
+  #sigV4: { sdk: SdkSigV4; sigV4: SigV4 } | undefined;
 
   constructor(client: SQSClient, options: LeanSqsOptions) {
     this.#client = client;
@@ -97,7 +117,7 @@ export class LeanSqs implements SqsHotPath {
     input: ReceiveMessageCommandInput,
     options: HotCallOptions = {},
   ): Promise<ReceiveMessageCommandOutput> {
-    const body = wire.receiveMessageBody(input);
+    const body = this.#receiveBodies.body(input);
     return this.#call("ReceiveMessage", input.QueueUrl, body, wire.readReceiveMessage, options, true);
   }
 
@@ -134,12 +154,10 @@ export class LeanSqs implements SqsHotPath {
     longPoll: boolean,
   ): Promise<T & { $metadata: ResponseMetadata }> {
     const { abortSignal } = options;
-    const endpoint = await this.#resolvedEndpoint();
+    // Resolved once and kept (each is a memoized provider of the client's): an await each on every request
+    // was a promise hop each on an idle daemon's every long poll.
+    const { endpoint, strategy, maxAttempts } = this.#resolved ?? (await this.#resolve());
     const url = this.#urlFor(endpoint, queueUrl);
-    const strategy = await this.#config.retryStrategy();
-    if (!isRetryStrategyV2(strategy))
-      throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
-    const maxAttempts = await this.#config.maxAttempts();
     if (abortSignal?.aborted) throw abortError(abortSignal);
     // ReceiveMessage is a long poll for the SDK too (getLongPollPlugin): its retry tokens have their own scope.
     const first = strategy.acquireInitialRetryToken(longPoll ? ":longpoll" : "");
@@ -158,7 +176,9 @@ export class LeanSqs implements SqsHotPath {
           "amz-sdk-request": `attempt=${attempts + 1}; max=${maxAttempts}`,
         };
         response = await this.#attempt(action, url, endpoint, body, headers, abortSignal);
-        const metadata = { ...responseMetadata(response), attempts: attempts + 1, totalRetryDelay };
+        const metadata = responseMetadata(response);
+        metadata.attempts = attempts + 1;
+        metadata.totalRetryDelay = totalRetryDelay;
         if (response.statusCode >= 200 && response.statusCode < 300) {
           const output = read(parseJson(response.body)) as T & { $metadata: ResponseMetadata };
           output.$metadata = metadata;
@@ -204,8 +224,8 @@ export class LeanSqs implements SqsHotPath {
     abortSignal: AbortSignal | undefined,
   ): Promise<WireResponse> {
     for (const listener of this.#listeners) listener(action);
-    const { userAgent, sdkAgent } = await this.#userAgents();
-    const signer = await this.#resolvedSigner(endpoint);
+    const { userAgent, sdkAgent } = this.#userAgentsNow ?? (await this.#userAgents());
+    const signer = this.#signerNow ?? (await this.#resolvedSigner(endpoint));
     const headers: Record<string, string> = {
       ...endpoint.headers,
       "content-type": "application/x-amz-json-1.0",
@@ -217,26 +237,35 @@ export class LeanSqs implements SqsHotPath {
       host: url.host,
       ...sdkHeaders,
     };
-    const signed = await signer.sign(
-      {
-        method: "POST",
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query: {},
-        headers,
-        body,
-      },
-      {
-        signingDate: new Date(Date.now() + (this.#config.systemClockOffset ?? 0)),
-        signingRegion: endpoint.signingRegion,
-        signingService: endpoint.signingName,
-      },
-    );
+    const signingDate = new Date(Date.now() + (this.#config.systemClockOffset ?? 0));
+    const sigV4 = isSdkSigV4(signer) ? this.#sigV4For(signer) : undefined;
+    const signedHeaders = sigV4
+      ? await sigV4.sign({
+          canonicalPath: sigV4.canonicalPath(url.pathname),
+          headers,
+          body,
+          signingDate,
+          signingRegion: endpoint.signingRegion,
+          signingService: endpoint.signingName,
+        })
+      : (
+          await signer.sign(
+            {
+              method: "POST",
+              protocol: url.protocol,
+              hostname: url.hostname,
+              ...(url.port ? { port: Number(url.port) } : {}),
+              path: url.pathname,
+              query: {},
+              headers,
+              body,
+            },
+            { signingDate, signingRegion: endpoint.signingRegion, signingService: endpoint.signingName },
+          )
+        ).headers;
     return send({
       url,
-      headers: signed.headers,
+      headers: signedHeaders,
       body,
       agent: url.protocol === "https:" ? this.#options.httpsAgent : this.#options.httpAgent,
       connectionTimeoutMs: this.#options.connectionTimeoutMs ?? 5_000,
@@ -257,6 +286,23 @@ export class LeanSqs implements SqsHotPath {
     return url;
   }
 
+  /** The lean signer over the SDK's SignatureV4 (made again if the client's signer is ever a new one). */
+  #sigV4For(signer: SdkSigV4): SigV4 {
+    if (this.#sigV4?.sdk !== signer) this.#sigV4 = { sdk: signer, sigV4: new SigV4(signer) };
+    return this.#sigV4.sigV4;
+  }
+
+  /** The endpoint, retry strategy and attempts the client resolves, kept once all three are known. */
+  async #resolve(): Promise<Resolved> {
+    const endpoint = await this.#resolvedEndpoint();
+    const strategy = await this.#config.retryStrategy();
+    if (!isRetryStrategyV2(strategy))
+      throw new Error("the lean SQS path needs a retry strategy of the SDK's current kind");
+    const maxAttempts = await this.#config.maxAttempts();
+    this.#resolved = { endpoint, strategy, maxAttempts };
+    return this.#resolved;
+  }
+
   #resolvedEndpoint(): Promise<SqsEndpoint> {
     // Once per client, like the SDK's endpoint cache; a failure (say, a bad env endpoint) is tried again.
     this.#endpoint ??= resolveSqsEndpoint(this.#client).catch((error: unknown) => {
@@ -275,20 +321,24 @@ export class LeanSqs implements SqsHotPath {
         signingRegion: endpoint.signingRegion,
         properties: {},
       })
-      .catch((error: unknown) => {
-        this.#signer = undefined;
-        throw error;
-      });
+      .then(
+        (signer) => (this.#signerNow = signer),
+        (error: unknown) => {
+          this.#signer = undefined;
+          throw error;
+        },
+      );
     return this.#signer;
   }
 
-  #userAgents(): Promise<{ userAgent: string; sdkAgent: string }> {
+  #userAgents(): Promise<UserAgents> {
     this.#userAgent ??= (async () => {
       const pairs = (await this.#config.defaultUserAgentProvider?.()) ?? [];
       const parts = pairs.map(([name, version]) =>
         version === undefined ? name : name.includes("/") ? `${name}#${version}` : `${name}/${version}`,
       );
-      return { userAgent: [...parts, "app/sqsd-lean"].join(" "), sdkAgent: parts[0] ?? "aws-sdk-js" };
+      this.#userAgentsNow = { userAgent: [...parts, "app/sqsd-lean"].join(" "), sdkAgent: parts[0] ?? "aws-sdk-js" };
+      return this.#userAgentsNow;
     })().catch((error: unknown) => {
       // Tried again on the next request, as the endpoint and signer are: one failure must not fail every one.
       this.#userAgent = undefined;

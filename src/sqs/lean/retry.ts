@@ -22,17 +22,20 @@ export function headerValue(
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The SDK's `$metadata` for a response (without `attempts` and `totalRetryDelay`). */
 export function responseMetadata(response: WireResponse): ResponseMetadata {
-  const header = (name: string): string | undefined => headerValue(response.headers, name);
-  const requestId = header("x-amzn-requestid") ?? header("x-amzn-request-id") ?? header("x-amz-request-id");
-  const extendedRequestId = header("x-amz-id-2");
-  const cfId = header("x-amz-cf-id");
-  return {
-    httpStatusCode: response.statusCode,
-    ...(requestId === undefined ? {} : { requestId }),
-    ...(extendedRequestId === undefined ? {} : { extendedRequestId }),
-    ...(cfId === undefined ? {} : { cfId }),
-  };
+  const { headers } = response;
+  const metadata: ResponseMetadata = { httpStatusCode: response.statusCode };
+  const requestId =
+    headerValue(headers, "x-amzn-requestid") ??
+    headerValue(headers, "x-amzn-request-id") ??
+    headerValue(headers, "x-amz-request-id");
+  if (requestId !== undefined) metadata.requestId = requestId;
+  const extendedRequestId = headerValue(headers, "x-amz-id-2");
+  if (extendedRequestId !== undefined) metadata.extendedRequestId = extendedRequestId;
+  const cfId = headerValue(headers, "x-amz-cf-id");
+  if (cfId !== undefined) metadata.cfId = cfId;
+  return metadata;
 }
 
 export function isRetryStrategyV2(strategy: RetryStrategyV2 | RetryStrategy): strategy is RetryStrategyV2 {
@@ -48,6 +51,8 @@ export function isRetryStrategyV2(strategy: RetryStrategyV2 | RetryStrategy): st
  * the message reaches the logs.
  */
 export function parseJson(body: string): Record<string, unknown> {
+  // An empty receive's answer, the one an idle daemon reads most: no parse, no trim.
+  if (body === "{}") return {};
   if (body.trim() === "") return {};
   let parsed: unknown;
   try {

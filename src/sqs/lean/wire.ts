@@ -33,6 +33,62 @@ export function receiveMessageBody(input: ReceiveMessageRequest): string {
   });
 }
 
+/** Queues whose receive body is kept; a daemon has a fixed set, usually far fewer. */
+const MAX_KEPT_RECEIVES = 10_000;
+
+/** The members a ReceiveMessage body is written from, with its arrays copied. */
+type ReceiveMembers = Omit<ReceiveMessageRequest, "QueueUrl">;
+
+/**
+ * Each queue's ReceiveMessage body, kept while its receives ask the same: a poller's receive is the same
+ * request every time, and the same string object also spares the signer hashing it again to find its hash.
+ */
+export class ReceiveBodies {
+  readonly #kept = new Map<string, { members: ReceiveMembers; body: string }>();
+
+  /** The body for `input`: the kept one if every member matches, else written anew (and kept). */
+  body(input: ReceiveMessageRequest): string {
+    const key = input.QueueUrl ?? "";
+    const kept = this.#kept.get(key);
+    if (kept !== undefined && sameReceive(kept.members, input)) return kept.body;
+    const body = receiveMessageBody(input);
+    if (kept !== undefined || this.#kept.size < MAX_KEPT_RECEIVES) {
+      this.#kept.set(key, {
+        members: {
+          AttributeNames: input.AttributeNames?.slice(),
+          MessageSystemAttributeNames: input.MessageSystemAttributeNames?.slice(),
+          MessageAttributeNames: input.MessageAttributeNames?.slice(),
+          MaxNumberOfMessages: input.MaxNumberOfMessages,
+          VisibilityTimeout: input.VisibilityTimeout,
+          WaitTimeSeconds: input.WaitTimeSeconds,
+          ReceiveRequestAttemptId: input.ReceiveRequestAttemptId,
+        },
+        body,
+      });
+    }
+    return body;
+  }
+}
+
+function sameReceive(kept: ReceiveMembers, input: ReceiveMessageRequest): boolean {
+  return (
+    kept.MaxNumberOfMessages === input.MaxNumberOfMessages &&
+    kept.VisibilityTimeout === input.VisibilityTimeout &&
+    kept.WaitTimeSeconds === input.WaitTimeSeconds &&
+    kept.ReceiveRequestAttemptId === input.ReceiveRequestAttemptId &&
+    sameList(kept.AttributeNames, input.AttributeNames) &&
+    sameList(kept.MessageSystemAttributeNames, input.MessageSystemAttributeNames) &&
+    sameList(kept.MessageAttributeNames, input.MessageAttributeNames)
+  );
+}
+
+function sameList(kept: readonly string[] | undefined, given: readonly string[] | undefined): boolean {
+  if (kept === undefined || given === undefined) return kept === given;
+  if (kept.length !== given.length) return false;
+  for (let index = 0; index < kept.length; index++) if (kept[index] !== given[index]) return false;
+  return true;
+}
+
 /** DeleteMessageBatch's body, members in the schema's order. */
 export function deleteMessageBatchBody(input: DeleteMessageBatchRequest): string {
   return JSON.stringify({
