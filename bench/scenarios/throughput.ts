@@ -12,8 +12,9 @@
  *   The default `maxBuffered`, twice maxInFlight, leaves that room.
  * - sqsd, warm pool: the same with `minThreads` = threads, so the second thread has loaded before the drain
  *   instead of at its first messages (the default starts one and adds the other when work comes). The drain of
- *   20,000 no-op messages lasts about 3.5 s, so that one-time start-up (about 0.2 s of CPU, measured per thread
- *   from /proc) is a visible part of it; this row shows the steady state beside the default.
+ *   20,000 no-op messages lasts about 3.5 s, so that one-time start-up (0.3–0.6 s of CPU in the pool and V8
+ *   helper threads, measured per thread from /proc) is a visible part of it; this row shows the steady state
+ *   beside the default (docs/architecture.md, "No-op throughput on a small machine").
  * - sqs-consumer: one Consumer with batchSize 10, in each of its modes.
  *
  * On a 2-core machine every consumer with enough receives in flight is bound by the CPU of the whole machine,
