@@ -86,6 +86,12 @@ export function dynamoDbStore(options: DynamoDbStoreOptions): IdempotencyStore {
       const { sdk, client: dynamo } = await connect();
       await dynamo.send(new sdk.DeleteItemCommand({ TableName, Key: Key(key) }));
     },
+    close: async () => {
+      const open = client;
+      client = undefined;
+      // A client the user passed in is theirs to close.
+      if (open && options.client === undefined) (await open.catch(() => undefined))?.client.destroy();
+    },
   };
 }
 

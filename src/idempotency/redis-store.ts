@@ -21,7 +21,7 @@ export interface RedisStoreOptions {
 /** How long a takeover of an orphaned record holds its `key:lock` (Powertools' orphan lock, 10 s). */
 const ORPHAN_LOCK_SECONDS = 10;
 
-type Client = Pick<RedisClientType, "set" | "get" | "del" | "isOpen" | "connect" | "on">;
+type Client = Pick<RedisClientType, "set" | "get" | "del" | "isOpen" | "connect" | "on" | "unref" | "destroy">;
 
 /**
  * An idempotency store on Redis or Valkey: one `SET NX` to take a key, one `SET` to complete it, one `DEL`
@@ -46,6 +46,12 @@ export function redisStore(options: RedisStoreOptions = {}): IdempotencyStore {
       ).set(key, JSON.stringify(record), { expiration: { type: "EXAT", value: expiresAtSeconds } });
     },
     release: async (key) => void (await (await client()).del(key)),
+    close: async () => {
+      const open = connected;
+      connected = undefined;
+      // A client the user passed in is theirs to close.
+      if (open && options.client === undefined) (await open.catch(() => undefined))?.destroy();
+    },
   };
 }
 
@@ -102,5 +108,7 @@ async function connect(options: RedisStoreOptions): Promise<Client> {
   // meanwhile fail with their own error, which the message's outcome carries.
   created.on("error", () => undefined);
   await created.connect();
+  // An idle store must not keep a process (a test, a script that imports the receivers) alive.
+  created.unref();
   return created;
 }

@@ -31,6 +31,8 @@ export interface IdempotencyStore {
   complete(key: string, data: unknown, expiresAtSeconds: number): Promise<void>;
   /** Deletes the record of `key`, so that a retry runs the handler: called when the handler failed. */
   release(key: string): Promise<void>;
+  /** Closes the store's connection, if it opened one; the next request opens it again. */
+  close?(): Promise<void>;
 }
 
 /**
