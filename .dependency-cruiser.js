@@ -47,6 +47,11 @@ const LAYERS = [
     paths: ["src/payloads/"],
   },
   {
+    name: "idempotency",
+    holds: "idempotent receivers: the record key, the guard around a handler, the memory, Redis and DynamoDB stores",
+    paths: ["src/idempotency/"],
+  },
+  {
     name: "registry",
     holds: "what an app declares, receiver() and register(), and sending to it, send()",
     paths: ["src/registry/"],

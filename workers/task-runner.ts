@@ -19,7 +19,8 @@ import {
 } from "../src/pool/protocol.js";
 import { ThreadChannel } from "../src/pool/thread-channel.js";
 import { decode, type ExtendVisibility } from "./decode-message.js";
-import { missing, runHandler } from "./handler-call.js";
+import { missing } from "./handler-call.js";
+import { runGuardedHandler } from "./idempotent-call.js";
 import { ThreadHooks } from "./thread-hooks.js";
 import { resolveAsPoolThread } from "./thread-conditions.js";
 import { getRegistry } from "../src/registry/registry.js";
@@ -239,7 +240,8 @@ async function runHandlerRun(
     }
   }
   if (decoded.length > 0) {
-    const results = await runHandler(
+    const results = await runGuardedHandler(
+      task,
       queue,
       decoded.map((item) => item.message),
       elapsed,

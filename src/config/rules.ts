@@ -188,6 +188,25 @@ const standardSchema = z.custom<unknown>(isStandardSchema, {
   error: "must be a Standard Schema validator (zod, valibot, arktype, ...)",
 });
 
+const idempotencyStore = z.custom<unknown>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    ["begin", "complete", "release"].every((name) => typeof (value as Record<string, unknown>)[name] === "function"),
+  { error: "must be an idempotency store: dynamoDbStore(...), redisStore(...) or memoryStore()" },
+);
+
+const idempotency = z.strictObject(
+  {
+    store: idempotencyStore,
+    key: func.optional(),
+    keyPrefix: nonEmptyString().optional(),
+    expiresAfterSeconds: integer(1, 31_536_000).optional(),
+    maxStoredResultBytes: integer(0, 350_000).optional(),
+  },
+  { error: "must be { store, key?, keyPrefix?, expiresAfterSeconds?, maxStoredResultBytes? }" },
+);
+
 /** Schema of the options passed to `receiver()` and `register()`. */
 export const receiverOptionsSchema = z.strictObject(
   {
@@ -210,14 +229,21 @@ export const receiverOptionsSchema = z.strictObject(
           "must be false or { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, maxPayloadBytes?, allowedBuckets?, s3Endpoint? }",
       })
       .optional(),
+    idempotency: idempotency.optional(),
   },
   { error: "must be an object" },
 );
 
 /** Schema of the options passed to `receiver.batch()`. */
-export const batchReceiverOptionsSchema = receiverOptionsSchema.extend({
-  batchSize: integer(1, SQS_LIMITS.maxBatchEntries).optional(),
-});
+export const batchReceiverOptionsSchema = receiverOptionsSchema
+  .extend({
+    batchSize: integer(1, SQS_LIMITS.maxBatchEntries).optional(),
+  })
+  // One record per message would need the batch's outcomes per message first; not supported yet.
+  .refine((options) => options.idempotency === undefined, {
+    path: ["idempotency"],
+    error: "is not supported on batch receivers: use receiver()",
+  });
 
 /**
  * Validates `value` against `schema` and returns it typed, or throws a {@link ValidationError} that lists

@@ -50,6 +50,8 @@ export interface HandlerTask {
   readonly queue: string;
   readonly suffix: string | undefined;
   readonly fullName: string;
+  /** The queue's visibility timeout: an idempotent receiver's in-progress lock lasts as long. */
+  readonly visibilityTimeoutSeconds?: number;
   readonly runs: readonly HandlerRun[];
 }
 
@@ -83,6 +85,10 @@ export type Outcome = (
   | {
       readonly kind: "ok";
       readonly durationMs: number;
+      /** An idempotent receiver's completed record existed: the handler did not run for this delivery. */
+      readonly duplicate?: true;
+      /** The handler ran, but its idempotency record could not be marked completed. */
+      readonly recordError?: SerializedError;
       /** The thread's `process` span, for the supervisor's settle span and log lines. */
       readonly processSpan?: TraceCarrier;
     }

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Codec, CodecName, MessageAttribute, ModelRef } from "../codecs/codec.js";
 import type { DeadLetterOptions, LargePayloadsOptions, RetryOptions } from "../config/types.js";
+import type { IdempotencyOptions } from "../idempotency/types.js";
 import type { MessagePayload } from "../payloads/pointer.js";
 
 /** What happens to a message whose handler throws (anything but {@link RestartLater}). */
@@ -65,6 +66,12 @@ export interface ReceiverOptions<T = unknown, TSend = T> {
    * merged); `false` turns offloading off for this queue. @defaultValue config `largePayloads`
    */
   readonly largePayloads?: false | LargePayloadsOptions;
+  /**
+   * Run each key's effect once through a shared store (see docs/reliability.md): a delivery whose key completed
+   * is settled as a duplicate without running the handler; one whose key another delivery holds is left for
+   * later. Not on batch handlers. @defaultValue none (every delivery runs the handler)
+   */
+  readonly idempotency?: IdempotencyOptions<T>;
 }
 
 /** Options of `receiver.batch()`. */

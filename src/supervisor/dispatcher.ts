@@ -156,6 +156,7 @@ export class Dispatcher {
       queue: target.queue.name,
       suffix: target.suffix,
       fullName: target.fullName,
+      visibilityTimeoutSeconds: target.visibilityTimeoutSeconds,
       runs: runs.map((deliveries) => ({
         messages: deliveries.map((delivery) => ({
           ...toWireMessage(delivery.message, delivery.id),

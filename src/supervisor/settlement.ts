@@ -85,8 +85,7 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
       return {
         ...handled("ok", end.durationMs),
         action: deleteOnStart ? LEAVE : { kind: "delete" },
-        // Debug, not info: at production rates a line per message costs more in log ingestion than in SQS.
-        logs: [log("debug", "message processed", { durationMs: end.durationMs, outcome: "ok" })],
+        logs: [okLog(end)],
       };
     case "restartLater": {
       const logs = [
@@ -204,4 +203,26 @@ export function settleReport(end: RunEnd, settlement: Settlement): SettleReport 
     phase: settlement.phase,
     errorType: settlement.phase === undefined ? undefined : error?.name,
   };
+}
+
+/**
+ * The line of a success: debug, except for an idempotent receiver's duplicate (info, without the body or the
+ * key's value) and a completed record that could not be saved (warn: a producer duplicate may run again).
+ */
+function okLog(end: Extract<RunEnd, { kind: "ok" }>): SettlementLog {
+  if (end.duplicate) {
+    return log("info", "message settled as a duplicate (idempotency): its key completed before", {
+      durationMs: end.durationMs,
+      outcome: "duplicate",
+    });
+  }
+  if (end.recordError) {
+    return log("warn", "handler succeeded but its idempotency record could not be completed", {
+      durationMs: end.durationMs,
+      outcome: "ok",
+      error: `${end.recordError.name}: ${end.recordError.message}`,
+    });
+  }
+  // Debug, not info: at production rates a line per message costs more in log ingestion than in SQS.
+  return log("debug", "message processed", { durationMs: end.durationMs, outcome: "ok" });
 }

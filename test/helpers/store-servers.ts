@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { createRequire } from "node:module";
+
+/**
+ * The idempotency stores' real servers for tests, each on a free loopback port: Debian's redis-server, and
+ * dynalite (an implementation of DynamoDB's API, in process). A test skips with the reason when one cannot
+ * run here, unless `SQSD_REQUIRE_STORES=1` (CI), where that is a failure.
+ */
+
+const REDIS_PATHS = ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/bin/valkey-server"];
+
+/** Why a store server cannot run here, or undefined; throws under `SQSD_REQUIRE_STORES=1`. */
+function unavailable(reason: string | undefined): string | undefined {
+  if (reason === undefined) return undefined;
+  if (process.env["SQSD_REQUIRE_STORES"] === "1") throw new Error(`${reason}, and SQSD_REQUIRE_STORES=1`);
+  return reason;
+}
+
+/** A redis-server of this test, with no persistence, killed by its pid. */
+export class RedisServer {
+  readonly url: string;
+  readonly #child: ChildProcess;
+
+  private constructor(child: ChildProcess, url: string) {
+    this.#child = child;
+    this.url = url;
+  }
+
+  static binary(): string | undefined {
+    return REDIS_PATHS.find((path) => existsSync(path));
+  }
+
+  /** Why redis-server cannot run here, or undefined when it can. */
+  static unavailable(): string | undefined {
+    return unavailable(RedisServer.binary() ? undefined : `no redis-server (looked in ${REDIS_PATHS.join(", ")})`);
+  }
+
+  /** Starts redis-server on a free loopback port; resolves once it accepts connections. */
+  static async start(): Promise<RedisServer> {
+    const port = await freePort();
+    const child = spawn(
+      RedisServer.binary()!,
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdio: "ignore",
+      },
+    );
+    // The test process must be free to exit with the server running; its exit then takes the server down.
+    child.unref();
+    process.once("exit", () => child.kill("SIGKILL"));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`redis-server exited with ${String(child.exitCode)} before it listened`);
+      if (await accepts(port)) break;
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error("redis-server did not listen within 30 s");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return new RedisServer(child, `redis://127.0.0.1:${port}`);
+  }
+
+  stop(): void {
+    this.#child.kill("SIGKILL");
+  }
+}
+
+/** dynalite in this process on a free loopback port, tables created at once. */
+export class Dynalite {
+  readonly endpoint: string;
+  readonly #server: Server;
+
+  private constructor(server: Server, endpoint: string) {
+    this.#server = server;
+    this.endpoint = endpoint;
+  }
+
+  /** Why dynalite cannot run here, or undefined when it can. */
+  static unavailable(): string | undefined {
+    try {
+      createRequire(import.meta.url).resolve("dynalite");
+      return unavailable(undefined);
+    } catch {
+      return unavailable("the dynalite package is not installed");
+    }
+  }
+
+  static async start(): Promise<Dynalite> {
+    const dynalite = createRequire(import.meta.url)("dynalite") as (options: { createTableMs: number }) => Server;
+    const server = dynalite({ createTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve);
+    });
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("dynalite has no port");
+    server.unref();
+    return new Dynalite(server, `http://127.0.0.1:${address.port}`);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const { connect } = await import("node:net");
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
