@@ -15,6 +15,7 @@ export type {
   Handler,
   MessageQueue,
   OnErrorPolicy,
+  RateLimitOptions,
   ReceivedMessage,
   ReceiverOptions,
   ReceiverProxy,
@@ -30,6 +31,8 @@ export type { ConfigureFromFileOptions } from "./sqs/configure-from-file.js";
 export type { SqsCredentials, SqsSettings } from "./sqs/settings.js";
 export { RestartLater, isRestartLater } from "./restart-later.js";
 export type { RestartLaterOptions } from "./restart-later.js";
+export { RateLimited, isRateLimited } from "./rate-limited.js";
+export type { RateLimitedOptions } from "./rate-limited.js";
 export { base64Codec, base64JsonCodec, jsonCodec, rawCodec } from "./codecs/codec.js";
 export type { Codec, CodecContext, CodecName, MessageAttribute, ModelRef } from "./codecs/codec.js";
 export { modelInstance, encodeModelRef, decodeModelRef } from "./codecs/model-instance.js";

@@ -188,6 +188,20 @@ const standardSchema = z.custom<unknown>(isStandardSchema, {
   error: "must be a Standard Schema validator (zod, valibot, arktype, ...)",
 });
 
+const rateLimit = z
+  .strictObject(
+    {
+      perSecond: z.number({ error: "must be a number 0.001..100000" }).min(0.001).max(100_000).optional(),
+      perMinute: z.number({ error: "must be a number 0.06..6000000" }).min(0.06).max(6_000_000).optional(),
+      burst: integer(1, 100_000).optional(),
+      shared: z.union([boolean, z.literal("redis")], { error: 'must be true, false or "redis"' }).optional(),
+    },
+    { error: "must be { perSecond | perMinute, burst?, shared? }" },
+  )
+  .refine((limit) => (limit.perSecond === undefined) !== (limit.perMinute === undefined), {
+    error: "must give exactly one of perSecond and perMinute",
+  });
+
 /** Schema of the options passed to `receiver()` and `register()`. */
 export const receiverOptionsSchema = z.strictObject(
   {
@@ -210,6 +224,7 @@ export const receiverOptionsSchema = z.strictObject(
           "must be false or { bucket, prefix?, thresholdBytes?, always?, deleteAfterProcessing?, maxPayloadBytes?, allowedBuckets?, s3Endpoint? }",
       })
       .optional(),
+    rateLimit: rateLimit.optional(),
   },
   { error: "must be an object" },
 );
