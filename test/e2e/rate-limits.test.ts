@@ -14,7 +14,9 @@ const WATCH_MS = 20_000;
 
 /** A daemon on `receivers`, talking to SQS through `proxy`. */
 function daemonThrough(ws: Workspace, proxy: DeliveryLog, receivers: string[]): SqsdProcess {
-  const configPath = ws.writeConfig(testConfig({ endpoint: proxy.endpoint }, receivers));
+  const configPath = ws.writeConfig(
+    testConfig({ endpoint: proxy.endpoint }, receivers, { http: { port: 0, statusCacheSeconds: 0 } }),
+  );
   return new SqsdProcess(["--config", configPath], {
     cwd: ws.dir,
     env: {
@@ -51,7 +53,21 @@ describe("rate limits, counted at the server", () => {
     // The bucket starts full when the daemon starts, and not before: every window is counted from here.
     const startedAt = Date.now();
     daemon = daemonThrough(ws, proxy, ["rate-limited"]);
+    const base = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
     await daemon.started();
+    // A reached limit shows per queue in /status.json and as a metric.
+    await eventually(
+      async () => {
+        const status = (await (await fetch(`${base}/status.json`)).json()) as {
+          supervisor: { pollers: { queue: string; rateLimit?: { limited: boolean; perSecond: number } }[] };
+        };
+        const limit = status.supervisor.pollers.find((p) => p.queue === "rate-limited")?.rateLimit;
+        return limit?.limited === true && limit.perSecond === PER_SECOND;
+      },
+      { timeoutMs: 30_000, message: "/status.json never showed the queue rate-limited" },
+    );
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /sqsd_rate_limited_total\{queue="rate-limited",cause="limit"\} [1-9]/);
     const first = await eventually(() => proxy!.received("rate-limited")[0], {
       timeoutMs: 30_000,
       message: "no message was received",
