@@ -169,6 +169,15 @@ export const configSchema = z.strictObject(
       })
       .optional(),
     largePayloads: largePayloads.optional(),
+    rateLimitStore: z
+      .strictObject(
+        {
+          url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+          keyPrefix: nonEmptyString().optional(),
+        },
+        { error: "must be { url, keyPrefix? }" },
+      )
+      .optional(),
     schedules: schedulesSchema.optional(),
   },
   { error: "must be an object (export default defineConfig({ ... }))" },

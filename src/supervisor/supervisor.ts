@@ -3,6 +3,7 @@ import type { WorkerStartError } from "../pool-errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
 import { QueueGates } from "../rate-limit/queue-gates.js";
+import { redisLimiters } from "../rate-limit/redis-store.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Acker } from "./acker.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -72,7 +73,8 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options;
     const { config, logger, messageLimit } = options;
-    this.#gates = options.gates ?? new QueueGates();
+    const store = config.rateLimitStore;
+    this.#gates = options.gates ?? new QueueGates(store ? redisLimiters(store, logger) : undefined);
     this.#acker = new Acker(options.sqs, logger);
     this.#dispatcher = new Dispatcher({
       pool: options.pool,

@@ -5,6 +5,7 @@ import { SqsdProcess } from "../helpers/daemon.js";
 import { DeliveryLog, worstExcess } from "../helpers/delivery-log.js";
 import { eventually } from "../helpers/eventually.js";
 import { TEST_CREDENTIALS, TEST_REGION, TestSqs } from "../helpers/local-sqs.js";
+import { RedisServer } from "../helpers/redis-server.js";
 import { Workspace } from "../helpers/workspace.js";
 
 const PER_SECOND = 5;
@@ -13,9 +14,16 @@ const BURST = 5;
 const WATCH_MS = 20_000;
 
 /** A daemon on `receivers`, talking to SQS through `proxy`. */
-function daemonThrough(ws: Workspace, proxy: DeliveryLog, receivers: string[]): SqsdProcess {
+function daemonThrough(
+  ws: Workspace,
+  proxy: DeliveryLog,
+  receivers: string[],
+  overrides: Record<string, unknown> = {},
+  configName = "sqs.config.json",
+): SqsdProcess {
   const configPath = ws.writeConfig(
-    testConfig({ endpoint: proxy.endpoint }, receivers, { http: { port: 0, statusCacheSeconds: 0 } }),
+    testConfig({ endpoint: proxy.endpoint }, receivers, { http: { port: 0, statusCacheSeconds: 0 }, ...overrides }),
+    configName,
   );
   return new SqsdProcess(["--config", configPath], {
     cwd: ws.dir,
@@ -119,5 +127,59 @@ describe("rate limits, counted at the server", () => {
     assert.equal(runs[1]!.receiveCount, 2);
     assert.ok(runs[1]!.at >= runs[0]!.at + 3_000 - 50, "the message came back before its retry-after");
     assert.equal(daemon.logsWith("handler failed").length, 0, "RateLimited is not a failure");
+  });
+});
+
+const redisMissing = RedisServer.unavailable();
+
+describe("a rate limit shared through Redis", { skip: redisMissing }, () => {
+  let sqs: TestSqs | undefined;
+  let proxy: DeliveryLog | undefined;
+  let redis: RedisServer | undefined;
+  const daemons: SqsdProcess[] = [];
+  let ws: Workspace | undefined;
+  afterEach(async () => {
+    await Promise.all(daemons.splice(0).map((daemon) => daemon.dispose()));
+    await proxy?.stop();
+    await redis?.stop();
+    await sqs?.stop();
+    ws?.remove();
+  });
+
+  it("two daemons sharing perSecond 5 receive at most that in total under a backlog", async () => {
+    sqs = await TestSqs.start();
+    redis = await RedisServer.start();
+    proxy = await DeliveryLog.start(sqs.endpoint);
+    const url = await sqs.createQueue("rate-limited-shared");
+    await sqs.sendMany(
+      url,
+      Array.from({ length: 160 }, (_, i) => JSON.stringify({ i })),
+    );
+    ws = new Workspace();
+    const startedAt = Date.now();
+    for (const name of ["a.json", "b.json"]) {
+      const daemon = daemonThrough(ws, proxy, ["rate-limited-shared"], { rateLimitStore: { url: redis.url } }, name);
+      daemons.push(daemon);
+    }
+    await Promise.all(daemons.map((daemon) => daemon.started()));
+    const first = await eventually(() => proxy!.received("rate-limited-shared")[0], {
+      timeoutMs: 30_000,
+      message: "no message was received",
+    });
+    await eventually(
+      () =>
+        proxy!.received("rate-limited-shared").some((delivery) => delivery.answeredAt >= first.answeredAt + WATCH_MS),
+      { timeoutMs: WATCH_MS + 30_000, message: () => `received ${proxy!.count("rate-limited-shared")} messages` },
+    );
+    const watched = proxy.received("rate-limited-shared").filter((d) => d.answeredAt <= first.answeredAt + WATCH_MS);
+    const total = watched.reduce((sum, delivery) => sum + delivery.count, 0);
+    // Both daemons took part: the limit is shared, not one daemon's alone.
+    const pids = new Set(ws.events().map((event) => event.pid));
+    assert.equal(pids.size, 2, "one daemon received everything");
+    // Fixed windows of 1 s hold 5 tokens each: over 20 s that is at most 21 windows' worth.
+    assert.ok(total <= (PER_SECOND * WATCH_MS) / 1000 + BURST, `${total} messages in ${WATCH_MS} ms`);
+    const worst = worstExcess(watched, PER_SECOND, 2 * BURST, startedAt);
+    assert.ok(worst.excess <= 1e-6, `${worst.count} messages left SQS in ${worst.to - worst.from} ms`);
+    assert.ok(total >= (PER_SECOND * WATCH_MS) / 1000 / 2, `only ${total} messages in ${WATCH_MS} ms`);
   });
 });
