@@ -19,6 +19,7 @@ const LAYERS = [
       "src/queue-names.ts",
       "src/warnings.ts",
       "src/restart-later.ts",
+      "src/rate-limited.ts",
       "src/loader.ts",
       "src/typescript-sources.ts",
       "src/process/",
@@ -70,6 +71,12 @@ const LAYERS = [
     name: "pool",
     holds: "the worker-thread pool and the thread protocol; beside the supervisor, which uses it",
     paths: ["src/pool/"],
+  },
+  {
+    name: "rate-limit",
+    holds:
+      "receivers' rate limits: the token accounting, in the process or in a shared store, and the pause RateLimited asks for",
+    paths: ["src/rate-limit/"],
   },
   {
     name: "supervisor",

@@ -15,6 +15,7 @@ export type {
   Handler,
   MessageQueue,
   OnErrorPolicy,
+  RateLimitOptions,
   ReceivedMessage,
   ReceiverOptions,
   ReceiverProxy,
@@ -36,6 +37,8 @@ export { dynamoDbStore } from "./idempotency/dynamodb-store.js";
 export type { DynamoDbStoreOptions } from "./idempotency/dynamodb-store.js";
 export type { BeginResult, IdempotencyOptions, IdempotencyStore } from "./idempotency/types.js";
 export type { RestartLaterOptions } from "./restart-later.js";
+export { RateLimited, isRateLimited } from "./rate-limited.js";
+export type { RateLimitedOptions } from "./rate-limited.js";
 export { base64Codec, base64JsonCodec, jsonCodec, rawCodec } from "./codecs/codec.js";
 export type { Codec, CodecContext, CodecName, MessageAttribute, ModelRef } from "./codecs/codec.js";
 export { modelInstance, encodeModelRef, decodeModelRef } from "./codecs/model-instance.js";

@@ -145,7 +145,7 @@
     ["buffered", (q) => String(q.buffered), "num"],
     ["running", (q) => String(q.running), "num"],
     ["weight", (q) => `${q.weight} / ${q.concurrency === null ? "pool" : q.concurrency}`, "num"],
-    ["paused", (q) => (q.paused ? "paused" : "consuming"), ""],
+    ["paused", (q) => (q.paused ? "paused" : q.rateLimited ? "rate-limited" : "consuming"), ""],
     [
       "lastError",
       (q) =>

@@ -1,5 +1,6 @@
 import { serializeError, type Outcome } from "../src/pool/protocol.js";
 import type { BatchResult, ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
+import { isRateLimited, retryAfterSeconds } from "../src/rate-limited.js";
 import { isRestartLater } from "../src/restart-later.js";
 
 /** The failure of a run that ended without recording an outcome (it should not happen; it is never silent). */
@@ -24,6 +25,12 @@ export async function runHandler(
         reason: error.message,
         durationMs: elapsed(),
       });
+    }
+    if (isRateLimited(error)) {
+      // Not a failure: the message comes back after the pause, which its queue's receives observe too.
+      const seconds = retryAfterSeconds(error);
+      const outcome = { delaySeconds: seconds, rateLimitedSeconds: seconds, reason: error.message };
+      return all({ kind: "restartLater", ...outcome, durationMs: elapsed() });
     }
     return all({ kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() });
   }

@@ -140,6 +140,7 @@ export function resolveConfig(input: unknown, context: ResolveContext): Resolved
     },
     // Only when set: a config without it resolves exactly as before.
     ...(config.largePayloads ? { largePayloads: config.largePayloads } : {}),
+    ...(config.rateLimitStore ? { rateLimitStore: config.rateLimitStore } : {}),
     telemetry: config.telemetry && {
       setup: isAbsolute(config.telemetry.setup)
         ? config.telemetry.setup

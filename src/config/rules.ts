@@ -169,6 +169,15 @@ export const configSchema = z.strictObject(
       })
       .optional(),
     largePayloads: largePayloads.optional(),
+    rateLimitStore: z
+      .strictObject(
+        {
+          url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+          keyPrefix: nonEmptyString().optional(),
+        },
+        { error: "must be { url, keyPrefix? }" },
+      )
+      .optional(),
     schedules: schedulesSchema.optional(),
   },
   { error: "must be an object (export default defineConfig({ ... }))" },
@@ -207,6 +216,20 @@ const idempotency = z.strictObject(
   { error: "must be { store, key?, keyPrefix?, expiresAfterSeconds?, maxStoredResultBytes? }" },
 );
 
+const rateLimit = z
+  .strictObject(
+    {
+      perSecond: z.number({ error: "must be a number 0.001..100000" }).min(0.001).max(100_000).optional(),
+      perMinute: z.number({ error: "must be a number 0.06..6000000" }).min(0.06).max(6_000_000).optional(),
+      burst: integer(1, 100_000).optional(),
+      shared: z.union([boolean, z.literal("redis")], { error: 'must be true, false or "redis"' }).optional(),
+    },
+    { error: "must be { perSecond | perMinute, burst?, shared? }" },
+  )
+  .refine((limit) => (limit.perSecond === undefined) !== (limit.perMinute === undefined), {
+    error: "must give exactly one of perSecond and perMinute",
+  });
+
 /** Schema of the options passed to `receiver()` and `register()`. */
 export const receiverOptionsSchema = z.strictObject(
   {
@@ -230,6 +253,7 @@ export const receiverOptionsSchema = z.strictObject(
       })
       .optional(),
     idempotency: idempotency.optional(),
+    rateLimit: rateLimit.optional(),
   },
   { error: "must be an object" },
 );

@@ -236,6 +236,11 @@ export interface SqsdConfig {
    * override it with their own `largePayloads` (or `false`). @defaultValue off
    */
   readonly largePayloads?: LargePayloadsOptions;
+  /**
+   * Where receivers' `rateLimit: { shared: true }` limits are counted, so they hold across every replica
+   * (docs/operations.md, "Rate limits"). @defaultValue none: a shared limit is then a config error
+   */
+  readonly rateLimitStore?: RateLimitStoreOptions;
   /** OpenTelemetry tracing (docs/observability.md). @defaultValue off: spans go to no SDK, and cost nothing */
   readonly telemetry?: TelemetryOptions;
   /**
@@ -316,7 +321,17 @@ export interface ResolvedConfig {
   readonly log: { readonly level: LogLevel; readonly format: "json" | "pretty" };
   /** As written; a queue's threshold default depends on the queue, so it is filled in at send time. */
   readonly largePayloads?: LargePayloadsOptions;
+  /** As written. */
+  readonly rateLimitStore?: RateLimitStoreOptions;
   /** Absolute path of the `telemetry.setup` module, or undefined without one. */
   readonly telemetry: { readonly setup: string } | undefined;
   readonly schedules: readonly ResolvedSchedule[];
+}
+
+/** The store shared rate limits are counted in: Redis or Valkey (the optional `redis` package). */
+export interface RateLimitStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  readonly url: string;
+  /** Prefix of the limits' keys, one key per limited queue. @defaultValue `"sqsd:rate"` */
+  readonly keyPrefix?: string;
 }

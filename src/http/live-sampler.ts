@@ -40,6 +40,8 @@ export interface LiveQueue {
   readonly concurrency: number | null;
   /** Paused on its own (`POST /pause?queue=`); a daemon-wide pause shows in the daemon's state. */
   readonly paused: boolean;
+  /** Its receives wait for a token of its `rateLimit`, or for a `RateLimited` pause to end. */
+  readonly rateLimited: boolean;
   /**
    * The last failed run's error class and when (epoch ms). Not its message: the state goes to anyone who can
    * reach the port, and messages often hold ARNs, hosts or echoed values; {@link LiveSampler.lastErrors} has
@@ -268,6 +270,7 @@ export class LiveSampler {
     const snapshot = status.lastGood;
     const counts = new Map((snapshot?.queues ?? []).map((queue) => [queue.name, queue]));
     const loads = new Map(health.queues.map((load) => [load.queue, load]));
+    const limited = new Set(health.pollers.filter((p) => p.rateLimit?.limited === true).map((p) => p.queue));
     const queues = supervisor.targets.map((target): LiveQueue => {
       const read = counts.get(target.fullName);
       const load = loads.get(target.fullName);
@@ -283,6 +286,7 @@ export class LiveSampler {
         weight: target.queue.options.weight ?? 1,
         concurrency: target.queue.options.concurrency ?? null,
         paused: supervisor.pausedQueues.has(target.fullName),
+        rateLimited: limited.has(target.fullName),
         lastError: lastErrorOf(this.#lastErrors.get(target.fullName)),
       };
     });

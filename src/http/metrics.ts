@@ -90,6 +90,14 @@ export class Metrics {
       registers,
     });
     supervisor.events.on("pollerRestarted", (queue) => restarts.inc({ queue }));
+    const rateLimited = new Counter({
+      name: "sqsd_rate_limited_total",
+      help: "Rate limiting by queue: cause=limit counts receives that waited for a token (or a RateLimited pause), cause=handler counts RateLimited throws.",
+      labelNames: ["queue", "cause"],
+      registers,
+    });
+    supervisor.events.on("receiveLimited", (queue) => rateLimited.inc({ queue, cause: "limit" }));
+    supervisor.events.on("rateLimited", (queue) => rateLimited.inc({ queue, cause: "handler" }));
     const requests = new Counter({
       name: "sqsd_sqs_requests_total",
       help: "SQS requests sent, retries included.",

@@ -96,6 +96,8 @@ export type Outcome = (
       readonly kind: "restartLater";
       readonly delaySeconds: number | undefined;
       readonly reason: string;
+      /** The handler threw `RateLimited`: its queue stops receiving for this many seconds. */
+      readonly rateLimitedSeconds?: number;
       readonly durationMs: number;
       /** The thread's `process` span, for the supervisor's settle span and log lines. */
       readonly processSpan?: TraceCarrier;

@@ -72,6 +72,30 @@ export interface ReceiverOptions<T = unknown, TSend = T> {
    * later. Not on batch handlers. @defaultValue none (every delivery runs the handler)
    */
   readonly idempotency?: IdempotencyOptions<T>;
+  /**
+   * A limit on the messages this queue receives (all suffixes together), applied before each receive: a queue
+   * out of tokens asks for fewer messages or waits, so no received message waits for a token. See "Rate
+   * limits" in docs/operations.md. @defaultValue none
+   */
+  readonly rateLimit?: RateLimitOptions;
+}
+
+/** A receiver's `rateLimit`: give exactly one of `perSecond` and `perMinute`. */
+export interface RateLimitOptions {
+  /** Messages per second (0.001..100000). */
+  readonly perSecond?: number;
+  /** Messages per minute (0.06..6000000). */
+  readonly perMinute?: number;
+  /**
+   * Most messages received at once after a quiet spell (1..100000): in any window of `w` seconds the queue
+   * receives at most `rate × w + burst`. @defaultValue the rate per second rounded up, at least 1
+   */
+  readonly burst?: number;
+  /**
+   * Count the limit in Redis, so it holds across every replica together (config `rateLimitStore`); `false`
+   * counts it in each process. @defaultValue `false`
+   */
+  readonly shared?: boolean | "redis";
 }
 
 /** Options of `receiver.batch()`. */

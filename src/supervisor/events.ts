@@ -25,6 +25,10 @@ export interface SupervisorEvents {
   deleted: [queue: string];
   /** A receive failed. */
   pollError: [queue: string];
+  /** A handler threw `RateLimited`: the queue (all its suffixes) receives nothing for `retryAfterSeconds`. */
+  rateLimited: [queue: string, retryAfterSeconds: number];
+  /** A receive found no token of the queue's `rateLimit` (or a `RateLimited` pause) and waits. */
+  receiveLimited: [queue: string];
   /** The watchdog restarted a stalled poller. */
   pollerRestarted: [queue: string];
   /** A handler run read a message's body from S3 (config `largePayloads`). */

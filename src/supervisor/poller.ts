@@ -2,6 +2,7 @@ import type { Message } from "@aws-sdk/client-sqs";
 import type { ResolvedBackoff } from "../config/types.js";
 import { errorSummary, SqsRequestError } from "../errors.js";
 import type { Logger } from "../logging.js";
+import type { QueueGate, RateLimitStatus } from "../rate-limit/queue-gate.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { sleep } from "../util/backoff.js";
 import type { SupervisorEmitter } from "./events.js";
@@ -26,6 +27,8 @@ export interface PollerOptions {
   readonly idleBackoff: ResolvedBackoff | false;
   /** Concurrent receives at most; more than one only while the queue has a backlog and buffer room. */
   readonly maxLanes: number;
+  /** The queue's rate limit and `RateLimited` pauses, checked before each receive (src/rate-limit). */
+  readonly gate?: QueueGate;
 }
 
 /** A poller's state, for health checks and status pages. */
@@ -46,6 +49,8 @@ export interface PollerHealth {
   readonly consecutiveErrors: number;
   /** How often the watchdog restarted this poller. */
   readonly restarts: number;
+  /** The queue's rate limit and whether it holds receives back now. */
+  readonly rateLimit?: RateLimitStatus | undefined;
 }
 
 /**
@@ -128,6 +133,7 @@ export class Poller {
       silentMs: this.#liveness.silentMs(now, state === "running"),
       consecutiveErrors: this.#holds.consecutiveErrors,
       restarts: this.#liveness.restarts,
+      rateLimit: this.#options.gate?.status(),
     };
   }
 
@@ -229,12 +235,21 @@ export class Poller {
       const primary = this.#lanes.isPrimary(token);
       // Read before the check: a change between the check and the wait then ends the wait at once.
       const generation = room.generation;
-      const size = room.receiveSize(this.#ask.want, primary);
+      const roomSize = room.receiveSize(this.#ask.want, primary);
       // Busy, not deaf: a full buffer, or under a backlog room for less than a full receive (ReceiveAsk.holds).
       const need = this.#ask.needs(room.waitingToStart);
-      if (size < need) {
+      if (roomSize < need) {
         if (!primary) return;
         await this.#liveness.onPurpose(room.roomChanged(generation, need, primary, fetching));
+        continue;
+      }
+      // A rate limit asks for no more than its tokens, and an empty bucket waits here, before any receive.
+      const { gate } = this.#options;
+      const size = gate === undefined ? roomSize : await gate.reserve(roomSize);
+      if (size === 0) {
+        if (!primary) return;
+        this.#options.events?.emit("receiveLimited", this.target.fullName);
+        await this.#liveness.onPurpose(gate!.ready(fetching));
         continue;
       }
       room.beginReceive(size, primary);
@@ -245,6 +260,7 @@ export class Poller {
         messages = await this.#receive(size);
       } catch (error) {
         this.#liveness.failed(receiveStartedAt);
+        gate?.settle(size, 0);
         room.endReceive(size, primary, []);
         this.#options.events?.emit("pollError", this.target.fullName);
         // A lane demoted meanwhile ends here, like an extra one: the primary lane that replaced it backs off.
@@ -256,6 +272,7 @@ export class Poller {
         continue;
       }
       this.#liveness.succeeded();
+      gate?.settle(size, messages.length);
       this.#holds.received(messages.length);
       if (messages.length > 0) this.#options.events?.emit("received", this.target.fullName, messages.length);
       room.endReceive(size, primary, messages);

@@ -89,12 +89,16 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
       };
     case "restartLater": {
       const logs = [
-        log("info", "message left for later (RestartLater)", {
-          durationMs: end.durationMs,
-          outcome: "restartLater",
-          reason: end.reason,
-          delaySeconds: end.delaySeconds,
-        }),
+        log(
+          "info",
+          `message left for later (${end.rateLimitedSeconds === undefined ? "RestartLater" : "RateLimited"})`,
+          {
+            durationMs: end.durationMs,
+            outcome: "restartLater",
+            reason: end.reason,
+            delaySeconds: end.delaySeconds,
+          },
+        ),
       ];
       if (deleteOnStart) {
         logs.push(log("warn", "RestartLater has no effect with deleteOnStart: the message was already deleted", {}));

@@ -2,6 +2,8 @@ import type { ResolvedConfig } from "../config/types.js";
 import type { WorkerStartError } from "../pool-errors.js";
 import { SQS_LIMITS } from "../limits.js";
 import type { Logger } from "../logging.js";
+import { QueueGates } from "../rate-limit/queue-gates.js";
+import { redisLimiters } from "../rate-limit/redis-store.js";
 import type { SqsHotPath } from "../sqs/hot-path.js";
 import { Acker } from "./acker.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -33,6 +35,8 @@ export interface SupervisorOptions {
    * @defaultValue unknown
    */
   readonly visibleMessages?: (fullName: string) => { readonly count: number; readonly asOf: number } | undefined;
+  /** Receivers' rate limits and `RateLimited` pauses (with the shared store, when configured). @defaultValue in-process only */
+  readonly gates?: QueueGates;
 }
 
 export type { StopReport, SupervisorHealth } from "./supervisor-health.js";
@@ -57,6 +61,7 @@ export class Supervisor {
   readonly #pollers: Poller[];
   /** Each poller by its queue's full name: the watchdog looks a thousand of them up every second. */
   readonly #pollerOf: ReadonlyMap<string, Poller>;
+  readonly #gates: QueueGates;
   #state: SupervisorHealth["state"] = "starting";
   readonly #watchdog: Watchdog;
   #draining: Promise<StopReport> | undefined;
@@ -68,6 +73,8 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options;
     const { config, logger, messageLimit } = options;
+    const store = config.rateLimitStore;
+    this.#gates = options.gates ?? new QueueGates(store ? redisLimiters(store, logger) : undefined);
     this.#acker = new Acker(options.sqs, logger);
     this.#dispatcher = new Dispatcher({
       pool: options.pool,
@@ -102,6 +109,7 @@ export class Supervisor {
           errorBackoff: config.defaults.errorBackoff,
           idleBackoff: config.defaults.idleBackoff,
           maxLanes: maxLanes(config.pool.prefetch),
+          gate: this.#gates.gateFor(target.queue),
         }),
     );
     this.#pollerOf = new Map(this.#pollers.map((poller) => [poller.target.fullName, poller]));
@@ -110,6 +118,10 @@ export class Supervisor {
     this.events.on("settled", (queue, outcome, _durationMs, phase) =>
       this.#pollerOf.get(queue)?.settled(outcome, phase),
     );
+    this.events.on("rateLimited", (queue, seconds) => {
+      const target = this.#pollerOf.get(queue)?.target;
+      if (target) this.#gates.gateFor(target.queue).pause(seconds);
+    });
     this.#watchdog = new Watchdog({
       pollers: this.#pollers,
       pollerOf: this.#pollerOf,
@@ -271,6 +283,7 @@ export class Supervisor {
       processed: this.#scheduler.processed,
       interrupted,
     };
+    await this.#gates.close();
     this.#state = "stopped";
     logger.info("stopped", { ...report });
     this.#resolveStopped(report);
