@@ -93,7 +93,7 @@ for (const server of SERVERS) {
 
       // Eight messages at once after the resume: with the default pool the first go to its one started thread
       // while a second starts. That thread's first task used to wait for its admission round trip (see
-      // ADMISSION in src/pool/protocol.ts), 0.4 to 0.9 s under load, and the eight started 0.6 to 1.2 s after
+      // ADMISSION in src/pool/protocol.ts), 0.3 to 0.5 s under load, and the eight started 0.4 to 1.2 s after
       // the resume; it now asks for it when it has loaded, and they start within about 0.3 s.
       it(`starts messages sent during a pause within 1 s of POST /resume, ${pool.name}`, async () => {
         st = await StartTimes.start(server);
