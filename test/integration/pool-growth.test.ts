@@ -13,6 +13,7 @@ describe("pool threads", () => {
   // A thread still loading would hold the close until its teardown timeout.
   const suite = poolSuite((ws) => {
     ws.openGate("later-loads");
+    ws.openGate("first-run");
     ws.openGate("first-loads");
   });
 
@@ -134,14 +135,12 @@ describe("pool threads", () => {
     );
   });
   it("runs the first task of a thread the pool added, whose admission it asked before piscina reported it", async () => {
-    const running = (pool = new HandlerPool({
+    const running = suite.open({
       threads: 2,
       minThreads: 1,
       tasksPerThread: 1,
       receiverModules: [fixture("receivers", "slow-to-load-after-first.ts")],
-      sqs: sqs.settings,
-      logger: log.logger,
-    }));
+    });
     await withDeadline(running.start(), "the first thread");
     const run = (id: string, body: unknown) =>
       running.runAll({
@@ -152,16 +151,16 @@ describe("pool threads", () => {
       })[0]!;
     // The first thread stays busy, so the second task can only run on the thread the pool adds for it.
     const first = run("m-1", { gate: "first-run" });
-    await eventually(() => ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
+    await eventually(() => suite.ws.events().some((event) => event.event === "started"), { timeoutMs: 30_000 });
     const second = run("m-2", {});
     await eventually(() => running.threadCount === 2, { timeoutMs: 30_000 });
-    ws.openGate("later-loads");
+    suite.ws.openGate("later-loads");
     const [outcome] = await withDeadline(second.outcome, "the added thread's first run");
     assert.equal(outcome?.kind, "ok");
     const threadOf = (id: string) =>
-      ws.events().find((event) => event.event === "started" && event.id === id)?.threadId;
+      suite.ws.events().find((event) => event.event === "started" && event.id === id)?.threadId;
     assert.notEqual(threadOf("m-2"), threadOf("m-1"), "the first thread was busy all along");
-    ws.openGate("first-run");
+    suite.ws.openGate("first-run");
     await withDeadline(first.outcome, "the first run");
   });
 });
