@@ -27,29 +27,29 @@ export interface WireRequest {
  * errors as themselves (their `code`, e.g. `ECONNREFUSED`).
  */
 export function send(request: WireRequest): Promise<WireResponse> {
-  const { url, abortSignal } = request;
+  // Only what the callbacks below need is read out of `request`: they live as long as the request (20 s for a
+  // long poll), and a closure over `request` would keep its signed headers alive that long too.
+  const { url, abortSignal, requestTimeoutMs, connectionTimeoutMs } = request;
+  if (abortSignal?.aborted) return Promise.reject(abortError(abortSignal));
+  const options = {
+    method: "POST",
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port,
+    path: url.pathname + url.search,
+    // As raw name/value pairs, written into the request head at once: a headers object is copied header by
+    // header into the request (a setHeader call and an entry each), which a 20 s long poll then keeps alive.
+    headers: rawHeaders(request.headers),
+    agent: request.agent,
+  };
+  const body = request.body;
   return new Promise<WireResponse>((resolve, reject) => {
-    if (abortSignal?.aborted) {
-      reject(abortError(abortSignal));
-      return;
-    }
-    const timers: NodeJS.Timeout[] = [];
+    let connectTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => fail(abortError(abortSignal));
     const done = (): void => {
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(requestTimer);
+      clearTimeout(connectTimer);
       abortSignal?.removeEventListener("abort", onAbort);
-    };
-    const { requestTimeoutMs, connectionTimeoutMs } = request;
-    const options = {
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port,
-      path: url.pathname + url.search,
-      // As raw name/value pairs, written into the request head at once: a headers object is copied header by
-      // header into the request (a setHeader call and an entry each), which a 20 s long poll then keeps alive.
-      headers: rawHeaders(request.headers),
-      agent: request.agent,
     };
     const outgoing = url.protocol === "https:" ? httpsRequest(options) : httpRequest(options);
     function fail(error: Error): void {
@@ -58,20 +58,17 @@ export function send(request: WireRequest): Promise<WireResponse> {
       reject(error);
     }
     abortSignal?.addEventListener("abort", onAbort, { once: true });
-    timers.push(
-      setTimeout(
-        () => fail(timeoutError(`the request got no complete response within ${requestTimeoutMs} ms`, "ETIMEDOUT")),
-        requestTimeoutMs,
-      ),
+    const requestTimer = setTimeout(
+      () => fail(timeoutError(`the request got no complete response within ${requestTimeoutMs} ms`, "ETIMEDOUT")),
+      requestTimeoutMs,
     );
     outgoing.once("socket", (socket) => {
       if (!socket.connecting) return;
-      const timer = setTimeout(
+      connectTimer = setTimeout(
         () => fail(timeoutError(`the socket did not connect within ${connectionTimeoutMs} ms`)),
         connectionTimeoutMs,
       );
-      timers.push(timer);
-      socket.once("connect", () => clearTimeout(timer));
+      socket.once("connect", () => clearTimeout(connectTimer));
     });
     outgoing.once("error", (error) => {
       done();
@@ -86,11 +83,11 @@ export function send(request: WireRequest): Promise<WireResponse> {
         resolve({
           statusCode: incoming.statusCode ?? 0,
           headers: incoming.headers,
-          body: Buffer.concat(chunks).toString("utf8"),
+          body: chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"),
         });
       });
     });
-    outgoing.end(request.body);
+    outgoing.end(body);
   });
 }
 
