@@ -146,6 +146,17 @@ describe("a rate limit shared through Redis", { skip: redisMissing }, () => {
     ws?.remove();
   });
 
+  it("a shared limit without a rateLimitStore stops the daemon at start with the reason", async () => {
+    sqs = await TestSqs.start();
+    proxy = await DeliveryLog.start(sqs.endpoint);
+    ws = new Workspace();
+    const daemon = daemonThrough(ws, proxy, ["rate-limited-shared"]);
+    daemons.push(daemon);
+    const { code } = await daemon.exited;
+    assert.notEqual(code, 0);
+    assert.match(daemon.stderr + daemon.stdoutLines.join("\n"), /rateLimit.shared needs the config's rateLimitStore/);
+  });
+
   it("two daemons sharing perSecond 5 receive at most that in total under a backlog", async () => {
     sqs = await TestSqs.start();
     redis = await RedisServer.start();
