@@ -283,12 +283,13 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, subject
 }
 
 /**
- * Keys whose values can be secrets: `http.token`, and the names under which people put credentials. A problem
+ * Keys whose values can be secrets: `http.token`, `rateLimitStore.url` (a Redis URL can carry a password), and
+ * the names under which people put credentials. A problem
  * under such a key, or under any key sqsd does not know (a misspelt `http.tokn` holds the token all the same),
  * names the field and the kind of value, never the value: error messages end up in terminals, CI logs and
  * issue trackers.
  */
-const SECRET_KEY = /token|secret|passw|credential|api_?key|access_?key|private_?key|cookie|session/i;
+const SECRET_KEY = /token|secret|passw|credential|api_?key|access_?key|private_?key|cookie|session|^url$/i;
 
 function toProblems(issue: z.core.$ZodIssue, root: unknown, rootPath: string): FieldProblem[] {
   if (issue.code === "unrecognized_keys") {

@@ -245,7 +245,9 @@ export class Poller {
       }
       // A rate limit asks for no more than its tokens, and an empty bucket waits here, before any receive.
       const { gate } = this.#options;
-      const size = gate === undefined ? roomSize : await gate.reserve(roomSize);
+      const reserved = gate === undefined ? roomSize : gate.reserve(roomSize);
+      // Awaited only when the store answers later: an in-process answer keeps the receive in this turn.
+      const size = typeof reserved === "number" ? reserved : await reserved;
       if (size === 0) {
         if (!primary) return;
         this.#options.events?.emit("receiveLimited", this.target.fullName);

@@ -88,17 +88,14 @@ export function settle(end: RunEnd, context: SettleContext): Settlement {
         logs: [okLog(end)],
       };
     case "restartLater": {
+      const thrown = end.rateLimitedSeconds === undefined ? "RestartLater" : "RateLimited";
       const logs = [
-        log(
-          "info",
-          `message left for later (${end.rateLimitedSeconds === undefined ? "RestartLater" : "RateLimited"})`,
-          {
-            durationMs: end.durationMs,
-            outcome: "restartLater",
-            reason: end.reason,
-            delaySeconds: end.delaySeconds,
-          },
-        ),
+        log("info", `message left for later (${thrown})`, {
+          durationMs: end.durationMs,
+          outcome: "restartLater",
+          reason: end.reason,
+          delaySeconds: end.delaySeconds,
+        }),
       ];
       if (deleteOnStart) {
         logs.push(log("warn", "RestartLater has no effect with deleteOnStart: the message was already deleted", {}));

@@ -48,7 +48,7 @@ describe("rate limits, counted at the server", () => {
     ws?.remove();
   });
 
-  it("under a backlog, a queue at perSecond 5 receives at most 5 a second plus the burst for 20 s, and no message before its token", async () => {
+  it("under a backlog, a queue at perSecond 5 receives at most 5 a second plus the burst for 20 s, and no message before its token", async (t) => {
     sqs = await TestSqs.start();
     proxy = await DeliveryLog.start(sqs.endpoint);
     const url = await sqs.createQueue("rate-limited");
@@ -87,6 +87,7 @@ describe("rate limits, counted at the server", () => {
     const watched = proxy.received("rate-limited").filter((d) => d.answeredAt <= first.answeredAt + WATCH_MS);
     const total = watched.reduce((sum, delivery) => sum + delivery.count, 0);
     const worst = worstExcess(watched, PER_SECOND, BURST, startedAt);
+    t.diagnostic(`${total} received in ${WATCH_MS} ms; tightest window: ${worst.count} in ${worst.to - worst.from} ms`);
     assert.ok(
       worst.excess <= 1e-6,
       `${worst.count} messages left SQS in ${worst.to - worst.from} ms, more than ${PER_SECOND}/s + ${BURST}`,
@@ -146,7 +147,18 @@ describe("a rate limit shared through Redis", { skip: redisMissing }, () => {
     ws?.remove();
   });
 
-  it("two daemons sharing perSecond 5 receive at most that in total under a backlog", async () => {
+  it("a shared limit without a rateLimitStore stops the daemon at start with the reason", async () => {
+    sqs = await TestSqs.start();
+    proxy = await DeliveryLog.start(sqs.endpoint);
+    ws = new Workspace();
+    const daemon = daemonThrough(ws, proxy, ["rate-limited-shared"]);
+    daemons.push(daemon);
+    const { code } = await daemon.exited;
+    assert.notEqual(code, 0);
+    assert.match(daemon.stderr + daemon.stdoutLines.join("\n"), /rateLimit.shared needs the config's rateLimitStore/);
+  });
+
+  it("two daemons sharing perSecond 5 receive at most that in total under a backlog", async (t) => {
     sqs = await TestSqs.start();
     redis = await RedisServer.start();
     proxy = await DeliveryLog.start(sqs.endpoint);
@@ -179,6 +191,9 @@ describe("a rate limit shared through Redis", { skip: redisMissing }, () => {
     // Fixed windows of 1 s hold 5 tokens each: over 20 s that is at most 21 windows' worth.
     assert.ok(total <= (PER_SECOND * WATCH_MS) / 1000 + BURST, `${total} messages in ${WATCH_MS} ms`);
     const worst = worstExcess(watched, PER_SECOND, 2 * BURST, startedAt);
+    t.diagnostic(
+      `${total} received in ${WATCH_MS} ms by 2 daemons; tightest window: ${worst.count} in ${worst.to - worst.from} ms`,
+    );
     assert.ok(worst.excess <= 1e-6, `${worst.count} messages left SQS in ${worst.to - worst.from} ms`);
     assert.ok(total >= (PER_SECOND * WATCH_MS) / 1000 / 2, `only ${total} messages in ${WATCH_MS} ms`);
   });

@@ -5,6 +5,7 @@ import { receiverOptionsSchema, validate } from "../../src/config/rules.js";
 import { LocalLimiter } from "../../src/rate-limit/local-limiter.js";
 import { QueueGate } from "../../src/rate-limit/queue-gate.js";
 import { resolveRateLimit } from "../../src/rate-limit/queue-gates.js";
+import { SharedLimiter, sharedWindow } from "../../src/rate-limit/shared-limiter.js";
 import { TokenBucket } from "../../src/rate-limit/token-bucket.js";
 import { FakeClock, settle } from "../helpers/fake-clock.js";
 
@@ -145,5 +146,75 @@ describe("rateLimit option", () => {
       () => validate(receiverOptionsSchema, { rateLimit: { perSecond: 0 } }, "queue q"),
       /rateLimit.perSecond/,
     );
+  });
+});
+
+/** A window counter in memory: `points` per window of `windowMs`, windows aligned on the fake clock. */
+function memoryCounter(clock: FakeClock, points: number, windowMs: number, failing: () => boolean) {
+  let window = -1;
+  let taken = 0;
+  return {
+    points,
+    takes: 0,
+    async take(wanted: number) {
+      this.takes += 1;
+      if (failing()) throw new Error("ECONNREFUSED");
+      const current = Math.floor(clock.now() / windowMs);
+      if (current !== window) [window, taken] = [current, 0];
+      const got = Math.min(wanted, points - taken);
+      taken += got;
+      return { got, msLeft: (current + 1) * windowMs - clock.now() };
+    },
+    async close() {},
+  };
+}
+
+describe("SharedLimiter", () => {
+  it("reserves only tokens taken from the store's current window: one while idle, lapsing with the window", async () => {
+    const clock = new FakeClock(0);
+    const counter = memoryCounter(clock, 5, 1_000, () => false);
+    const failures: unknown[] = [];
+    const limiter = new SharedLimiter(counter, 5, 5, (error) => failures.push(error), clock);
+    // Idle: a long poll holds one token, not the window's five.
+    assert.equal(await limiter.reserve(10), 1);
+    limiter.settle(1, 1);
+    // A full answer: the next receive asks for the rest of the window.
+    assert.equal(await limiter.reserve(10), 4);
+    limiter.settle(4, 4);
+    assert.equal(await limiter.reserve(10), 0, "the window is spent");
+    let ready = false;
+    const wait = limiter.nextToken(new AbortController().signal).then(() => (ready = true));
+    await clock.advance(999);
+    assert.equal(ready, false);
+    await clock.advance(1);
+    await wait;
+    assert.equal(await limiter.reserve(10), 5);
+    // A receive that brings 2 of 5 gives 3 back to this replica's hand, for this window only.
+    limiter.settle(5, 2);
+    await clock.advance(1_000);
+    const takes = counter.takes;
+    assert.equal(await limiter.reserve(10), 5);
+    assert.equal(counter.takes, takes + 1, "the lapsed tokens were not used: new ones came from the store");
+  });
+
+  it("closes the limit while the store cannot be reached, and says so once", async () => {
+    const clock = new FakeClock(0);
+    let down = true;
+    const counter = memoryCounter(clock, 5, 1_000, () => down);
+    const failures: unknown[] = [];
+    const limiter = new SharedLimiter(counter, 5, 5, (error) => failures.push(error), clock);
+    assert.equal(await limiter.reserve(10), 0);
+    await clock.advance(1_000);
+    assert.equal(await limiter.reserve(10), 0);
+    assert.equal(failures.length, 1);
+    down = false;
+    await clock.advance(1_000);
+    assert.equal(await limiter.reserve(10), 1);
+  });
+
+  it("counts in whole-second windows of at least one token", () => {
+    assert.deepEqual(sharedWindow(5, 5), { seconds: 1, points: 5 });
+    assert.deepEqual(sharedWindow(0.5, 1), { seconds: 2, points: 1 });
+    assert.deepEqual(sharedWindow(14, 28), { seconds: 2, points: 28 });
   });
 });
