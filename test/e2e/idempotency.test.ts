@@ -61,7 +61,8 @@ for (const store of stores)
 
     async function replicas(count: number): Promise<{ url: string; daemons: SqsdProcess[] }> {
       scenario = await Scenario.start();
-      const url = await scenario.sqs.createQueue("idempotent");
+      // The queue's own visibility is what the lock lasts (the daemon reads it), so it must be short here.
+      const url = await scenario.sqs.createQueue("idempotent", { VisibilityTimeout: "3" });
       const configPath = scenario.writeConfig(["idempotent"], { defaults: { visibilityTimeoutSeconds: 3 } });
       const daemons = Array.from({ length: count }, () => scenario!.spawn(["--config", configPath]));
       await Promise.all(daemons.map((daemon) => daemon.started()));
