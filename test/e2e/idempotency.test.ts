@@ -127,7 +127,13 @@ for (const store of stores)
             .events()
             .some((event) => event.event === "handled" && event.id === id && event.pid !== hanging.pid) &&
           (await drained(url)),
-        { timeoutMs: 60_000 },
+        {
+          timeoutMs: 60_000,
+          message: () =>
+            `the other replica did not run it; its records of the message: ${JSON.stringify(
+              daemons.flatMap((daemon) => daemon.logs.filter((record) => record.messageId === id)),
+            )}; events: ${JSON.stringify(scenario!.ws.events().filter((event) => event.id === id))}`,
+        },
       );
       // At least once: the effect before the crash repeats (documented), and then the key is completed.
       assert.deepEqual(
