@@ -1,5 +1,5 @@
 import { receiver, redisStore } from "sqsd";
-import { handle, type ChaosBody } from "./chaos.js";
+import { handle, type ChaosBody } from "./chaos-handler.js";
 
 /**
  * The chaos run's handlers in its idempotent mode (`npm run chaos -- --idempotent`): the same handlers, each
