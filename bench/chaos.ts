@@ -7,6 +7,11 @@
  *
  * It prints `sent = processed at least once + dead-lettered (lost)`, the duplicates, and the supervisor's
  * largest RSS, and exits 1 if a message was lost.
+ *
+ *   npm run chaos -- --idempotent
+ *
+ * runs the same with idempotent receivers on a redis-server it starts: it then also counts the deliveries
+ * settled as duplicates, and exits 1 if an effect ran twice.
  */
 import {
   CreateQueueCommand,
@@ -19,9 +24,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startLocalSqs } from "../src/embedded.js";
 import { TcpProxy } from "../test/helpers/tcp-proxy.js";
+import { RedisServer } from "../test/helpers/store-servers.js";
 
 const MESSAGES = 5_000;
 const QUEUES = ["chaos-a", "chaos-b", "chaos-c", "chaos-d"];
@@ -34,6 +41,9 @@ const eventsFile = join(dir, "events.txt");
 const server = await startLocalSqs({ port: 0 });
 const proxy = await TcpProxy.start(server.endpoint);
 const client = new SQSClient({ endpoint: server.endpoint, region: "us-east-1", credentials });
+const idempotent = process.argv.includes("--idempotent");
+const redis = idempotent ? await RedisServer.start() : undefined;
+let duplicateDeliveries = 0;
 const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 try {
@@ -73,12 +83,13 @@ try {
     configPath,
     JSON.stringify({
       endpoint: proxy.endpoint,
-      receivers: [here("./receivers/chaos.ts")],
+      receivers: [here(idempotent ? "./receivers/chaos-idempotent.ts" : "./receivers/chaos.ts")],
       defaults: { visibilityTimeoutSeconds: 5, waitTimeSeconds: 2 },
       pool: { threads: 2, tasksPerThread: 8 },
       drainTimeoutMs: 10_000,
       stallSeconds: 10,
-      log: { level: "warn", format: "json" },
+      // Info in the idempotent mode: each duplicate settlement is a line (outcome "duplicate"), counted here.
+      log: { level: idempotent ? "info" : "warn", format: "json" },
     }),
   );
   let maxRssKb = 0;
@@ -161,27 +172,39 @@ try {
     `\n${sent.size} sent = ${processed.size} processed at least once + ${[...deadLettered].filter((id) => !processed.has(id)).length} in the DLQ (${lost} lost)`,
   );
   console.log(`duplicates (processed more than once): ${handled.length - processed.size}`);
+  if (idempotent) {
+    console.log(`deliveries settled as duplicates (idempotency): ${duplicateDeliveries}`);
+    if (handled.length !== processed.size) process.exitCode = 1;
+  }
   console.log(`largest supervisor RSS: ${(maxRssKb / 1024).toFixed(1)} MiB`);
-  process.exitCode = lost === 0 ? 0 : 1;
+  if (lost > 0) process.exitCode = 1;
 } finally {
   client.destroy();
   await proxy.stop();
   await server.stop();
+  redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
 function startDaemon(): ChildProcess {
   log("starting sqsd");
-  return spawn(process.execPath, [here("../bin/sqsd.js"), "--config", join(dir, "sqs.config.json")], {
+  const child = spawn(process.execPath, [here("../bin/sqsd.js"), "--config", join(dir, "sqs.config.json")], {
     env: {
       ...process.env,
       CHAOS_EVENTS: eventsFile,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       NODE_NO_WARNINGS: "1",
+      ...(redis ? { CHAOS_REDIS_URL: redis.url } : {}),
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", idempotent ? "pipe" : "ignore", "inherit"],
   });
+  if (idempotent) {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes('"outcome":"duplicate"')) duplicateDeliveries += 1;
+    });
+  }
+  return child;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -199,6 +199,7 @@ async function parseAndRun(argv: readonly string[], setVerbose: (verbose: boolea
             json: args.json,
             dryRun: args["dry-run"],
             createBucket: args["create-bucket"],
+            createTables: args["create-tables"],
           }),
         ),
     )

@@ -1,21 +1,5 @@
-import { appendFileSync } from "node:fs";
-import { receiver, type ReceivedMessage } from "sqsd";
-
-/**
- * The chaos run's handlers: random latency, a 2% chance of throwing, and one message that kills its thread.
- * Every success is recorded (queue and message id) in $CHAOS_EVENTS, so the run can count what was processed.
- */
-interface ChaosBody {
-  readonly n: number;
-  readonly killThread?: boolean;
-}
-
-async function handle(message: ReceivedMessage<ChaosBody>): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
-  if (message.body.killThread && message.receiveCount === 1) process.exit(1);
-  if (Math.random() < 0.02) throw new Error("chaos: a random failure");
-  appendFileSync(process.env["CHAOS_EVENTS"] ?? "/dev/null", `${message.queue.name} ${message.id}\n`);
-}
+import { receiver } from "sqsd";
+import { handle, type ChaosBody } from "./chaos-handler.js";
 
 export const chaosA = receiver<ChaosBody>("chaos-a", handle);
 export const chaosB = receiver<ChaosBody>("chaos-b", handle);

@@ -92,6 +92,11 @@ export function initOptions<T>(command: Argv<T>) {
       type: "boolean",
       default: false,
       describe: "create missing largePayloads S3 buckets (otherwise only checked)",
+    })
+    .option("create-tables", {
+      type: "boolean",
+      default: false,
+      describe: "create missing idempotency DynamoDB tables, with TTL (otherwise only checked)",
     });
 }
 

@@ -12,6 +12,7 @@ import type { ResolvedConfig } from "../config/types.js";
 import type { QueueUrls } from "../sqs/queue-urls.js";
 import { openCommandContext, table, type CommandOptions } from "./context.js";
 import { checkPayloadBuckets } from "./payload-buckets.js";
+import { checkIdempotencyTables } from "./idempotency-tables.js";
 
 /** Options of `sqsd init`. */
 export interface InitOptions extends CommandOptions {
@@ -19,6 +20,8 @@ export interface InitOptions extends CommandOptions {
   readonly dryRun?: boolean | undefined;
   /** Create the `largePayloads` buckets that do not exist; without it they are only checked. @defaultValue `false` */
   readonly createBucket?: boolean | undefined;
+  /** Create the idempotency stores' DynamoDB tables that do not exist; without it they are only checked. @defaultValue `false` */
+  readonly createTables?: boolean | undefined;
 }
 
 /** Dead-letter queues keep messages for SQS's maximum, 14 days, so that nothing expires before someone looks. */
@@ -64,6 +67,10 @@ export async function initCommand(options: InitOptions): Promise<number> {
       createBucket: options.createBucket === true,
       dryRun: options.dryRun === true,
     });
+    const tables = await checkIdempotencyTables(context.registered, {
+      createTables: options.createTables === true,
+      dryRun: options.dryRun === true,
+    });
     const { output } = context;
     output.text(
       ...(options.dryRun ? ["Plan (dry run: nothing was changed)", ""] : []),
@@ -72,6 +79,7 @@ export async function initCommand(options: InitOptions): Promise<number> {
         [
           ...steps.map((step) => ({ ...step, name: step.queue })),
           ...buckets.map((step) => ({ ...step, name: step.bucket })),
+          ...tables.map((step) => ({ ...step, name: step.table })),
         ].map((step) => [
           options.dryRun && step.action !== "ok" && step.action !== "missing" ? `would ${step.action}` : step.action,
           step.name,
@@ -79,8 +87,16 @@ export async function initCommand(options: InitOptions): Promise<number> {
         ]),
       ),
     );
-    output.result({ dryRun: options.dryRun === true, steps, ...(buckets.length > 0 ? { buckets } : {}) });
-    return steps.some((step) => step.action === "cannot") || buckets.some((step) => step.action === "missing") ? 1 : 0;
+    output.result({
+      dryRun: options.dryRun === true,
+      steps,
+      ...(buckets.length > 0 ? { buckets } : {}),
+      ...(tables.length > 0 ? { tables } : {}),
+    });
+    return steps.some((step) => step.action === "cannot") ||
+      [...buckets, ...tables].some((step) => step.action === "missing")
+      ? 1
+      : 0;
   } finally {
     context.close();
   }

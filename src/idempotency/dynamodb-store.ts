@@ -6,8 +6,9 @@
  * first request.
  */
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { MissingPackageError } from "../errors.js";
 import { currentSqsSettings } from "../sqs/settings.js";
+import { importDynamoDb, type DynamoModule } from "./dynamodb-sdk.js";
+import { ensureIdempotencyTable, type TableCheck } from "./dynamodb-table.js";
 import { blockedBy, type StoredRecord } from "./records.js";
 import type { BeginResult, IdempotencyStore } from "./types.js";
 
@@ -23,23 +24,12 @@ export interface DynamoDbStoreOptions {
   readonly client?: unknown;
 }
 
-type DynamoModule = typeof import("@aws-sdk/client-dynamodb");
-
-let dynamoModule: Promise<DynamoModule> | undefined;
-
-/** Imports `@aws-sdk/client-dynamodb`, or throws a {@link MissingPackageError} that says how to install it. */
-export function importDynamoDb(): Promise<DynamoModule> {
-  dynamoModule ??= import("@aws-sdk/client-dynamodb").catch((error: unknown) => {
-    dynamoModule = undefined;
-    throw new MissingPackageError(
-      "@aws-sdk/client-dynamodb",
-      "dynamoDbStore()",
-      "use another idempotency store",
-      error,
-      "dependency",
-    );
-  });
-  return dynamoModule;
+/** The DynamoDB store, which `sqsd init` also asks to check (or create) its table. */
+export interface DynamoDbIdempotencyStore extends IdempotencyStore {
+  readonly kind: "dynamodb";
+  readonly tableName: string;
+  /** Checks the table, creating it (with TTL on `expiration`) when `create` is set and it does not exist. */
+  ensureTable(create: boolean): Promise<TableCheck>;
 }
 
 /**
@@ -47,7 +37,7 @@ export function importDynamoDb(): Promise<DynamoModule> {
  * one `DeleteItem` when the handler failed. A taken key costs the put alone (its holder's record comes back
  * with the refusal).
  */
-export function dynamoDbStore(options: DynamoDbStoreOptions): IdempotencyStore {
+export function dynamoDbStore(options: DynamoDbStoreOptions): DynamoDbIdempotencyStore {
   let client: Promise<{ sdk: DynamoModule; client: DynamoDBClient }> | undefined;
   const connect = (): Promise<{ sdk: DynamoModule; client: DynamoDBClient }> => {
     client ??= importDynamoDb().then((sdk) => ({ sdk, client: buildClient(sdk, options) }));
@@ -57,6 +47,8 @@ export function dynamoDbStore(options: DynamoDbStoreOptions): IdempotencyStore {
   const TableName = options.tableName;
   return {
     kind: "dynamodb",
+    tableName: TableName,
+    ensureTable: async (create) => ensureIdempotencyTable((await connect()).client, TableName, create),
     begin: async (key, lockUntilMs, expiresAtSeconds) => {
       const { sdk, client: dynamo } = await connect();
       return begin(sdk, dynamo, TableName, key, lockUntilMs, expiresAtSeconds);

@@ -3,7 +3,7 @@
  * per request, with TTL on `expiration` so that DynamoDB deletes expired records for nothing.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { importDynamoDb } from "./dynamodb-store.js";
+import { importDynamoDb } from "./dynamodb-sdk.js";
 
 /** What {@link ensureIdempotencyTable} did or found. */
 export type TableCheck =

@@ -228,7 +228,14 @@ export class HandlerPool {
       slot: this.#slots.take(),
       messages,
     }));
-    const task: HandlerTask = { queue: request.queue, suffix: request.suffix, fullName: request.fullName, runs };
+    const { queue, suffix, fullName, visibilityTimeoutSeconds } = request;
+    const task: HandlerTask = {
+      queue,
+      suffix,
+      fullName,
+      ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
+      runs,
+    };
     const result = this.#piscina.run(task);
     return runs.map((run, index) => trackRun(run, index, result, this.#runContext));
   }

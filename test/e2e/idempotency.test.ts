@@ -61,7 +61,8 @@ for (const store of stores)
 
     async function replicas(count: number): Promise<{ url: string; daemons: SqsdProcess[] }> {
       scenario = await Scenario.start();
-      const url = await scenario.sqs.createQueue("idempotent");
+      // The queue's own visibility is what the lock lasts (the daemon reads it), so it must be short here.
+      const url = await scenario.sqs.createQueue("idempotent", { VisibilityTimeout: "3" });
       const configPath = scenario.writeConfig(["idempotent"], { defaults: { visibilityTimeoutSeconds: 3 } });
       const daemons = Array.from({ length: count }, () => scenario!.spawn(["--config", configPath]));
       await Promise.all(daemons.map((daemon) => daemon.started()));
@@ -126,7 +127,13 @@ for (const store of stores)
             .events()
             .some((event) => event.event === "handled" && event.id === id && event.pid !== hanging.pid) &&
           (await drained(url)),
-        { timeoutMs: 60_000 },
+        {
+          timeoutMs: 60_000,
+          message: () =>
+            `the other replica did not run it; its records of the message: ${JSON.stringify(
+              daemons.flatMap((daemon) => daemon.logs.filter((record) => record.messageId === id)),
+            )}; events: ${JSON.stringify(scenario!.ws.events().filter((event) => event.id === id))}`,
+        },
       );
       // At least once: the effect before the crash repeats (documented), and then the key is completed.
       assert.deepEqual(
