@@ -5,7 +5,7 @@ import { SqsdProcess } from "../helpers/daemon.js";
 import { DeliveryLog, worstExcess } from "../helpers/delivery-log.js";
 import { eventually } from "../helpers/eventually.js";
 import { TEST_CREDENTIALS, TEST_REGION, TestSqs } from "../helpers/local-sqs.js";
-import { RedisServer } from "../helpers/redis-server.js";
+import { RedisServer } from "../helpers/store-servers.js";
 import { Workspace } from "../helpers/workspace.js";
 
 const PER_SECOND = 5;

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.js";
 
 /**
  * moto's standalone server (`moto_server`, moto 5.2), a second SQS implementation beside fauxqs: what the two
@@ -132,16 +132,6 @@ function onPath(name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** A port free on the loopback interface right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import type { Server } from "node:net";
 import { createRequire } from "node:module";
+import { accepts, freePort } from "./free-port.js";
 
 /**
  * The idempotency stores' real servers for tests, each on a free loopback port: Debian's redis-server, and
@@ -105,22 +106,4 @@ export class Dynalite {
   async stop(): Promise<void> {
     await new Promise((resolve) => this.#server.close(resolve));
   }
-}
-
-async function accepts(port: number): Promise<boolean> {
-  const { connect } = await import("node:net");
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
