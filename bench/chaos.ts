@@ -182,7 +182,7 @@ try {
   client.destroy();
   await proxy.stop();
   await server.stop();
-  redis?.stop();
+  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

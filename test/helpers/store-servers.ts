@@ -65,8 +65,12 @@ export class RedisServer {
     return new RedisServer(child, `redis://127.0.0.1:${port}`);
   }
 
-  stop(): void {
+  /** Kills the server and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.#child.once("exit", resolve));
     this.#child.kill("SIGKILL");
+    await exited;
   }
 }
 

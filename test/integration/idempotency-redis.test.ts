@@ -18,7 +18,7 @@ describe("redisStore against redis-server", { skip }, () => {
   });
   after(async () => {
     await store?.close?.();
-    server?.stop();
+    await server?.stop();
   });
 
   storeContract(() => store);
