@@ -24,6 +24,18 @@
 export const SUPERVISOR_SEMI_SPACE_MIB = 8;
 
 /**
+ * A pool thread's young generation in MB, given to each thread's isolate (`resourceLimits`): V8 sizes a young
+ * generation as three semi-spaces (two, and as much again for large new objects), so 24 is semi-spaces of 8 MiB,
+ * the supervisor's.
+ *
+ * Why: with no ceiling of its own, a thread under a backlog grows its new space as the supervisor's did, to 128
+ * MiB (measured), and the memory scenario's floor rose by 46 MB of anonymous pages; a thread's handlers keep no
+ * more alive across a scavenge than the supervisor does. An operator's own `--max-semi-space-size` wins, as V8
+ * takes the flag over an isolate's limits.
+ */
+export const POOL_THREAD_YOUNG_GENERATION_MB = 24;
+
+/**
  * An environment variable set for the re-executed process only, which removes it at once (a handler's child
  * `sqsd` must not see it).
  */

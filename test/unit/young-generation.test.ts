@@ -3,6 +3,14 @@ import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { semiSpaceFlagSet } from "../../src/process/young-generation.js";
 
+/** What a start did, the largest new spaces seen, and which of the start's environment variables remain. */
+interface Started {
+  readonly did: string;
+  readonly main: number;
+  readonly worker: number;
+  readonly env: readonly string[];
+}
+
 const START = new URL("../../src/cli/young-generation-start.js", import.meta.url).href;
 
 /**
@@ -10,7 +18,7 @@ const START = new URL("../../src/cli/young-generation-start.js", import.meta.url
  * then allocates in the main thread and in a worker thread objects of which some survive a few scavenges (what
  * makes V8 grow a new space), and returns what the start did and the largest new space each thread saw, in MiB.
  */
-function start(argv: readonly string[], withExecve = true): { did: string; main: number; worker: number } {
+function start(argv: readonly string[], withExecve = true): Started {
   const script = `
     import { Worker } from "node:worker_threads";
     const { startWithYoungGenerationCap } = await import(${JSON.stringify(START)});
@@ -42,17 +50,19 @@ function start(argv: readonly string[], withExecve = true): { did: string; main:
     );
     const mib = await new Promise((resolve) => worker.once("message", resolve));
     await worker.terminate();
-    console.log(JSON.stringify({ did, main, worker: mib }));
+    console.log(JSON.stringify({ did, main, worker: mib, env: Object.keys(process.env).filter((key) => /MALLOC_ARENA_MAX|SQSD_YOUNG/.test(key)) }));
   `;
   const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
   assert.equal(child.status, 0, child.stderr);
-  return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as { did: string; main: number; worker: number };
+  return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Started;
 }
 
 describe("startWithYoungGenerationCap", { skip: typeof process.execve !== "function" && "no process.execve" }, () => {
   it("caps a daemon's own young generation and leaves the pool threads' to V8", () => {
-    const { did, main, worker } = start(["run", "--config", "sqs.config.json"]);
+    const { did, main, worker, env } = start(["run", "--config", "sqs.config.json"]);
     assert.equal(did, "reexecuted");
+    // MALLOC_ARENA_MAX was the re-executed process's, read by glibc at its start: a handler's child gets none.
+    assert.deepEqual(env, []);
     // Two semi-spaces of 8 MiB; V8 alone grows it to 64 MiB or more under these allocations.
     assert.ok(main <= 16, `the supervisor's new space grew to ${main} MiB`);
     // Under the process-wide toggle this fallback replaces, a thread could not grow past the size it had.
