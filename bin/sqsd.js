@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Plain JavaScript that runs before any of sqsd loads: it turns on Node's compile cache, then imports the CLI
-// (dynamically: a static import would load it first).
+// Plain JavaScript that runs before any of sqsd loads: it caps a daemon's young generation, turns on Node's
+// compile cache, then imports the CLI (dynamically: a static import would load it first).
 import { cpSync, existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import module from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// First, before anything loads: a daemon's start re-executes itself once (the same pid) with its young
+// generation capped on the supervisor's isolate alone (src/process/young-generation.ts).
+const { startWithYoungGenerationCap } = await import("../dist/src/cli/young-generation-start.js");
+startWithYoungGenerationCap({ argv: process.argv.slice(2), env: process.env, execve: process.execve?.bind(process) });
 enableCompileCache();
 const { runCli } = await import("../dist/src/cli.js");
 await runCli();

@@ -19,6 +19,7 @@ import { threadWorkerData, type HandlerPoolOptions, type TaskRequest } from "./p
 import { RunSlots } from "./run-slots.js";
 import { requestTeardown, type TeardownContext } from "./teardown.js";
 import { EarlyResults, trackRun, type RunContext, type RunningHandler } from "./running-handler.js";
+import { POOL_THREAD_YOUNG_GENERATION_MB } from "../process/young-generation.js";
 
 export type { RunningHandler } from "./running-handler.js";
 export type { HandlerPoolOptions, RunRequest, TaskRequest } from "./pool-options.js";
@@ -108,7 +109,11 @@ export class HandlerPool {
         threadMap: this.#slots.threadMapBuffer,
         startTimes: this.#slots.startTimesBuffer,
       }),
-      ...(options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } }),
+      // Each thread's own heap limits (src/process/young-generation.ts says why the young generation's).
+      resourceLimits: {
+        maxYoungGenerationSizeMb: POOL_THREAD_YOUNG_GENERATION_MB,
+        ...(options.maxHeapMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxHeapMb }),
+      },
     });
     this.#idle.startedEarly(this.#piscina.threads.map((thread) => thread.threadId));
     // A thread that dies (a handler's process.exit(), an uncaught error, out of memory) is replaced by piscina;

@@ -1,5 +1,6 @@
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
+import { youngGenerationSizedAtStart } from "./young-generation.js";
 
 /**
  * How far past what the last full collection left alive V8 lets the old generation grow before the next one,
@@ -15,13 +16,13 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 export const OLD_GENERATION_GROWTH_PERCENT = 50;
 
 /**
- * Sizes the process's heap for a backlog until `signal` aborts (see {@link capYoungGeneration} and
- * {@link limitOldGenerationGrowth}), then gives V8 its own sizing back. An operator's own
- * `--max-semi-space-size` (in the command line or `NODE_OPTIONS`) wins over the young generation's cap.
+ * Sizes the process's heap for a backlog until `signal` aborts (see {@link limitOldGenerationGrowth}), then gives
+ * V8 its own sizing back. The supervisor's young generation is capped on its own isolate when the daemon
+ * started (src/process/young-generation.ts; or by an operator's own `--max-semi-space-size`); only where that
+ * could not be done does this fall back to the process-wide {@link capYoungGeneration}.
  */
 export function sizeHeap(signal: AbortSignal): void {
-  const flags = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)];
-  if (!flags.some((flag) => /^--max[-_]semi[-_]space[-_]size\b/.test(flag))) capYoungGeneration(signal);
+  if (!youngGenerationSizedAtStart()) capYoungGeneration(signal);
   limitOldGenerationGrowth();
   // 0 is V8's default: a growth factor it picks itself.
   signal.addEventListener("abort", () => limitOldGenerationGrowth(0), { once: true });
@@ -35,10 +36,8 @@ export function limitOldGenerationGrowth(percent = OLD_GENERATION_GROWTH_PERCENT
 /**
  * The most the supervisor's young generation (V8's new space, both semi-spaces) may grow to, in MiB.
  *
- * Why a cap: under a backlog V8 grows the supervisor's new space to its ceiling, 128 MiB on a 64-bit machine
- * with a few GB of memory, while the supervisor's heap in use stays near 25 MB; that growth was most of the
- * RSS a deep backlog added (`npm run bench -- --scenario soak`). Past a few MiB, a larger young generation
- * only makes scavenges rarer: what survives one (the messages buffered and running) is the same.
+ * The fallback's figure for what `SUPERVISOR_SEMI_SPACE_MIB` (young-generation.ts) sets where the daemon re-executes itself
+ * (two semi-spaces of 8 MiB); why a cap at all is said there.
  */
 export const YOUNG_GENERATION_CAP_MIB = 16;
 
@@ -47,13 +46,14 @@ export const YOUNG_GENERATION_CAP_MIB = 16;
  * `signal` aborts, and returns the sizes it saw.
  *
  * V8 takes a ceiling for its semi-spaces only when an isolate is made (`--max-semi-space-size`, which a daemon
- * started as `sqsd` cannot pass to its own process), but it reads `--semi-space-growth-factor` each time a
+ * passes itself by re-executing where Node has `process.execve`), but it reads `--semi-space-growth-factor` each time a
  * scavenge decides to grow the new space. So after every collection this checks the new space's size, and
  * turns growth off (factor 1) once it reaches the cap and back on (V8's default, 2) when V8 has shrunk it
  * below, as it does when the process idles. V8's flags are the process's, so while growth is off the pool
  * threads' young generations do not grow either: each keeps the size it had when the cap was reached (2 to
  * 16 MiB under the soak's backlog), and a thread started meanwhile stays at its first 1 to 2 MiB, scavenging
- * more often. For that reason pool threads do not compact their heaps when idle.
+ * more often. For that reason pool threads do not compact their heaps when idle under this fallback
+ * (workers/idle-heap.ts).
  */
 export function capYoungGeneration(signal: AbortSignal, capMib = YOUNG_GENERATION_CAP_MIB): YoungGenerationCap {
   const cap = capMib * 1024 * 1024;
