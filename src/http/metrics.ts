@@ -64,6 +64,12 @@ export class Metrics {
       labelNames: ["queue"],
       registers,
     });
+    const duplicates = new Counter({
+      name: "sqsd_messages_duplicate_total",
+      help: "Deliveries of an idempotent receiver whose key had completed before: deleted without running the handler (counted as succeeded too).",
+      labelNames: ["queue"],
+      registers,
+    });
     const deleted = new Counter({
       name: "sqsd_messages_deleted_total",
       help: "Messages deleted from their queue.",
@@ -108,6 +114,7 @@ export class Metrics {
     supervisor.events.on("received", (queue, count) => received.inc({ queue }, count));
     supervisor.events.on("deleted", (queue) => deleted.inc({ queue }));
     supervisor.events.on("pollError", (queue) => pollErrors.inc({ queue }));
+    supervisor.events.on("duplicate", (queue) => duplicates.inc({ queue }));
     supervisor.events.on("settled", (queue, outcome, durationMs, phase) => {
       if (durationMs !== undefined) duration.observe({ queue }, durationMs / 1000);
       if (outcome === "ok") succeeded.inc({ queue });

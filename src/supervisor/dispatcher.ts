@@ -249,6 +249,7 @@ export class Dispatcher {
     );
     if (settlement.settledAs === "failed")
       this.#options.events.emit("failed", delivery.target.fullName, failureOf(end));
+    else if (end.kind === "ok" && end.duplicate) this.#options.events.emit("duplicate", delivery.target.fullName);
     // Before the slot comes back: the queue's pause is in place before anything can wake its poller.
     if (end.kind === "restartLater" && end.rateLimitedSeconds !== undefined)
       this.#options.events.emit("rateLimited", delivery.target.fullName, end.rateLimitedSeconds);

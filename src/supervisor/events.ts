@@ -25,6 +25,11 @@ export interface SupervisorEvents {
   deleted: [queue: string];
   /** A receive failed. */
   pollError: [queue: string];
+  /**
+   * An idempotent receiver's delivery was settled as a duplicate: its key had completed before, so it was
+   * deleted without running the handler (it is settled as `ok` too).
+   */
+  duplicate: [queue: string];
   /** A handler threw `RateLimited`: the queue (all its suffixes) receives nothing for `retryAfterSeconds`. */
   rateLimited: [queue: string, retryAfterSeconds: number];
   /** A receive found no token of the queue's `rateLimit` (or a `RateLimited` pause) and waits. */

@@ -5,6 +5,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { ensureIdempotencyTable } from "../../src/idempotency/dynamodb-table.js";
 import type { SqsdProcess } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.js";
 import { Scenario } from "../helpers/scenario.js";
 import { Dynalite, RedisServer } from "../helpers/store-servers.js";
 
@@ -63,7 +64,10 @@ for (const store of stores)
       scenario = await Scenario.start();
       // The queue's own visibility is what the lock lasts (the daemon reads it), so it must be short here.
       const url = await scenario.sqs.createQueue("idempotent", { VisibilityTimeout: "3" });
-      const configPath = scenario.writeConfig(["idempotent"], { defaults: { visibilityTimeoutSeconds: 3 } });
+      const configPath = scenario.writeConfig(["idempotent"], {
+        defaults: { visibilityTimeoutSeconds: 3 },
+        http: { port: 0, statusCacheSeconds: 0 },
+      });
       const daemons = Array.from({ length: count }, () => scenario!.spawn(["--config", configPath]));
       await Promise.all(daemons.map((daemon) => daemon.started()));
       return { url, daemons };
@@ -92,6 +96,13 @@ for (const store of stores)
         orders.map((orderId) => effects(orderId).length),
         [1, 1, 1],
       );
+      let counted = 0;
+      for (const daemon of daemons) {
+        const base = (await daemon.waitForLog((record) => record.message === "http endpoint listening")).url!;
+        const samples = parsePrometheus(await (await fetch(`${String(base)}/metrics`)).text());
+        counted += sampleValue(samples, "sqsd_messages_duplicate_total", { queue: "idempotent" }) ?? 0;
+      }
+      assert.equal(counted, 3, "sqsd_messages_duplicate_total over both replicas");
     });
 
     it("settles the redelivery as a duplicate when a replica died after its handler completed, before the delete", async () => {
