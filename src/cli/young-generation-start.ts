@@ -25,7 +25,7 @@ export function startWithYoungGenerationCap({
   argv,
   env,
   execve,
-}: StartOptions): "reexecuted" | "operator" | "not a daemon" | "no execve" {
+}: StartOptions): "reexecuted" | "operator" | "not a daemon" | "no execve" | "execve failed" {
   const marker = env[REEXECUTED_ENV];
   if (marker !== undefined) {
     delete env[REEXECUTED_ENV];
@@ -41,7 +41,13 @@ export function startWithYoungGenerationCap({
   const args = [process.execPath, `--max-semi-space-size=${SUPERVISOR_SEMI_SPACE_MIB}`, ...process.execArgv];
   const arenas =
     env["MALLOC_ARENA_MAX"] === undefined ? { MALLOC_ARENA_MAX: MALLOC_ARENAS, [REEXECUTED_ENV]: SET_ARENAS } : {};
-  return execve(process.execPath, [...args, ...process.argv.slice(1)], { ...env, [REEXECUTED_ENV]: "1", ...arenas });
+  try {
+    return execve(process.execPath, [...args, ...process.argv.slice(1)], { ...env, [REEXECUTED_ENV]: "1", ...arenas });
+  } catch {
+    // A sandbox that forbids exec (seccomp, EACCES) or a missing binary: start as it is, as without execve;
+    // the daemon then caps its young generation with the runtime toggle (src/process/heap-sizing.ts).
+    return "execve failed";
+  }
 }
 
 /**

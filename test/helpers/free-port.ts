@@ -1,4 +1,4 @@
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 
 /** A port free on the loopback interface right now, for a server a test starts. */
 export async function freePort(): Promise<number> {
@@ -8,16 +8,4 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
-}
-
-/** Whether something accepts connections on this loopback port now. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import { createRequire } from "node:module";
-import { accepts, freePort } from "./free-port.js";
+import { freePort } from "./free-port.js";
 
 /**
  * The idempotency stores' real servers for tests, each on a free loopback port: Debian's redis-server, and
@@ -38,31 +38,25 @@ export class RedisServer {
     return unavailable(RedisServer.binary() ? undefined : `no redis-server (looked in ${REDIS_PATHS.join(", ")})`);
   }
 
-  /** Starts redis-server on a free loopback port; resolves once it accepts connections. */
+  /**
+   * Starts redis-server on a free loopback port; resolves once it says it is ready. Its own "ready" line, not a
+   * connection that succeeds: between `freePort()` and the bind another test's server may take the port, and a
+   * probe would then reach that one. A server that could not bind exits, and the start tries another port.
+   */
   static async start(): Promise<RedisServer> {
-    const port = await freePort();
-    const child = spawn(
-      RedisServer.binary()!,
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
-        stdio: "ignore",
-      },
-    );
-    // The test process must be free to exit with the server running; its exit then takes the server down.
-    child.unref();
-    process.once("exit", () => child.kill("SIGKILL"));
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null)
-        throw new Error(`redis-server exited with ${String(child.exitCode)} before it listened`);
-      if (await accepts(port)) break;
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error("redis-server did not listen within 30 s");
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const child = spawn(
+        RedisServer.binary()!,
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        { stdio: ["ignore", "pipe", "ignore"] },
+      );
+      // The test process must be free to exit with the server running; its exit then takes the server down.
+      child.unref();
+      process.once("exit", () => child.kill("SIGKILL"));
+      if (await ready(child)) return new RedisServer(child, `redis://127.0.0.1:${port}`);
+      if (attempt === 5) throw new Error(`redis-server did not start on a free port in ${attempt} attempts`);
     }
-    return new RedisServer(child, `redis://127.0.0.1:${port}`);
   }
 
   /** Kills the server and waits for it to exit. */
@@ -110,4 +104,32 @@ export class Dynalite {
   async stop(): Promise<void> {
     await new Promise((resolve) => this.#server.close(resolve));
   }
+}
+
+/** Whether redis-server said it is ready to accept connections (false: it exited first); 30 s at most. */
+function ready(child: ChildProcess): Promise<boolean> {
+  const stdout = child.stdout as Socket;
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("redis-server was not ready within 30 s"));
+    }, 30_000);
+    const done = (isReady: boolean) => {
+      clearTimeout(timer);
+      stdout.off("data", onData);
+      child.off("exit", onExit);
+      // Keep reading what it writes later, without holding the test process open.
+      stdout.resume();
+      stdout.unref();
+      resolve(isReady);
+    };
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString("utf8")).slice(-512);
+      if (seen.includes("Ready to accept connections")) done(true);
+    };
+    const onExit = () => done(false);
+    stdout.on("data", onData);
+    child.once("exit", onExit);
+  });
 }

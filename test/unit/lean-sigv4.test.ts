@@ -55,6 +55,7 @@ describe("the lean path's SigV4", () => {
     signingDate: Date,
     requestBody = body,
     attempt = 1,
+    repeats = true,
   ): Promise<{ sdk: Record<string, string>; lean: Record<string, string> }> => {
     const signed = await signer.sign(
       {
@@ -72,6 +73,7 @@ describe("the lean path's SigV4", () => {
       canonicalPath: sigV4.canonicalPath("/"),
       headers: leanHeaders(requestBody, attempt),
       body: requestBody,
+      repeats,
       signingDate,
       signingRegion: region,
       signingService: "sqs",
@@ -118,6 +120,29 @@ describe("the lean path's SigV4", () => {
       const after = await signBoth(signer, sigV4, date);
       assert.deepEqual(after.lean, after.sdk);
       assert.notEqual(after.lean["authorization"], before.lean["authorization"]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("keeps the hash of a body that repeats (a receive) and of no other (deletes carry receipt handles)", async () => {
+    const client = new SQSClient({ region, credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s" } });
+    try {
+      const signer = await sdkSigner(client, region);
+      assert.ok(isSdkSigV4(signer));
+      const sigV4 = new SigV4(signer);
+      const date = new Date("2026-12-07T20:15:30Z");
+      for (let i = 0; i < 20; i++) {
+        const deleteBody = JSON.stringify({ QueueUrl: "q", Entries: [{ Id: "0", ReceiptHandle: `handle-${i}` }] });
+        const { sdk, lean } = await signBoth(signer, sigV4, date, deleteBody, 1, false);
+        assert.deepEqual(lean, sdk);
+      }
+      assert.equal(sigV4.keptBodyHashes, 0, "no delete body kept");
+      for (let i = 0; i < 3; i++) {
+        const { sdk, lean } = await signBoth(signer, sigV4, date);
+        assert.deepEqual(lean, sdk);
+      }
+      assert.equal(sigV4.keptBodyHashes, 1, "one receive body kept, however often it is sent");
     } finally {
       client.destroy();
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { semiSpaceFlagSet } from "../../src/process/young-generation.js";
+import { startWithYoungGenerationCap } from "../../src/cli/young-generation-start.js";
 
 /** What a start did, the largest new spaces seen, and which of the start's environment variables remain. */
 interface Started {
@@ -78,6 +79,15 @@ describe("startWithYoungGenerationCap", { skip: typeof process.execve !== "funct
       assert.equal(did, expected);
       assert.ok(main >= 32, `${argv.join(" ")}: the new space stayed at ${main} MiB`);
     }
+  });
+});
+
+describe("startWithYoungGenerationCap when exec is refused", () => {
+  it("starts as it is, as without execve, when execve throws (a sandbox that forbids exec)", () => {
+    const refused = (): never => {
+      throw Object.assign(new Error("EACCES: permission denied, execve"), { code: "EACCES" });
+    };
+    assert.equal(startWithYoungGenerationCap({ argv: ["run"], env: {}, execve: refused }), "execve failed");
   });
 });
 

@@ -244,6 +244,7 @@ export class LeanSqs implements SqsHotPath {
           canonicalPath: sigV4.canonicalPath(url.pathname),
           headers,
           body,
+          repeats: action === "ReceiveMessage",
           signingDate,
           signingRegion: endpoint.signingRegion,
           signingService: endpoint.signingName,

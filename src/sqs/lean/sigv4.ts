@@ -65,6 +65,12 @@ export interface SignInput {
   /** Lower-case names; `x-amz-date`, `x-amz-security-token` and `authorization` are added here. */
   readonly headers: Record<string, string>;
   readonly body: string;
+  /**
+   * Whether this body is sent again and again (a queue's receive, which asks the same each time): its hash is
+   * kept. Other bodies (deletes and visibility changes, each with its own receipt handles) are hashed once and
+   * not kept, so the cache holds receives only. @defaultValue false
+   */
+  readonly repeats?: boolean;
   readonly signingDate: Date;
   readonly signingRegion: string;
   readonly signingService: string;
@@ -80,6 +86,11 @@ export class SigV4 {
 
   constructor(sdk: SdkSigV4) {
     this.#sdk = sdk;
+  }
+
+  /** How many body hashes are kept now (receives only). */
+  get keptBodyHashes(): number {
+    return this.#bodyHashes.size;
   }
 
   /** The canonical path for a request path, as the SDK signer writes it. */
@@ -108,7 +119,7 @@ export class SigV4 {
     const scope = `${shortDate}/${input.signingRegion}/${input.signingService}/aws4_request`;
     headers["x-amz-date"] = longDate;
     if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
-    const payloadHash = this.#payloadHash(body);
+    const payloadHash = input.repeats === true ? this.#keptHash(body) : hash("sha256", body, "hex");
     if (this.#sdk.applyChecksum) headers["x-amz-content-sha256"] = payloadHash;
     const names = Object.keys(headers).filter(signable).sort();
     let canonicalHeaders = "";
@@ -125,11 +136,13 @@ export class SigV4 {
     return headers;
   }
 
-  #payloadHash(body: string): string {
+  #keptHash(body: string): string {
     let payloadHash = this.#bodyHashes.get(body);
     if (payloadHash === undefined) {
       payloadHash = hash("sha256", body, "hex");
-      if (this.#bodyHashes.size < MAX_CACHED_BODIES) this.#bodyHashes.set(body, payloadHash);
+      // Full: start again rather than keep the first bodies forever (receives that ask other sizes come later).
+      if (this.#bodyHashes.size >= MAX_CACHED_BODIES) this.#bodyHashes.clear();
+      this.#bodyHashes.set(body, payloadHash);
     }
     return payloadHash;
   }
