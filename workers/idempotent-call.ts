@@ -1,6 +1,7 @@
 import { runOnce } from "../src/idempotency/guard.js";
 import { serializeError, type HandlerTask, type Outcome } from "../src/pool/protocol.js";
 import type { ReceivedMessage, RegisteredQueue } from "../src/registry/types.js";
+import { isRateLimited, retryAfterSeconds } from "../src/rate-limited.js";
 import { isRestartLater } from "../src/restart-later.js";
 import { runHandler } from "./handler-call.js";
 
@@ -52,6 +53,12 @@ export async function runGuardedHandler(
   } catch (error) {
     if (isRestartLater(error)) {
       return [{ kind: "restartLater", delaySeconds: error.delaySeconds, reason: error.message, durationMs: elapsed() }];
+    }
+    if (isRateLimited(error)) {
+      // As runHandler reads it: not a failure; the key was released, and the queue pauses as long.
+      const seconds = retryAfterSeconds(error);
+      const outcome = { delaySeconds: seconds, rateLimitedSeconds: seconds, reason: error.message };
+      return [{ kind: "restartLater", ...outcome, durationMs: elapsed() }];
     }
     return [{ kind: "failed", phase: "handler", error: serializeError(error), durationMs: elapsed() }];
   }

@@ -10,7 +10,7 @@ import { currentSqsSettings } from "../sqs/settings.js";
 import { importDynamoDb, type DynamoModule } from "./dynamodb-sdk.js";
 import { ensureIdempotencyTable, type TableCheck } from "./dynamodb-table.js";
 import { blockedBy, type StoredRecord } from "./records.js";
-import type { BeginResult, IdempotencyStore } from "./types.js";
+import { LockLostError, type BeginResult, type IdempotencyStore } from "./types.js";
 
 /** Options of {@link dynamoDbStore}. */
 export interface DynamoDbStoreOptions {
@@ -53,30 +53,50 @@ export function dynamoDbStore(options: DynamoDbStoreOptions): DynamoDbIdempotenc
       const { sdk, client: dynamo } = await connect();
       return begin(sdk, dynamo, TableName, key, lockUntilMs, expiresAtSeconds);
     },
-    complete: async (key, data, expiresAtSeconds) => {
+    complete: async (key, data, expiresAtSeconds, lockUntilMs) => {
       const { sdk, client: dynamo } = await connect();
       const withData = data !== undefined;
-      await dynamo.send(
-        new sdk.UpdateItemCommand({
-          TableName,
-          Key: Key(key),
-          UpdateExpression: `SET #expiry = :expiry, #status = :status${withData ? ", #data = :data" : ""}`,
-          ExpressionAttributeNames: {
-            "#expiry": "expiration",
-            "#status": "status",
-            ...(withData ? { "#data": "data" } : {}),
-          },
-          ExpressionAttributeValues: {
-            ":expiry": { N: String(expiresAtSeconds) },
-            ":status": { S: "COMPLETED" },
-            ...(withData ? { ":data": toAttribute(data) } : {}),
-          },
-        }),
-      );
+      try {
+        await dynamo.send(
+          new sdk.UpdateItemCommand({
+            TableName,
+            Key: Key(key),
+            UpdateExpression: `SET #expiry = :expiry, #status = :status${withData ? ", #data = :data" : ""}`,
+            ConditionExpression: OWN_LOCK,
+            ExpressionAttributeNames: {
+              ...ownLockNames,
+              "#expiry": "expiration",
+              ...(withData ? { "#data": "data" } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...ownLockValues(lockUntilMs),
+              ":expiry": { N: String(expiresAtSeconds) },
+              ":status": { S: "COMPLETED" },
+              ...(withData ? { ":data": toAttribute(data) } : {}),
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof sdk.ConditionalCheckFailedException) throw new LockLostError(key);
+        throw error;
+      }
     },
-    release: async (key) => {
+    release: async (key, lockUntilMs) => {
       const { sdk, client: dynamo } = await connect();
-      await dynamo.send(new sdk.DeleteItemCommand({ TableName, Key: Key(key) }));
+      try {
+        await dynamo.send(
+          new sdk.DeleteItemCommand({
+            TableName,
+            Key: Key(key),
+            ConditionExpression: OWN_LOCK,
+            ExpressionAttributeNames: ownLockNames,
+            ExpressionAttributeValues: ownLockValues(lockUntilMs),
+          }),
+        );
+      } catch (error) {
+        // Another delivery's record (or none): it stays, and there is nothing of this delivery's to delete.
+        if (!(error instanceof sdk.ConditionalCheckFailedException)) throw error;
+      }
     },
     close: async () => {
       const open = client;
@@ -86,6 +106,17 @@ export function dynamoDbStore(options: DynamoDbStoreOptions): DynamoDbIdempotenc
     },
   };
 }
+
+/**
+ * The condition of a complete or a release: the record is still the in-progress lock this delivery wrote (its
+ * `in_progress_expiration`, which Powertools' records carry too), not one another delivery took since.
+ */
+const OWN_LOCK = "#status = :inprogress AND #in_progress_expiry = :lock";
+const ownLockNames = { "#status": "status", "#in_progress_expiry": "in_progress_expiration" };
+const ownLockValues = (lockUntilMs: number): Record<string, AttributeValue> => ({
+  ":inprogress": { S: "INPROGRESS" },
+  ":lock": { N: String(lockUntilMs) },
+});
 
 async function begin(
   sdk: DynamoModule,

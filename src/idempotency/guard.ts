@@ -36,7 +36,8 @@ export async function runOnce(
   const key = recordKey(options.keyPrefix ?? defaultPrefix, options.key ? options.key(message) : message.id);
   const expiresAtSeconds = (): number =>
     Math.round(Date.now() / 1000 + (options.expiresAfterSeconds ?? DEFAULT_EXPIRES_AFTER_SECONDS));
-  const found = await store.begin(key, Date.now() + lockMs, expiresAtSeconds());
+  const lockUntilMs = Date.now() + lockMs;
+  const found = await store.begin(key, lockUntilMs, expiresAtSeconds());
   if (found.kind === "completed") return { kind: "duplicate" };
   if (found.kind === "inProgress") {
     const seconds = Math.ceil((found.untilMs - Date.now()) / 1000);
@@ -47,16 +48,19 @@ export async function runOnce(
     returned = await handler();
   } catch (error) {
     // The record goes, so that the retry runs. If deleting it fails too, the lock still frees itself at the
-    // delivery's deadline, which is when SQS shows the message again anyway.
-    await store.release(key).catch(() => undefined);
+    // delivery's deadline, which is when SQS shows the message again anyway. Only this delivery's own lock
+    // goes: if it ran out and another delivery took the key, that one's record stays.
+    await store.release(key, lockUntilMs).catch(() => undefined);
     throw error;
   }
   try {
-    await store.complete(key, storable(returned, options.maxStoredResultBytes ?? 0), expiresAtSeconds());
+    const data = storable(returned, options.maxStoredResultBytes ?? 0);
+    await store.complete(key, data, expiresAtSeconds(), lockUntilMs);
     return { kind: "ran", returned };
   } catch (recordError) {
     // The effect happened: the message is settled as done all the same (a rerun would repeat the effect), and
-    // the in-progress record keeps duplicates away until the lock expires.
+    // the in-progress record keeps duplicates away until the lock expires. A lost lock (another delivery holds
+    // the key now) lands here too: its record is left to that delivery.
     return { kind: "ran", returned, recordError };
   }
 }

@@ -1,7 +1,7 @@
 import { BroadcastChannel, isMainThread, threadId } from "node:worker_threads";
 import { warn } from "../warnings.js";
 import { blockedBy, type StoredRecord } from "./records.js";
-import type { BeginResult, IdempotencyStore } from "./types.js";
+import { LockLostError, type BeginResult, type IdempotencyStore } from "./types.js";
 
 /**
  * The in-memory store lives in the main thread (the supervisor), which imports the receiver modules first:
@@ -11,8 +11,13 @@ import type { BeginResult, IdempotencyStore } from "./types.js";
  */
 type Request =
   | { readonly from: number; readonly id: number; readonly op: "begin"; readonly args: [string, number, number] }
-  | { readonly from: number; readonly id: number; readonly op: "complete"; readonly args: [string, unknown, number] }
-  | { readonly from: number; readonly id: number; readonly op: "release"; readonly args: [string] };
+  | {
+      readonly from: number;
+      readonly id: number;
+      readonly op: "complete";
+      readonly args: [string, unknown, number, number];
+    }
+  | { readonly from: number; readonly id: number; readonly op: "release"; readonly args: [string, number] };
 
 type Response = { readonly to: number; readonly id: number; readonly result?: unknown; readonly error?: string };
 
@@ -33,7 +38,8 @@ class MemoryRecords {
     return { kind: "acquired" };
   }
 
-  complete(key: string, data: unknown, expiresAtSeconds: number): void {
+  complete(key: string, data: unknown, expiresAtSeconds: number, lockUntilMs: number): void {
+    if (!this.#holds(key, lockUntilMs)) throw new LockLostError(key);
     this.#records.set(key, {
       status: "COMPLETED",
       expiration: expiresAtSeconds,
@@ -41,8 +47,14 @@ class MemoryRecords {
     });
   }
 
-  release(key: string): void {
-    this.#records.delete(key);
+  release(key: string, lockUntilMs: number): void {
+    if (this.#holds(key, lockUntilMs)) this.#records.delete(key);
+  }
+
+  /** True while `key`'s record is the in-progress lock taken until `lockUntilMs`. */
+  #holds(key: string, lockUntilMs: number): boolean {
+    const record = this.#records.get(key);
+    return record?.status === "INPROGRESS" && record.in_progress_expiration === lockUntilMs;
   }
 
   /** Drops expired records, so that the map stays as large as the records that still count. */
@@ -67,8 +79,8 @@ function recordsOf(name: string): MemoryRecords {
     const answer = (result: unknown): void => channel.postMessage({ to: request.from, id: request.id, result });
     try {
       if (request.op === "begin") answer(created.begin(request.args[0], request.args[1], request.args[2]));
-      else if (request.op === "complete") answer(created.complete(request.args[0], request.args[1], request.args[2]));
-      else answer(created.release(request.args[0]));
+      else if (request.op === "complete") answer(created.complete(...request.args));
+      else answer(created.release(...request.args));
     } catch (error) {
       channel.postMessage({ to: request.from, id: request.id, error: String(error) });
     }
@@ -140,8 +152,9 @@ export function memoryStore(name = "default"): IdempotencyStore {
     return {
       kind: "memory",
       begin: async (key, lockUntilMs, expiresAtSeconds) => records().begin(key, lockUntilMs, expiresAtSeconds),
-      complete: async (key, data, expiresAtSeconds) => records().complete(key, data, expiresAtSeconds),
-      release: async (key) => records().release(key),
+      complete: async (key, data, expiresAtSeconds, lockUntilMs) =>
+        records().complete(key, data, expiresAtSeconds, lockUntilMs),
+      release: async (key, lockUntilMs) => records().release(key, lockUntilMs),
     };
   }
   let client: ThreadClient | undefined;
@@ -153,7 +166,8 @@ export function memoryStore(name = "default"): IdempotencyStore {
     kind: "memory",
     begin: async (key, lockUntilMs, expiresAtSeconds) =>
       (await ask("begin", [key, lockUntilMs, expiresAtSeconds])) as BeginResult,
-    complete: async (key, data, expiresAtSeconds) => void (await ask("complete", [key, data, expiresAtSeconds])),
-    release: async (key) => void (await ask("release", [key])),
+    complete: async (key, data, expiresAtSeconds, lockUntilMs) =>
+      void (await ask("complete", [key, data, expiresAtSeconds, lockUntilMs])),
+    release: async (key, lockUntilMs) => void (await ask("release", [key, lockUntilMs])),
   };
 }

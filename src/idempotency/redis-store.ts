@@ -8,7 +8,7 @@
 import type { RedisClientType } from "redis";
 import { MissingPackageError } from "../errors.js";
 import { blockedBy, type StoredRecord } from "./records.js";
-import type { BeginResult, IdempotencyStore } from "./types.js";
+import { LockLostError, type BeginResult, type IdempotencyStore } from "./types.js";
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -21,7 +21,32 @@ export interface RedisStoreOptions {
 /** How long a takeover of an orphaned record holds its `key:lock` (Powertools' orphan lock, 10 s). */
 const ORPHAN_LOCK_SECONDS = 10;
 
-type Client = Pick<RedisClientType, "set" | "get" | "del" | "isOpen" | "connect" | "on" | "unref" | "destroy">;
+/**
+ * How long one request, or the first connection, may take before it fails. A store error must end in the
+ * message's outcome (a failure before the handler, a warning after it), never hang the thread: node-redis
+ * retries a refused connection for ever and, by default, queues requests while disconnected.
+ */
+const REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Acts on `KEYS[1]` only while it is the in-progress lock taken until `ARGV[1]` (its `in_progress_expiration`):
+ * `ARGV[2]` absent deletes it; present, it is the completed record's JSON, stored to expire at `ARGV[3]`.
+ * Returns 1 when it acted. One script, so that no other delivery's write lands between the check and the act.
+ */
+const IF_LOCK_HELD = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local ok, record = pcall(cjson.decode, raw)
+if not ok or type(record) ~= 'table' or record.status ~= 'INPROGRESS'
+  or tonumber(record.in_progress_expiration) ~= tonumber(ARGV[1]) then return 0 end
+if ARGV[2] == nil then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[2], 'EXAT', ARGV[3])
+return 1`;
+
+type Client = Pick<
+  RedisClientType,
+  "set" | "get" | "eval" | "isOpen" | "isReady" | "connect" | "on" | "unref" | "destroy"
+>;
 
 /**
  * An idempotency store on Redis or Valkey: one `SET NX` to take a key, one `SET` to complete it, one `DEL`
@@ -29,26 +54,37 @@ type Client = Pick<RedisClientType, "set" | "get" | "del" | "isOpen" | "connect"
  */
 export function redisStore(options: RedisStoreOptions = {}): IdempotencyStore {
   let connected: Promise<Client> | undefined;
-  const client = (): Promise<Client> => {
-    connected ??= connect(options).catch((error: unknown) => {
-      connected = undefined;
-      throw error;
-    });
+  let current: Client | undefined;
+  const client = async (): Promise<Client> => {
+    // A client that closed for good (node-redis gave up reconnecting) is replaced; one that is reconnecting
+    // stays, and its requests fail at once meanwhile (no offline queue).
+    if (current && !current.isOpen) {
+      if (options.client === undefined) current.destroy();
+      connected = current = undefined;
+    }
+    connected ??= connect(options).then(
+      (opened) => (current = opened),
+      (error: unknown) => {
+        connected = undefined;
+        throw error;
+      },
+    );
     return connected;
   };
   return {
     kind: "redis",
     begin: async (key, lockUntilMs, expiresAtSeconds) => begin(await client(), key, lockUntilMs, expiresAtSeconds),
-    complete: async (key, data, expiresAtSeconds) => {
+    complete: async (key, data, expiresAtSeconds, lockUntilMs) => {
       const record: StoredRecord = { status: "COMPLETED", expiration: expiresAtSeconds, data };
-      await (
-        await client()
-      ).set(key, JSON.stringify(record), { expiration: { type: "EXAT", value: expiresAtSeconds } });
+      const args = [String(lockUntilMs), JSON.stringify(record), String(expiresAtSeconds)];
+      const done = await (await client()).eval(IF_LOCK_HELD, { keys: [key], arguments: args });
+      if (done !== 1) throw new LockLostError(key);
     },
-    release: async (key) => void (await (await client()).del(key)),
+    release: async (key, lockUntilMs) =>
+      void (await (await client()).eval(IF_LOCK_HELD, { keys: [key], arguments: [String(lockUntilMs)] })),
     close: async () => {
       const open = connected;
-      connected = undefined;
+      connected = current = undefined;
       // A client the user passed in is theirs to close.
       if (open && options.client === undefined) (await open.catch(() => undefined))?.destroy();
     },
@@ -94,7 +130,7 @@ function parseRecord(json: string): StoredRecord | undefined {
 async function connect(options: RedisStoreOptions): Promise<Client> {
   if (options.client !== undefined) {
     const given = options.client as Client;
-    if (!given.isOpen) await given.connect();
+    if (!given.isOpen) await within(given.connect(), "connecting to Redis");
     return given;
   }
   let redis: typeof import("redis");
@@ -103,12 +139,41 @@ async function connect(options: RedisStoreOptions): Promise<Client> {
   } catch (error) {
     throw new MissingPackageError("redis", "redisStore()", "use another idempotency store", error, "dependency");
   }
-  const created = redis.createClient({ url: options.url ?? "redis://localhost:6379" }) as unknown as Client;
+  const created = redis.createClient({
+    url: options.url ?? "redis://localhost:6379",
+    // While disconnected, a request fails at once instead of waiting for a reconnection that may never come;
+    // one that the server does not answer fails after the timeout, sent or not.
+    disableOfflineQueue: true,
+    commandOptions: { timeout: REQUEST_TIMEOUT_MS, rejectInFlight: true },
+    socket: { connectTimeout: REQUEST_TIMEOUT_MS },
+  }) as unknown as Client;
   // node-redis reconnects by itself; without a listener an 'error' event would end the thread. Requests made
   // meanwhile fail with their own error, which the message's outcome carries.
   created.on("error", () => undefined);
-  await created.connect();
+  try {
+    await within(created.connect(), "connecting to Redis");
+  } catch (error) {
+    // A refused first connection is retried for ever by node-redis: stop it, and let the next request retry.
+    created.destroy();
+    throw error;
+  }
   // An idle store must not keep a process (a test, a script that imports the receivers) alive.
   created.unref();
   return created;
+}
+
+/** `promise`, or a rejection after {@link REQUEST_TIMEOUT_MS} saying what did not finish. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`redis idempotency store: ${what} took over ${REQUEST_TIMEOUT_MS} ms`)),
+      REQUEST_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -27,10 +27,18 @@ export interface IdempotencyStore {
    * not expired holds it. `expiresAtSeconds` is the record's own expiry (epoch s), set as Powertools does.
    */
   begin(key: string, lockUntilMs: number, expiresAtSeconds: number): Promise<BeginResult>;
-  /** Marks `key` completed until `expiresAtSeconds`, with the handler's result (`undefined`: none kept). */
-  complete(key: string, data: unknown, expiresAtSeconds: number): Promise<void>;
-  /** Deletes the record of `key`, so that a retry runs the handler: called when the handler failed. */
-  release(key: string): Promise<void>;
+  /**
+   * Marks `key` completed until `expiresAtSeconds`, with the handler's result (`undefined`: none kept), if
+   * the record is still the in-progress lock this delivery took (its `lockUntilMs`, Powertools'
+   * `in_progress_expiration`); otherwise it rejects with a {@link LockLostError} and changes nothing (the
+   * lock ran out and another delivery holds or completed the key).
+   */
+  complete(key: string, data: unknown, expiresAtSeconds: number, lockUntilMs: number): Promise<void>;
+  /**
+   * Deletes the record of `key`, so that a retry runs the handler: called when the handler failed. Only the
+   * in-progress lock this delivery took (`lockUntilMs`) goes; another delivery's record stays.
+   */
+  release(key: string, lockUntilMs: number): Promise<void>;
   /** Closes the store's connection, if it opened one; the next request opens it again. */
   close?(): Promise<void>;
 }
@@ -60,6 +68,14 @@ export interface IdempotencyOptions<T = unknown> {
    * not use it; a Powertools function that meets the record returns it. @defaultValue `0`
    */
   readonly maxStoredResultBytes?: number;
+}
+
+/** A completion refused because the record is no longer the lock this delivery took. */
+export class LockLostError extends Error {
+  override readonly name = "LockLostError";
+  constructor(key: string) {
+    super(`idempotency record ${key} is no longer this delivery's lock (it ran out and another delivery took the key)`);
+  }
 }
 
 /** Default of {@link IdempotencyOptions.expiresAfterSeconds}, as in Powertools. */

@@ -21,16 +21,18 @@ export function storeContract(store: () => IdempotencyStore, skip?: string): voi
 
   it("settles a completed key as completed until the record expires", options, async () => {
     const k = key();
-    await store().begin(k, Date.now() + 30_000, hour());
-    await store().complete(k, undefined, hour());
+    const until = Date.now() + 30_000;
+    await store().begin(k, until, hour());
+    await store().complete(k, undefined, hour(), until);
     const found = await store().begin(k, Date.now() + 30_000, hour());
     assert.equal(found.kind, "completed");
   });
 
   it("frees a released key for the next delivery", options, async () => {
     const k = key();
-    await store().begin(k, Date.now() + 30_000, hour());
-    await store().release(k);
+    const until = Date.now() + 30_000;
+    await store().begin(k, until, hour());
+    await store().release(k, until);
     assert.deepEqual(await store().begin(k, Date.now() + 30_000, hour()), { kind: "acquired" });
   });
 
@@ -40,4 +42,22 @@ export function storeContract(store: () => IdempotencyStore, skip?: string): voi
     assert.deepEqual(await store().begin(k, Date.now() + 30_000, hour()), { kind: "acquired" });
     assert.equal((await store().begin(k, Date.now() + 30_000, hour())).kind, "inProgress");
   });
+
+  it(
+    "acts on its own lock only: an expired holder's release and complete leave the next holder's record",
+    options,
+    async () => {
+      const k = key();
+      const lockA = Date.now() - 1;
+      assert.deepEqual(await store().begin(k, lockA, hour()), { kind: "acquired" });
+      const lockB = Date.now() + 30_000;
+      assert.deepEqual(await store().begin(k, lockB, hour()), { kind: "acquired" });
+      await store().release(k, lockA);
+      assert.deepEqual(await store().begin(k, Date.now() + 30_000, hour()), { kind: "inProgress", untilMs: lockB });
+      await assert.rejects(store().complete(k, undefined, hour(), lockA), /lock/);
+      assert.deepEqual(await store().begin(k, Date.now() + 30_000, hour()), { kind: "inProgress", untilMs: lockB });
+      await store().complete(k, undefined, hour(), lockB);
+      assert.equal((await store().begin(k, Date.now() + 30_000, hour())).kind, "completed");
+    },
+  );
 }

@@ -20,7 +20,9 @@ describe("memoryStore", () => {
        const { memoryStore } = await import(workerData.module);
        const store = memoryStore("contract");
        const held = await store.begin(workerData.key, Date.now() + 1000, Math.round(Date.now() / 1000) + 3600);
-       await store.complete(workerData.other, null, Math.round(Date.now() / 1000) + 3600);
+       const lock = Date.now() + 1000;
+       await store.begin(workerData.other, lock, Math.round(Date.now() / 1000) + 3600);
+       await store.complete(workerData.other, null, Math.round(Date.now() / 1000) + 3600, lock);
        parentPort.postMessage(held.kind);`,
       { eval: true, workerData: { module, key, other: `${key}-other` } },
     );
