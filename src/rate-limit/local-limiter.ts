@@ -15,6 +15,12 @@ export class LocalLimiter implements ReceiveLimiter {
   readonly #clock: Clock;
   /** Waits for a token, woken when a receive gives tokens back (the bucket may have been full of reservations). */
   readonly #settled = new Set<() => void>();
+  /**
+   * Whether the last receive came back empty. Then the next one reserves a single token: an idle suffix's
+   * long poll must not hold the whole bucket, or a backlogged suffix of the same queue never gets a token
+   * (the idle one asks again in the same turn as its empty answer, before the woken waiter runs).
+   */
+  #idle = false;
 
   constructor(perSecond: number, burst: number, clock: Clock = systemClock) {
     this.perSecond = perSecond;
@@ -24,11 +30,13 @@ export class LocalLimiter implements ReceiveLimiter {
   }
 
   reserve(max: number): number {
-    return this.#bucket.reserve(max, this.#clock.now());
+    return this.#bucket.reserve(this.#idle ? Math.min(max, 1) : max, this.#clock.now());
   }
 
   settle(reserved: number, received: number): void {
     this.#bucket.settle(reserved, received, this.#clock.now());
+    // A receive that brought something is a backlog (of some suffix): the next one may ask for more.
+    if (reserved > 0) this.#idle = received === 0;
     if (reserved > received) for (const wake of [...this.#settled]) wake();
   }
 

@@ -34,10 +34,13 @@ export class QueueGate {
     this.#clock = clock;
   }
 
-  /** Tokens for a receive of up to `max` messages: `max` without a limit, 0 while paused or out of tokens. */
-  reserve(max: number): number | Promise<number> {
+  /**
+   * Tokens for a receive of up to `max` messages: `max` without a limit, 0 while paused or out of tokens, or
+   * when `signal` (the poller's fetching) aborts while a shared store is asked.
+   */
+  reserve(max: number, signal?: AbortSignal): number | Promise<number> {
     if (this.#clock.now() < this.#pausedUntil) return 0;
-    return this.#limiter === undefined ? max : this.#limiter.reserve(max);
+    return this.#limiter === undefined ? max : this.#limiter.reserve(max, signal);
   }
 
   /** A receive that had `reserved` tokens brought `received` messages (0 when it failed). */

@@ -9,8 +9,11 @@ export interface ReceiveLimiter {
   readonly burst: number;
   /** Whether the count is shared with other replicas through a store. */
   readonly shared: boolean;
-  /** Reserves up to `max` tokens for a receive; resolves to how many (0 when none is available now). */
-  reserve(max: number): number | Promise<number>;
+  /**
+   * Reserves up to `max` tokens for a receive; resolves to how many (0 when none is available now, or when
+   * `signal` aborts while a store is asked).
+   */
+  reserve(max: number, signal?: AbortSignal): number | Promise<number>;
   /** A receive that reserved `reserved` tokens brought `received` messages; the rest go back. */
   settle(reserved: number, received: number): void;
   /**

@@ -44,6 +44,8 @@ export class SharedLimiter implements ReceiveLimiter {
   #retryAt = 0;
   #idle = true;
   #failing = false;
+  /** The take from the store under way, if any. */
+  #taking: Promise<void> | undefined;
 
   constructor(counter: WindowCounter, perSecond: number, burst: number, onFailure: StoreFailure, clock = systemClock) {
     this.#counter = counter;
@@ -53,27 +55,35 @@ export class SharedLimiter implements ReceiveLimiter {
     this.#clock = clock;
   }
 
-  async reserve(max: number): Promise<number> {
+  /** Resolves to 0 at once when `signal` aborts while the store has not answered (the take's tokens stay held). */
+  async reserve(max: number, signal?: AbortSignal): Promise<number> {
     const want = Math.min(max, this.#idle ? 1 : this.#counter.points);
     if (this.#clock.now() >= this.#lapsesAt) this.#held = 0;
     if (this.#held < want && this.#clock.now() >= this.#retryAt) {
-      try {
-        const { got, msLeft } = await this.#counter.take(want - this.#held);
-        const now = this.#clock.now();
-        if (now >= this.#lapsesAt) this.#held = 0;
-        this.#held += got;
-        this.#lapsesAt = now + msLeft;
-        if (got === 0) this.#retryAt = now + msLeft;
-        this.#failing = false;
-      } catch (error) {
-        if (!this.#failing) this.#onFailure(error);
-        this.#failing = true;
-        this.#retryAt = this.#clock.now() + RETRY_AFTER_FAILURE_MS;
-      }
+      // One take at a time: the receives that ask meanwhile share what it brings.
+      this.#taking ??= this.#take(want - this.#held).finally(() => (this.#taking = undefined));
+      await untilAborted(this.#taking, signal);
+      if (signal?.aborted === true) return 0;
     }
     const granted = Math.min(want, this.#held);
     this.#held -= granted;
     return granted;
+  }
+
+  async #take(wanted: number): Promise<void> {
+    try {
+      const { got, msLeft } = await this.#counter.take(wanted);
+      const now = this.#clock.now();
+      if (now >= this.#lapsesAt) this.#held = 0;
+      this.#held += got;
+      this.#lapsesAt = now + msLeft;
+      if (got === 0) this.#retryAt = now + msLeft;
+      this.#failing = false;
+    } catch (error) {
+      if (!this.#failing) this.#onFailure(error);
+      this.#failing = true;
+      this.#retryAt = this.#clock.now() + RETRY_AFTER_FAILURE_MS;
+    }
   }
 
   settle(reserved: number, received: number): void {
@@ -108,4 +118,18 @@ export class SharedLimiter implements ReceiveLimiter {
 export function sharedWindow(perSecond: number, burst: number): { readonly seconds: number; readonly points: number } {
   const seconds = Math.max(1, Math.ceil(burst / perSecond));
   return { seconds, points: Math.max(1, Math.floor(perSecond * seconds)) };
+}
+
+/** Resolves when `work` does or when `signal` aborts, whichever is first. */
+function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    void work.then(done);
+  });
 }

@@ -245,9 +245,18 @@ export class Poller {
       }
       // A rate limit asks for no more than its tokens, and an empty bucket waits here, before any receive.
       const { gate } = this.#options;
-      const reserved = gate === undefined ? roomSize : gate.reserve(roomSize);
+      const reserved = gate === undefined ? roomSize : gate.reserve(roomSize, fetching);
       // Awaited only when the store answers later: an in-process answer keeps the receive in this turn.
       const size = typeof reserved === "number" ? reserved : await reserved;
+      // While the store answered, a drain may have begun or the room shrunk: give the tokens back, look again.
+      if (
+        size > 0 &&
+        typeof reserved !== "number" &&
+        (fetching.aborted || room.receiveSize(this.#ask.want, primary) < size)
+      ) {
+        gate!.settle(size, 0);
+        continue;
+      }
       if (size === 0) {
         if (!primary) return;
         this.#options.events?.emit("receiveLimited", this.target.fullName);

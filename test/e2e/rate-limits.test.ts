@@ -158,6 +158,34 @@ describe("a rate limit shared through Redis", { skip: redisMissing }, () => {
     assert.match(daemon.stderr + daemon.stdoutLines.join("\n"), /rateLimit.shared needs the config's rateLimitStore/);
   });
 
+  it("with Redis stopped mid-run the daemon warns once and still stops promptly on SIGTERM", async () => {
+    sqs = await TestSqs.start();
+    redis = await RedisServer.start();
+    proxy = await DeliveryLog.start(sqs.endpoint);
+    const url = await sqs.createQueue("rate-limited-shared");
+    await sqs.sendMany(
+      url,
+      Array.from({ length: 160 }, (_, i) => JSON.stringify({ i })),
+    );
+    ws = new Workspace();
+    const daemon = daemonThrough(ws, proxy, ["rate-limited-shared"], { rateLimitStore: { url: redis.url } });
+    daemons.push(daemon);
+    await daemon.started();
+    await eventually(() => proxy!.count("rate-limited-shared") > 0, { timeoutMs: 30_000, message: "nothing received" });
+    await redis.stop();
+    const warning = "rate limit store unreachable: the queue receives nothing until it answers";
+    await eventually(() => daemon.logsWith(warning).length > 0, { timeoutMs: 30_000, message: "no warning logged" });
+    daemon.kill("SIGTERM");
+    // A take must not wait for Redis, nor the drain for a take: the bound here only tells a hang.
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the daemon did not stop on SIGTERM within 60 s")), 60_000);
+    });
+    const { code } = await Promise.race([daemon.exited, hung]).finally(() => clearTimeout(timer));
+    assert.equal(code, 0);
+    assert.equal(daemon.logsWith(warning).length, 1, "one warning per outage");
+  });
+
   it("two daemons sharing perSecond 5 receive at most that in total under a backlog", async (t) => {
     sqs = await TestSqs.start();
     redis = await RedisServer.start();

@@ -6,6 +6,8 @@ import { createSqsConnection } from "../../src/sqs/client.js";
 import { testTransport } from "../helpers/transport.js";
 import { Acker } from "../../src/supervisor/acker.js";
 import type { Delivery } from "../../src/supervisor/delivery.js";
+import { QueueGate } from "../../src/rate-limit/queue-gate.js";
+import type { ReceiveLimiter } from "../../src/rate-limit/receive-limiter.js";
 import { Poller, type PollerOptions } from "../../src/supervisor/poller.js";
 import { Scheduler } from "../../src/supervisor/scheduler.js";
 import { VisibilityKeeper } from "../../src/supervisor/visibility-keeper.js";
@@ -132,6 +134,39 @@ for (const server of sqsServers())
       assert.deepEqual(started(), []);
       assert.equal(scheduler.held, 0);
       assert.equal(sqs.requests("ReceiveMessage"), receivesBefore + 1, "no receive after stop()");
+    });
+
+    it("a drain that begins while a shared rate limit's store is asked sends no receive, and gives the tokens back", async () => {
+      // A store that answers when the test says: the drain begins while the poller awaits its reservation.
+      let asked!: () => void;
+      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      let answer!: (tokens: number) => void;
+      const settled: [number, number][] = [];
+      const limiter: ReceiveLimiter = {
+        perSecond: 1,
+        burst: 10,
+        shared: true,
+        reserve: () => {
+          asked();
+          return new Promise<number>((resolve) => (answer = resolve));
+        },
+        settle: (reserved, received) => settled.push([reserved, received]),
+        nextToken: async () => {},
+        close: async () => {},
+      };
+      const { poller } = await startPoller("reserve-then-drain", {
+        maxInFlight: 1,
+        prefetch: 1,
+        gate: new QueueGate(limiter),
+      });
+      poller.start();
+      await wasAsked;
+      const receives = sqs.requests("ReceiveMessage");
+      poller.stopReceiving();
+      answer(1);
+      await poller.stop();
+      assert.equal(sqs.requests("ReceiveMessage"), receives, "no receive after the drain began");
+      assert.deepEqual(settled, [[1, 0]], "the reserved token went back");
     });
 
     it("wake() ends an idle backoff pause at once", async () => {

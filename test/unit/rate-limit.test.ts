@@ -103,6 +103,26 @@ describe("LocalLimiter", () => {
     await next;
     assert.equal(clock.live, 0);
   });
+  it("lets a backlogged suffix have tokens while another suffix of the queue long-polls an idle queue", async () => {
+    // Two suffixes share one bucket (5/s, burst 5): A's queue is empty, B's has a backlog.
+    const clock = new FakeClock(0);
+    const limiter = new LocalLimiter(5, 5, clock);
+    const a = limiter.reserve(10);
+    assert.equal(a, 5, "A's first long poll takes what it may");
+    assert.equal(limiter.reserve(10), 0, "B waits for a token");
+    const bWaits = limiter.nextToken(new AbortController().signal);
+    await clock.advance(20_000);
+    // A's long poll returns empty and A (no idle backoff) asks again in the same turn, before B wakes.
+    limiter.settle(a, 0);
+    const again = limiter.reserve(10);
+    await bWaits;
+    const b = limiter.reserve(10);
+    assert.ok(b > 0, `B got no token: A's empty long poll took ${again} again`);
+    // B's full receive keeps B's share; A, still idle, holds one token per long poll.
+    limiter.settle(b, b);
+    limiter.settle(again, 0);
+    assert.equal(limiter.reserve(10), 1);
+  });
 });
 
 describe("QueueGate", () => {
