@@ -74,8 +74,10 @@ describe("capYoungGeneration", () => {
     // The same allocations without the cap: V8 doubles the new space to 64 MiB or more, so the check can fail.
     const uncapped = largestNewSpace(undefined);
     assert.ok(uncapped >= 32, `V8 grew the new space to ${uncapped} MiB only; the allocations prove nothing`);
-    // Below the next doubling (8 MiB): a reading taken while a scavenge runs can be a page or so above 4.
+    // At most one doubling past the cap (8 MiB), never the next (16): the toggle acts in the observer of a
+    // collection, which a loaded machine can run after the scavenge that already grew the space once (seen in
+    // CI with two suites at once). Uncapped, the space reaches 32 MiB or more, so the check still tells.
     const capped = largestNewSpace(4);
-    assert.ok(capped < 8, `the new space grew to ${capped} MiB`);
+    assert.ok(capped <= 8.5, `the new space grew to ${capped} MiB`);
   });
 });
