@@ -8,7 +8,7 @@ const LAYERS = [
   {
     name: "foundation",
     holds:
-      "leaf modules that know nothing of sqsd's parts: errors and how failures are classified and values shown, SQS limits and queue naming, warnings, module loading, signals, small utilities (Backoff, sleep, Batcher)",
+      "leaf modules that know nothing of sqsd's parts: errors and how failures are classified and values shown, SQS limits and queue naming, warnings, module loading, signals, optional packages loaded on demand, small utilities (Backoff, sleep, Batcher)",
     paths: [
       "src/errors.ts",
       "src/pool-errors.ts",
@@ -21,6 +21,7 @@ const LAYERS = [
       "src/restart-later.ts",
       "src/rate-limited.ts",
       "src/loader.ts",
+      "src/optional-package.ts",
       "src/typescript-sources.ts",
       "src/process/",
       "src/util/",

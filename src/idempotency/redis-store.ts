@@ -6,7 +6,7 @@
  * first request.
  */
 import type { RedisClientType } from "redis";
-import { MissingPackageError } from "../errors.js";
+import { optionalPackage } from "../optional-package.js";
 import { blockedBy, type StoredRecord } from "./records.js";
 import { LockLostError, type BeginResult, type IdempotencyStore } from "./types.js";
 
@@ -133,12 +133,7 @@ async function connect(options: RedisStoreOptions): Promise<Client> {
     if (!given.isOpen) await within(given.connect(), "connecting to Redis");
     return given;
   }
-  let redis: typeof import("redis");
-  try {
-    redis = await import("redis");
-  } catch (error) {
-    throw new MissingPackageError("redis", "redisStore()", "use another idempotency store", error, "dependency");
-  }
+  const redis = await importRedis();
   const created = redis.createClient({
     url: options.url ?? "redis://localhost:6379",
     // While disconnected, a request fails at once instead of waiting for a reconnection that may never come;
@@ -177,3 +172,5 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+const importRedis = optionalPackage(() => import("redis"), "redis", "redisStore()", "use another idempotency store");

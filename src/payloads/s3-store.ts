@@ -9,29 +9,21 @@ import { Agent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { StringDecoder } from "node:string_decoder";
 import type { LargePayloadsOptions } from "../config/types.js";
-import { MissingPackageError, PayloadStoreError } from "../errors.js";
+import { PayloadStoreError } from "../errors.js";
+import { optionalPackage } from "../optional-package.js";
 import { currentSqsSettings, settingsGeneration } from "../sqs/settings.js";
 import type { S3Location } from "./pointer.js";
 import { PayloadTooLargeError } from "./too-large.js";
 
 type S3Module = typeof import("@aws-sdk/client-s3");
 
-let s3Module: Promise<S3Module> | undefined;
-
 /** Imports `@aws-sdk/client-s3`, or throws a {@link MissingPackageError} that says how to install it. */
-export function importS3(): Promise<S3Module> {
-  s3Module ??= import("@aws-sdk/client-s3").catch((error: unknown) => {
-    s3Module = undefined;
-    throw new MissingPackageError(
-      "@aws-sdk/client-s3",
-      "largePayloads",
-      "remove largePayloads from the config and the receivers",
-      error,
-      "dependency",
-    );
-  });
-  return s3Module;
-}
+export const importS3: () => Promise<S3Module> = optionalPackage(
+  () => import("@aws-sdk/client-s3"),
+  "@aws-sdk/client-s3",
+  "largePayloads",
+  "remove largePayloads from the config and the receivers",
+);
 
 const clients = new Map<string, { generation: number; client: S3Client }>();
 

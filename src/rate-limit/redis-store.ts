@@ -1,5 +1,6 @@
 import type { RateLimitStoreOptions } from "../config/types.js";
 import { errorSummary } from "../errors.js";
+import { optionalPackage } from "../optional-package.js";
 import type { Logger } from "../logging.js";
 import type { SharedLimiterFactory } from "./queue-gates.js";
 import { SharedLimiter, sharedWindow, type WindowCounter } from "./shared-limiter.js";
@@ -45,13 +46,10 @@ interface Connection {
  * {@link TAKE_TIMEOUT_MS}, a client that gave up is replaced on the next take, and close() is bounded.
  */
 export function redisLimiters(store: RateLimitStoreOptions, logger: Logger): SharedLimiterFactory {
-  let redis: Promise<{ createClient(options: RedisClientOptions): RedisClient }> | undefined;
   let current: Connection | undefined;
   let users = 0;
   const open = async (): Promise<RedisClient> => {
-    const module = await (redis ??= import("redis").catch((error: unknown) => {
-      throw new Error('rateLimit.shared needs the "redis" package: npm install redis', { cause: error });
-    }));
+    const module: { createClient(options: RedisClientOptions): RedisClient } = await importRedis();
     if (current === undefined || (current.settled && !current.client.isOpen)) {
       if (current?.client.isOpen === true) current.client.destroy();
       const client = module.createClient({
@@ -138,3 +136,10 @@ function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
+
+const importRedis = optionalPackage(
+  () => import("redis"),
+  "redis",
+  "rateLimit.shared",
+  "remove shared from the receivers' rateLimit",
+);
